@@ -1,0 +1,111 @@
+#pragma once
+// Word-size modular arithmetic for NTT-friendly primes q < 2^61.
+// Barrett reduction (128-bit constant floor(2^128/q)) for general products; Shoup multiplication
+// (precomputed floor(w*2^64/q)) for products with a fixed operand (twiddles, constants).
+// The 61-bit bound leaves headroom for lazy reduction: values in [0, 4q) fit in 63 bits.
+#include <cstdint>
+
+#include "util/error.hpp"
+
+namespace hepex::ckks {
+
+using u64 = std::uint64_t;
+using u128 = unsigned __int128;
+
+inline constexpr int kMaxModulusBits = 61;
+
+struct Modulus {
+  u64 value = 0;
+  u64 barrett_hi = 0;  // floor(2^128 / q) = barrett_hi * 2^64 + barrett_lo
+  u64 barrett_lo = 0;
+  int bits = 0;
+
+  Modulus() = default;
+  explicit Modulus(u64 q) : value(q) {
+    if (q < 2 || (q >> kMaxModulusBits) != 0)
+      throw InvalidArgument("Modulus: " + std::to_string(q) + " must be in [2, 2^61)");
+    bits = 64 - __builtin_clzll(q);
+    // floor(2^128 / q) computed as floor((2^128 - 1) / q) (q is not a power of two for odd q > 2; for
+    // powers of two the two differ, but moduli here are odd primes or small test values).
+    const u128 max = ~u128{0};
+    const u128 quot = max / q;
+    barrett_hi = static_cast<u64>(quot >> 64);
+    barrett_lo = static_cast<u64>(quot);
+  }
+  bool operator==(const Modulus& o) const { return value == o.value; }
+};
+
+inline u64 add_mod(u64 a, u64 b, u64 q) {
+  const u64 s = a + b;
+  return s >= q ? s - q : s;
+}
+inline u64 sub_mod(u64 a, u64 b, u64 q) { return a >= b ? a - b : a + q - b; }
+inline u64 neg_mod(u64 a, u64 q) { return a == 0 ? 0 : q - a; }
+
+// x mod q for any 128-bit x (Barrett with the full 128-bit constant; result in [0, q)).
+inline u64 reduce_u128(u128 x, const Modulus& m) {
+  const u64 xl = static_cast<u64>(x), xh = static_cast<u64>(x >> 64);
+  // floor(x * floor(2^128/q) / 2^128), computed from the 4 partial products (only the top word is needed).
+  const u128 ll = static_cast<u128>(xl) * m.barrett_lo;
+  const u128 lh = static_cast<u128>(xl) * m.barrett_hi;
+  const u128 hl = static_cast<u128>(xh) * m.barrett_lo;
+  const u64 hh = xh * m.barrett_hi;  // only its low word can land in the quotient's low word
+  const u128 mid = (ll >> 64) + static_cast<u64>(lh) + static_cast<u64>(hl);
+  const u64 quot = hh + static_cast<u64>(lh >> 64) + static_cast<u64>(hl >> 64) + static_cast<u64>(mid >> 64);
+  u64 r = xl - quot * m.value;
+  return r >= m.value ? r - m.value : r;
+}
+
+// a mod q for a 64-bit a.
+inline u64 reduce_u64(u64 a, const Modulus& m) {
+  const u64 quot = static_cast<u64>((static_cast<u128>(a) * m.barrett_hi) >> 64);
+  u64 r = a - quot * m.value;
+  return r >= m.value ? r - m.value : r;
+}
+
+// a*b mod q for a, b < q (or any a*b < 2^128).
+inline u64 mul_mod(u64 a, u64 b, const Modulus& m) { return reduce_u128(static_cast<u128>(a) * b, m); }
+
+// Shoup: w' = floor(w * 2^64 / q) for a fixed operand w < q.
+inline u64 shoup_precompute(u64 w, u64 q) { return static_cast<u64>((static_cast<u128>(w) << 64) / q); }
+
+// a*w mod q in [0, 2q) for any a < 2^64 (lazy).
+inline u64 mul_shoup_lazy(u64 a, u64 w, u64 w_shoup, u64 q) {
+  const u64 hi = static_cast<u64>((static_cast<u128>(a) * w_shoup) >> 64);
+  return a * w - hi * q;
+}
+// a*w mod q in [0, q).
+inline u64 mul_shoup(u64 a, u64 w, u64 w_shoup, u64 q) {
+  const u64 r = mul_shoup_lazy(a, w, w_shoup, q);
+  return r >= q ? r - q : r;
+}
+
+inline u64 pow_mod(u64 base, u64 exp, const Modulus& m) {
+  u64 result = 1 % m.value, b = reduce_u64(base, m);
+  while (exp) {
+    if (exp & 1) result = mul_mod(result, b, m);
+    b = mul_mod(b, b, m);
+    exp >>= 1;
+  }
+  return result;
+}
+
+// Inverse of a modulo q (q need not be prime); throws if gcd(a, q) != 1.
+inline u64 inv_mod(u64 a, u64 q) {
+  using i128 = __int128;
+  i128 t = 0, new_t = 1, r = q, new_r = a % q;
+  while (new_r != 0) {
+    const i128 quot = r / new_r;
+    i128 tmp = t - quot * new_t;
+    t = new_t;
+    new_t = tmp;
+    tmp = r - quot * new_r;
+    r = new_r;
+    new_r = tmp;
+  }
+  if (r != 1) throw InvalidArgument("inv_mod: " + std::to_string(a) + " is not invertible modulo " + std::to_string(q));
+  if (t < 0) t += q;
+  return static_cast<u64>(t);
+}
+
+}  // namespace hepex::ckks

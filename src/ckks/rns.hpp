@@ -1,0 +1,66 @@
+#pragma once
+// RNS bases and fast base conversion.
+//
+// Polynomials in RNS form are stored limb-major: limb j (coefficients modulo moduli[j]) occupies
+// data[j*n .. j*n + n). BaseConverter implements the fast (approximate) base conversion of
+// Bajard et al. / Halevi-Polyakov-Shoup used by hybrid key switching (ModUp / ModDown):
+//     y_k = sum_i [x_i * (Q/q_i)^{-1}]_{q_i} * (Q/q_i)  mod p_k,
+// which equals (x + e*Q) mod p_k for some integer 0 <= e < (number of source moduli).
+#include <cstddef>
+#include <vector>
+
+#include "ckks/modarith.hpp"
+
+namespace hepex::ckks {
+
+class RnsBase {
+ public:
+  explicit RnsBase(std::vector<u64> moduli);  // distinct, pairwise coprime; throws otherwise
+
+  std::size_t size() const { return moduli_.size(); }
+  const Modulus& operator[](std::size_t i) const { return moduli_[i]; }
+  const std::vector<Modulus>& moduli() const { return moduli_; }
+  std::vector<u64> values() const;
+
+  // (Q/q_i)^{-1} mod q_i and its Shoup companion.
+  const std::vector<u64>& punctured_inv() const { return punctured_inv_; }
+  const std::vector<u64>& punctured_inv_shoup() const { return punctured_inv_shoup_; }
+
+ private:
+  std::vector<Modulus> moduli_;
+  std::vector<u64> punctured_inv_, punctured_inv_shoup_;
+};
+
+class BaseConverter {
+ public:
+  BaseConverter(RnsBase from, RnsBase to);
+
+  const RnsBase& from() const { return from_; }
+  const RnsBase& to() const { return to_; }
+
+  // in: from().size() limbs of n coefficients (limb-major, each < its modulus);
+  // out: to().size() limbs of n coefficients, each < its modulus. in and out must not overlap.
+  void convert(const u64* in, u64* out, std::size_t n) const;
+
+ private:
+  RnsBase from_, to_;
+  std::vector<u64> punctured_mod_to_;  // [(Q/q_i) mod p_k], indexed k * from.size() + i
+};
+
+// Exact CRT reconstruction of residues into the centered representative in (-Q/2, Q/2], as a double.
+// Used by decoding: the value is exact up to the final rounding to double.
+class CrtComposer {
+ public:
+  explicit CrtComposer(RnsBase base);
+  const RnsBase& base() const { return base_; }
+  // residues[j * stride] is the residue modulo base[j].
+  double compose_centered(const u64* residues, std::size_t stride) const;
+
+ private:
+  RnsBase base_;
+  std::vector<u64> q_words_;                   // Q as little-endian 64-bit words
+  std::vector<u64> half_q_words_;              // floor(Q/2)
+  std::vector<std::vector<u64>> punctured_;    // Q/q_i as words
+};
+
+}  // namespace hepex::ckks
