@@ -1,0 +1,206 @@
+// RNS bases, fast base conversion and exact CRT reconstruction.
+#include "ckks/rns.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <string>
+
+namespace hepex::ckks {
+
+namespace {
+
+// Product of all moduli except `skip`, reduced modulo m.
+u64 product_mod_except(const std::vector<Modulus>& moduli, std::size_t skip, const Modulus& m) {
+  u64 r = 1 % m.value;
+  for (std::size_t j = 0; j < moduli.size(); ++j)
+    if (j != skip) r = mul_mod(r, reduce_u64(moduli[j].value, m), m);
+  return r;
+}
+
+// Little-endian multiword helpers for CrtComposer (fixed width, carries beyond it are dropped).
+using Words = std::vector<u64>;
+
+// acc += x * y, where acc is at least one word longer than x.
+void add_mul_word(u64* acc, std::size_t acc_len, const u64* x, std::size_t x_len, u64 y) {
+  u64 carry = 0;
+  std::size_t k = 0;
+  for (; k < x_len; ++k) {
+    const u128 t = static_cast<u128>(x[k]) * y + acc[k] + carry;
+    acc[k] = static_cast<u64>(t);
+    carry = static_cast<u64>(t >> 64);
+  }
+  for (; carry != 0 && k < acc_len; ++k) {
+    const u64 s = acc[k] + carry;
+    carry = s < carry ? 1 : 0;
+    acc[k] = s;
+  }
+}
+
+// a >= b for equal-length numbers.
+bool greater_equal(const u64* a, const u64* b, std::size_t len) {
+  for (std::size_t k = len; k-- > 0;)
+    if (a[k] != b[k]) return a[k] > b[k];
+  return true;
+}
+
+// a -= b (a >= b), equal lengths.
+void subtract(u64* a, const u64* b, std::size_t len) {
+  u64 borrow = 0;
+  for (std::size_t k = 0; k < len; ++k) {
+    const u64 d = a[k] - b[k] - borrow;
+    borrow = (a[k] < b[k] || (a[k] == b[k] && borrow)) ? 1 : 0;
+    a[k] = d;
+  }
+}
+
+// Nearest double to the multiword value (round to nearest even; overflows to infinity beyond 2^1024).
+double to_double(const u64* x, std::size_t len) {
+  std::size_t top = len;
+  while (top > 0 && x[top - 1] == 0) --top;
+  if (top == 0) return 0.0;
+  if (top == 1) return static_cast<double>(x[0]);
+  // The top 64 significant bits, with every bit below them folded into a sticky last bit: converting that
+  // 64-bit integer rounds exactly like the full value (53 < 63 bits, so the sticky bit only breaks ties).
+  const int lead = __builtin_clzll(x[top - 1]);
+  u64 head = x[top - 1], sticky = x[top - 2];
+  if (lead != 0) {
+    head = (x[top - 1] << lead) | (x[top - 2] >> (64 - lead));
+    sticky = x[top - 2] << lead;
+  }
+  for (std::size_t k = 0; k + 2 < top; ++k) sticky |= x[k];
+  if (sticky) head |= 1;
+  const int shift = static_cast<int>(64 * (top - 1)) - lead;
+  return std::ldexp(static_cast<double>(head), shift);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------------------
+RnsBase::RnsBase(std::vector<u64> moduli) {
+  if (moduli.empty()) throw InvalidArgument("RnsBase: the list of moduli is empty");
+  moduli_.reserve(moduli.size());
+  for (u64 q : moduli) moduli_.emplace_back(q);
+  for (std::size_t i = 0; i < moduli.size(); ++i)
+    for (std::size_t j = i + 1; j < moduli.size(); ++j)
+      if (std::gcd(moduli[i], moduli[j]) != 1)
+        throw InvalidArgument("RnsBase: moduli " + std::to_string(moduli[i]) + " and " + std::to_string(moduli[j]) +
+                              " are not coprime");
+  punctured_inv_.resize(moduli.size());
+  punctured_inv_shoup_.resize(moduli.size());
+  for (std::size_t i = 0; i < moduli.size(); ++i) {
+    punctured_inv_[i] = inv_mod(product_mod_except(moduli_, i, moduli_[i]), moduli_[i].value);
+    punctured_inv_shoup_[i] = shoup_precompute(punctured_inv_[i], moduli_[i].value);
+  }
+}
+
+std::vector<u64> RnsBase::values() const {
+  std::vector<u64> v(moduli_.size());
+  for (std::size_t i = 0; i < moduli_.size(); ++i) v[i] = moduli_[i].value;
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+BaseConverter::BaseConverter(RnsBase from, RnsBase to) : from_(std::move(from)), to_(std::move(to)) {
+  const std::size_t l = from_.size();
+  punctured_mod_to_.resize(to_.size() * l);
+  for (std::size_t k = 0; k < to_.size(); ++k)
+    for (std::size_t i = 0; i < l; ++i) punctured_mod_to_[k * l + i] = product_mod_except(from_.moduli(), i, to_[k]);
+}
+
+void BaseConverter::convert(const u64* in, u64* out, std::size_t n) const {
+  const std::size_t l = from_.size(), k_count = to_.size();
+  const u64* inv = from_.punctured_inv().data();
+  const u64* inv_shoup = from_.punctured_inv_shoup().data();
+  // Products y_i * [Q/q_i]_{p_k} are < 2^122: 64 of them fit a 128-bit accumulator. Larger bases reduce
+  // the partial sum every kChunk terms (never in practice: key-switching bases have at most a few dozen moduli).
+  constexpr std::size_t kChunk = 32;
+  // Coefficients are processed in blocks: y for one block is stored coefficient-major (l values per
+  // coefficient), so the inner accumulation reads both operands contiguously and stays in registers.
+  constexpr std::size_t kBlock = 64;
+  std::vector<u64> y(kBlock * l);
+  for (std::size_t c0 = 0; c0 < n; c0 += kBlock) {
+    const std::size_t block = std::min(kBlock, n - c0);
+    for (std::size_t i = 0; i < l; ++i) {
+      const u64* src = in + i * n + c0;
+      const u64 q = from_[i].value;
+      for (std::size_t c = 0; c < block; ++c) y[c * l + i] = mul_shoup(src[c], inv[i], inv_shoup[i], q);
+    }
+    for (std::size_t k = 0; k < k_count; ++k) {
+      const Modulus& p = to_[k];
+      const u64* factors = punctured_mod_to_.data() + k * l;
+      u64* dst = out + k * n + c0;
+      for (std::size_t c = 0; c < block; ++c) {
+        const u64* yc = y.data() + c * l;
+        u128 acc = 0;
+        u64 partial = 0;
+        for (std::size_t i0 = 0; i0 < l; i0 += kChunk) {
+          const std::size_t end = std::min(l, i0 + kChunk);
+          for (std::size_t i = i0; i < end; ++i) acc += static_cast<u128>(yc[i]) * factors[i];
+          if (end < l) {  // fold the chunk into a reduced partial sum
+            partial = add_mod(partial, reduce_u128(acc, p), p.value);
+            acc = 0;
+          }
+        }
+        dst[c] = add_mod(partial, reduce_u128(acc, p), p.value);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+CrtComposer::CrtComposer(RnsBase base) : base_(std::move(base)) {
+  const std::size_t l = base_.size();
+  const std::size_t words = l + 1;  // Q < 2^(61 l): l words, plus one for the unreduced sum of l terms < l*Q
+  q_words_.assign(words, 0);
+  q_words_[0] = 1;
+  for (std::size_t i = 0; i < l; ++i) {
+    Words next(words, 0);
+    add_mul_word(next.data(), words, q_words_.data(), words - 1, base_[i].value);
+    q_words_ = std::move(next);
+  }
+  half_q_words_ = q_words_;
+  for (std::size_t k = 0; k < words; ++k)
+    half_q_words_[k] = (half_q_words_[k] >> 1) | (k + 1 < words ? half_q_words_[k + 1] << 63 : 0);
+  punctured_.assign(l, Words(words, 0));
+  for (std::size_t i = 0; i < l; ++i) {
+    Words p(words, 0);
+    p[0] = 1;
+    for (std::size_t j = 0; j < l; ++j) {
+      if (j == i) continue;
+      Words next(words, 0);
+      add_mul_word(next.data(), words, p.data(), words - 1, base_[j].value);
+      p = std::move(next);
+    }
+    punctured_[i] = std::move(p);
+  }
+}
+
+double CrtComposer::compose_centered(const u64* residues, std::size_t stride) const {
+  const std::size_t l = base_.size(), words = q_words_.size();
+  // x = sum_i [r_i (Q/q_i)^-1]_{q_i} * (Q/q_i) < l*Q, then reduced to [0, Q) by at most l - 1 subtractions.
+  u64 stack_buf[64];
+  Words heap_buf;
+  u64* x = stack_buf;
+  if (2 * words > 64) {
+    heap_buf.assign(2 * words, 0);
+    x = heap_buf.data();
+  } else {
+    std::fill(stack_buf, stack_buf + words, 0);
+  }
+  for (std::size_t i = 0; i < l; ++i) {
+    const Modulus& q = base_[i];
+    const u64 r = reduce_u64(residues[i * stride], q);
+    const u64 y = mul_shoup(r, base_.punctured_inv()[i], base_.punctured_inv_shoup()[i], q.value);
+    add_mul_word(x, words, punctured_[i].data(), words - 1, y);
+  }
+  while (greater_equal(x, q_words_.data(), words)) subtract(x, q_words_.data(), words);
+  // Centered: values above floor(Q/2) stand for x - Q.
+  if (greater_equal(half_q_words_.data(), x, words)) return to_double(x, words);
+  u64* neg = x + words;  // Q - x
+  std::copy(q_words_.begin(), q_words_.end(), neg);
+  subtract(neg, x, words);
+  return -to_double(neg, words);
+}
+
+}  // namespace hepex::ckks
