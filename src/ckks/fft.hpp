@@ -31,6 +31,13 @@ class SpecialFft {
   std::size_t n_;
   std::vector<std::complex<double>> roots_;   // zeta^k, k = 0..2n-1
   std::vector<std::size_t> rot_group_;        // 5^j mod 2n, j = 0..n/2-1
+  // Butterfly twiddles zeta^((5^j mod 4 len) * 2n/(4 len)), j < len/2, for len = 2, 4, ..., n/2 (packed).
+  std::vector<std::complex<double>> twiddles_;
+
+  void check_slots(std::size_t s, const char* what) const;
+  // The size-s special FFT on the folded vector w (see fft.cpp): w_k -> w(xi^(5^j)), and back up to a factor s.
+  void forward(std::complex<double>* w, std::size_t s) const;
+  void inverse(std::complex<double>* w, std::size_t s) const;
 };
 
 }  // namespace hepex::ckks
