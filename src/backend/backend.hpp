@@ -1,0 +1,75 @@
+#pragma once
+// The interface tile tensors compute on. One executor runs unchanged on the real RNS-CKKS backend and on
+// the simulator (SimBackend), so every operation mirrors the CKKS evaluator's semantics exactly:
+//
+//   levels  a ciphertext at level l lives modulo q_0 * ... * q_l; fresh ones are at max_level().
+//           rescale divides the scale by q_l (modulus_at(l)) and lowers the level by one; below level 0
+//           there is nothing left: rescaling a level-0 ciphertext is an error.
+//   scales  add/sub need operands at the same level and the same scale (scales_match); multiplies need
+//           the same level and multiply the scales; a plaintext must be at its ciphertext's level.
+//   slots   slot_count() real slots; rotate(ct, k) is a LEFT cyclic rotation: out[i] = in[(i + k) mod slots]
+//           (k may be negative: a right rotation).
+//   size    multiply/square leave a 3-part ciphertext that must be relinearized before it is multiplied
+//           or rotated again (add/sub/rescale accept it).
+//
+// All operations are const and safe to call from several threads at once; handles are immutable.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <span>
+#include <vector>
+
+#include "backend/handles.hpp"
+
+namespace hepex::backend {
+
+// Scales are doubles that go through products and divisions by primes; two scales "match" when they agree
+// to 1e-9 relative (far tighter than any rescale by a different prime, which differs by > 2^-30).
+inline bool scales_match(double a, double b) { return std::abs(a - b) <= 1e-9 * std::max(std::abs(a), std::abs(b)); }
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // --- parameters
+  virtual std::size_t slot_count() const = 0;
+  virtual int max_level() const = 0;              // level of a fresh encryption
+  virtual double default_scale() const = 0;       // scale of fresh encryptions chosen by the parameters
+  virtual double modulus_at(int level) const = 0;  // q_level: what a rescale at that level divides by
+
+  // --- encoding and client side
+  // values.size() <= slot_count(); missing slots are zero.
+  virtual Plaintext encode(std::span<const double> values, int level, double scale) const = 0;
+  virtual std::vector<double> decode(const Plaintext& pt) const = 0;
+  virtual Ciphertext encrypt(const Plaintext& pt) const = 0;
+  virtual std::vector<double> decrypt(const Ciphertext& ct) const = 0;  // decrypt and decode
+
+  // --- queries
+  virtual int level(const Ciphertext& ct) const = 0;
+  virtual double scale(const Ciphertext& ct) const = 0;
+  virtual int size(const Ciphertext& ct) const = 0;  // number of polynomials: 2, or 3 before relinearize
+  virtual int level(const Plaintext& pt) const = 0;
+  virtual double scale(const Plaintext& pt) const = 0;
+  // Bytes the object occupies in RNS-CKKS: polynomials x (level+1) limbs x N coefficients x 8.
+  virtual std::size_t byte_size(const Ciphertext& ct) const = 0;
+  virtual std::size_t byte_size(const Plaintext& pt) const = 0;
+
+  // --- evaluation
+  virtual Ciphertext add(const Ciphertext& a, const Ciphertext& b) const = 0;
+  virtual Ciphertext add_plain(const Ciphertext& a, const Plaintext& b) const = 0;
+  virtual Ciphertext sub(const Ciphertext& a, const Ciphertext& b) const = 0;
+  virtual Ciphertext sub_plain(const Ciphertext& a, const Plaintext& b) const = 0;
+  virtual Ciphertext multiply_plain(const Ciphertext& a, const Plaintext& b) const = 0;
+  virtual Ciphertext multiply(const Ciphertext& a, const Ciphertext& b) const = 0;  // 3 parts
+  virtual Ciphertext square(const Ciphertext& a) const = 0;                         // 3 parts
+  virtual Ciphertext relinearize(const Ciphertext& a) const = 0;
+  // a * value, with value encoded as round(value * const_scale): the scale becomes scale(a) * const_scale.
+  virtual Ciphertext multiply_const(const Ciphertext& a, double value, double const_scale) const = 0;
+  virtual Ciphertext rescale(const Ciphertext& a) const = 0;
+  virtual Ciphertext drop_to_level(const Ciphertext& a, int level) const = 0;  // level <= level(a)
+  virtual Ciphertext rotate(const Ciphertext& a, int step) const = 0;
+  // Hoisted: one decomposition of a shared by all rotations; out[i] = rotate(a, steps[i]).
+  virtual std::vector<Ciphertext> rotate_many(const Ciphertext& a, std::span<const int> steps) const = 0;
+};
+
+}  // namespace hepex::backend

@@ -1,0 +1,320 @@
+#include "backend/sim_backend.hpp"
+
+#include <cmath>
+#include <numbers>
+#include <string>
+
+namespace hepex::backend {
+
+void SimMemory::add(std::int64_t ct_delta, std::int64_t pt_delta) {
+  const std::int64_t ct = ciphertext_bytes += ct_delta;
+  const std::int64_t pt = plaintext_bytes += pt_delta;
+  std::int64_t peak = peak_bytes.load();
+  while (ct + pt > peak && !peak_bytes.compare_exchange_weak(peak, ct + pt)) {
+  }
+}
+
+namespace {
+
+// Registers an object's bytes with the shared SimMemory for exactly its lifetime.
+class TrackedBytes {
+ public:
+  TrackedBytes(std::shared_ptr<SimMemory> memory, std::int64_t bytes, bool ciphertext)
+      : memory_(std::move(memory)), bytes_(bytes), ciphertext_(ciphertext) {
+    memory_->add(ciphertext_ ? bytes_ : 0, ciphertext_ ? 0 : bytes_);
+  }
+  ~TrackedBytes() { memory_->add(ciphertext_ ? -bytes_ : 0, ciphertext_ ? 0 : -bytes_); }
+  TrackedBytes(const TrackedBytes&) = delete;
+  TrackedBytes& operator=(const TrackedBytes&) = delete;
+  std::int64_t bytes() const { return bytes_; }
+
+ private:
+  std::shared_ptr<SimMemory> memory_;
+  std::int64_t bytes_;
+  bool ciphertext_;
+};
+
+std::string at(const char* who, const std::string& what) { return std::string("SimBackend::") + who + ": " + what; }
+
+}  // namespace
+
+struct SimBackend::Ct final : CiphertextObject {
+  Ct(std::vector<double> s, int l, double sc, int sz, std::shared_ptr<SimMemory> memory, std::int64_t bytes)
+      : slots(std::move(s)), level(l), scale(sc), size(sz), tracked(std::move(memory), bytes, true) {}
+  std::vector<double> slots;
+  int level;
+  double scale;
+  int size;
+  TrackedBytes tracked;
+};
+
+struct SimBackend::Pt final : PlaintextObject {
+  Pt(std::vector<double> s, int l, double sc, std::shared_ptr<SimMemory> memory, std::int64_t bytes)
+      : slots(std::move(s)), level(l), scale(sc), tracked(std::move(memory), bytes, false) {}
+  std::vector<double> slots;
+  int level;
+  double scale;
+  TrackedBytes tracked;
+};
+
+SimBackend::SimBackend(SimParams params, SimOptions options)
+    : params_(std::move(params)),
+      options_(options),
+      counter_((params_.validate("SimBackend"), params_.slot_count())),
+      memory_(std::make_shared<SimMemory>()) {
+  if (options_.noise_stddev < 0) throw InvalidArgument("SimBackend: noise_stddev must be >= 0");
+  double sum = 0;
+  for (double q : params_.primes) log2_modulus_prefix_.push_back(sum += std::log2(q));
+  if (options_.noise_stddev > 0)
+    noise_rng_ = options_.noise_seed ? std::make_unique<Csprng>(*options_.noise_seed) : std::make_unique<Csprng>();
+}
+
+void SimBackend::reset_peak_bytes() {
+  memory_->peak_bytes = memory_->ciphertext_bytes.load() + memory_->plaintext_bytes.load();
+}
+
+double SimBackend::modulus_at(int level) const {
+  if (level < 0 || level > max_level())
+    throw InvalidArgument(at("modulus_at", "level " + std::to_string(level) + " outside [0, " +
+                                               std::to_string(max_level()) + "]"));
+  return params_.primes[static_cast<std::size_t>(level)];
+}
+
+const SimBackend::Ct& SimBackend::ct_of(const Ciphertext& c, const char* who) const {
+  return c.as<Ct>((std::string("SimBackend::") + who).c_str());
+}
+const SimBackend::Pt& SimBackend::pt_of(const Plaintext& p, const char* who) const {
+  return p.as<Pt>((std::string("SimBackend::") + who).c_str());
+}
+
+const std::vector<double>& SimBackend::peek(const Ciphertext& ct) const { return ct_of(ct, "peek").slots; }
+
+Ciphertext SimBackend::make_ct(std::vector<double> slots, int level, double scale, int size) const {
+  const auto bytes = static_cast<std::int64_t>(params_.poly_bytes(level, size));
+  return Ciphertext(std::make_shared<const Ct>(std::move(slots), level, scale, size, memory_, bytes));
+}
+
+// As CKKS: the scale must stay below the ciphertext modulus at that level, or values wrap around.
+void SimBackend::check_scale_fits(double scale, int level, const char* who) const {
+  if (!(scale > 0)) throw InvalidArgument(at(who, "scale must be positive"));
+  if (std::log2(scale) >= log2_modulus_prefix_[static_cast<std::size_t>(level)])
+    throw InvalidArgument(at(who, "scale 2^" + std::to_string(std::log2(scale)) + " out of bounds at level " +
+                                      std::to_string(level) + " (modulus 2^" +
+                                      std::to_string(log2_modulus_prefix_[static_cast<std::size_t>(level)]) + ")"));
+}
+
+void SimBackend::add_noise(std::vector<double>& slots) const {
+  if (!noise_rng_) return;
+  std::lock_guard lock(noise_mutex_);
+  for (double& v : slots) {
+    // Box-Muller; 1 - u keeps the logarithm's argument in (0, 1].
+    const double u1 = 1.0 - noise_rng_->next_double(), u2 = noise_rng_->next_double();
+    v += options_.noise_stddev * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+  }
+}
+
+std::vector<double> SimBackend::rotated(const std::vector<double>& in, int step) const {
+  const std::size_t n = in.size(), s = static_cast<std::size_t>(counter_.normalize_step(step));
+  std::vector<double> out(n);
+  for (std::size_t i = 0; i < n; ++i) out[i] = in[(i + s) % n];
+  return out;
+}
+
+Plaintext SimBackend::encode(std::span<const double> values, int level, double scale) const {
+  if (values.size() > slot_count())
+    throw InvalidArgument(at("encode", std::to_string(values.size()) + " values exceed the " +
+                                           std::to_string(slot_count()) + " slots"));
+  if (level < 0 || level > max_level())
+    throw InvalidArgument(at("encode", "level " + std::to_string(level) + " outside [0, " +
+                                           std::to_string(max_level()) + "]"));
+  check_scale_fits(scale, level, "encode");
+  std::vector<double> slots(slot_count(), 0.0);
+  std::copy(values.begin(), values.end(), slots.begin());
+  counter_.count(Op::kEncode);
+  const auto bytes = static_cast<std::int64_t>(params_.poly_bytes(level, 1));
+  return Plaintext(std::make_shared<const Pt>(std::move(slots), level, scale, memory_, bytes));
+}
+
+std::vector<double> SimBackend::decode(const Plaintext& pt) const {
+  const auto& p = pt_of(pt, "decode");
+  counter_.count(Op::kDecode);
+  return p.slots;
+}
+
+Ciphertext SimBackend::encrypt(const Plaintext& pt) const {
+  const auto& p = pt_of(pt, "encrypt");
+  counter_.count(Op::kEncrypt);
+  auto slots = p.slots;
+  add_noise(slots);
+  return make_ct(std::move(slots), p.level, p.scale, 2);
+}
+
+std::vector<double> SimBackend::decrypt(const Ciphertext& ct) const {
+  const auto& c = ct_of(ct, "decrypt");
+  counter_.count(Op::kDecrypt);
+  return c.slots;
+}
+
+int SimBackend::level(const Ciphertext& ct) const { return ct_of(ct, "level").level; }
+double SimBackend::scale(const Ciphertext& ct) const { return ct_of(ct, "scale").scale; }
+int SimBackend::size(const Ciphertext& ct) const { return ct_of(ct, "size").size; }
+int SimBackend::level(const Plaintext& pt) const { return pt_of(pt, "level").level; }
+double SimBackend::scale(const Plaintext& pt) const { return pt_of(pt, "scale").scale; }
+std::size_t SimBackend::byte_size(const Ciphertext& ct) const {
+  return static_cast<std::size_t>(ct_of(ct, "byte_size").tracked.bytes());
+}
+std::size_t SimBackend::byte_size(const Plaintext& pt) const {
+  return static_cast<std::size_t>(pt_of(pt, "byte_size").tracked.bytes());
+}
+
+namespace {
+void check_same_level(int a, int b, const char* who, const char* what_b) {
+  if (a != b)
+    throw MismatchError(at(who, std::string("level mismatch: ciphertext at level ") + std::to_string(a) + ", " +
+                                    what_b + " at level " + std::to_string(b)));
+}
+void check_same_scale(double a, double b, const char* who, const char* what_b) {
+  if (!scales_match(a, b))
+    throw MismatchError(at(who, std::string("scale mismatch: ciphertext at 2^") + std::to_string(std::log2(a)) +
+                                    ", " + what_b + " at 2^" + std::to_string(std::log2(b))));
+}
+void check_linear(int size, const char* who) {
+  if (size != 2)
+    throw InvalidArgument(at(who, "ciphertext has " + std::to_string(size) + " parts: relinearize it first"));
+}
+}  // namespace
+
+Ciphertext SimBackend::combine(const Ciphertext& a, const Ciphertext& b, double sign, Op op, const char* who) const {
+  const auto &x = ct_of(a, who), &y = ct_of(b, who);
+  check_same_level(x.level, y.level, who, "other ciphertext");
+  check_same_scale(x.scale, y.scale, who, "other ciphertext");
+  std::vector<double> out(x.slots.size());
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = x.slots[i] + sign * y.slots[i];
+  counter_.count(op);
+  return make_ct(std::move(out), x.level, x.scale, std::max(x.size, y.size));
+}
+
+Ciphertext SimBackend::combine_plain(const Ciphertext& a, const Plaintext& b, double sign, Op op,
+                                     const char* who) const {
+  const auto& x = ct_of(a, who);
+  const auto& y = pt_of(b, who);
+  check_same_level(x.level, y.level, who, "plaintext");
+  check_same_scale(x.scale, y.scale, who, "plaintext");
+  std::vector<double> out(x.slots.size());
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = x.slots[i] + sign * y.slots[i];
+  counter_.count(op);
+  return make_ct(std::move(out), x.level, x.scale, x.size);
+}
+
+Ciphertext SimBackend::add(const Ciphertext& a, const Ciphertext& b) const { return combine(a, b, 1, Op::kAdd, "add"); }
+Ciphertext SimBackend::sub(const Ciphertext& a, const Ciphertext& b) const { return combine(a, b, -1, Op::kSub, "sub"); }
+Ciphertext SimBackend::add_plain(const Ciphertext& a, const Plaintext& b) const {
+  return combine_plain(a, b, 1, Op::kAddPlain, "add_plain");
+}
+Ciphertext SimBackend::sub_plain(const Ciphertext& a, const Plaintext& b) const {
+  return combine_plain(a, b, -1, Op::kSubPlain, "sub_plain");
+}
+
+Ciphertext SimBackend::multiply_plain(const Ciphertext& a, const Plaintext& b) const {
+  const auto& x = ct_of(a, "multiply_plain");
+  const auto& y = pt_of(b, "multiply_plain");
+  check_same_level(x.level, y.level, "multiply_plain", "plaintext");
+  const double scale = x.scale * y.scale;
+  check_scale_fits(scale, x.level, "multiply_plain");
+  std::vector<double> out(x.slots.size());
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = x.slots[i] * y.slots[i];
+  counter_.count(Op::kMultiplyPlain);
+  return make_ct(std::move(out), x.level, scale, x.size);
+}
+
+Ciphertext SimBackend::product(const Ct& x, const Ct& y, Op op, const char* who) const {
+  check_linear(x.size, who);
+  check_linear(y.size, who);
+  check_same_level(x.level, y.level, who, "other ciphertext");
+  const double scale = x.scale * y.scale;
+  check_scale_fits(scale, x.level, who);
+  std::vector<double> out(x.slots.size());
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = x.slots[i] * y.slots[i];
+  counter_.count(op);
+  return make_ct(std::move(out), x.level, scale, 3);
+}
+
+Ciphertext SimBackend::multiply(const Ciphertext& a, const Ciphertext& b) const {
+  return product(ct_of(a, "multiply"), ct_of(b, "multiply"), Op::kMultiply, "multiply");
+}
+
+Ciphertext SimBackend::square(const Ciphertext& a) const {
+  const auto& x = ct_of(a, "square");
+  return product(x, x, Op::kSquare, "square");
+}
+
+Ciphertext SimBackend::relinearize(const Ciphertext& a) const {
+  const auto& x = ct_of(a, "relinearize");
+  if (x.size == 2) return a;  // already linear: nothing to switch, as in CKKS libraries
+  counter_.count_relinearize();
+  auto slots = x.slots;
+  add_noise(slots);
+  return make_ct(std::move(slots), x.level, x.scale, 2);
+}
+
+Ciphertext SimBackend::multiply_const(const Ciphertext& a, double value, double const_scale) const {
+  const auto& x = ct_of(a, "multiply_const");
+  const double scale = x.scale * const_scale;
+  check_scale_fits(scale, x.level, "multiply_const");
+  // CKKS multiplies by the integer round(value * const_scale): reproduce that rounding exactly.
+  const double encoded = std::round(value * const_scale) / const_scale;
+  std::vector<double> out(x.slots.size());
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = x.slots[i] * encoded;
+  counter_.count(Op::kMultiplyConst);
+  return make_ct(std::move(out), x.level, scale, x.size);
+}
+
+Ciphertext SimBackend::rescale(const Ciphertext& a) const {
+  const auto& x = ct_of(a, "rescale");
+  if (x.level == 0) throw InvalidArgument(at("rescale", "ciphertext is at level 0: no prime left to divide by"));
+  auto slots = x.slots;
+  add_noise(slots);
+  counter_.count(Op::kRescale);
+  return make_ct(std::move(slots), x.level - 1, x.scale / modulus_at(x.level), x.size);
+}
+
+Ciphertext SimBackend::drop_to_level(const Ciphertext& a, int level) const {
+  const auto& x = ct_of(a, "drop_to_level");
+  if (level < 0 || level > x.level)
+    throw InvalidArgument(at("drop_to_level", "target level " + std::to_string(level) + " outside [0, " +
+                                                  std::to_string(x.level) + "] (the ciphertext's level)"));
+  if (level == x.level) return a;
+  check_scale_fits(x.scale, level, "drop_to_level");
+  counter_.count(Op::kDropLevel);
+  return make_ct(x.slots, level, x.scale, x.size);
+}
+
+Ciphertext SimBackend::rotate(const Ciphertext& a, int step) const {
+  const auto& x = ct_of(a, "rotate");
+  check_linear(x.size, "rotate");
+  if (counter_.normalize_step(step) == 0) return a;
+  counter_.count_rotation(step);
+  auto slots = rotated(x.slots, step);
+  add_noise(slots);
+  return make_ct(std::move(slots), x.level, x.scale, 2);
+}
+
+std::vector<Ciphertext> SimBackend::rotate_many(const Ciphertext& a, std::span<const int> steps) const {
+  const auto& x = ct_of(a, "rotate_many");
+  check_linear(x.size, "rotate_many");
+  counter_.count_hoisted_rotation(steps);
+  std::vector<Ciphertext> out;
+  out.reserve(steps.size());
+  for (int step : steps) {
+    if (counter_.normalize_step(step) == 0) {
+      out.push_back(a);
+      continue;
+    }
+    auto slots = rotated(x.slots, step);
+    add_noise(slots);
+    out.push_back(make_ct(std::move(slots), x.level, x.scale, 2));
+  }
+  return out;
+}
+
+}  // namespace hepex::backend
