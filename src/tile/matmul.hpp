@@ -1,0 +1,58 @@
+#pragma once
+// Matrix-vector products y = W x for a batch of vectors, W (m x n) in plaintext tiles, x encrypted, in the
+// two HElayers orientations (tile sizes t1, t2 and, with a batch, t3):
+//
+//   kRows        W packed [m/t1, n/t2, */t3], x packed [*/t1, n/t2, B/t3]
+//                -> multiply tile by tile, add tiles along dim 1, rotate-and-sum inside (log2 t2 rotations)
+//                -> y [m/t1, 1?/t2, B/t3]  (unknowns: clear_unknowns + duplicate_over_dim(1) repair them)
+//   kTransposed  W^T packed [n/t1, m/t2, */t3], x packed [n/t1, */t2, B/t3]
+//                -> sum over the outermost dim 0 -> y [*/t1, m/t2, B/t3], replicated: the kRows input layout
+//
+// Zero weight tiles are absent (never encoded or multiplied); an output tile row whose weight tiles are all
+// zero gets no additions and no rotations (it stays absent = zero). matvec does not rescale: y is at the
+// level of x with scale scale(x) * scale(W); the executor rescales when its plan says so.
+#include <cstddef>
+#include <vector>
+
+#include "backend/backend.hpp"
+#include "backend/op_counts.hpp"
+#include "tile/tensor.hpp"
+#include "tile/tile_tensor.hpp"
+
+namespace hepex::tile {
+
+enum class Orientation { kRows, kTransposed };
+
+// Row-major dense matrix in the clear (the tile layer does not depend on nn/Eigen).
+struct DenseMatrix {
+  std::size_t rows = 0, cols = 0;
+  std::vector<double> data;  // rows * cols, row-major
+  double operator()(std::size_t i, std::size_t j) const { return data[i * cols + j]; }
+};
+
+// The tile tensor shapes above; tile_sizes has 2 entries (no batch, batch must be 1) or 3.
+TileTensorShape matrix_shape(std::size_t m, std::size_t n, const std::vector<std::size_t>& tile_sizes,
+                             Orientation orientation);
+TileTensorShape input_shape(std::size_t n, std::size_t batch, const std::vector<std::size_t>& tile_sizes,
+                            Orientation orientation);
+TileTensorShape output_shape(std::size_t m, std::size_t batch, const std::vector<std::size_t>& tile_sizes,
+                             Orientation orientation);
+// The dimension a product sums over: 1 for kRows, 0 for kTransposed.
+std::size_t summed_dim(Orientation orientation);
+
+// W as a plaintext tile tensor (transposed for kTransposed), zero tiles absent.
+PlainTileTensor pack_matrix(const backend::Backend& be, const DenseMatrix& w, const std::vector<std::size_t>& tile_sizes,
+                            Orientation orientation, int level, double scale);
+// X (n x batch, row-major: x[i * batch + b]) as the tensor that input_shape() describes.
+Tensor input_tensor(const std::vector<double>& x, std::size_t n, std::size_t batch, std::size_t rank,
+                    Orientation orientation);
+
+struct MatvecResult {
+  CipherTileTensor y;
+  backend::OpCounts counts;  // the backend operations this product did
+};
+
+MatvecResult matvec(const backend::Backend& be, const PlainTileTensor& w, const CipherTileTensor& x,
+                    Orientation orientation);
+
+}  // namespace hepex::tile

@@ -1,0 +1,274 @@
+#include "tile/ops.hpp"
+
+#include <exception>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+
+namespace hepex::tile {
+
+using backend::Backend;
+using backend::Ciphertext;
+using backend::Plaintext;
+
+namespace {
+
+// OpenMP loop over tiles; the first exception is rethrown on the calling thread (an exception may not
+// leave an OpenMP region).
+template <class Fn>
+void parallel_for(std::size_t n, Fn fn) {
+  std::exception_ptr error;
+  std::mutex error_mutex;
+#pragma omp parallel for schedule(dynamic)
+  for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(n); ++i) {
+    try {
+      fn(static_cast<std::size_t>(i));
+    } catch (...) {
+      std::lock_guard lock(error_mutex);
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+std::string pair_name(const TileTensorShape& a, const TileTensorShape& b) {
+  return a.to_string() + " and " + b.to_string();
+}
+
+// Per-dimension broadcast of sizes; `unknowns_rule` decides the unknowns flag of the result.
+template <class UnknownsRule>
+TileTensorShape broadcast(const TileTensorShape& a, const TileTensorShape& b, const char* who, UnknownsRule rule) {
+  if (a.rank() != b.rank())
+    throw MismatchError(std::string(who) + ": ranks differ for tile tensors " + pair_name(a, b));
+  std::vector<TileDim> dims;
+  for (std::size_t d = 0; d < a.rank(); ++d) {
+    const TileDim &x = a.dim(d), &y = b.dim(d);
+    if (x.tile != y.tile)
+      throw MismatchError(std::string(who) + ": tile sizes differ in dimension " + std::to_string(d) + " of " +
+                          pair_name(a, b));
+    if (!x.replicated && !y.replicated && x.size != y.size)
+      throw MismatchError(std::string(who) + ": sizes differ in dimension " + std::to_string(d) + " of " +
+                          pair_name(a, b) + " and neither is replicated");
+    TileDim r;
+    r.tile = x.tile;
+    r.replicated = x.replicated && y.replicated;
+    r.size = x.replicated ? y.size : x.size;
+    r.unknowns = !r.replicated && rule(x, y, r);
+    dims.push_back(r);
+  }
+  return TileTensorShape(std::move(dims));
+}
+
+// Tile of `t` that broadcasts to grid position `pos` of the result.
+std::size_t source_tile(const TileTensorShape& t, std::vector<std::size_t> pos) {
+  for (std::size_t d = 0; d < t.rank(); ++d)
+    if (t.dim(d).replicated) pos[d] = 0;
+  return t.tile_index(pos);
+}
+
+template <class HandleB, class Fn>
+CipherTileTensor elementwise(const Backend& be, const CipherTileTensor& a, const TileTensorOf<HandleB>& b,
+                             const TileTensorShape& out, const char* who, Fn fn) {
+  out.require_slots(be.slot_count(), who);
+  std::vector<Ciphertext> tiles(out.tile_count());
+  parallel_for(tiles.size(), [&](std::size_t i) {
+    const auto pos = out.grid_position(i);
+    tiles[i] = fn(a.tile(source_tile(a.shape(), pos)), b.tile(source_tile(b.shape(), pos)));
+  });
+  return CipherTileTensor(out, std::move(tiles));
+}
+
+template <class Fn>
+CipherTileTensor per_tile(const Backend& be, const CipherTileTensor& a, const TileTensorShape& out, const char* who,
+                          Fn fn) {
+  out.require_slots(be.slot_count(), who);
+  std::vector<Ciphertext> tiles(a.tile_count());
+  parallel_for(tiles.size(), [&](std::size_t i) {
+    if (!a.absent(i)) tiles[i] = fn(a.tile(i), i);
+  });
+  return CipherTileTensor(out, std::move(tiles));
+}
+
+// ct + rot(ct, direction * stride * 2^i) for 2^i < t: sums (left) or spreads (right) over one dimension.
+Ciphertext rotate_and_sum(const Backend& be, Ciphertext ct, std::size_t stride, std::size_t t, int direction) {
+  for (std::size_t k = 1; k < t; k *= 2) ct = be.add(ct, be.rotate(ct, direction * static_cast<int>(k * stride)));
+  return ct;
+}
+
+void require_dim(const TileTensorShape& a, std::size_t dim, const char* who) {
+  if (dim >= a.rank())
+    throw InvalidArgument(std::string(who) + ": dimension " + std::to_string(dim) + " out of range for " +
+                          a.to_string());
+}
+
+}  // namespace
+
+TileTensorShape product_shape(const TileTensorShape& a, const TileTensorShape& b) {
+  return broadcast(a, b, "multiply", [](const TileDim& x, const TileDim& y, const TileDim&) {
+    return (x.unknowns && (y.unknowns || y.replicated)) || (y.unknowns && (x.unknowns || x.replicated));
+  });
+}
+
+TileTensorShape sum_shape(const TileTensorShape& a, const TileTensorShape& b) {
+  return broadcast(a, b, "add", [](const TileDim& x, const TileDim& y, const TileDim& r) {
+    const bool replicated_into_padding = x.replicated != y.replicated && r.size % r.tile != 0;
+    return x.unknowns || y.unknowns || replicated_into_padding;
+  });
+}
+
+bool sum_is_replicating(const TileTensorShape& a, std::size_t dim) {
+  require_dim(a, dim, "sum_is_replicating");
+  return a.slot_stride(dim) * a.dim(dim).tile == a.slots_per_tile();
+}
+
+TileTensorShape summed_shape(const TileTensorShape& a, std::size_t dim) {
+  require_dim(a, dim, "sum_over_dim");
+  const TileDim& x = a.dim(dim);
+  if (x.replicated)
+    throw InvalidArgument("sum_over_dim: dimension " + std::to_string(dim) + " of " + a.to_string() +
+                          " is replicated: nothing to sum");
+  if (x.unknowns)
+    throw InvalidArgument("sum_over_dim: dimension " + std::to_string(dim) + " of " + a.to_string() +
+                          " has unknowns that would enter the sum: clear_unknowns first");
+  auto dims = a.dims();
+  TileDim& r = dims[dim];
+  r.size = 1;
+  r.replicated = sum_is_replicating(a, dim);
+  r.unknowns = !r.replicated && r.tile > 1;
+  return TileTensorShape(std::move(dims));
+}
+
+TileTensorShape duplicated_shape(const TileTensorShape& a, std::size_t dim) {
+  require_dim(a, dim, "duplicate_over_dim");
+  const TileDim& x = a.dim(dim);
+  if (x.replicated) return a;
+  if (x.size != 1 || x.unknowns)
+    throw InvalidArgument("duplicate_over_dim: dimension " + std::to_string(dim) + " of " + a.to_string() +
+                          " must be 1/t (size 1, zeros elsewhere): clear_unknowns first");
+  auto dims = a.dims();
+  dims[dim].replicated = true;
+  return TileTensorShape(std::move(dims));
+}
+
+TileTensorShape cleared_shape(const TileTensorShape& a) {
+  auto dims = a.dims();
+  for (auto& d : dims) d.unknowns = false;
+  return TileTensorShape(std::move(dims));
+}
+
+CipherTileTensor multiply(const Backend& be, const CipherTileTensor& a, const CipherTileTensor& b) {
+  return elementwise(be, a, b, product_shape(a.shape(), b.shape()), "multiply",
+                     [&](const Ciphertext& x, const Ciphertext& y) {
+                       return x.empty() || y.empty() ? Ciphertext{} : be.relinearize(be.multiply(x, y));
+                     });
+}
+
+CipherTileTensor square(const Backend& be, const CipherTileTensor& a) {
+  return per_tile(be, a, a.shape(), "square",
+                  [&](const Ciphertext& x, std::size_t) { return be.relinearize(be.square(x)); });
+}
+
+CipherTileTensor multiply_plain(const Backend& be, const CipherTileTensor& a, const PlainTileTensor& b) {
+  return elementwise(be, a, b, product_shape(a.shape(), b.shape()), "multiply_plain",
+                     [&](const Ciphertext& x, const Plaintext& y) {
+                       return x.empty() || y.empty() ? Ciphertext{} : be.multiply_plain(x, y);
+                     });
+}
+
+CipherTileTensor add(const Backend& be, const CipherTileTensor& a, const CipherTileTensor& b) {
+  return elementwise(be, a, b, sum_shape(a.shape(), b.shape()), "add", [&](const Ciphertext& x, const Ciphertext& y) {
+    if (x.empty()) return y;
+    if (y.empty()) return x;
+    return be.add(x, y);
+  });
+}
+
+CipherTileTensor add_plain(const Backend& be, const CipherTileTensor& a, const PlainTileTensor& b) {
+  return elementwise(be, a, b, sum_shape(a.shape(), b.shape()), "add_plain",
+                     [&](const Ciphertext& x, const Plaintext& y) {
+                       if (y.empty()) return x;
+                       if (x.empty())
+                         throw InvalidArgument("add_plain: a plaintext tile meets an absent ciphertext tile in " +
+                                               pair_name(a.shape(), b.shape()) + ": it cannot be encrypted here");
+                       return be.add_plain(x, y);
+                     });
+}
+
+CipherTileTensor rescale(const Backend& be, const CipherTileTensor& a) {
+  return per_tile(be, a, a.shape(), "rescale", [&](const Ciphertext& x, std::size_t) { return be.rescale(x); });
+}
+
+CipherTileTensor drop_to_level(const Backend& be, const CipherTileTensor& a, int level) {
+  return per_tile(be, a, a.shape(), "drop_to_level",
+                  [&](const Ciphertext& x, std::size_t) { return be.drop_to_level(x, level); });
+}
+
+CipherTileTensor sum_over_dim(const Backend& be, const CipherTileTensor& a, std::size_t dim) {
+  const TileTensorShape out = summed_shape(a.shape(), dim);
+  out.require_slots(be.slot_count(), "sum_over_dim");
+  const std::size_t t = a.shape().dim(dim).tile, stride = a.shape().slot_stride(dim);
+  const std::size_t along = a.shape().dim(dim).tile_count();
+  std::vector<Ciphertext> tiles(out.tile_count());
+  parallel_for(tiles.size(), [&](std::size_t i) {
+    auto pos = out.grid_position(i);
+    Ciphertext acc;
+    for (std::size_t g = 0; g < along; ++g) {
+      pos[dim] = g;
+      const Ciphertext& x = a.tile(a.shape().tile_index(pos));
+      if (x.empty()) continue;
+      acc = acc.empty() ? x : be.add(acc, x);
+    }
+    // A tile row with no present tile stays absent: no rotations at all.
+    if (!acc.empty()) tiles[i] = rotate_and_sum(be, acc, stride, t, +1);
+  });
+  return CipherTileTensor(out, std::move(tiles));
+}
+
+CipherTileTensor clear_unknowns(const Backend& be, const CipherTileTensor& a) {
+  const TileTensorShape& shape = a.shape();
+  if (!shape.has_unknowns()) return a;
+  shape.require_slots(be.slot_count(), "clear_unknowns");
+  // One mask per (level, valid extents): boundary tiles differ, interior tiles share one plaintext.
+  using Key = std::pair<int, std::vector<std::size_t>>;
+  std::map<Key, Plaintext> masks;
+  std::vector<const Plaintext*> mask_of(a.tile_count(), nullptr);
+  for (std::size_t i = 0; i < a.tile_count(); ++i) {
+    if (a.absent(i)) continue;
+    const int level = be.level(a.tile(i));
+    Key key{level, shape.extents(i)};
+    auto it = masks.find(key);
+    if (it == masks.end()) {
+      const auto valid = valid_slots(shape, key.second);
+      const std::vector<double> ones(valid.begin(), valid.end());
+      it = masks.emplace(key, be.encode(ones, level, be.modulus_at(level))).first;
+    }
+    mask_of[i] = &it->second;
+  }
+  return per_tile(be, a, cleared_shape(shape), "clear_unknowns", [&](const Ciphertext& x, std::size_t i) {
+    return be.rescale(be.multiply_plain(x, *mask_of[i]));
+  });
+}
+
+CipherTileTensor duplicate_over_dim(const Backend& be, const CipherTileTensor& a, std::size_t dim) {
+  const TileTensorShape out = duplicated_shape(a.shape(), dim);
+  if (a.shape().dim(dim).replicated) return a;
+  const std::size_t t = a.shape().dim(dim).tile, stride = a.shape().slot_stride(dim);
+  return per_tile(be, a, out, "duplicate_over_dim",
+                  [&](const Ciphertext& x, std::size_t) { return rotate_and_sum(be, x, stride, t, -1); });
+}
+
+std::optional<int> level_of(const Backend& be, const CipherTileTensor& a) {
+  std::optional<int> level;
+  for (const auto& tile : a.tiles()) {
+    if (tile.empty()) continue;
+    const int l = be.level(tile);
+    if (level && *level != l)
+      throw MismatchError("tile tensor " + a.shape().to_string() + ": tiles at levels " + std::to_string(*level) +
+                          " and " + std::to_string(l));
+    level = l;
+  }
+  return level;
+}
+
+}  // namespace hepex::tile

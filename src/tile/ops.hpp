@@ -1,0 +1,52 @@
+#pragma once
+// Operations on tile tensors, run on any backend. Each has a pure shape rule (for the planner) and an
+// evaluating form. Absent tiles are skipped everywhere: x * absent = absent, x + absent = x.
+//
+// Broadcasting: operands have the same rank and tile sizes; along each dimension the sizes are equal, or
+// one side is replicated ("*/t") and broadcasts over the other's tiles and slots.
+//
+// Unknowns: a product has unknowns where garbage meets garbage or a replicated value (garbage x 0 = 0);
+// a sum has unknowns where either side does, or where a replicated value lands in the other's padding.
+//
+// sum_over_dim(d): add the tiles along d (no rotation), then rotate-and-sum inside each tile with d's slot
+// stride: log2(t_d) rotations by +stride * 2^i. If d is the outermost non-trivial tile dimension
+// (stride * t_d = slots) the rotations are cyclic over d and the result is replicated ("*/t_d"); otherwise
+// only position 0 is right and the rest is garbage ("1?/t_d"). The summed dimension must have zero padding.
+//
+// clear_unknowns: multiply by a 0/1 mask of the valid slots, encoded at the tile's level with scale q_level,
+// then rescale: one level, scale unchanged. duplicate_over_dim(d) on a "1/t_d" dimension: log2(t_d)
+// rotations by -stride * 2^i copy position 0 into every position ("*/t_d").
+#include <cstddef>
+#include <optional>
+
+#include "backend/backend.hpp"
+#include "tile/tile_tensor.hpp"
+
+namespace hepex::tile {
+
+// --- shape rules
+TileTensorShape product_shape(const TileTensorShape& a, const TileTensorShape& b);
+TileTensorShape sum_shape(const TileTensorShape& a, const TileTensorShape& b);
+TileTensorShape summed_shape(const TileTensorShape& a, std::size_t dim);
+TileTensorShape duplicated_shape(const TileTensorShape& a, std::size_t dim);
+TileTensorShape cleared_shape(const TileTensorShape& a);
+// Whether summing over dim leaves a replicated result (dim is outermost among tile dims > 1).
+bool sum_is_replicating(const TileTensorShape& a, std::size_t dim);
+
+// --- evaluation
+CipherTileTensor multiply(const backend::Backend& be, const CipherTileTensor& a, const CipherTileTensor& b);  // + relin
+CipherTileTensor square(const backend::Backend& be, const CipherTileTensor& a);                               // + relin
+CipherTileTensor multiply_plain(const backend::Backend& be, const CipherTileTensor& a, const PlainTileTensor& b);
+CipherTileTensor add(const backend::Backend& be, const CipherTileTensor& a, const CipherTileTensor& b);
+// Throws if a plaintext tile meets an absent ciphertext tile (the server cannot encrypt it).
+CipherTileTensor add_plain(const backend::Backend& be, const CipherTileTensor& a, const PlainTileTensor& b);
+CipherTileTensor rescale(const backend::Backend& be, const CipherTileTensor& a);
+CipherTileTensor drop_to_level(const backend::Backend& be, const CipherTileTensor& a, int level);
+CipherTileTensor sum_over_dim(const backend::Backend& be, const CipherTileTensor& a, std::size_t dim);
+CipherTileTensor clear_unknowns(const backend::Backend& be, const CipherTileTensor& a);  // no-op without unknowns
+CipherTileTensor duplicate_over_dim(const backend::Backend& be, const CipherTileTensor& a, std::size_t dim);
+
+// Level of the present tiles (all equal, else MismatchError); nullopt when every tile is absent.
+std::optional<int> level_of(const backend::Backend& be, const CipherTileTensor& a);
+
+}  // namespace hepex::tile
