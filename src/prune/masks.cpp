@@ -1,0 +1,207 @@
+#include "prune/masks.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "util/error.hpp"
+
+namespace hepex::prune {
+namespace {
+
+void check_fraction(double fraction) {
+  if (!(fraction >= 0.0 && fraction < 1.0))
+    throw InvalidArgument("prune fraction " + std::to_string(fraction) + " must be in [0, 1)");
+}
+
+void check_dims(const nn::Model& model, const std::vector<TileDims>& dims) {
+  if (dims.size() != model.layers().size())
+    throw InvalidArgument("tile dims given for " + std::to_string(dims.size()) + " layers, model has " +
+                          std::to_string(model.layers().size()));
+}
+
+void ensure_mask(nn::DenseLayer& layer) {
+  if (!layer.has_mask()) layer.mask = alive_pattern(layer);
+}
+
+// One candidate for pruning: a score and where it lives. Ranking sorts by (score, layer, index).
+struct Candidate {
+  double score;
+  std::size_t layer;
+  Eigen::Index index;  // column-major entry index, or tile index (tc * grid_rows + tr)
+  bool operator<(const Candidate& o) const {
+    if (score != o.score) return score < o.score;
+    if (layer != o.layer) return layer < o.layer;
+    return index < o.index;
+  }
+};
+
+// Marks the lowest `fraction` of each ranking group (one group per layer, or one for all) via `kill`.
+template <class Kill>
+void prune_lowest(std::vector<std::vector<Candidate>> per_layer, const std::vector<Eigen::Index>& totals,
+                  double fraction, Scope scope, Kill kill) {
+  std::vector<std::vector<Candidate>> groups;
+  std::vector<Eigen::Index> group_totals;
+  if (scope == Scope::kLayer) {
+    groups = std::move(per_layer);
+    group_totals = totals;
+  } else {
+    groups.emplace_back();
+    for (auto& v : per_layer) groups[0].insert(groups[0].end(), v.begin(), v.end());
+    group_totals.push_back(std::accumulate(totals.begin(), totals.end(), Eigen::Index{0}));
+  }
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    auto& cands = groups[g];
+    // Entries already dead count towards the target; `cands` holds only the alive ones.
+    const auto target = static_cast<Eigen::Index>(std::llround(fraction * static_cast<double>(group_totals[g])));
+    const Eigen::Index dead = group_totals[g] - static_cast<Eigen::Index>(cands.size());
+    const Eigen::Index need = std::clamp<Eigen::Index>(target - dead, 0, static_cast<Eigen::Index>(cands.size()));
+    std::partial_sort(cands.begin(), cands.begin() + need, cands.end());
+    for (Eigen::Index i = 0; i < need; ++i) kill(cands[i]);
+  }
+}
+
+void for_each_tile(const TileGrid& grid, auto&& fn) {
+  for (Eigen::Index tc = 0; tc < grid.grid_cols(); ++tc)
+    for (Eigen::Index tr = 0; tr < grid.grid_rows(); ++tr) fn(tr, tc);
+}
+
+void mask_tile(nn::DenseLayer& layer, TileDims dims, Eigen::Index tr, Eigen::Index tc, float value) {
+  const Eigen::Index r0 = tr * dims.rows, c0 = tc * dims.cols;
+  layer.mask
+      .block(r0, c0, std::min<Eigen::Index>(dims.rows, layer.out() - r0),
+             std::min<Eigen::Index>(dims.cols, layer.in() - c0))
+      .setConstant(value);
+}
+
+}  // namespace
+
+Scope parse_scope(const std::string& text) {
+  if (text == "layer" || text == "Lc" || text == "lc") return Scope::kLayer;
+  if (text == "global" || text == "Gl" || text == "gl") return Scope::kGlobal;
+  throw InvalidArgument("pruning scope '" + text + "': expected layer (Lc) or global (Gl)");
+}
+
+const char* scope_name(Scope s) { return s == Scope::kLayer ? "Lc" : "Gl"; }
+
+void prune_unstructured(nn::Model& model, double fraction, Scope scope) {
+  check_fraction(fraction);
+  auto& layers = model.layers();
+  std::vector<std::vector<Candidate>> per_layer(layers.size());
+  std::vector<Eigen::Index> totals(layers.size());
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    ensure_mask(layers[l]);
+    totals[l] = layers[l].W.size();
+    for (Eigen::Index i = 0; i < layers[l].W.size(); ++i)
+      if (layers[l].mask.data()[i] != 0.f)
+        per_layer[l].push_back({std::abs(static_cast<double>(layers[l].W.data()[i])), l, i});
+  }
+  prune_lowest(std::move(per_layer), totals, fraction, scope,
+               [&](const Candidate& c) { layers[c.layer].mask.data()[c.index] = 0.f; });
+  for (auto& layer : layers) layer.apply_mask();
+}
+
+void prune_tiles(nn::Model& model, const std::vector<TileDims>& dims, double fraction, Scope scope,
+                 TileScore score) {
+  check_fraction(fraction);
+  check_dims(model, dims);
+  auto& layers = model.layers();
+  std::vector<std::vector<Candidate>> per_layer(layers.size());
+  std::vector<Eigen::Index> totals(layers.size());
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    ensure_mask(layers[l]);
+    const TileGrid grid{layers[l].out(), layers[l].in(), dims[l]};
+    totals[l] = grid.tile_count();
+    const Eigen::MatrixXi nz = tile_nonzeros(layers[l].mask, dims[l]);
+    const Eigen::MatrixXf masked_w = layers[l].W.cwiseProduct(layers[l].mask);
+    const Eigen::MatrixXd scores = tile_scores(masked_w, dims[l], score);
+    for_each_tile(grid, [&](Eigen::Index tr, Eigen::Index tc) {
+      if (nz(tr, tc) > 0) per_layer[l].push_back({scores(tr, tc), l, tc * grid.grid_rows() + tr});
+    });
+  }
+  prune_lowest(std::move(per_layer), totals, fraction, scope, [&](const Candidate& c) {
+    const TileGrid grid{layers[c.layer].out(), layers[c.layer].in(), dims[c.layer]};
+    mask_tile(layers[c.layer], dims[c.layer], c.index % grid.grid_rows(), c.index / grid.grid_rows(), 0.f);
+  });
+  for (auto& layer : layers) layer.apply_mask();
+}
+
+Eigen::Index drop_sparse_tiles(nn::Model& model, const std::vector<TileDims>& dims, double threshold) {
+  check_dims(model, dims);
+  Eigen::Index dropped = 0;
+  for (std::size_t l = 0; l < model.layers().size(); ++l) {
+    auto& layer = model.layers()[l];
+    ensure_mask(layer);
+    const TileGrid grid{layer.out(), layer.in(), dims[l]};
+    const Eigen::MatrixXi nz = tile_nonzeros(layer.mask, dims[l]);
+    for_each_tile(grid, [&](Eigen::Index tr, Eigen::Index tc) {
+      const double density = static_cast<double>(nz(tr, tc)) / static_cast<double>(grid.tile_area(tr, tc));
+      if (density <= threshold) {
+        if (nz(tr, tc) > 0) ++dropped;
+        mask_tile(layer, dims[l], tr, tc, 0.f);
+      }
+    });
+    layer.apply_mask();
+  }
+  return dropped;
+}
+
+Eigen::Index expand_tiles(nn::Model& model, const nn::Model& before, const std::vector<TileDims>& dims) {
+  check_dims(model, dims);
+  if (before.arch_string() != model.arch_string())
+    throw MismatchError("expand_tiles: reference model " + before.arch_string() + " does not match " +
+                        model.arch_string());
+  Eigen::Index enabled = 0;
+  for (std::size_t l = 0; l < model.layers().size(); ++l) {
+    auto& layer = model.layers()[l];
+    const auto& ref = before.layers()[l];
+    ensure_mask(layer);
+    const TileGrid grid{layer.out(), layer.in(), dims[l]};
+    const Eigen::MatrixXi nz = tile_nonzeros(layer.mask, dims[l]);
+    for_each_tile(grid, [&](Eigen::Index tr, Eigen::Index tc) {
+      if (nz(tr, tc) == 0) return;
+      enabled += grid.tile_area(tr, tc) - nz(tr, tc);
+      const Eigen::Index r0 = tr * dims[l].rows, c0 = tc * dims[l].cols;
+      const Eigen::Index h = std::min<Eigen::Index>(dims[l].rows, layer.out() - r0);
+      const Eigen::Index w = std::min<Eigen::Index>(dims[l].cols, layer.in() - c0);
+      for (Eigen::Index c = c0; c < c0 + w; ++c)
+        for (Eigen::Index r = r0; r < r0 + h; ++r)
+          if (layer.mask(r, c) == 0.f) {
+            layer.mask(r, c) = 1.f;
+            layer.W(r, c) = ref.W(r, c);
+          }
+    });
+  }
+  return enabled;
+}
+
+std::vector<TileCount> tiles_per_layer(const nn::Model& model, const std::vector<TileDims>& dims) {
+  check_dims(model, dims);
+  std::vector<TileCount> out;
+  for (std::size_t l = 0; l < model.layers().size(); ++l) {
+    const auto& layer = model.layers()[l];
+    out.push_back({count_nonempty_tiles(alive_pattern(layer), dims[l]),
+                   TileGrid{layer.out(), layer.in(), dims[l]}.tile_count()});
+  }
+  return out;
+}
+
+TileCount total_tiles(const nn::Model& model, const std::vector<TileDims>& dims) {
+  TileCount t;
+  for (const auto& c : tiles_per_layer(model, dims)) {
+    t.kept += c.kept;
+    t.total += c.total;
+  }
+  return t;
+}
+
+double weight_density(const nn::Model& model) {
+  double alive = 0, total = 0;
+  for (const auto& layer : model.layers()) {
+    alive += alive_pattern(layer).sum();
+    total += static_cast<double>(layer.W.size());
+  }
+  return total > 0 ? alive / total : 0.0;
+}
+
+}  // namespace hepex::prune

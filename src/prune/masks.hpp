@@ -1,0 +1,44 @@
+#pragma once
+// Pruning masks on a model: unstructured magnitude pruning, whole-tile pruning by score, dropping
+// almost-empty tiles, and expansion (re-enabling every weight of the tiles that survive).
+// Masks live in the layers (nn::DenseLayer::mask); masked weights are set to exactly 0.
+#include <vector>
+
+#include "nn/model.hpp"
+#include "prune/tile_stats.hpp"
+#include "prune/tiling.hpp"
+
+namespace hepex::prune {
+
+enum class Scope { kLayer, kGlobal };  // "Lc": rank within each layer; "Gl": one ranking across layers
+Scope parse_scope(const std::string& text);  // "layer"/"Lc", "global"/"Gl"
+const char* scope_name(Scope s);
+
+// Masks the fraction `fraction` (in [0,1)) of weights with the smallest |w| (already-masked weights count
+// as pruned and stay pruned). Ties are broken by position, so the result is deterministic.
+void prune_unstructured(nn::Model& model, double fraction, Scope scope);
+
+// Masks whole tiles: the fraction `fraction` of tiles with the lowest score (already-empty tiles count as
+// pruned). dims[i] is layer i's tile size.
+void prune_tiles(nn::Model& model, const std::vector<TileDims>& dims, double fraction, Scope scope, TileScore score);
+
+// Masks every tile whose alive density (alive entries / tile area) is <= threshold, including tiles
+// that are already empty. Returns the number of non-empty tiles it removed.
+Eigen::Index drop_sparse_tiles(nn::Model& model, const std::vector<TileDims>& dims, double threshold);
+
+// Expansion: every tile of `model` that still holds an alive weight becomes fully alive again, each
+// re-enabled weight taking its value from `before` (same architecture and neuron order, e.g. the model
+// before pruning). Empty tiles stay empty. Returns the number of weights re-enabled.
+Eigen::Index expand_tiles(nn::Model& model, const nn::Model& before, const std::vector<TileDims>& dims);
+
+struct TileCount {
+  Eigen::Index kept = 0, total = 0;
+};
+// Non-empty / total tiles per layer and summed.
+std::vector<TileCount> tiles_per_layer(const nn::Model& model, const std::vector<TileDims>& dims);
+TileCount total_tiles(const nn::Model& model, const std::vector<TileDims>& dims);
+
+// Fraction of weights that are alive (mask 1, or non-zero without a mask).
+double weight_density(const nn::Model& model);
+
+}  // namespace hepex::prune

@@ -1,0 +1,127 @@
+#include "prune/masks.hpp"
+
+#include <gtest/gtest.h>
+
+#include "prune/tile_stats.hpp"
+#include "prune/tiling.hpp"
+#include "util/error.hpp"
+
+using namespace hepex;
+using namespace hepex::prune;
+
+namespace {
+// A 1-layer model 4x4 (out x in) with the given weights (row by row).
+nn::Model one_layer(std::initializer_list<float> w) {
+  nn::Model m = nn::Model::from_arch("4-4:identity");
+  auto& W = m.layers()[0].W;
+  auto it = w.begin();
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < 4; ++c) W(r, c) = *it++;
+  return m;
+}
+}  // namespace
+
+TEST(Tiling, AlternatesOrientationAndParses) {
+  EXPECT_EQ(layer_tile_dims(0, 4, 8), (TileDims{8, 4}));
+  EXPECT_EQ(layer_tile_dims(1, 4, 8), (TileDims{4, 8}));
+  EXPECT_EQ(layer_tile_dims(2, 4, 8), (TileDims{8, 4}));
+  // The paper's count: 784-256-64-256-784 at 4x8 has 6272 + 512 + 512 + 6272 weight tiles.
+  const auto dims = chain_tile_dims(4, 4, 8);
+  const int sizes[] = {784, 256, 64, 256, 784};
+  long total = 0;
+  for (int l = 0; l < 4; ++l) total += TileGrid{sizes[l + 1], sizes[l], dims[l]}.tile_count();
+  EXPECT_EQ(total, 13568);
+  EXPECT_EQ(parse_tile_shape("4x8"), std::make_pair(4, 8));
+  EXPECT_THROW(parse_tile_shape("3x8"), InvalidArgument);
+  EXPECT_THROW(parse_tile_shape("4by8"), InvalidArgument);
+  EXPECT_THROW(parse_tile_shape("4x"), InvalidArgument);
+}
+
+TEST(TileStats, CountsAndScoresOnHandMadeMatrix) {
+  Eigen::MatrixXf W(4, 4);
+  W << 1, -2, 0, 0,  //
+      3, 4, 0, 0.5,  //
+      0, 0, 0, 0,    //
+      0, 0, 0, -6;
+  const TileDims d{2, 2};
+  Eigen::MatrixXf pattern = (W.array() != 0.f).cast<float>();
+  const Eigen::MatrixXi nz = tile_nonzeros(pattern, d);
+  EXPECT_EQ(nz(0, 0), 4);
+  EXPECT_EQ(nz(0, 1), 1);
+  EXPECT_EQ(nz(1, 0), 0);
+  EXPECT_EQ(nz(1, 1), 1);
+  EXPECT_EQ(count_nonempty_tiles(pattern, d), 3);
+  EXPECT_DOUBLE_EQ(tile_scores(W, d, TileScore::kMin)(0, 0), 1.0);
+  EXPECT_DOUBLE_EQ(tile_scores(W, d, TileScore::kMax)(0, 0), 4.0);
+  EXPECT_DOUBLE_EQ(tile_scores(W, d, TileScore::kMean)(0, 0), 2.5);
+  EXPECT_DOUBLE_EQ(tile_scores(W, d, TileScore::kL2)(0, 0), std::sqrt(30.0));
+  EXPECT_DOUBLE_EQ(tile_scores(W, d, TileScore::kMax)(1, 1), 6.0);
+  EXPECT_DOUBLE_EQ(tile_scores(W, d, TileScore::kMean)(0, 1), 0.125);
+  // Partial edge tiles: 3x3 matrix in 2x2 tiles.
+  EXPECT_EQ((TileGrid{3, 3, d}.tile_count()), 4);
+  EXPECT_EQ((TileGrid{3, 3, d}.tile_area(1, 1)), 1);
+}
+
+TEST(Masks, UnstructuredPrunesSmallestMagnitudes) {
+  auto m = one_layer({1, -2, 3, -4, 5, -6, 7, -8, 9, -10, 11, -12, 13, -14, 15, -16});
+  prune_unstructured(m, 0.25, Scope::kLayer);
+  const auto& L = m.layers()[0];
+  ASSERT_TRUE(L.has_mask());
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < 4; ++c) {
+      const bool small = std::abs(r * 4 + c + 1) <= 4;
+      EXPECT_EQ(L.mask(r, c), small ? 0.f : 1.f) << r << "," << c;
+      if (small) EXPECT_EQ(L.W(r, c), 0.f);
+    }
+  // Pruning further keeps what is pruned and reaches the new fraction.
+  prune_unstructured(m, 0.5, Scope::kLayer);
+  EXPECT_DOUBLE_EQ(weight_density(m), 0.5);
+  EXPECT_EQ(m.layers()[0].mask(2, 0), 1.f);  // |9| survives
+  EXPECT_EQ(m.layers()[0].mask(1, 3), 0.f);  // |-8| pruned
+  EXPECT_THROW(prune_unstructured(m, 1.0, Scope::kLayer), InvalidArgument);
+}
+
+TEST(Masks, GlobalScopeRanksAcrossLayers) {
+  nn::Model m = nn::Model::from_arch("2-2-2:identity");
+  m.layers()[0].W << 1, 2, 3, 4;
+  m.layers()[1].W << 10, 20, 30, 40;
+  prune_unstructured(m, 0.5, Scope::kGlobal);  // the 4 smallest are all in layer 0
+  EXPECT_EQ(m.layers()[0].W.cwiseAbs().sum(), 0.f);
+  EXPECT_EQ(m.layers()[1].mask.sum(), 4.f);
+}
+
+TEST(Masks, TilePruningRemovesLowestScoringTiles) {
+  auto m = one_layer({1, 1, 9, 9,  //
+                      1, 1, 9, 9,  //
+                      5, 5, 2, 2,  //
+                      5, 5, 2, 2});
+  prune_tiles(m, {TileDims{2, 2}}, 0.5, Scope::kLayer, TileScore::kMean);
+  const auto& L = m.layers()[0];
+  EXPECT_EQ(L.mask.block(0, 0, 2, 2).sum(), 0.f);
+  EXPECT_EQ(L.mask.block(2, 2, 2, 2).sum(), 0.f);
+  EXPECT_EQ(L.mask.block(0, 2, 2, 2).sum(), 4.f);
+  EXPECT_EQ(L.mask.block(2, 0, 2, 2).sum(), 4.f);
+  EXPECT_EQ(total_tiles(m, {TileDims{2, 2}}).kept, 2);
+}
+
+TEST(Masks, DropSparseTilesThenExpandReenablesExactlySurvivingTiles) {
+  const auto dense = one_layer({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16});
+  nn::Model m = dense;
+  m.layers()[0].mask = Eigen::MatrixXf::Zero(4, 4);
+  m.layers()[0].mask(0, 0) = 1;  // tile (0,0): density 1/4
+  m.layers()[0].mask(0, 2) = 1;  // tile (0,1): density 2/4
+  m.layers()[0].mask(1, 3) = 1;
+  m.layers()[0].mask(3, 3) = 1;  // tile (1,1): density 1/4
+  m.layers()[0].apply_mask();
+  const std::vector<TileDims> d{TileDims{2, 2}};
+  EXPECT_EQ(drop_sparse_tiles(m, d, 0.25), 2);  // (0,0) and (1,1) go, (0,1) stays
+  EXPECT_EQ(total_tiles(m, d).kept, 1);
+  EXPECT_EQ(expand_tiles(m, dense, d), 2);  // (0,3) and (1,2) come back
+  const auto& L = m.layers()[0];
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < 4; ++c) {
+      const bool in_kept_tile = r < 2 && c >= 2;
+      EXPECT_EQ(L.mask(r, c), in_kept_tile ? 1.f : 0.f);
+      EXPECT_EQ(L.W(r, c), in_kept_tile ? dense.layers()[0].W(r, c) : 0.f);
+    }
+}
