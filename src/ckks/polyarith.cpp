@@ -1,0 +1,148 @@
+#include "ckks/polyarith.hpp"
+
+namespace hepex::ckks::poly {
+namespace {
+
+// Runs f(limb index, modulus, limb offset) over all limbs in parallel.
+template <class F>
+void for_each_limb(const CkksContext& ctx, Primes primes, F&& f) {
+  const std::size_t n = ctx.n();
+  const auto limbs = static_cast<std::ptrdiff_t>(primes.size());
+#pragma omp parallel for schedule(static) if (limbs > 1)
+  for (std::ptrdiff_t j = 0; j < limbs; ++j) f(static_cast<std::size_t>(j), ctx.modulus(primes[j]), j * n);
+}
+
+}  // namespace
+
+void add(const CkksContext& ctx, Primes primes, const u64* a, const u64* b, u64* out) {
+  const std::size_t n = ctx.n();
+  for_each_limb(ctx, primes, [&](std::size_t, const Modulus& m, std::size_t off) {
+    const u64 q = m.value;
+    for (std::size_t i = 0; i < n; ++i) out[off + i] = add_mod(a[off + i], b[off + i], q);
+  });
+}
+
+void sub(const CkksContext& ctx, Primes primes, const u64* a, const u64* b, u64* out) {
+  const std::size_t n = ctx.n();
+  for_each_limb(ctx, primes, [&](std::size_t, const Modulus& m, std::size_t off) {
+    const u64 q = m.value;
+    for (std::size_t i = 0; i < n; ++i) out[off + i] = sub_mod(a[off + i], b[off + i], q);
+  });
+}
+
+void negate(const CkksContext& ctx, Primes primes, const u64* a, u64* out) {
+  const std::size_t n = ctx.n();
+  for_each_limb(ctx, primes, [&](std::size_t, const Modulus& m, std::size_t off) {
+    const u64 q = m.value;
+    for (std::size_t i = 0; i < n; ++i) out[off + i] = neg_mod(a[off + i], q);
+  });
+}
+
+void multiply(const CkksContext& ctx, Primes primes, const u64* a, const u64* b, u64* out) {
+  const std::size_t n = ctx.n();
+  for_each_limb(ctx, primes, [&](std::size_t, const Modulus& m, std::size_t off) {
+    for (std::size_t i = 0; i < n; ++i) out[off + i] = mul_mod(a[off + i], b[off + i], m);
+  });
+}
+
+void multiply_add(const CkksContext& ctx, Primes primes, const u64* a, const u64* b, u64* out) {
+  const std::size_t n = ctx.n();
+  for_each_limb(ctx, primes, [&](std::size_t, const Modulus& m, std::size_t off) {
+    const u64 q = m.value;
+    for (std::size_t i = 0; i < n; ++i) out[off + i] = add_mod(out[off + i], mul_mod(a[off + i], b[off + i], m), q);
+  });
+}
+
+void multiply_scalar(const CkksContext& ctx, Primes primes, const u64* a, const std::vector<u64>& c, u64* out) {
+  const std::size_t n = ctx.n();
+  for_each_limb(ctx, primes, [&](std::size_t j, const Modulus& m, std::size_t off) {
+    const u64 q = m.value, w = c[j], ws = shoup_precompute(w, q);
+    for (std::size_t i = 0; i < n; ++i) out[off + i] = mul_shoup(a[off + i], w, ws, q);
+  });
+}
+
+void add_scalar(const CkksContext& ctx, Primes primes, const u64* a, const std::vector<u64>& c, u64* out) {
+  const std::size_t n = ctx.n();
+  for_each_limb(ctx, primes, [&](std::size_t j, const Modulus& m, std::size_t off) {
+    const u64 q = m.value, w = c[j];
+    for (std::size_t i = 0; i < n; ++i) out[off + i] = add_mod(a[off + i], w, q);
+  });
+}
+
+void ntt_forward(const CkksContext& ctx, Primes primes, u64* a) {
+  for_each_limb(ctx, primes, [&](std::size_t j, const Modulus&, std::size_t off) { ctx.ntt(primes[j]).forward(a + off); });
+}
+
+void ntt_inverse(const CkksContext& ctx, Primes primes, u64* a) {
+  for_each_limb(ctx, primes, [&](std::size_t j, const Modulus&, std::size_t off) { ctx.ntt(primes[j]).inverse(a + off); });
+}
+
+void permute(const std::vector<std::uint32_t>& perm, std::size_t limbs, const u64* in, u64* out) {
+  const std::size_t n = perm.size();
+#pragma omp parallel for schedule(static) if (limbs > 1)
+  for (std::ptrdiff_t j = 0; j < static_cast<std::ptrdiff_t>(limbs); ++j) {
+    const u64* src = in + j * n;
+    u64* dst = out + j * n;
+    for (std::size_t i = 0; i < n; ++i) dst[i] = src[perm[i]];
+  }
+}
+
+std::vector<u64> signed_residues(const CkksContext& ctx, Primes primes, long long v) {
+  std::vector<u64> r(primes.size());
+  const u64 mag = v < 0 ? static_cast<u64>(-(v + 1)) + 1 : static_cast<u64>(v);
+  for (std::size_t j = 0; j < primes.size(); ++j) {
+    const Modulus& m = ctx.modulus(primes[j]);
+    const u64 x = reduce_u64(mag, m);
+    r[j] = v < 0 ? neg_mod(x, m.value) : x;
+  }
+  return r;
+}
+
+}  // namespace hepex::ckks::poly
+
+#include <string>
+
+#include "ckks/sampling.hpp"
+#include "util/error.hpp"
+
+namespace hepex::ckks {
+
+void check_poly_shape(const CkksContext& ctx, const RnsPoly& p, std::size_t limbs, const std::string& what) {
+  if (p.n() != ctx.n() || p.limbs() != limbs || p.size() != ctx.n() * limbs)
+    throw MismatchError(what + ": polynomial has " + std::to_string(p.limbs()) + " limbs of " + std::to_string(p.n()) +
+                        " coefficients, expected " + std::to_string(limbs) + " limbs of " + std::to_string(ctx.n()));
+}
+
+void check_poly_residues(const CkksContext& ctx, const RnsPoly& p, std::span<const std::size_t> primes,
+                         const std::string& what) {
+  for (std::size_t j = 0; j < primes.size(); ++j) {
+    const u64 q = ctx.modulus(primes[j]).value;
+    const u64* limb = p.limb(j);
+    for (std::size_t i = 0; i < ctx.n(); ++i)
+      if (limb[i] >= q)
+        throw InvalidArgument(what + ": coefficient " + std::to_string(i) + " of limb " + std::to_string(j) +
+                              " is not reduced modulo " + std::to_string(q));
+  }
+}
+
+void check_slot_count(const CkksContext& ctx, std::size_t slots, const std::string& what) {
+  if (slots == 0 || (slots & (slots - 1)) != 0 || slots > ctx.n() / 2)
+    throw InvalidArgument(what + ": slot count " + std::to_string(slots) + " must be a power of two in [1, " +
+                          std::to_string(ctx.n() / 2) + "]");
+}
+
+std::vector<RnsPoly> expand_uniform(const CkksContext& ctx, const Seed& seed, std::span<const std::size_t> primes,
+                                    std::size_t count) {
+  std::vector<Modulus> moduli;
+  for (std::size_t g : primes) moduli.push_back(ctx.modulus(g));
+  Csprng rng(seed);
+  std::vector<RnsPoly> out;
+  out.reserve(count);
+  for (std::size_t c = 0; c < count; ++c) {
+    out.emplace_back(ctx.n(), primes.size());
+    sample_uniform(rng, ctx.n(), moduli, out.back().data());
+  }
+  return out;
+}
+
+}  // namespace hepex::ckks
