@@ -1,0 +1,71 @@
+#include "ckks/keys.hpp"
+
+#include <string>
+
+#include "ckks/polyarith.hpp"
+#include "util/error.hpp"
+
+namespace hepex::ckks {
+namespace {
+
+void check_full(const CkksContext& ctx, const RnsPoly& p, const std::vector<std::size_t>& primes,
+                const std::string& what) {
+  check_poly_shape(ctx, p, primes.size(), what);
+  check_poly_residues(ctx, p, primes, what);
+}
+
+}  // namespace
+
+SecretKey::SecretKey(const CkksContext& ctx, RnsPoly s_ntt) : s_(std::move(s_ntt)), param_hash_(ctx.param_hash()) {
+  check_full(ctx, s_, ctx.all_primes(), "secret key");
+}
+
+PublicKey::PublicKey(const CkksContext& ctx, RnsPoly b, RnsPoly a, std::optional<Seed> a_seed)
+    : b_(std::move(b)), a_(std::move(a)), a_seed_(a_seed), param_hash_(ctx.param_hash()) {
+  const auto& primes = ctx.level_primes(ctx.max_level());
+  check_full(ctx, b_, primes, "public key b");
+  check_full(ctx, a_, primes, "public key a");
+  if (a_seed_ && expand_uniform(ctx, *a_seed_, primes, 1)[0] != a_)
+    throw InvalidArgument("public key: a does not match its seed");
+}
+
+PublicKey PublicKey::from_seeded(const CkksContext& ctx, RnsPoly b, const Seed& a_seed) {
+  auto a = expand_uniform(ctx, a_seed, ctx.level_primes(ctx.max_level()), 1);
+  return PublicKey(ctx, std::move(b), std::move(a[0]), a_seed);
+}
+
+KeySwitchKey::KeySwitchKey(const CkksContext& ctx, std::vector<RnsPoly> b, std::vector<RnsPoly> a,
+                           std::optional<Seed> a_seed)
+    : b_(std::move(b)), a_(std::move(a)), a_seed_(a_seed), param_hash_(ctx.param_hash()) {
+  const std::size_t dnum = ctx.params().dnum();
+  if (b_.size() != dnum || a_.size() != dnum)
+    throw MismatchError("key-switching key: has " + std::to_string(b_.size()) + "/" + std::to_string(a_.size()) +
+                        " digits, the parameters use dnum = " + std::to_string(dnum));
+  for (std::size_t d = 0; d < dnum; ++d) {
+    check_full(ctx, b_[d], ctx.all_primes(), "key-switching key b[" + std::to_string(d) + "]");
+    check_full(ctx, a_[d], ctx.all_primes(), "key-switching key a[" + std::to_string(d) + "]");
+  }
+  if (a_seed_ && expand_uniform(ctx, *a_seed_, ctx.all_primes(), dnum) != a_)
+    throw InvalidArgument("key-switching key: a does not match its seed");
+}
+
+KeySwitchKey KeySwitchKey::from_seeded(const CkksContext& ctx, std::vector<RnsPoly> b, const Seed& a_seed) {
+  auto a = expand_uniform(ctx, a_seed, ctx.all_primes(), ctx.params().dnum());
+  return KeySwitchKey(ctx, std::move(b), std::move(a), a_seed);
+}
+
+void GaloisKeys::insert(std::uint64_t galois_element, KeySwitchKey key) {
+  if (key.param_hash() != param_hash_)
+    throw MismatchError("Galois keys: key for element " + std::to_string(galois_element) +
+                        " belongs to other parameters");
+  keys_[galois_element] = std::move(key);
+}
+
+const KeySwitchKey& GaloisKeys::at(std::uint64_t galois_element) const {
+  auto it = keys_.find(galois_element);
+  if (it == keys_.end())
+    throw InvalidArgument("Galois keys: no key for Galois element " + std::to_string(galois_element));
+  return it->second;
+}
+
+}  // namespace hepex::ckks

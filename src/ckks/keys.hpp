@@ -1,0 +1,103 @@
+#pragma once
+// Key material. All polynomials are in NTT form.
+//
+// SecretKey: s (uniform ternary) over all L+1+K primes. Its own type, needed only by KeyGenerator,
+// Decryptor and secret-key encryption, never by the Evaluator.
+// PublicKey: (b, a) = (-a s + e, a) over the data primes q_0..q_L.
+// KeySwitchKey (hybrid, dnum digits) switching from s' to s: digit d is over all L+1+K primes,
+//     b_d = -a_d s + e_d + P * s' * [1 on digit d's primes, 0 on the other data primes],   a_d uniform.
+// RelinKey switches from s^2; Galois keys from s(X^g), one per Galois element asked for.
+//
+// Seeds: the uniform a-parts are drawn from one Csprng(seed) stream (expand_uniform in polyarith.hpp), so
+// a serializer may store the seed instead of them; from_seeded() regenerates them.
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "ckks/context.hpp"
+#include "ckks/poly.hpp"
+#include "util/csprng.hpp"
+
+namespace hepex::ckks {
+
+class KeyGenerator;
+
+class SecretKey {
+ public:
+  SecretKey() = default;
+  // Validates shape (all L+1+K primes) and residues.
+  SecretKey(const CkksContext& ctx, RnsPoly s_ntt);
+  const RnsPoly& poly() const { return s_; }
+  std::uint64_t param_hash() const { return param_hash_; }
+
+ private:
+  friend class KeyGenerator;  // builds keys it just generated without re-validating them
+  RnsPoly s_;
+  std::uint64_t param_hash_ = 0;
+};
+
+class PublicKey {
+ public:
+  PublicKey() = default;
+  // Validates shapes (L+1 limbs each) and residues; a seed, when given, must reproduce `a`.
+  PublicKey(const CkksContext& ctx, RnsPoly b, RnsPoly a, std::optional<Seed> a_seed = std::nullopt);
+  static PublicKey from_seeded(const CkksContext& ctx, RnsPoly b, const Seed& a_seed);
+
+  const RnsPoly& b() const { return b_; }
+  const RnsPoly& a() const { return a_; }
+  const std::optional<Seed>& a_seed() const { return a_seed_; }
+  std::uint64_t param_hash() const { return param_hash_; }
+
+ private:
+  friend class KeyGenerator;
+  RnsPoly b_, a_;
+  std::optional<Seed> a_seed_;
+  std::uint64_t param_hash_ = 0;
+};
+
+class KeySwitchKey {
+ public:
+  KeySwitchKey() = default;
+  // Validates: dnum digits, each over all L+1+K primes, residues reduced; a seed must reproduce `a`.
+  KeySwitchKey(const CkksContext& ctx, std::vector<RnsPoly> b, std::vector<RnsPoly> a,
+               std::optional<Seed> a_seed = std::nullopt);
+  static KeySwitchKey from_seeded(const CkksContext& ctx, std::vector<RnsPoly> b, const Seed& a_seed);
+
+  std::size_t digits() const { return b_.size(); }
+  const RnsPoly& b(std::size_t d) const { return b_[d]; }
+  const RnsPoly& a(std::size_t d) const { return a_[d]; }
+  const std::optional<Seed>& a_seed() const { return a_seed_; }
+  std::uint64_t param_hash() const { return param_hash_; }
+
+ private:
+  friend class KeyGenerator;
+  std::vector<RnsPoly> b_, a_;
+  std::optional<Seed> a_seed_;
+  std::uint64_t param_hash_ = 0;
+};
+
+struct RelinKey {
+  KeySwitchKey key;
+};
+
+class GaloisKeys {
+ public:
+  GaloisKeys() = default;
+  explicit GaloisKeys(std::uint64_t param_hash) : param_hash_(param_hash) {}
+
+  // Throws MismatchError if the key belongs to other parameters.
+  void insert(std::uint64_t galois_element, KeySwitchKey key);
+  bool contains(std::uint64_t galois_element) const { return keys_.count(galois_element) != 0; }
+  // Throws InvalidArgument naming the element when absent.
+  const KeySwitchKey& at(std::uint64_t galois_element) const;
+  const std::map<std::uint64_t, KeySwitchKey>& keys() const { return keys_; }
+  std::uint64_t param_hash() const { return param_hash_; }
+
+ private:
+  std::map<std::uint64_t, KeySwitchKey> keys_;
+  std::uint64_t param_hash_ = 0;
+};
+
+}  // namespace hepex::ckks
