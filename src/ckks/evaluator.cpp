@@ -1,0 +1,435 @@
+#include "ckks/evaluator.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <optional>
+#include <string>
+
+#include "ckks/encoder.hpp"
+#include "ckks/galois.hpp"
+#include "ckks/keyswitch.hpp"
+#include "ckks/polyarith.hpp"
+#include "util/error.hpp"
+
+namespace hepex::ckks {
+namespace {
+
+bool scales_close(double a, double b) { return std::fabs(a - b) <= Evaluator::kScaleTolerance * std::max(a, b); }
+
+std::string scale_text(double s) { return "2^" + std::to_string(std::log2(s)); }
+
+void check_key_params(const CkksContext& ctx, std::uint64_t hash, const char* what) {
+  if (hash != ctx.param_hash())
+    throw MismatchError(std::string("evaluator: ") + what + " belongs to other parameters");
+}
+
+}  // namespace
+
+Evaluator::Evaluator(std::shared_ptr<const CkksContext> ctx) : ctx_(std::move(ctx)) {}
+
+// ---------------------------------------------------------------------------------------------- checks
+
+void Evaluator::check_ct(const Ciphertext& a, const char* op) const {
+  if (a.empty()) throw InvalidArgument(std::string("evaluator ") + op + ": empty ciphertext");
+  if (a.param_hash() != ctx_->param_hash())
+    throw MismatchError(std::string("evaluator ") + op + ": ciphertext belongs to other parameters");
+}
+
+void Evaluator::check_pair(const Ciphertext& a, const Ciphertext& b, const char* op, bool same_scale) const {
+  check_ct(a, op);
+  check_ct(b, op);
+  const std::string where = std::string("evaluator ") + op + ": ";
+  if (a.level() != b.level())
+    throw MismatchError(where + "levels differ (" + std::to_string(a.level()) + " vs " + std::to_string(b.level()) +
+                        "); rescale or drop_to_level first");
+  if (a.slots() != b.slots())
+    throw MismatchError(where + "slot counts differ (" + std::to_string(a.slots()) + " vs " +
+                        std::to_string(b.slots()) + ")");
+  if (same_scale && !scales_close(a.scale(), b.scale()))
+    throw MismatchError(where + "scales differ (" + scale_text(a.scale()) + " vs " + scale_text(b.scale()) + ")");
+}
+
+void Evaluator::check_plain(const Ciphertext& a, const Plaintext& p, const char* op, bool same_scale) const {
+  check_ct(a, op);
+  const std::string where = std::string("evaluator ") + op + ": ";
+  if (p.empty()) throw InvalidArgument(where + "empty plaintext");
+  if (p.param_hash() != ctx_->param_hash()) throw MismatchError(where + "plaintext belongs to other parameters");
+  if (p.level() < a.level())
+    throw MismatchError(where + "plaintext level " + std::to_string(p.level()) + " is below the ciphertext level " +
+                        std::to_string(a.level()));
+  if (a.slots() != p.slots())
+    throw MismatchError(where + "slot counts differ (" + std::to_string(a.slots()) + " vs " +
+                        std::to_string(p.slots()) + ")");
+  if (same_scale && !scales_close(a.scale(), p.scale()))
+    throw MismatchError(where + "scales differ (" + scale_text(a.scale()) + " vs " + scale_text(p.scale()) + ")");
+}
+
+// -------------------------------------------------------------------------------------------- additive
+
+void Evaluator::add_inplace(Ciphertext& a, const Ciphertext& b) const {
+  check_pair(a, b, "add", true);
+  const auto& primes = ctx_->level_primes(a.level());
+  if (a.size() < b.size()) a.resize(b.size());
+  auto& pa = a.mutable_polys();
+  for (std::size_t i = 0; i < b.size(); ++i) poly::add(*ctx_, primes, pa[i].data(), b.poly(i).data(), pa[i].data());
+}
+
+void Evaluator::sub_inplace(Ciphertext& a, const Ciphertext& b) const {
+  check_pair(a, b, "sub", true);
+  const auto& primes = ctx_->level_primes(a.level());
+  if (a.size() < b.size()) a.resize(b.size());
+  auto& pa = a.mutable_polys();
+  for (std::size_t i = 0; i < b.size(); ++i) poly::sub(*ctx_, primes, pa[i].data(), b.poly(i).data(), pa[i].data());
+}
+
+void Evaluator::negate_inplace(Ciphertext& a) const {
+  check_ct(a, "negate");
+  const auto& primes = ctx_->level_primes(a.level());
+  for (auto& p : a.mutable_polys()) poly::negate(*ctx_, primes, p.data(), p.data());
+}
+
+void Evaluator::add_plain_inplace(Ciphertext& a, const Plaintext& p) const {
+  check_plain(a, p, "add_plain", true);
+  auto& c0 = a.mutable_polys()[0];
+  poly::add(*ctx_, ctx_->level_primes(a.level()), c0.data(), p.poly().data(), c0.data());
+}
+
+void Evaluator::sub_plain_inplace(Ciphertext& a, const Plaintext& p) const {
+  check_plain(a, p, "sub_plain", true);
+  auto& c0 = a.mutable_polys()[0];
+  poly::sub(*ctx_, ctx_->level_primes(a.level()), c0.data(), p.poly().data(), c0.data());
+}
+
+void Evaluator::constant_ntt(std::size_t level, double re, double im, std::vector<u64>& lo,
+                             std::vector<u64>& hi) const {
+  // X^(n/2) evaluates to w = psi^(n/2) (a square root of -1) at indices i < n/2 and to -w above
+  // (the exponent 2*bitrev(i)+1 is 1 mod 4 exactly when i < n/2).
+  lo.resize(level + 1);
+  hi.resize(level + 1);
+  for (std::size_t j = 0; j <= level; ++j) {
+    const Modulus& m = ctx_->modulus(j);
+    const u64 r = rounded_residue(re, m);
+    const u64 i_part = im == 0 ? 0 : mul_mod(rounded_residue(im, m), pow_mod(ctx_->ntt(j).psi(), ctx_->n() / 2, m), m);
+    lo[j] = add_mod(r, i_part, m.value);
+    hi[j] = sub_mod(r, i_part, m.value);
+  }
+}
+
+void Evaluator::add_const_inplace(Ciphertext& a, std::complex<double> c) const {
+  check_ct(a, "add_const");
+  std::vector<u64> lo, hi;
+  constant_ntt(a.level(), c.real() * a.scale(), c.imag() * a.scale(), lo, hi);
+  const std::size_t n = ctx_->n(), half = n / 2;
+  auto& c0 = a.mutable_polys()[0];
+  for (std::size_t j = 0; j <= a.level(); ++j) {
+    const u64 q = ctx_->modulus(j).value;
+    u64* x = c0.limb(j);
+    for (std::size_t i = 0; i < half; ++i) x[i] = add_mod(x[i], lo[j], q);
+    for (std::size_t i = half; i < n; ++i) x[i] = add_mod(x[i], hi[j], q);
+  }
+}
+
+Ciphertext Evaluator::add(const Ciphertext& a, const Ciphertext& b) const {
+  Ciphertext r = a;
+  add_inplace(r, b);
+  return r;
+}
+Ciphertext Evaluator::sub(const Ciphertext& a, const Ciphertext& b) const {
+  Ciphertext r = a;
+  sub_inplace(r, b);
+  return r;
+}
+Ciphertext Evaluator::negate(const Ciphertext& a) const {
+  Ciphertext r = a;
+  negate_inplace(r);
+  return r;
+}
+Ciphertext Evaluator::add_plain(const Ciphertext& a, const Plaintext& p) const {
+  Ciphertext r = a;
+  add_plain_inplace(r, p);
+  return r;
+}
+Ciphertext Evaluator::sub_plain(const Ciphertext& a, const Plaintext& p) const {
+  Ciphertext r = a;
+  sub_plain_inplace(r, p);
+  return r;
+}
+Ciphertext Evaluator::add_const(const Ciphertext& a, std::complex<double> c) const {
+  Ciphertext r = a;
+  add_const_inplace(r, c);
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------- multiplicative
+
+Ciphertext Evaluator::multiply(const Ciphertext& a, const Ciphertext& b) const {
+  check_pair(a, b, "multiply", false);
+  if (a.size() != 2 || b.size() != 2)
+    throw InvalidArgument("evaluator multiply: operands must have 2 polynomials (relinearize first)");
+  const CkksContext& ctx = *ctx_;
+  const auto& primes = ctx.level_primes(a.level());
+  Ciphertext r(ctx, 3, a.level(), a.scale() * b.scale(), a.slots());
+  auto& p = r.mutable_polys();
+  const u64 *a0 = a.poly(0).data(), *a1 = a.poly(1).data(), *b0 = b.poly(0).data(), *b1 = b.poly(1).data();
+  poly::multiply(ctx, primes, a0, b0, p[0].data());
+  poly::multiply(ctx, primes, a0, b1, p[1].data());
+  poly::multiply_add(ctx, primes, a1, b0, p[1].data());
+  poly::multiply(ctx, primes, a1, b1, p[2].data());
+  return r;
+}
+
+void Evaluator::relinearize_inplace(Ciphertext& a, const RelinKey& rk) const {
+  check_ct(a, "relinearize");
+  check_key_params(*ctx_, rk.key.param_hash(), "relinearization key");
+  if (a.size() == 2) return;
+  if (a.size() != 3) throw InvalidArgument("evaluator relinearize: expects 3 polynomials, got " + std::to_string(a.size()));
+  const CkksContext& ctx = *ctx_;
+  const auto& primes = ctx.level_primes(a.level());
+  const KeySwitchDigits digits = decompose_for_key_switch(ctx, a.poly(2), a.level());
+  RnsPoly d0, d1;
+  switch_key(ctx, digits, rk.key, nullptr, d0, d1);
+  auto& p = a.mutable_polys();
+  poly::add(ctx, primes, p[0].data(), d0.data(), p[0].data());
+  poly::add(ctx, primes, p[1].data(), d1.data(), p[1].data());
+  p.resize(2);
+}
+
+Ciphertext Evaluator::relinearize(const Ciphertext& a, const RelinKey& rk) const {
+  Ciphertext r = a;
+  relinearize_inplace(r, rk);
+  return r;
+}
+
+Ciphertext Evaluator::multiply_relin(const Ciphertext& a, const Ciphertext& b, const RelinKey& rk) const {
+  Ciphertext r = multiply(a, b);
+  relinearize_inplace(r, rk);
+  return r;
+}
+
+void Evaluator::multiply_plain_inplace(Ciphertext& a, const Plaintext& p) const {
+  check_plain(a, p, "multiply_plain", false);
+  const auto& primes = ctx_->level_primes(a.level());
+  for (auto& c : a.mutable_polys()) poly::multiply(*ctx_, primes, c.data(), p.poly().data(), c.data());
+  a.set_scale(a.scale() * p.scale());
+}
+
+Ciphertext Evaluator::multiply_plain(const Ciphertext& a, const Plaintext& p) const {
+  Ciphertext r = a;
+  multiply_plain_inplace(r, p);
+  return r;
+}
+
+void Evaluator::multiply_const_inplace(Ciphertext& a, std::complex<double> c, double const_scale) const {
+  check_ct(a, "multiply_const");
+  if (!(const_scale > 0) || !std::isfinite(const_scale))
+    throw InvalidArgument("evaluator multiply_const: constant scale must be positive and finite");
+  std::vector<u64> lo, hi;
+  constant_ntt(a.level(), c.real() * const_scale, c.imag() * const_scale, lo, hi);
+  const std::size_t n = ctx_->n(), half = n / 2;
+  for (auto& p : a.mutable_polys()) {
+    for (std::size_t j = 0; j <= a.level(); ++j) {
+      const u64 q = ctx_->modulus(j).value;
+      const u64 wl = lo[j], wls = shoup_precompute(wl, q), wh = hi[j], whs = shoup_precompute(wh, q);
+      u64* x = p.limb(j);
+      for (std::size_t i = 0; i < half; ++i) x[i] = mul_shoup(x[i], wl, wls, q);
+      for (std::size_t i = half; i < n; ++i) x[i] = mul_shoup(x[i], wh, whs, q);
+    }
+  }
+  a.set_scale(a.scale() * const_scale);
+}
+
+Ciphertext Evaluator::multiply_const(const Ciphertext& a, std::complex<double> c, double const_scale) const {
+  Ciphertext r = a;
+  multiply_const_inplace(r, c, const_scale);
+  return r;
+}
+
+void Evaluator::multiply_integer_inplace(Ciphertext& a, long long k) const {
+  check_ct(a, "multiply_integer");
+  const auto& primes = ctx_->level_primes(a.level());
+  const auto residues = poly::signed_residues(*ctx_, primes, k);
+  for (auto& p : a.mutable_polys()) poly::multiply_scalar(*ctx_, primes, p.data(), residues, p.data());
+}
+
+Ciphertext Evaluator::multiply_integer(const Ciphertext& a, long long k) const {
+  Ciphertext r = a;
+  multiply_integer_inplace(r, k);
+  return r;
+}
+
+// -------------------------------------------------------------------------------------------------- levels
+
+void Evaluator::rescale_inplace(Ciphertext& a) const {
+  check_ct(a, "rescale");
+  const std::size_t level = a.level();
+  if (level == 0) throw InvalidArgument("evaluator rescale: the ciphertext is at level 0 (no prime left to drop)");
+  const CkksContext& ctx = *ctx_;
+  const std::size_t n = ctx.n();
+  const Modulus& ql = ctx.modulus(level);
+  const u64 half = ql.value / 2;
+  const auto& inv = ctx.rescale_inv(level);
+  const auto& inv_shoup = ctx.rescale_inv_shoup(level);
+  const double ql_value = static_cast<double>(ql.value);
+  for (auto& p : a.mutable_polys()) {
+    // The last limb in coefficient form, centered, is c mod q_l; (c - [c]_{q_l}) / q_l is c / q_l rounded.
+    RnsPoly last(n, 1);
+    std::memcpy(last.data(), p.limb(level), n * sizeof(u64));
+    ctx.ntt(level).inverse(last.data());
+#pragma omp parallel for schedule(static) if (level > 1)
+    for (std::ptrdiff_t jj = 0; jj < static_cast<std::ptrdiff_t>(level); ++jj) {
+      const auto j = static_cast<std::size_t>(jj);
+      const Modulus& m = ctx.modulus(j);
+      const u64 q = m.value, ql_mod = reduce_u64(ql.value, m);
+      std::vector<u64, AlignedAllocator<u64>> t(n);
+      const u64* src = last.data();
+      for (std::size_t i = 0; i < n; ++i) {
+        const u64 r = reduce_u64(src[i], m);
+        t[i] = src[i] > half ? sub_mod(r, ql_mod, q) : r;
+      }
+      ctx.ntt(j).forward(t.data());
+      u64* x = p.limb(j);
+      const u64 w = inv[j], ws = inv_shoup[j];
+      for (std::size_t i = 0; i < n; ++i) x[i] = mul_shoup(x[i] + q - t[i], w, ws, q);
+    }
+    p.truncate(level);
+  }
+  // The polynomials already have `level` limbs; drop_to_level only updates the level bookkeeping.
+  a.drop_to_level(level - 1);
+  a.set_scale(a.scale() / ql_value);
+}
+
+Ciphertext Evaluator::rescale(const Ciphertext& a) const {
+  Ciphertext r = a;
+  rescale_inplace(r);
+  return r;
+}
+
+void Evaluator::drop_to_level_inplace(Ciphertext& a, std::size_t level) const {
+  check_ct(a, "drop_to_level");
+  if (level > a.level())
+    throw InvalidArgument("evaluator drop_to_level: target level " + std::to_string(level) + " is above the level " +
+                          std::to_string(a.level()));
+  a.drop_to_level(level);
+}
+
+Ciphertext Evaluator::drop_to_level(const Ciphertext& a, std::size_t level) const {
+  Ciphertext r = a;
+  drop_to_level_inplace(r, level);
+  return r;
+}
+
+// --------------------------------------------------------------------------------------------- automorphisms
+
+namespace {
+
+// Applies the automorphism given the decomposition of a's c1: (perm(c0) + d0, d1).
+Ciphertext galois_from_digits(const CkksContext& ctx, const Ciphertext& a, const KeySwitchDigits& digits,
+                              const std::vector<std::uint32_t>& perm, const KeySwitchKey& key) {
+  const auto& primes = ctx.level_primes(a.level());
+  Ciphertext r(ctx, 0, a.level(), a.scale(), a.slots());
+  auto& p = r.mutable_polys();
+  p.resize(2);
+  switch_key(ctx, digits, key, &perm, p[0], p[1]);
+  RnsPoly c0(ctx.n(), a.level() + 1);
+  poly::permute(perm, a.level() + 1, a.poly(0).data(), c0.data());
+  poly::add(ctx, primes, p[0].data(), c0.data(), p[0].data());
+  return r;
+}
+
+long long normalize_step(long long step, std::size_t slots) {
+  const auto s = static_cast<long long>(slots);
+  long long k = step % s;
+  return k < 0 ? k + s : k;
+}
+
+}  // namespace
+
+Ciphertext Evaluator::apply_galois(const Ciphertext& a, std::uint64_t galois_element, const GaloisKeys& gk) const {
+  check_ct(a, "rotate");
+  check_key_params(*ctx_, gk.param_hash(), "Galois key set");
+  if (a.size() != 2) throw InvalidArgument("evaluator rotate: ciphertext must have 2 polynomials (relinearize first)");
+  const KeySwitchKey& key = gk.at(galois_element);
+  const auto perm = ctx_->galois_permutation(galois_element);
+  const KeySwitchDigits digits = decompose_for_key_switch(*ctx_, a.poly(1), a.level());
+  return galois_from_digits(*ctx_, a, digits, *perm, key);
+}
+
+std::vector<std::uint64_t> Evaluator::rotation_plan(long long step, std::size_t slots, const GaloisKeys& gk) const {
+  const std::size_t n = ctx_->n();
+  const long long k = normalize_step(step, slots);
+  if (k == 0) return {};
+  // Equivalent steps modulo the slot count: k and k - slots (a right rotation).
+  const long long candidates[2] = {k, k - static_cast<long long>(slots)};
+  for (long long c : candidates)
+    if (gk.contains(galois_element_for_step(n, c))) return {galois_element_for_step(n, c)};
+  std::vector<std::uint64_t> best;
+  for (long long c : candidates) {
+    std::vector<std::uint64_t> plan;
+    bool ok = true;
+    for (long long t : non_adjacent_form(c)) {
+      const std::uint64_t g = galois_element_for_step(n, t);
+      if (g == 1) continue;
+      if (!gk.contains(g)) {
+        ok = false;
+        break;
+      }
+      plan.push_back(g);
+    }
+    if (ok && (best.empty() || plan.size() < best.size())) best = std::move(plan);
+  }
+  if (best.empty())
+    throw InvalidArgument("evaluator rotate: no Galois key for step " + std::to_string(step) +
+                          " nor for the power-of-two steps of its non-adjacent form");
+  return best;
+}
+
+Ciphertext Evaluator::rotate(const Ciphertext& a, long long step, const GaloisKeys& gk) const {
+  check_ct(a, "rotate");
+  Ciphertext r = a;
+  for (std::uint64_t g : rotation_plan(step, a.slots(), gk)) r = apply_galois(r, g, gk);
+  return r;
+}
+
+void Evaluator::rotate_inplace(Ciphertext& a, long long step, const GaloisKeys& gk) const { a = rotate(a, step, gk); }
+
+Ciphertext Evaluator::conjugate(const Ciphertext& a, const GaloisKeys& gk) const {
+  return apply_galois(a, conjugation_element(ctx_->n()), gk);
+}
+
+std::vector<Ciphertext> Evaluator::rotate_hoisted(const Ciphertext& a, std::span<const long long> steps,
+                                                  const GaloisKeys& gk) const {
+  check_ct(a, "rotate_hoisted");
+  check_key_params(*ctx_, gk.param_hash(), "Galois key set");
+  if (a.size() != 2)
+    throw InvalidArgument("evaluator rotate_hoisted: ciphertext must have 2 polynomials (relinearize first)");
+  std::vector<Ciphertext> out;
+  out.reserve(steps.size());
+  std::optional<KeySwitchDigits> digits;  // computed once, on the first step with a direct key
+  for (long long step : steps) {
+    const auto plan = rotation_plan(step, a.slots(), gk);
+    if (plan.empty()) {
+      out.push_back(a);
+      continue;
+    }
+    if (plan.size() > 1) {
+      out.push_back(rotate(a, step, gk));
+      continue;
+    }
+    if (!digits) digits = decompose_for_key_switch(*ctx_, a.poly(1), a.level());
+    out.push_back(galois_from_digits(*ctx_, a, *digits, *ctx_->galois_permutation(plan[0]), gk.at(plan[0])));
+  }
+  return out;
+}
+
+Ciphertext Evaluator::rotate_and_sum(const Ciphertext& a, std::size_t count, long long stride,
+                                     const GaloisKeys& gk) const {
+  check_ct(a, "rotate_and_sum");
+  if (count == 0 || (count & (count - 1)) != 0)
+    throw InvalidArgument("evaluator rotate_and_sum: count " + std::to_string(count) + " must be a power of two");
+  Ciphertext acc = a;
+  for (std::size_t shift = 1; shift < count; shift *= 2)
+    add_inplace(acc, rotate(acc, stride * static_cast<long long>(shift), gk));
+  return acc;
+}
+
+}  // namespace hepex::ckks
