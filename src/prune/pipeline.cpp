@@ -1,0 +1,151 @@
+#include "prune/pipeline.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+
+#include "prune/tiling.hpp"
+#include "util/error.hpp"
+
+namespace hepex::prune {
+
+Method parse_method(const std::string& text) {
+  std::string t = text;
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::toupper(c); });
+  for (Method m : all_methods())
+    if (t == method_name(m)) return m;
+  throw InvalidArgument("pruning method '" + text + "': expected one of P1, P2, P3, P4, P4E");
+}
+
+const char* method_name(Method m) {
+  switch (m) {
+    case Method::kP1: return "P1";
+    case Method::kP2: return "P2";
+    case Method::kP3: return "P3";
+    case Method::kP4: return "P4";
+    case Method::kP4E: return "P4E";
+  }
+  return "?";
+}
+
+std::vector<Method> all_methods() { return {Method::kP1, Method::kP2, Method::kP3, Method::kP4, Method::kP4E}; }
+
+namespace {
+
+std::string fmt_fraction(double f) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.3g", f);
+  return buf;
+}
+
+class Run {
+ public:
+  Run(const nn::Dataset& train, const nn::Dataset& val, const PruneConfig& config, PruneReport& report,
+      const PhaseCallback& on_phase, const nn::EpochCallback& on_epoch)
+      : train_(train), val_(val), config_(config), report_(report), on_phase_(on_phase), on_epoch_(on_epoch) {}
+
+  void phase(const std::string& what) const {
+    if (on_phase_) on_phase_(what);
+  }
+
+  void finetune(nn::Model& model) {
+    if (config_.finetune.epochs <= 0) return;
+    phase("fine-tune " + std::to_string(config_.finetune.epochs) + " epochs");
+    nn::TrainConfig tc = config_.finetune;
+    tc.seed = config_.finetune.seed + static_cast<std::uint64_t>(report_.finetune_epochs);  // fresh order per phase
+    const nn::History h = nn::train(model, train_, val_, tc, [&](const nn::EpochStats& s) {
+      report_.history.push_back(s);
+      if (on_epoch_) on_epoch_(s);
+    });
+    report_.finetune_epochs += static_cast<int>(h.epochs.size());
+  }
+
+  // Gradual schedule: fraction * i / steps, each followed by fine-tuning.
+  template <class PruneStep>
+  void prune_gradually(nn::Model& model, PruneStep step) {
+    const int steps = std::max(1, config_.steps);
+    for (int i = 1; i <= steps; ++i) {
+      const double f = config_.fraction * i / steps;
+      phase("prune " + fmt_fraction(f));
+      step(model, f);
+      finetune(model);
+    }
+  }
+
+ private:
+  const nn::Dataset& train_;
+  const nn::Dataset& val_;
+  const PruneConfig& config_;
+  PruneReport& report_;
+  const PhaseCallback& on_phase_;
+  const nn::EpochCallback& on_epoch_;
+};
+
+}  // namespace
+
+nn::Model prune_model(const nn::Model& dense, const nn::Dataset& train, const nn::Dataset& val,
+                      const PruneConfig& config, PruneReport& report, const PhaseCallback& on_phase,
+                      const nn::EpochCallback& on_epoch) {
+  if (!(config.density_threshold >= 0 && config.density_threshold < 1))
+    throw InvalidArgument("density threshold " + std::to_string(config.density_threshold) + " must be in [0, 1)");
+  const auto dims = chain_tile_dims(dense.layers().size(), config.t1, config.t2);
+  report = PruneReport{};
+  report.method = method_name(config.method);
+  report.fraction = config.fraction;
+  report.t1 = config.t1;
+  report.t2 = config.t2;
+  const auto before = tiles_per_layer(dense, dims);
+
+  Run run(train, val, config, report, on_phase, on_epoch);
+  nn::Model model = dense;
+  nn::Model reference = dense;  // dense weights in the model's current neuron order (for expansion)
+
+  const auto permute = [&](const nn::Model& guide) {
+    run.phase("permute");
+    const PermuteResult r = optimize_permutation(guide, dims, config.permute);
+    report.permute_tiles_before = r.tiles_before;
+    report.permute_tiles_after = r.tiles_after;
+    apply_permutation(model, r.permutation);
+    apply_permutation(reference, r.permutation);
+  };
+
+  switch (config.method) {
+    case Method::kP1:
+      run.prune_gradually(model, [&](nn::Model& m, double f) { prune_unstructured(m, f, config.scope); });
+      break;
+    case Method::kP2:
+      run.prune_gradually(model, [&](nn::Model& m, double f) { prune_tiles(m, dims, f, config.scope, config.score); });
+      break;
+    case Method::kP3: {
+      nn::Model guide = dense;
+      prune_unstructured(guide, config.fraction, config.scope);
+      permute(guide);
+      run.prune_gradually(model, [&](nn::Model& m, double f) { prune_tiles(m, dims, f, config.scope, config.score); });
+      break;
+    }
+    case Method::kP4:
+    case Method::kP4E: {
+      run.prune_gradually(model, [&](nn::Model& m, double f) { prune_unstructured(m, f, config.scope); });
+      permute(model);
+      run.phase("drop tiles at density <= " + fmt_fraction(config.density_threshold));
+      drop_sparse_tiles(model, dims, config.density_threshold);
+      if (config.method == Method::kP4E) {
+        run.phase("expand");
+        expand_tiles(model, reference, dims);
+      }
+      run.finetune(model);
+      break;
+    }
+  }
+
+  const auto after = tiles_per_layer(model, dims);
+  for (std::size_t l = 0; l < after.size(); ++l) {
+    report.layers.push_back({before[l].kept, after[l].kept, after[l].total});
+    report.tiles_kept += after[l].kept;
+    report.tiles_total += after[l].total;
+  }
+  report.weight_density = weight_density(model);
+  return model;
+}
+
+}  // namespace hepex::prune

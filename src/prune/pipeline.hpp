@@ -1,0 +1,65 @@
+#pragma once
+// The pruning methods, named as in reports (PAPER.md section 3):
+//   P1   unstructured magnitude pruning                                   -> fine-tune
+//   P2   whole-tile pruning by tile score, no permutation (our adaptation of Hunter) -> fine-tune
+//   P3   permute (guided by the unstructured mask at the same fraction) -> tile pruning -> fine-tune
+//   P4   unstructured -> fine-tune -> permute -> drop almost-empty tiles  -> fine-tune
+//   P4E  P4, but the tiles that survive are expanded (every weight re-enabled from its dense value)
+//        before the last fine-tune: a kept tile costs the same under HE whether sparse or dense.
+// Every fine-tune keeps the masks fixed. The total number of fine-tuning epochs is reported so that the
+// dense baseline can be fine-tuned equally long (delta MSE never credits extra training).
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "nn/dataset.hpp"
+#include "nn/model.hpp"
+#include "nn/trainer.hpp"
+#include "prune/masks.hpp"
+#include "prune/permutation.hpp"
+
+namespace hepex::prune {
+
+enum class Method { kP1, kP2, kP3, kP4, kP4E };
+Method parse_method(const std::string& text);  // "P1".."P4E" (case-insensitive)
+const char* method_name(Method m);
+std::vector<Method> all_methods();
+
+struct PruneConfig {
+  Method method = Method::kP4E;
+  int t1 = 4, t2 = 8;          // tile shape t1 x t2 (see tiling.hpp for the orientation)
+  double fraction = 0.9;       // P1/P4/P4E: weights pruned; P2/P3: tiles pruned
+  Scope scope = Scope::kGlobal;
+  TileScore score = TileScore::kL2;  // P2/P3
+  double density_threshold = 0.0625; // P4/P4E: tiles at or below this density are dropped
+  int steps = 1;                     // > 1: gradual schedule, prune to fraction*i/steps then fine-tune
+  PermuteOptions permute;
+  nn::TrainConfig finetune;          // one fine-tuning phase (epochs = per phase)
+};
+
+struct LayerTiles {
+  Eigen::Index before = 0, after = 0, total = 0;
+};
+
+struct PruneReport {
+  std::string method;
+  double fraction = 0;
+  int t1 = 0, t2 = 0;
+  std::vector<LayerTiles> layers;
+  Eigen::Index tiles_kept = 0, tiles_total = 0;
+  Eigen::Index permute_tiles_before = 0, permute_tiles_after = 0;  // the permutation's gain (P3/P4/P4E)
+  double weight_density = 0;  // alive weights / all weights, at the end
+  int finetune_epochs = 0;    // total fine-tuning epochs run
+  std::vector<nn::EpochStats> history;  // all fine-tuning epochs, in order
+};
+
+// Called with a short phase description ("prune 0.90", "fine-tune 2/3", "permute") as work starts.
+using PhaseCallback = std::function<void(const std::string&)>;
+
+// Prunes a copy of `dense` with the configured method; returns the pruned model (masks set, permutations
+// stored in the model) and fills `report`. `val` may be empty.
+nn::Model prune_model(const nn::Model& dense, const nn::Dataset& train, const nn::Dataset& val,
+                      const PruneConfig& config, PruneReport& report, const PhaseCallback& on_phase = {},
+                      const nn::EpochCallback& on_epoch = {});
+
+}  // namespace hepex::prune
