@@ -368,7 +368,8 @@ std::vector<std::uint64_t> Evaluator::rotation_plan(long long step, std::size_t 
     bool ok = true;
     for (long long t : non_adjacent_form(c)) {
       const std::uint64_t g = galois_element_for_step(n, t);
-      if (g == 1) continue;
+      // Multiples of the slot count fix every slot (5 has order `slots` modulo 4*slots): skip them.
+      if (g == 1 || t % static_cast<long long>(slots) == 0) continue;
       if (!gk.contains(g)) {
         ok = false;
         break;

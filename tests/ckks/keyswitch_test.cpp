@@ -1,0 +1,63 @@
+// Hybrid key switching for every digit count: relinearization and rotation stay correct, and the
+// decomposition is a true decomposition (digits exact on their own primes).
+#include "ckks_fixture.hpp"
+#include "ckks/keyswitch.hpp"
+#include "ckks/polyarith.hpp"
+
+using namespace hepex::ckks;
+using namespace hepex::ckks::testing;
+
+class KeySwitchDnum : public ::testing::TestWithParam<std::size_t> {};
+
+TEST_P(KeySwitchDnum, RelinearizeAndRotateAreCorrect) {
+  const std::size_t levels = 4;  // 5 data primes
+  const std::size_t dnum = GetParam() == 0 ? levels + 1 : GetParam();
+  Engine e(small_params(levels, dnum));
+  EXPECT_EQ(e.ctx->params().dnum(), dnum);
+  const RelinKey rk = e.keygen->create_relin_key();
+  EXPECT_EQ(rk.key.digits(), dnum);
+  const GaloisKeys gk = e.keygen->create_galois_keys(std::vector<long long>{1, -7}, true);
+  const Evaluator& ev = *e.evaluator;
+  const cvec x = random_complex(e.ctx->n() / 2, 1), y = random_complex(e.ctx->n() / 2, 2);
+  Ciphertext cx = e.encrypt(x), cy = e.encrypt(y);
+  cvec want(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) want[i] = x[i] * y[i];
+  // At every level (digits shrink as primes are dropped).
+  for (std::size_t level = levels; level-- > 0;) {
+    const Ciphertext a = ev.drop_to_level(cx, level + 1), b = ev.drop_to_level(cy, level + 1);
+    const Ciphertext prod = ev.rescale(ev.multiply_relin(a, b, rk));
+    EXPECT_LT(max_error(e.decrypt(prod), want), 1e-5) << "dnum " << dnum << " level " << level;
+    EXPECT_LT(max_error(e.decrypt(ev.rotate(prod, 1, gk)), rotated(want, 1)), 1e-5) << "dnum " << dnum;
+    EXPECT_LT(max_error(e.decrypt(ev.rotate(prod, -7, gk)), rotated(want, -7)), 1e-5) << "dnum " << dnum;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllDigitCounts, KeySwitchDnum, ::testing::Values(1, 2, 3, 0 /* L+1 */));
+
+TEST(KeySwitch, DigitsAreExactOnTheirOwnPrimesAndConsistentElsewhere) {
+  Engine e(small_params(4, 3));
+  const CkksContext& ctx = *e.ctx;
+  const Ciphertext ct = e.encrypt(random_complex(8, 3), 8);
+  const std::size_t level = ct.level();
+  const KeySwitchDigits digits = decompose_for_key_switch(ctx, ct.poly(1), level);
+  const auto& ext = ctx.ext_primes(level);
+  RnsPoly c = ct.poly(1);
+  poly::ntt_inverse(ctx, ctx.level_primes(level), c.data());
+  for (std::size_t d = 0; d < digits.count; ++d) {
+    const auto [first, last] = ctx.params().digit_range(level, d);
+    // Back to coefficients: on the digit's primes, equal to c; on every other prime, the same small
+    // integer multiple e of Q_d added: x_k = [c]_{Q_d} + e * Q_d. Check with the first digit prime's residue
+    // when the digit has one prime (then [c]_{Q_d} is that residue itself and e = 0).
+    RnsPoly dig(ctx.n(), ext.size());
+    std::copy(digits.data.limb(d * ext.size()), digits.data.limb(d * ext.size()) + ext.size() * ctx.n(), dig.data());
+    poly::ntt_inverse(ctx, ext, dig.data());
+    for (std::size_t k = first; k < last; ++k)
+      for (std::size_t i = 0; i < ctx.n(); ++i) ASSERT_EQ(dig.limb(k)[i], c.limb(k)[i]);
+    if (last - first == 1) {
+      for (std::size_t k = 0; k < ext.size(); ++k) {
+        const Modulus& m = ctx.modulus(ext[k]);
+        for (std::size_t i = 0; i < ctx.n(); i += 97) ASSERT_EQ(dig.limb(k)[i], reduce_u64(c.limb(first)[i], m));
+      }
+    }
+  }
+}

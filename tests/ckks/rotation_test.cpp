@@ -1,0 +1,101 @@
+// Rotations (direct keys, composed keys, sparse slots), conjugation, hoisting and rotate-and-sum.
+#include "ckks_fixture.hpp"
+#include "ckks/galois.hpp"
+#include "util/error.hpp"
+
+using namespace hepex::ckks;
+using namespace hepex::ckks::testing;
+
+namespace {
+constexpr double kTol = 1e-5;
+
+struct RotationTest : ::testing::Test {
+  Engine e{small_params(2, 3)};
+  std::size_t slots = e.ctx->n() / 2;
+  cvec x = random_complex(slots, 21);
+  Ciphertext cx = e.encrypt(x);
+};
+}  // namespace
+
+TEST_F(RotationTest, AllPowerOfTwoStepsWithDirectKeys) {
+  const GaloisKeys gk = e.keygen->create_power_of_two_galois_keys();
+  for (long long s = 1; s < static_cast<long long>(slots); s *= 2) {
+    EXPECT_LT(max_error(e.decrypt(e.evaluator->rotate(cx, s, gk)), rotated(x, s)), kTol) << s;
+    EXPECT_LT(max_error(e.decrypt(e.evaluator->rotate(cx, -s, gk)), rotated(x, -s)), kTol) << -s;
+  }
+}
+
+TEST_F(RotationTest, OtherStepsDirectAndComposed) {
+  const std::vector<long long> steps{3, -5, 100, 1000, -1};
+  const GaloisKeys direct = e.keygen->create_galois_keys(steps, false);
+  const GaloisKeys pow2 = e.keygen->create_power_of_two_galois_keys(false);
+  for (long long s : steps) {
+    EXPECT_EQ(e.evaluator->rotation_plan(s, slots, direct).size(), 1u);
+    EXPECT_LT(max_error(e.decrypt(e.evaluator->rotate(cx, s, direct)), rotated(x, s)), kTol) << s;
+    // Composed from power-of-two keys (non-adjacent form).
+    EXPECT_EQ(e.evaluator->rotation_plan(s, slots, pow2).size(), non_adjacent_form(s).size());
+    EXPECT_LT(max_error(e.decrypt(e.evaluator->rotate(cx, s, pow2)), rotated(x, s)), kTol) << s;
+  }
+  // Step 0 and multiples of the slot count are the identity.
+  EXPECT_LT(max_error(e.decrypt(e.evaluator->rotate(cx, static_cast<long long>(slots), direct)), x), kTol);
+  // A step with neither a key nor composable keys.
+  const GaloisKeys only3 = e.keygen->create_galois_keys(std::vector<long long>{3}, false);
+  EXPECT_THROW(e.evaluator->rotate(cx, 5, only3), hepex::InvalidArgument);
+}
+
+TEST_F(RotationTest, Conjugation) {
+  const GaloisKeys gk = e.keygen->create_galois_keys(std::vector<long long>{}, true);
+  cvec want(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) want[i] = std::conj(x[i]);
+  EXPECT_LT(max_error(e.decrypt(e.evaluator->conjugate(cx, gk)), want), kTol);
+  const GaloisKeys none = e.keygen->create_galois_keys(std::vector<long long>{1}, false);
+  EXPECT_THROW(e.evaluator->conjugate(cx, none), hepex::InvalidArgument);
+}
+
+TEST_F(RotationTest, HoistedEqualsPlainRotation) {
+  const std::vector<long long> steps{1, 2, 3, -5, 100, 0, 7};
+  // Direct keys for all but 7 (composed: falls back to plain rotation).
+  const GaloisKeys gk = e.keygen->create_galois_keys(std::vector<long long>{1, 2, 3, -5, 100, 8, -1}, false);
+  const auto hoisted = e.evaluator->rotate_hoisted(cx, steps, gk);
+  ASSERT_EQ(hoisted.size(), steps.size());
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const Ciphertext plain = e.evaluator->rotate(cx, steps[i], gk);
+    // Same decomposition, same key, same permutation: bit-identical.
+    EXPECT_EQ(hoisted[i].poly(0), plain.poly(0)) << steps[i];
+    EXPECT_EQ(hoisted[i].poly(1), plain.poly(1)) << steps[i];
+    EXPECT_LT(max_error(e.decrypt(hoisted[i]), rotated(x, steps[i])), kTol) << steps[i];
+  }
+}
+
+TEST_F(RotationTest, RotateAndSumMatchesPlainSums) {
+  const GaloisKeys gk = e.keygen->create_power_of_two_galois_keys(false);
+  for (auto [count, stride] : {std::pair<std::size_t, long long>{8, 1}, {16, 4}, {4, -3}, {1, 5}}) {
+    cvec want(slots, 0);
+    for (std::size_t i = 0; i < count; ++i) {
+      const cvec r = rotated(x, static_cast<long long>(i) * stride);
+      for (std::size_t j = 0; j < slots; ++j) want[j] += r[j];
+    }
+    EXPECT_LT(max_error(e.decrypt(e.evaluator->rotate_and_sum(cx, count, stride, gk)), want), 1e-4)
+        << count << " x " << stride;
+  }
+  EXPECT_THROW(e.evaluator->rotate_and_sum(cx, 6, 1, gk), hepex::InvalidArgument);
+}
+
+TEST_F(RotationTest, SparseSlotsRotateModuloTheSlotCount) {
+  const std::size_t s = 64;
+  const cvec v = random_complex(s, 5);
+  const Ciphertext c = e.encrypt(v, s);
+  const GaloisKeys gk = e.keygen->create_galois_keys(std::vector<long long>{1, 3, -60}, true);
+  for (long long step : {1LL, 3LL, -60LL, 4LL /* = 3 + 1 composed */, 65LL /* = 1 mod 64 */, -61LL /* = 3 mod 64 */}) {
+    const auto r = e.evaluator->rotate(c, step, gk);
+    EXPECT_EQ(r.slots(), s);
+    EXPECT_LT(max_error(e.decrypt(r), rotated(v, step)), kTol) << step;
+  }
+}
+
+TEST_F(RotationTest, GaloisKeysOnlyForRequestedSteps) {
+  const GaloisKeys gk = e.keygen->create_galois_keys(std::vector<long long>{1, 1, 0, 5}, false);
+  EXPECT_EQ(gk.keys().size(), 2u);
+  EXPECT_TRUE(gk.contains(galois_element_for_step(e.ctx->n(), 5)));
+  EXPECT_FALSE(gk.contains(conjugation_element(e.ctx->n())));
+}
