@@ -1,0 +1,534 @@
+#include "ckks/serialize.hpp"
+
+#include <bit>
+#include <cmath>
+#include <cstdio>
+#include <utility>
+
+#include "ckks/polyarith.hpp"
+#include "io/binary.hpp"
+#include "util/error.hpp"
+
+namespace hepex::ckks {
+
+// Coefficient words are copied as raw memory: the files are little-endian.
+static_assert(std::endian::native == std::endian::little, "hepex files are little-endian");
+
+namespace {
+
+using io::ObjectType;
+
+// Generous bound on the number of primes in a parameter file (the security bound allows far fewer).
+constexpr std::uint64_t kMaxPrimes = 256;
+// Ciphertexts have 2 polynomials, or 3 after a multiplication that was not relinearized.
+constexpr std::uint64_t kMaxCiphertextSize = 3;
+
+// ---------------------------------------------------------------------------------------------------
+// Writing. Every writer is a template over its sink, so that the sizes reported by serialized_size come
+// from the very code that writes the files.
+
+// Counts the bytes a BinaryWriter would produce.
+struct ByteCounter {
+  std::size_t count = 0;
+  void write_header(const io::Header&) { count += sizeof(io::kMagic) + 4 + 4 + 8; }
+  void write_bytes(const void*, std::size_t n) { count += n; }
+  template <class T>
+  void write(const T&) {
+    count += sizeof(T);
+  }
+};
+
+template <class Out>
+void write_header(Out& out, ObjectType type, std::uint64_t param_hash) {
+  io::Header h;
+  h.type = type;
+  h.param_hash = param_hash;
+  out.write_header(h);
+}
+
+template <class Out>
+void write_poly(Out& out, const RnsPoly& p) {
+  out.template write<std::uint64_t>(p.n());
+  out.template write<std::uint64_t>(p.limbs());
+  out.write_bytes(p.data(), p.size() * sizeof(u64));
+}
+
+// The seed flag (and the seed itself when used); returns whether the uniform part is left out.
+template <class Out>
+bool write_seed(Out& out, const std::optional<Seed>& seed, bool allowed) {
+  const bool seeded = allowed && seed.has_value();
+  out.template write<std::uint8_t>(seeded ? 1 : 0);
+  if (seeded) out.write_bytes(seed->data(), seed->size());
+  return seeded;
+}
+
+template <class Out>
+void write_switch_key(Out& out, const KeySwitchKey& key, SaveOptions opts) {
+  out.template write<std::uint64_t>(key.digits());
+  const bool seeded = write_seed(out, key.a_seed(), opts.use_seeds);
+  for (std::size_t d = 0; d < key.digits(); ++d) write_poly(out, key.b(d));
+  if (!seeded)
+    for (std::size_t d = 0; d < key.digits(); ++d) write_poly(out, key.a(d));
+}
+
+template <class Out>
+void write_galois_keys(Out& out, const GaloisKeys& gk, SaveOptions opts) {
+  write_header(out, ObjectType::kGaloisKeys, gk.param_hash());
+  out.template write<std::uint64_t>(gk.keys().size());
+  for (const auto& [element, key] : gk.keys()) {  // std::map: increasing elements
+    out.template write<std::uint64_t>(element);
+    write_switch_key(out, key, opts);
+  }
+}
+
+template <class Out>
+void write_public_key(Out& out, const PublicKey& pk, SaveOptions opts) {
+  write_header(out, ObjectType::kPublicKey, pk.param_hash());
+  const bool seeded = write_seed(out, pk.a_seed(), opts.use_seeds);
+  write_poly(out, pk.b());
+  if (!seeded) write_poly(out, pk.a());
+}
+
+template <class Out>
+void write_relin_key(Out& out, const RelinKey& rk, SaveOptions opts) {
+  write_header(out, ObjectType::kRelinKey, rk.key.param_hash());
+  write_switch_key(out, rk.key, opts);
+}
+
+template <class Out>
+void write_ciphertext_body(Out& out, const Ciphertext& ct, SaveOptions opts) {
+  out.template write<std::uint64_t>(ct.level());
+  out.template write<double>(ct.scale());
+  out.template write<std::uint64_t>(ct.slots());
+  out.template write<std::uint64_t>(ct.size());
+  // Only a fresh secret-key encryption (c0, c1 = a) has a seed.
+  const bool seeded = write_seed(out, ct.c1_seed(), opts.use_seeds && ct.size() == 2);
+  for (std::size_t i = 0; i < ct.size(); ++i)
+    if (!(seeded && i == 1)) write_poly(out, ct.poly(i));
+}
+
+template <class Out>
+void write_ciphertext(Out& out, const Ciphertext& ct, SaveOptions opts) {
+  write_header(out, ObjectType::kCiphertext, ct.param_hash());
+  write_ciphertext_body(out, ct, opts);
+}
+
+std::string hex64(std::uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Reading: a BinaryReader that knows the expected parameters and checks every field before use.
+
+class ObjectReader {
+ public:
+  ObjectReader(const CkksContext* ctx, Bytes bytes, const std::string& name) : ctx_(ctx), in_(std::move(bytes), name) {}
+
+  // Magic, version, type; with a context, the parameter hash too.
+  std::uint64_t header(ObjectType type) {
+    const io::Header h = in_.read_header(type);
+    if (ctx_ && h.param_hash != ctx_->param_hash())
+      fail("made for other CKKS parameters (hash " + hex64(h.param_hash) + " vs " + hex64(ctx_->param_hash()) +
+           " expected)");
+    return h.param_hash;
+  }
+
+  std::uint64_t read_u64() { return in_.read<std::uint64_t>(); }
+  std::uint64_t read_u64_in(std::uint64_t lo, std::uint64_t hi, const std::string& what) {
+    const std::uint64_t v = read_u64();
+    if (v < lo || v > hi)
+      fail(what + " " + std::to_string(v) + " is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    return v;
+  }
+  std::uint8_t read_u8() { return in_.read<std::uint8_t>(); }
+  double read_f64() { return in_.read<double>(); }
+  template <class T>
+  std::vector<T> vector(std::uint64_t max_count) {
+    return in_.read_vector<T>(max_count);
+  }
+
+  std::size_t level() { return read_u64_in(0, ctx().max_level(), "level"); }
+  double scale() {
+    const double s = read_f64();
+    if (!std::isfinite(s) || !(s > 0)) fail("scale " + std::to_string(s) + " is not finite and positive");
+    return s;
+  }
+  std::size_t slots() {
+    const std::uint64_t s = read_u64();
+    if (s == 0 || (s & (s - 1)) != 0 || s > ctx().params().max_slots())
+      fail("slot count " + std::to_string(s) + " is not a power of two in [1, " + std::to_string(ctx().params().max_slots()) +
+           "]");
+    return s;
+  }
+  // The seed flag; the seed when it is set.
+  std::optional<Seed> seed() {
+    const std::uint8_t flag = read_u8();
+    if (flag > 1) fail("seed flag " + std::to_string(flag) + " is neither 0 nor 1");
+    if (flag == 0) return std::nullopt;
+    Seed s;
+    in_.read_bytes(s.data(), s.size());
+    return s;
+  }
+
+  // One polynomial over `primes` (global indices): ring degree, limb count, then every word below its prime.
+  RnsPoly poly(std::span<const std::size_t> primes, const std::string& what) {
+    const std::uint64_t n = read_u64();
+    if (n != ctx().n()) fail(what + ": ring degree " + std::to_string(n) + ", expected " + std::to_string(ctx().n()));
+    const std::uint64_t limbs = read_u64();
+    if (limbs != primes.size())
+      fail(what + ": " + std::to_string(limbs) + " limbs, expected " + std::to_string(primes.size()));
+    if (limbs * n * sizeof(u64) > in_.remaining())
+      fail(what + ": truncated (" + std::to_string(limbs * n * sizeof(u64)) + " bytes of coefficients, " +
+           std::to_string(in_.remaining()) + " left)");
+    RnsPoly p(n, limbs);
+    in_.read_bytes(p.data(), p.size() * sizeof(u64));
+    for (std::size_t j = 0; j < limbs; ++j) {
+      const u64 q = ctx().modulus(primes[j]).value;
+      const u64* limb = p.limb(j);
+      for (std::size_t i = 0; i < n; ++i)
+        if (limb[i] >= q)
+          fail(what + ": coefficient " + std::to_string(i) + " of limb " + std::to_string(j) + " is " +
+               std::to_string(limb[i]) + ", not below its modulus " + std::to_string(q));
+    }
+    return p;
+  }
+  std::vector<RnsPoly> polys(std::size_t count, std::span<const std::size_t> primes, const std::string& what) {
+    std::vector<RnsPoly> v;
+    v.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) v.push_back(poly(primes, what + "[" + std::to_string(i) + "]"));
+    return v;
+  }
+
+  // Runs the validating constructor of the library object; its errors become FormatErrors naming the file.
+  template <class F>
+  auto build(F&& make) -> decltype(make()) {
+    try {
+      return make();
+    } catch (const FormatError&) {
+      throw;
+    } catch (const Error& e) {
+      fail(e.what());
+    }
+  }
+
+  void end() { in_.expect_end(); }
+  std::size_t remaining() const { return in_.remaining(); }
+  [[noreturn]] void fail(const std::string& what) const { in_.fail(what); }
+  const CkksContext& ctx() const { return *ctx_; }
+
+ private:
+  const CkksContext* ctx_;
+  io::BinaryReader in_;
+};
+
+KeySwitchKey read_switch_key(ObjectReader& r, const std::string& what) {
+  const CkksContext& ctx = r.ctx();
+  const std::size_t dnum = ctx.params().dnum();
+  const std::uint64_t digits = r.read_u64();
+  if (digits != dnum)
+    r.fail(what + ": " + std::to_string(digits) + " digits, the parameters use dnum = " + std::to_string(dnum));
+  const auto seed = r.seed();
+  auto b = r.polys(dnum, ctx.all_primes(), what + " b");
+  if (seed) return r.build([&] { return KeySwitchKey::from_seeded(ctx, std::move(b), *seed); });
+  auto a = r.polys(dnum, ctx.all_primes(), what + " a");
+  return r.build([&] { return KeySwitchKey(ctx, std::move(b), std::move(a)); });
+}
+
+Ciphertext read_ciphertext_body(ObjectReader& r, const std::string& what) {
+  const CkksContext& ctx = r.ctx();
+  const std::size_t level = r.level();
+  const double scale = r.scale();
+  const std::size_t slots = r.slots();
+  const std::uint64_t size = r.read_u64_in(2, kMaxCiphertextSize, what + " polynomial count");
+  const auto seed = r.seed();
+  if (seed && size != 2) r.fail(what + ": only a 2-polynomial ciphertext can be seeded");
+  const auto& primes = ctx.level_primes(level);
+  if (seed) {
+    RnsPoly c0 = r.poly(primes, what + " c0");
+    return r.build([&] { return Ciphertext::from_seeded(ctx, std::move(c0), *seed, level, scale, slots); });
+  }
+  auto polys = r.polys(size, primes, what + " c");
+  return r.build([&] { return Ciphertext::from_parts(ctx, std::move(polys), level, scale, slots); });
+}
+
+template <class Write>
+Bytes write_bytes(Write&& write) {
+  io::BinaryWriter w;
+  write(w);
+  return w.bytes();
+}
+
+template <class Write>
+std::size_t count_bytes(Write&& write) {
+  ByteCounter c;
+  write(c);
+  return c.count;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------------
+// to bytes and to files
+
+namespace {
+
+template <class Out>
+void write_parameters(Out& out, const CkksParameters& params) {
+  write_header(out, ObjectType::kParameters, params.hash());
+  out.template write<std::uint64_t>(params.n());
+  out.template write<std::uint64_t>(params.dnum());
+  out.template write<std::uint8_t>(static_cast<std::uint8_t>(params.security()));
+  out.template write<double>(params.default_scale());
+  out.write_vector(params.data_moduli());
+  out.write_vector(params.special_moduli());
+}
+
+template <class Out>
+void write_secret_key(Out& out, const SecretKey& sk) {
+  write_header(out, ObjectType::kSecretKey, sk.param_hash());
+  write_poly(out, sk.poly());
+}
+
+template <class Out>
+void write_plaintext(Out& out, const Plaintext& pt) {
+  write_header(out, ObjectType::kPlaintext, pt.param_hash());
+  out.template write<std::uint64_t>(pt.level());
+  out.template write<double>(pt.scale());
+  out.template write<std::uint64_t>(pt.slots());
+  write_poly(out, pt.poly());
+}
+
+template <class Out>
+void write_batch(Out& out, std::span<const Ciphertext> batch, SaveOptions opts) {
+  if (batch.empty()) throw InvalidArgument("ciphertext batch: nothing to write (empty batch)");
+  for (const auto& ct : batch)
+    if (ct.param_hash() != batch[0].param_hash())
+      throw MismatchError("ciphertext batch: the ciphertexts belong to different parameters");
+  write_header(out, ObjectType::kCiphertextBatch, batch[0].param_hash());
+  out.template write<std::uint64_t>(batch.size());
+  for (const auto& ct : batch) write_ciphertext_body(out, ct, opts);
+}
+
+template <class Write>
+void write_file(const std::string& path, Write&& write) {
+  io::BinaryWriter w;
+  write(w);
+  w.save(path);
+}
+
+}  // namespace
+
+Bytes to_bytes(const CkksParameters& params) {
+  return write_bytes([&](auto& w) { write_parameters(w, params); });
+}
+Bytes to_bytes(const SecretKey& sk) {
+  return write_bytes([&](auto& w) { write_secret_key(w, sk); });
+}
+Bytes to_bytes(const PublicKey& pk, SaveOptions opts) {
+  return write_bytes([&](auto& w) { write_public_key(w, pk, opts); });
+}
+Bytes to_bytes(const RelinKey& rk, SaveOptions opts) {
+  return write_bytes([&](auto& w) { write_relin_key(w, rk, opts); });
+}
+Bytes to_bytes(const GaloisKeys& gk, SaveOptions opts) {
+  return write_bytes([&](auto& w) { write_galois_keys(w, gk, opts); });
+}
+Bytes to_bytes(const Plaintext& pt) {
+  return write_bytes([&](auto& w) { write_plaintext(w, pt); });
+}
+Bytes to_bytes(const Ciphertext& ct, SaveOptions opts) {
+  return write_bytes([&](auto& w) { write_ciphertext(w, ct, opts); });
+}
+Bytes to_bytes(std::span<const Ciphertext> batch, SaveOptions opts) {
+  return write_bytes([&](auto& w) { write_batch(w, batch, opts); });
+}
+
+void save(const std::string& path, const CkksParameters& params) {
+  write_file(path, [&](auto& w) { write_parameters(w, params); });
+}
+void save(const std::string& path, const SecretKey& sk) {
+  write_file(path, [&](auto& w) { write_secret_key(w, sk); });
+}
+void save(const std::string& path, const PublicKey& pk, SaveOptions opts) {
+  write_file(path, [&](auto& w) { write_public_key(w, pk, opts); });
+}
+void save(const std::string& path, const RelinKey& rk, SaveOptions opts) {
+  write_file(path, [&](auto& w) { write_relin_key(w, rk, opts); });
+}
+void save(const std::string& path, const GaloisKeys& gk, SaveOptions opts) {
+  write_file(path, [&](auto& w) { write_galois_keys(w, gk, opts); });
+}
+void save(const std::string& path, const Plaintext& pt) {
+  write_file(path, [&](auto& w) { write_plaintext(w, pt); });
+}
+void save(const std::string& path, const Ciphertext& ct, SaveOptions opts) {
+  write_file(path, [&](auto& w) { write_ciphertext(w, ct, opts); });
+}
+void save(const std::string& path, std::span<const Ciphertext> batch, SaveOptions opts) {
+  write_file(path, [&](auto& w) { write_batch(w, batch, opts); });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// from bytes
+
+CkksParameters parse_parameters(Bytes bytes, const std::string& name) {
+  ObjectReader r(nullptr, std::move(bytes), name);
+  const std::uint64_t hash = r.header(ObjectType::kParameters);
+  const std::uint64_t n = r.read_u64();
+  const std::uint64_t dnum = r.read_u64();
+  const std::uint8_t security = r.read_u8();
+  if (security > static_cast<std::uint8_t>(SecurityLevel::kInsecureForTestsOnly))
+    r.fail("security level " + std::to_string(security) + " is unknown");
+  const double default_scale = r.read_f64();
+  auto data = r.vector<u64>(kMaxPrimes);
+  auto special = r.vector<u64>(kMaxPrimes);
+  r.end();
+  CkksParameters params = r.build([&] {
+    return CkksParameters(n, std::move(data), std::move(special), dnum, static_cast<SecurityLevel>(security),
+                          default_scale);
+  });
+  if (params.hash() != hash)
+    r.fail("the parameter hash in the header (" + hex64(hash) + ") does not match the parameters (" +
+           hex64(params.hash()) + ")");
+  return params;
+}
+
+SecretKey parse_secret_key(const CkksContext& ctx, Bytes bytes, const std::string& name) {
+  ObjectReader r(&ctx, std::move(bytes), name);
+  r.header(ObjectType::kSecretKey);
+  RnsPoly s = r.poly(ctx.all_primes(), "secret key");
+  r.end();
+  return r.build([&] { return SecretKey(ctx, std::move(s)); });
+}
+
+PublicKey parse_public_key(const CkksContext& ctx, Bytes bytes, const std::string& name) {
+  ObjectReader r(&ctx, std::move(bytes), name);
+  r.header(ObjectType::kPublicKey);
+  const auto seed = r.seed();
+  // Over all L+1+K primes (keys.hpp): encryption works modulo Q_l * P.
+  const auto& primes = ctx.all_primes();
+  RnsPoly b = r.poly(primes, "public key b");
+  if (seed) {
+    r.end();
+    return r.build([&] { return PublicKey::from_seeded(ctx, std::move(b), *seed); });
+  }
+  RnsPoly a = r.poly(primes, "public key a");
+  r.end();
+  return r.build([&] { return PublicKey(ctx, std::move(b), std::move(a)); });
+}
+
+RelinKey parse_relin_key(const CkksContext& ctx, Bytes bytes, const std::string& name) {
+  ObjectReader r(&ctx, std::move(bytes), name);
+  r.header(ObjectType::kRelinKey);
+  RelinKey rk{read_switch_key(r, "relinearization key")};
+  r.end();
+  return rk;
+}
+
+GaloisKeys parse_galois_keys(const CkksContext& ctx, Bytes bytes, const std::string& name) {
+  ObjectReader r(&ctx, std::move(bytes), name);
+  r.header(ObjectType::kGaloisKeys);
+  // At most one key per odd element below 2N.
+  const std::uint64_t count = r.read_u64_in(0, ctx.n(), "Galois key count");
+  GaloisKeys gk(ctx.param_hash());
+  std::uint64_t previous = 0;
+  for (std::uint64_t k = 0; k < count; ++k) {
+    const std::uint64_t g = r.read_u64();
+    if (g % 2 == 0 || g >= 2 * ctx.n())
+      r.fail("Galois element " + std::to_string(g) + " is not odd and below 2N = " + std::to_string(2 * ctx.n()));
+    if (g <= previous) r.fail("Galois element " + std::to_string(g) + " is repeated or out of order");
+    previous = g;
+    KeySwitchKey key = read_switch_key(r, "Galois key " + std::to_string(g));
+    r.build([&] { gk.insert(g, std::move(key)); });
+  }
+  r.end();
+  return gk;
+}
+
+Plaintext parse_plaintext(const CkksContext& ctx, Bytes bytes, const std::string& name) {
+  ObjectReader r(&ctx, std::move(bytes), name);
+  r.header(ObjectType::kPlaintext);
+  const std::size_t level = r.level();
+  const double scale = r.scale();
+  const std::size_t slots = r.slots();
+  RnsPoly m = r.poly(ctx.level_primes(level), "plaintext");
+  r.end();
+  return r.build([&] { return Plaintext::from_parts(ctx, std::move(m), level, scale, slots); });
+}
+
+Ciphertext parse_ciphertext(const CkksContext& ctx, Bytes bytes, const std::string& name) {
+  ObjectReader r(&ctx, std::move(bytes), name);
+  r.header(ObjectType::kCiphertext);
+  Ciphertext ct = read_ciphertext_body(r, "ciphertext");
+  r.end();
+  return ct;
+}
+
+std::vector<Ciphertext> parse_ciphertext_batch(const CkksContext& ctx, Bytes bytes, const std::string& name) {
+  ObjectReader r(&ctx, std::move(bytes), name);
+  r.header(ObjectType::kCiphertextBatch);
+  // Every ciphertext holds at least one polynomial of n words: bounds the count before anything is built.
+  const std::uint64_t most = r.remaining() / (ctx.n() * sizeof(u64));
+  const std::uint64_t count = r.read_u64_in(1, std::max<std::uint64_t>(most, 1), "ciphertext count");
+  std::vector<Ciphertext> batch;
+  batch.reserve(count);
+  for (std::uint64_t k = 0; k < count; ++k) batch.push_back(read_ciphertext_body(r, "ciphertext " + std::to_string(k)));
+  r.end();
+  return batch;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// from files
+
+CkksParameters load_parameters(const std::string& path) { return parse_parameters(io::read_file_bytes(path), path); }
+SecretKey load_secret_key(const CkksContext& ctx, const std::string& path) {
+  return parse_secret_key(ctx, io::read_file_bytes(path), path);
+}
+PublicKey load_public_key(const CkksContext& ctx, const std::string& path) {
+  return parse_public_key(ctx, io::read_file_bytes(path), path);
+}
+RelinKey load_relin_key(const CkksContext& ctx, const std::string& path) {
+  return parse_relin_key(ctx, io::read_file_bytes(path), path);
+}
+GaloisKeys load_galois_keys(const CkksContext& ctx, const std::string& path) {
+  return parse_galois_keys(ctx, io::read_file_bytes(path), path);
+}
+Plaintext load_plaintext(const CkksContext& ctx, const std::string& path) {
+  return parse_plaintext(ctx, io::read_file_bytes(path), path);
+}
+Ciphertext load_ciphertext(const CkksContext& ctx, const std::string& path) {
+  return parse_ciphertext(ctx, io::read_file_bytes(path), path);
+}
+std::vector<Ciphertext> load_ciphertext_batch(const CkksContext& ctx, const std::string& path) {
+  return parse_ciphertext_batch(ctx, io::read_file_bytes(path), path);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// sizes
+
+KeySizes measure_key_sizes(const PublicKey& pk, const RelinKey& rk, const GaloisKeys& gk) {
+  if (gk.keys().empty()) throw InvalidArgument("key sizes: the Galois key set is empty");
+  // The size of a file holding only the first key, counted without copying the key.
+  const auto& [element, key] = *gk.keys().begin();
+  auto one_galois_key = [&](SaveOptions opts) {
+    return count_bytes([&](auto& out) {
+      write_header(out, ObjectType::kGaloisKeys, gk.param_hash());
+      out.template write<std::uint64_t>(1);
+      out.template write<std::uint64_t>(element);
+      write_switch_key(out, key, opts);
+    });
+  };
+  const SaveOptions expanded{false}, seeded{true};
+  KeySizes s;
+  s.public_key = count_bytes([&](auto& out) { write_public_key(out, pk, expanded); });
+  s.public_key_seeded = count_bytes([&](auto& out) { write_public_key(out, pk, seeded); });
+  s.relin_key = count_bytes([&](auto& out) { write_relin_key(out, rk, expanded); });
+  s.relin_key_seeded = count_bytes([&](auto& out) { write_relin_key(out, rk, seeded); });
+  s.galois_key = one_galois_key(expanded);
+  s.galois_key_seeded = one_galois_key(seeded);
+  return s;
+}
+
+}  // namespace hepex::ckks

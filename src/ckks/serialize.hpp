@@ -1,0 +1,89 @@
+#pragma once
+// Binary files of the CKKS engine (layouts in docs/FORMATS.md), written and read through io/binary.hpp.
+//
+// Every file starts with the hepex header (magic, format version, object type, parameter hash). Loaders
+// take the parameters the caller expects (a CkksContext) and refuse, with FormatError naming the file:
+// a file made for other parameters, a wrong object type, a bad magic or version, any length, count, level,
+// slot count, scale or Galois element out of range, any coefficient word not below its modulus, a
+// truncated file and trailing bytes. Everything is checked before it is used.
+//
+// Seeded compression: a secret-key ciphertext, the public key and key-switching keys keep the 32-byte seed
+// their uniform `a` part was expanded from (expand_uniform in polyarith.hpp); with SaveOptions::use_seeds
+// the file stores that seed instead of the polynomial (about half the size) and the loader regenerates it.
+//
+// The secret key has its own file type and no other object ever contains it.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ckks/ciphertext.hpp"
+#include "ckks/context.hpp"
+#include "ckks/keys.hpp"
+#include "ckks/params.hpp"
+#include "ckks/plaintext.hpp"
+
+namespace hepex::ckks {
+
+struct SaveOptions {
+  // Store the seed instead of a uniform polynomial when the object still has it.
+  bool use_seeds = true;
+};
+
+using Bytes = std::vector<std::uint8_t>;
+
+// --- to bytes ---
+Bytes to_bytes(const CkksParameters& params);
+Bytes to_bytes(const SecretKey& sk);
+Bytes to_bytes(const PublicKey& pk, SaveOptions opts = {});
+Bytes to_bytes(const RelinKey& rk, SaveOptions opts = {});
+Bytes to_bytes(const GaloisKeys& gk, SaveOptions opts = {});
+Bytes to_bytes(const Plaintext& pt);
+Bytes to_bytes(const Ciphertext& ct, SaveOptions opts = {});
+// A batch of ciphertexts (the encrypted inputs or outputs of one inference) in one file.
+Bytes to_bytes(std::span<const Ciphertext> batch, SaveOptions opts = {});
+
+// --- to files (atomic: temporary file + rename) ---
+void save(const std::string& path, const CkksParameters& params);
+void save(const std::string& path, const SecretKey& sk);
+void save(const std::string& path, const PublicKey& pk, SaveOptions opts = {});
+void save(const std::string& path, const RelinKey& rk, SaveOptions opts = {});
+void save(const std::string& path, const GaloisKeys& gk, SaveOptions opts = {});
+void save(const std::string& path, const Plaintext& pt);
+void save(const std::string& path, const Ciphertext& ct, SaveOptions opts = {});
+void save(const std::string& path, std::span<const Ciphertext> batch, SaveOptions opts = {});
+
+// --- from bytes; `name` (a file name) prefixes every error message ---
+// Parameters are rebuilt through the validating CkksParameters constructor (primes, dnum, security).
+CkksParameters parse_parameters(Bytes bytes, const std::string& name);
+SecretKey parse_secret_key(const CkksContext& ctx, Bytes bytes, const std::string& name);
+PublicKey parse_public_key(const CkksContext& ctx, Bytes bytes, const std::string& name);
+RelinKey parse_relin_key(const CkksContext& ctx, Bytes bytes, const std::string& name);
+GaloisKeys parse_galois_keys(const CkksContext& ctx, Bytes bytes, const std::string& name);
+Plaintext parse_plaintext(const CkksContext& ctx, Bytes bytes, const std::string& name);
+Ciphertext parse_ciphertext(const CkksContext& ctx, Bytes bytes, const std::string& name);
+std::vector<Ciphertext> parse_ciphertext_batch(const CkksContext& ctx, Bytes bytes, const std::string& name);
+
+// --- from files ---
+CkksParameters load_parameters(const std::string& path);
+SecretKey load_secret_key(const CkksContext& ctx, const std::string& path);
+PublicKey load_public_key(const CkksContext& ctx, const std::string& path);
+RelinKey load_relin_key(const CkksContext& ctx, const std::string& path);
+GaloisKeys load_galois_keys(const CkksContext& ctx, const std::string& path);
+Plaintext load_plaintext(const CkksContext& ctx, const std::string& path);
+Ciphertext load_ciphertext(const CkksContext& ctx, const std::string& path);
+std::vector<Ciphertext> load_ciphertext_batch(const CkksContext& ctx, const std::string& path);
+
+// --- sizes ---
+// File sizes in bytes (header included) of the evaluation keys, stored seeded and expanded.
+struct KeySizes {
+  std::size_t public_key = 0, public_key_seeded = 0;
+  std::size_t relin_key = 0, relin_key_seeded = 0;
+  // A Galois-keys file holding one key (the first of the set given).
+  std::size_t galois_key = 0, galois_key_seeded = 0;
+};
+// Throws InvalidArgument if `gk` is empty. Seeded sizes equal the expanded ones for keys without a seed.
+KeySizes measure_key_sizes(const PublicKey& pk, const RelinKey& rk, const GaloisKeys& gk);
+
+}  // namespace hepex::ckks

@@ -1,0 +1,392 @@
+// Serialization: round trips checked by decryption and by using loaded keys, and refusal of truncated,
+// tampered, foreign and mistyped files (every error is a FormatError naming the file).
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <unistd.h>
+
+#include "ckks/serialize.hpp"
+#include "ckks_fixture.hpp"
+#include "util/error.hpp"
+
+using namespace hepex::ckks;
+using namespace hepex::ckks::testing;
+using hepex::FormatError;
+
+namespace {
+
+constexpr double kTol = 1e-6;
+
+// Parsing must fail with a FormatError whose message starts with the file name (and contains `part`).
+template <class Parse>
+void expect_refused(Parse&& parse, const std::string& name, const std::string& part = "") {
+  try {
+    parse();
+    ADD_FAILURE() << "accepted: expected a FormatError mentioning '" << part << "'";
+  } catch (const FormatError& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(msg.rfind(name + ": ", 0), 0u) << msg;
+    EXPECT_NE(msg.find(part), std::string::npos) << msg;
+  }
+}
+
+Bytes prefix(const Bytes& b, std::size_t len) { return Bytes(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(len)); }
+
+void put_u64(Bytes& b, std::size_t offset, std::uint64_t v) { std::memcpy(b.data() + offset, &v, sizeof(v)); }
+
+// A 2^6 ring (insecure, tests only) with two data primes: files of about 2 KB, so every byte can be tried.
+CkksParameters tiny_params() { return CkksParameters::create(64, 50, 40, 1, 1, SecurityLevel::kInsecureForTestsOnly); }
+
+// Offsets in a ciphertext file (docs/FORMATS.md): 24-byte header, then level, scale, slots, size, seed flag,
+// then the first polynomial's ring degree, limb count and words.
+constexpr std::size_t kHeaderBytes = 24, kLevelAt = 24, kSlotsAt = 40, kSizeAt = 48, kFlagAt = 56;
+constexpr std::size_t kPolyAtUnseeded = 57, kPolyAtSeeded = 57 + 32;
+
+double ratio(std::size_t a, std::size_t b) { return static_cast<double>(a) / static_cast<double>(b); }
+
+cvec product(const cvec& a, const cvec& b) {
+  cvec r(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) r[i] = a[i] * b[i];
+  return r;
+}
+
+}  // namespace
+
+TEST(Serialize, ParametersRoundTripThroughTheValidatingConstructor) {
+  const auto params = small_params(3, 2);
+  const Bytes bytes = to_bytes(params);
+  const CkksParameters back = parse_parameters(bytes, "p.bin");
+  EXPECT_TRUE(back == params);
+  EXPECT_EQ(back.hash(), params.hash());
+  EXPECT_EQ(back.default_scale(), params.default_scale());
+  EXPECT_EQ(back.security(), params.security());
+  EXPECT_EQ(back.dnum(), params.dnum());
+
+  // A modulus that is not an NTT-friendly prime is refused by the constructor, reported as a format error.
+  // Layout: header 24, n 8, dnum 8, security 1, scale 8, data count 8, then q_0.
+  Bytes bad = bytes;
+  put_u64(bad, 24 + 8 + 8 + 1 + 8 + 8, params.data_moduli()[0] + 2);
+  expect_refused([&] { parse_parameters(bad, "p.bin"); }, "p.bin", "modulus");
+  // A header hash that does not match the contents.
+  bad = bytes;
+  bad[16] ^= 1;
+  expect_refused([&] { parse_parameters(bad, "p.bin"); }, "p.bin", "hash");
+  // Unknown security flag, trailing bytes, truncation.
+  bad = bytes;
+  bad[24 + 16] = 7;
+  expect_refused([&] { parse_parameters(bad, "p.bin"); }, "p.bin", "security");
+  bad = bytes;
+  bad.push_back(0);
+  expect_refused([&] { parse_parameters(bad, "p.bin"); }, "p.bin", "trailing");
+  for (std::size_t len = 0; len < bytes.size(); ++len)
+    EXPECT_THROW(parse_parameters(prefix(bytes, len), "p.bin"), FormatError) << "length " << len;
+}
+
+TEST(Serialize, PublicKeyCiphertextRoundTripDecrypts) {
+  Engine e(small_params(2, 2));
+  const cvec v = random_complex(e.ctx->n() / 2, 3);
+  const Ciphertext ct = e.encrypt(v);
+  ASSERT_FALSE(ct.c1_seed().has_value());
+  const Ciphertext back = parse_ciphertext(*e.ctx, to_bytes(ct), "x.ct");
+  EXPECT_EQ(back.level(), ct.level());
+  EXPECT_EQ(back.scale(), ct.scale());
+  EXPECT_EQ(back.slots(), ct.slots());
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back.poly(0), ct.poly(0));
+  EXPECT_EQ(back.poly(1), ct.poly(1));
+  EXPECT_LT(max_error(e.decrypt(back), v), kTol);
+}
+
+TEST(Serialize, SeededCiphertextIsHalfTheSizeAndRegeneratesC1) {
+  Engine e(small_params(2, 2));
+  Encryptor sym(e.ctx, e.keygen->secret_key(), hepex::seed_from_u64(11));
+  const cvec v = random_complex(256, 4);
+  const Ciphertext ct = sym.encrypt(e.encoder->encode(v, e.scale, 1, 256));
+  ASSERT_TRUE(ct.c1_seed().has_value());
+  const Bytes seeded = to_bytes(ct), expanded = to_bytes(ct, SaveOptions{false});
+  EXPECT_NEAR(ratio(seeded.size(), expanded.size()), 0.5, 0.01);
+  for (const Bytes* b : {&seeded, &expanded}) {
+    const Ciphertext back = parse_ciphertext(*e.ctx, *b, "x.ct");
+    EXPECT_EQ(back.poly(0), ct.poly(0));
+    EXPECT_EQ(back.poly(1), ct.poly(1));
+    EXPECT_EQ(back.level(), 1u);
+    EXPECT_EQ(back.slots(), 256u);
+    EXPECT_LT(max_error(e.decrypt(back), v), kTol);
+  }
+  // A ciphertext that went through an operation has no seed: stored in full.
+  const Ciphertext sum = e.evaluator->add(ct, ct);
+  EXPECT_EQ(to_bytes(sum).size(), expanded.size());
+}
+
+TEST(Serialize, SizeThreeCiphertextRoundTrip) {
+  Engine e(small_params(2, 2));
+  const cvec a = random_complex(e.ctx->n() / 2, 5), b = random_complex(e.ctx->n() / 2, 6);
+  const Ciphertext prod = e.evaluator->multiply(e.encrypt(a), e.encrypt(b));
+  ASSERT_EQ(prod.size(), 3u);
+  const Ciphertext back = parse_ciphertext(*e.ctx, to_bytes(prod), "x.ct");
+  ASSERT_EQ(back.size(), 3u);
+  EXPECT_EQ(back.poly(2), prod.poly(2));
+  EXPECT_LT(max_error(e.decrypt(back), product(a, b)), 1e-5);
+}
+
+TEST(Serialize, PlaintextRoundTrip) {
+  Engine e(small_params(2, 2));
+  const cvec v = random_complex(32, 8);
+  const Plaintext pt = e.encoder->encode(v, e.scale, 1, 32);
+  const Plaintext back = parse_plaintext(*e.ctx, to_bytes(pt), "m.pt");
+  EXPECT_EQ(back.poly(), pt.poly());
+  EXPECT_EQ(back.level(), 1u);
+  EXPECT_EQ(back.slots(), 32u);
+  EXPECT_EQ(back.scale(), pt.scale());
+  EXPECT_LT(max_error(e.encoder->decode(back), v), kTol);
+}
+
+TEST(Serialize, SecretKeyRoundTripAndNoOtherFileContainsIt) {
+  Engine e(small_params(2, 2));
+  const SecretKey& sk = e.keygen->secret_key();
+  const SecretKey back = parse_secret_key(*e.ctx, to_bytes(sk), "s.key");
+  EXPECT_EQ(back.poly(), sk.poly());
+  Decryptor dec(e.ctx, back);
+  const cvec v = random_complex(e.ctx->n() / 2, 9);
+  EXPECT_LT(max_error(e.encoder->decode(dec.decrypt(e.encrypt(v))), v), kTol);
+
+  // No 64-byte window of the secret key appears in any other file.
+  const auto* s = reinterpret_cast<const std::uint8_t*>(sk.poly().data());
+  Encryptor sym(e.ctx, sk, hepex::seed_from_u64(2));
+  const Ciphertext sym_ct = sym.encrypt(e.encoder->encode(v, e.scale, 2));
+  const std::vector<Bytes> others = {to_bytes(e.pk, SaveOptions{false}), to_bytes(e.keygen->create_relin_key(), SaveOptions{false}),
+                                     to_bytes(e.keygen->create_galois_keys(std::vector<long long>{1}), SaveOptions{false}),
+                                     to_bytes(sym_ct, SaveOptions{false}), to_bytes(sym_ct)};
+  for (const Bytes& file : others)
+    for (std::size_t at = 0; at + 64 <= sk.poly().size() * 8; at += 4096)
+      EXPECT_EQ(std::search(file.begin(), file.end(), s + at, s + at + 64), file.end());
+}
+
+TEST(Serialize, PublicKeyRoundTripEncrypts) {
+  Engine e(small_params(2, 2));
+  ASSERT_TRUE(e.pk.a_seed().has_value());
+  const Bytes seeded = to_bytes(e.pk), expanded = to_bytes(e.pk, SaveOptions{false});
+  EXPECT_NEAR(ratio(seeded.size(), expanded.size()), 0.5, 0.01);
+  const cvec v = random_complex(e.ctx->n() / 2, 10);
+  for (const Bytes* b : {&seeded, &expanded}) {
+    const PublicKey pk = parse_public_key(*e.ctx, *b, "p.key");
+    EXPECT_EQ(pk.b(), e.pk.b());
+    EXPECT_EQ(pk.a(), e.pk.a());
+    Encryptor enc(e.ctx, pk, hepex::seed_from_u64(3));
+    EXPECT_LT(max_error(e.decrypt(enc.encrypt(e.encoder->encode(v, e.scale, 2))), v), kTol);
+  }
+}
+
+TEST(Serialize, RelinKeyRoundTripMultiplies) {
+  Engine e(small_params(2, 2));
+  const RelinKey rk = e.keygen->create_relin_key();
+  const Bytes seeded = to_bytes(rk), expanded = to_bytes(rk, SaveOptions{false});
+  EXPECT_NEAR(ratio(seeded.size(), expanded.size()), 0.5, 0.01);
+  const cvec a = random_complex(e.ctx->n() / 2, 12), b = random_complex(e.ctx->n() / 2, 13);
+  const Ciphertext ca = e.encrypt(a), cb = e.encrypt(b);
+  for (const Bytes* bytes : {&seeded, &expanded}) {
+    const RelinKey back = parse_relin_key(*e.ctx, *bytes, "r.key");
+    ASSERT_EQ(back.key.digits(), rk.key.digits());
+    for (std::size_t d = 0; d < rk.key.digits(); ++d) {
+      EXPECT_EQ(back.key.b(d), rk.key.b(d));
+      EXPECT_EQ(back.key.a(d), rk.key.a(d));
+    }
+    const Ciphertext p = e.evaluator->rescale(e.evaluator->multiply_relin(ca, cb, back));
+    EXPECT_EQ(p.size(), 2u);
+    EXPECT_LT(max_error(e.decrypt(p), product(a, b)), 1e-5);
+  }
+}
+
+TEST(Serialize, GaloisKeysRoundTripRotate) {
+  Engine e(small_params(2, 3));
+  const std::vector<long long> steps = {1, 5, -2};
+  const GaloisKeys gk = e.keygen->create_galois_keys(steps);
+  const Bytes seeded = to_bytes(gk), expanded = to_bytes(gk, SaveOptions{false});
+  EXPECT_NEAR(ratio(seeded.size(), expanded.size()), 0.5, 0.01);
+  const cvec v = random_complex(e.ctx->n() / 2, 14);
+  const Ciphertext ct = e.encrypt(v);
+  for (const Bytes* bytes : {&seeded, &expanded}) {
+    const GaloisKeys back = parse_galois_keys(*e.ctx, *bytes, "g.key");
+    ASSERT_EQ(back.keys().size(), gk.keys().size());
+    for (const auto& [g, key] : gk.keys()) {
+      ASSERT_TRUE(back.contains(g));
+      EXPECT_EQ(back.at(g).b(0), key.b(0));
+    }
+    for (long long step : steps) EXPECT_LT(max_error(e.decrypt(e.evaluator->rotate(ct, step, back)), rotated(v, step)), kTol);
+    EXPECT_LT(max_error(e.decrypt(e.evaluator->conjugate(ct, back)), [&] {
+                cvec c = v;
+                for (auto& x : c) x = std::conj(x);
+                return c;
+              }()),
+              kTol);
+  }
+}
+
+TEST(Serialize, GaloisElementsAreValidated) {
+  Engine e(small_params(1, 1));
+  const GaloisKeys gk = e.keygen->create_galois_keys(std::vector<long long>{1}, false);
+  const Bytes bytes = to_bytes(gk);
+  // Layout: header 24, count 8, then the first element.
+  const std::uint64_t g = gk.keys().begin()->first;
+  for (std::uint64_t bad : {g + 1, std::uint64_t{2 * e.ctx->n() + 1}, std::uint64_t{0}}) {
+    Bytes b = bytes;
+    put_u64(b, 32, bad);
+    expect_refused([&] { parse_galois_keys(*e.ctx, b, "g.key"); }, "g.key", "Galois element");
+  }
+  Bytes b = bytes;
+  put_u64(b, 24, 2);  // claims two keys, holds one
+  expect_refused([&] { parse_galois_keys(*e.ctx, b, "g.key"); }, "g.key");
+}
+
+TEST(Serialize, CiphertextBatchRoundTrip) {
+  Engine e(small_params(2, 2));
+  Encryptor sym(e.ctx, e.keygen->secret_key(), hepex::seed_from_u64(5));
+  const cvec a = random_complex(e.ctx->n() / 2, 15), b = random_complex(64, 16);
+  std::vector<Ciphertext> batch;
+  batch.push_back(e.encrypt(a));
+  batch.push_back(sym.encrypt(e.encoder->encode(b, e.scale, 1, 64)));
+  batch.push_back(e.evaluator->rescale(e.evaluator->multiply_const(batch[0], 2.0, e.scale)));
+  const std::vector<cvec> want = {a, b, [&] {
+                                    cvec c = a;
+                                    for (auto& x : c) x *= 2.0;
+                                    return c;
+                                  }()};
+  const Bytes bytes = to_bytes(std::span<const Ciphertext>(batch));
+  EXPECT_LT(bytes.size(), to_bytes(std::span<const Ciphertext>(batch), SaveOptions{false}).size());
+  const auto back = parse_ciphertext_batch(*e.ctx, bytes, "in.ctb");
+  ASSERT_EQ(back.size(), 3u);
+  for (std::size_t k = 0; k < 3; ++k) {
+    EXPECT_EQ(back[k].level(), batch[k].level());
+    EXPECT_EQ(back[k].poly(1), batch[k].poly(1));
+    EXPECT_LT(max_error(e.decrypt(back[k]), want[k]), 1e-5) << k;
+  }
+  expect_refused([&] { parse_ciphertext(*e.ctx, bytes, "in.ctb"); }, "in.ctb", "expected a ciphertext");
+}
+
+TEST(Serialize, EveryTruncationOfACiphertextIsRejected) {
+  Engine e(tiny_params());
+  Encryptor sym(e.ctx, e.keygen->secret_key(), hepex::seed_from_u64(6));
+  const Plaintext pt = e.encoder->encode(random_complex(32, 17), e.scale, 1);
+  for (const Bytes& bytes : {to_bytes(e.encryptor->encrypt(pt)), to_bytes(sym.encrypt(pt))}) {
+    ASSERT_NO_THROW(parse_ciphertext(*e.ctx, bytes, "x.ct"));
+    for (std::size_t len = 0; len < bytes.size(); ++len)
+      expect_refused([&] { parse_ciphertext(*e.ctx, prefix(bytes, len), "x.ct"); }, "x.ct");
+    Bytes longer = bytes;
+    longer.push_back(0);
+    expect_refused([&] { parse_ciphertext(*e.ctx, longer, "x.ct"); }, "x.ct", "trailing");
+  }
+}
+
+TEST(Serialize, FlippedHeaderAndLengthBytesAreRejected) {
+  Engine e(tiny_params());
+  Encryptor sym(e.ctx, e.keygen->secret_key(), hepex::seed_from_u64(7));
+  const Plaintext pt = e.encoder->encode(random_complex(32, 18), e.scale, 0);
+  const Bytes plain = to_bytes(e.encryptor->encrypt(pt)), seeded = to_bytes(sym.encrypt(pt));
+  auto structural = [](std::size_t poly_at) {
+    std::vector<std::size_t> at;
+    for (std::size_t i = 0; i < kHeaderBytes; ++i) at.push_back(i);
+    for (std::size_t i = 0; i < 8; ++i) {
+      at.push_back(kLevelAt + i);
+      at.push_back(kSlotsAt + i);
+      at.push_back(kSizeAt + i);
+      at.push_back(poly_at + i);      // ring degree of c0
+      at.push_back(poly_at + 8 + i);  // limb count of c0
+    }
+    at.push_back(kFlagAt);
+    return at;
+  };
+  for (const auto& [bytes, poly_at] : {std::pair{plain, kPolyAtUnseeded}, std::pair{seeded, kPolyAtSeeded}}) {
+    for (std::size_t at : structural(poly_at))
+      for (std::uint8_t mask : {std::uint8_t{0x01}, std::uint8_t{0x80}, std::uint8_t{0xff}}) {
+        Bytes b = bytes;
+        b[at] ^= mask;
+        EXPECT_THROW(parse_ciphertext(*e.ctx, b, "x.ct"), FormatError) << "byte " << at << " mask " << int(mask);
+      }
+  }
+  // Scale: zero, negative, infinite and NaN are refused.
+  for (double bad : {0.0, -1.0, std::numeric_limits<double>::infinity(), std::nan("")}) {
+    Bytes b = plain;
+    std::memcpy(b.data() + 32, &bad, 8);
+    expect_refused([&] { parse_ciphertext(*e.ctx, b, "x.ct"); }, "x.ct", "scale");
+  }
+}
+
+TEST(Serialize, CoefficientAtOrAboveItsModulusIsRejected) {
+  Engine e(tiny_params());
+  const Ciphertext ct = e.encryptor->encrypt(e.encoder->encode(random_complex(32, 19), e.scale, 1));
+  const Bytes bytes = to_bytes(ct);
+  const std::size_t first_word = kPolyAtUnseeded + 16;
+  const u64 q0 = e.ctx->modulus(0).value, q1 = e.ctx->modulus(1).value;
+  // The largest reduced value is accepted (the offset is right), the modulus itself is not.
+  Bytes b = bytes;
+  put_u64(b, first_word, q0 - 1);
+  EXPECT_NO_THROW(parse_ciphertext(*e.ctx, b, "x.ct"));
+  put_u64(b, first_word, q0);
+  expect_refused([&] { parse_ciphertext(*e.ctx, b, "x.ct"); }, "x.ct", "modulus");
+  // Last word of the file: c1, limb 1 (modulo q1).
+  b = bytes;
+  put_u64(b, b.size() - 8, q1);
+  expect_refused([&] { parse_ciphertext(*e.ctx, b, "x.ct"); }, "x.ct", "modulus");
+
+  // Key files too: the last word of an expanded relinearization key is a[dnum-1] modulo the last special prime.
+  const Bytes rk = to_bytes(e.keygen->create_relin_key(), SaveOptions{false});
+  b = rk;
+  put_u64(b, b.size() - 8, e.ctx->modulus(e.ctx->prime_count() - 1).value);
+  expect_refused([&] { parse_relin_key(*e.ctx, b, "r.key"); }, "r.key", "modulus");
+  b = rk;
+  put_u64(b, b.size() - 8, ~std::uint64_t{0});
+  expect_refused([&] { parse_relin_key(*e.ctx, b, "r.key"); }, "r.key", "modulus");
+}
+
+TEST(Serialize, FilesForOtherParametersOrTypesAreRefused) {
+  Engine a(tiny_params());
+  Engine b(small_params(1, 1));
+  const Ciphertext ct = a.encryptor->encrypt(a.encoder->encode(random_complex(8, 20), a.scale, 1));
+  const Bytes bytes = to_bytes(ct);
+  expect_refused([&] { parse_ciphertext(*b.ctx, bytes, "x.ct"); }, "x.ct", "made for other CKKS parameters");
+  expect_refused([&] { parse_public_key(*b.ctx, to_bytes(a.pk), "p.key"); }, "p.key", "made for other CKKS parameters");
+  expect_refused([&] { parse_secret_key(*a.ctx, to_bytes(a.pk), "p.key"); }, "p.key", "expected a secret key");
+  expect_refused([&] { parse_relin_key(*a.ctx, bytes, "x.ct"); }, "x.ct", "expected a relinearization key");
+  Bytes bad = bytes;
+  bad[0] ^= 0x20;
+  expect_refused([&] { parse_ciphertext(*a.ctx, bad, "x.ct"); }, "x.ct", "magic");
+  bad = bytes;
+  bad[8] = 2;
+  expect_refused([&] { parse_ciphertext(*a.ctx, bad, "x.ct"); }, "x.ct", "version");
+}
+
+TEST(Serialize, FilesOnDiskAndErrorsNameThePath) {
+  Engine e(tiny_params());
+  const auto dir = std::filesystem::temp_directory_path() / ("hepex_serialize_test_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string params_path = (dir / "params.bin").string(), ct_path = (dir / "x.ct").string();
+  save(params_path, e.ctx->params());
+  EXPECT_TRUE(load_parameters(params_path) == e.ctx->params());
+  const cvec v = random_complex(32, 21);
+  save(ct_path, e.encrypt(v));
+  EXPECT_LT(max_error(e.decrypt(load_ciphertext(*e.ctx, ct_path)), v), kTol);
+  std::filesystem::resize_file(ct_path, std::filesystem::file_size(ct_path) - 3);
+  expect_refused([&] { load_ciphertext(*e.ctx, ct_path); }, ct_path, "truncated");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Serialize, MeasuredKeySizesMatchTheFilesAndSeedsHalveThem) {
+  Engine e(small_params(2, 3));
+  const RelinKey rk = e.keygen->create_relin_key();
+  const GaloisKeys gk = e.keygen->create_galois_keys(std::vector<long long>{1}, false);
+  const KeySizes s = measure_key_sizes(e.pk, rk, gk);
+  EXPECT_EQ(s.public_key, to_bytes(e.pk, SaveOptions{false}).size());
+  EXPECT_EQ(s.public_key_seeded, to_bytes(e.pk).size());
+  EXPECT_EQ(s.relin_key, to_bytes(rk, SaveOptions{false}).size());
+  EXPECT_EQ(s.relin_key_seeded, to_bytes(rk).size());
+  EXPECT_EQ(s.galois_key, to_bytes(gk, SaveOptions{false}).size());
+  EXPECT_EQ(s.galois_key_seeded, to_bytes(gk).size());
+  // The bulk is dnum digits of (b, a) over all primes, n words each.
+  const std::size_t words = e.ctx->params().dnum() * 2 * e.ctx->prime_count() * e.ctx->n();
+  EXPECT_GT(s.relin_key, words * 8);
+  EXPECT_LT(s.relin_key, words * 8 + 1024);
+  EXPECT_NEAR(ratio(s.galois_key_seeded, s.galois_key), 0.5, 0.01);
+}
