@@ -6,7 +6,8 @@
 //           rescale divides the scale by q_l (modulus_at(l)) and lowers the level by one; below level 0
 //           there is nothing left: rescaling a level-0 ciphertext is an error.
 //   scales  add/sub need operands at the same level and the same scale (scales_match); multiplies need
-//           the same level and multiply the scales; a plaintext must be at its ciphertext's level.
+//           the same level and multiply the scales; a plaintext must be at its ciphertext's level or above
+//           (its upper primes are ignored; encode at the level of use to store no more than needed).
 //   slots   slot_count() real slots; rotate(ct, k) is a LEFT cyclic rotation: out[i] = in[(i + k) mod slots]
 //           (k may be negative: a right rotation).
 //   size    multiply/square leave a 3-part ciphertext that must be relinearized before it is multiplied

@@ -33,11 +33,11 @@ class Handle {
   explicit operator bool() const { return !empty(); }
   const std::shared_ptr<const Object>& shared() const { return object_; }
 
-  // The backend's concrete object; throws MismatchError if the handle is empty or was made by another
-  // backend (e.g. a simulator ciphertext given to the CKKS backend).
+  // The backend's concrete object; throws InvalidArgument if the handle is empty, MismatchError if it was
+  // made by another backend (e.g. a simulator ciphertext given to the CKKS backend).
   template <class Concrete>
   const Concrete& as(const char* who) const {
-    if (!object_) throw MismatchError(std::string(who) + ": empty handle (absent tile or moved-from object)");
+    if (!object_) throw InvalidArgument(std::string(who) + ": empty handle (absent tile or moved-from object)");
     const auto* concrete = dynamic_cast<const Concrete*>(object_.get());
     if (!concrete) throw MismatchError(std::string(who) + ": object was made by a different backend");
     return *concrete;

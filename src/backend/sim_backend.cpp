@@ -173,6 +173,12 @@ void check_same_level(int a, int b, const char* who, const char* what_b) {
     throw MismatchError(at(who, std::string("level mismatch: ciphertext at level ") + std::to_string(a) + ", " +
                                     what_b + " at level " + std::to_string(b)));
 }
+// As CKKS: a plaintext may sit at the ciphertext's level or above (its upper primes are ignored).
+void check_plain_level(int ct_level, int pt_level, const char* who) {
+  if (pt_level < ct_level)
+    throw MismatchError(at(who, "plaintext level " + std::to_string(pt_level) + " is below the ciphertext level " +
+                                    std::to_string(ct_level)));
+}
 void check_same_scale(double a, double b, const char* who, const char* what_b) {
   if (!scales_match(a, b))
     throw MismatchError(at(who, std::string("scale mismatch: ciphertext at 2^") + std::to_string(std::log2(a)) +
@@ -198,7 +204,7 @@ Ciphertext SimBackend::combine_plain(const Ciphertext& a, const Plaintext& b, do
                                      const char* who) const {
   const auto& x = ct_of(a, who);
   const auto& y = pt_of(b, who);
-  check_same_level(x.level, y.level, who, "plaintext");
+  check_plain_level(x.level, y.level, who);
   check_same_scale(x.scale, y.scale, who, "plaintext");
   std::vector<double> out(x.slots.size());
   for (std::size_t i = 0; i < out.size(); ++i) out[i] = x.slots[i] + sign * y.slots[i];
@@ -218,7 +224,7 @@ Ciphertext SimBackend::sub_plain(const Ciphertext& a, const Plaintext& b) const 
 Ciphertext SimBackend::multiply_plain(const Ciphertext& a, const Plaintext& b) const {
   const auto& x = ct_of(a, "multiply_plain");
   const auto& y = pt_of(b, "multiply_plain");
-  check_same_level(x.level, y.level, "multiply_plain", "plaintext");
+  check_plain_level(x.level, y.level, "multiply_plain");
   const double scale = x.scale * y.scale;
   check_scale_fits(scale, x.level, "multiply_plain");
   std::vector<double> out(x.slots.size());

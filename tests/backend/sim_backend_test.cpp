@@ -113,8 +113,10 @@ TEST_F(Fixture, RefusesLevelAndScaleMismatches) {
   EXPECT_THROW(sim.add(a, low), hepex::MismatchError);
   EXPECT_THROW(sim.sub(a, low), hepex::MismatchError);
   EXPECT_THROW(sim.multiply(a, low), hepex::MismatchError);
-  EXPECT_THROW(sim.multiply_plain(a, sim.encode(v, top - 1, s)), hepex::MismatchError);
+  EXPECT_THROW(sim.multiply_plain(a, sim.encode(v, top - 1, s)), hepex::MismatchError);  // plaintext below
   EXPECT_THROW(sim.add_plain(a, sim.encode(v, top - 1, s)), hepex::MismatchError);
+  EXPECT_EQ(sim.level(sim.multiply_plain(low, sim.encode(v, top, s))), top - 1);  // above: upper primes ignored
+  EXPECT_EQ(sim.level(sim.add_plain(low, sim.encode(v, top, s))), top - 1);
   const auto other_scale = sim.encrypt(sim.encode(v, top, 2 * s));
   EXPECT_THROW(sim.add(a, other_scale), hepex::MismatchError);
   EXPECT_THROW(sim.add_plain(a, sim.encode(v, top, 2 * s)), hepex::MismatchError);
@@ -130,7 +132,7 @@ TEST_F(Fixture, RefusesLevelAndScaleMismatches) {
   EXPECT_THROW(sim.rotate(three, 1), hepex::InvalidArgument);
   EXPECT_EQ(sim.size(sim.relinearize(three)), 2);
   EXPECT_THROW(sim.encode(std::vector<double>(slots + 1), top, s), hepex::InvalidArgument);
-  EXPECT_THROW(sim.add(a, Ciphertext{}), hepex::MismatchError);
+  EXPECT_THROW(sim.add(a, Ciphertext{}), hepex::InvalidArgument);
 }
 
 TEST_F(Fixture, CountsEveryOperationExactly) {
