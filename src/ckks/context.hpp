@@ -51,11 +51,21 @@ class CkksContext {
   // ModUp of digit d at `level`: from the digit's primes to the level's other data primes (in increasing
   // order) followed by the special primes.
   const BaseConverter& modup(std::size_t level, std::size_t digit) const { return levels_[level].modup[digit]; }
+  // floor(Q_d/2) modulo the converter's source and target primes: ModUp converts the centered digit
+  // (adds it before, subtracts it after), which keeps key-switching noise zero-mean.
+  const std::vector<u64>& modup_half_from(std::size_t level, std::size_t digit) const {
+    return levels_[level].modup_half_from[digit];
+  }
+  const std::vector<u64>& modup_half_to(std::size_t level, std::size_t digit) const {
+    return levels_[level].modup_half_to[digit];
+  }
   // ModDown at `level`: from the special primes to data primes 0..level.
   const BaseConverter& moddown(std::size_t level) const { return levels_[level].moddown; }
   // P^{-1} mod q_i (i <= L) with Shoup companions.
   const std::vector<u64>& p_inv() const { return p_inv_; }
   const std::vector<u64>& p_inv_shoup() const { return p_inv_shoup_; }
+  // floor(P/2) mod every prime (global index): ModDown adds it so that it rounds instead of flooring.
+  const std::vector<u64>& half_p() const { return half_p_; }
   // q_level^{-1} mod q_i for i < level, with Shoup companions (rescaling from `level`).
   const std::vector<u64>& rescale_inv(std::size_t level) const { return levels_[level].rescale_inv; }
   const std::vector<u64>& rescale_inv_shoup(std::size_t level) const { return levels_[level].rescale_inv_shoup; }
@@ -72,6 +82,7 @@ class CkksContext {
     std::vector<std::size_t> primes, ext_primes;
     std::vector<Modulus> moduli;
     std::vector<BaseConverter> modup;
+    std::vector<std::vector<u64>> modup_half_from, modup_half_to;
     BaseConverter moddown;
     std::vector<u64> rescale_inv, rescale_inv_shoup;
     CrtComposer composer;
@@ -82,7 +93,7 @@ class CkksContext {
   std::vector<NttTables> ntt_;
   std::vector<std::size_t> all_primes_;
   std::vector<Level> levels_;
-  std::vector<u64> p_inv_, p_inv_shoup_;
+  std::vector<u64> p_inv_, p_inv_shoup_, half_p_;
   SpecialFft fft_;
   mutable std::mutex galois_mutex_;
   mutable std::map<u64, std::shared_ptr<const std::vector<std::uint32_t>>> galois_cache_;

@@ -1,5 +1,6 @@
 #include "ckks/encryptor.hpp"
 
+#include "ckks/keyswitch.hpp"
 #include "ckks/polyarith.hpp"
 #include "ckks/sampling.hpp"
 #include "util/error.hpp"
@@ -40,19 +41,39 @@ Ciphertext Encryptor::encrypt(const Plaintext& pt) {
 }
 
 Ciphertext Encryptor::encrypt_public(const Plaintext& pt) {
+  // (b u + e0, a u + e1) modulo Q_l * P, divided by P (ModDown): the noise shrinks to rounding noise.
   const CkksContext& ctx = *ctx_;
-  const std::size_t level = pt.level();
-  const auto& primes = ctx.level_primes(level);
-  const RnsPoly u = small_ntt(ctx, sample_ternary(rng_, ctx.n()), level);
-  Ciphertext ct(ctx, 0, level, pt.scale(), pt.slots());
-  RnsPoly c0 = small_ntt(ctx, sample_gaussian(rng_, ctx.n()), level);
-  RnsPoly c1 = small_ntt(ctx, sample_gaussian(rng_, ctx.n()), level);
-  poly::multiply_add(ctx, primes, pk_->b().data(), u.data(), c0.data());
-  poly::add(ctx, primes, c0.data(), pt.poly().data(), c0.data());
-  poly::multiply_add(ctx, primes, pk_->a().data(), u.data(), c1.data());
+  const std::size_t n = ctx.n(), level = pt.level();
+  const auto& ext = ctx.ext_primes(level);
+  std::vector<Modulus> moduli;
+  for (std::size_t g : ext) moduli.push_back(ctx.modulus(g));
+  const auto u = sample_ternary(rng_, n);
+  const auto e0 = sample_gaussian(rng_, n), e1 = sample_gaussian(rng_, n);
+  RnsPoly pu(n, ext.size()), c0(n, ext.size()), c1(n, ext.size());
+  small_to_rns(u.data(), n, moduli, pu.data());
+  small_to_rns(e0.data(), n, moduli, c0.data());
+  small_to_rns(e1.data(), n, moduli, c1.data());
+#pragma omp parallel for schedule(static)
+  for (std::ptrdiff_t kk = 0; kk < static_cast<std::ptrdiff_t>(ext.size()); ++kk) {
+    const auto k = static_cast<std::size_t>(kk);
+    const std::size_t g = ext[k];
+    const NttTables& ntt = ctx.ntt(g);
+    const Modulus& m = ctx.modulus(g);
+    u64 *uk = pu.limb(k), *x0 = c0.limb(k), *x1 = c1.limb(k);
+    ntt.forward(uk);
+    ntt.forward(x0);
+    ntt.forward(x1);
+    const u64 *b = pk_->b().limb(g), *a = pk_->a().limb(g);
+    for (std::size_t i = 0; i < n; ++i) {
+      x0[i] = add_mod(x0[i], mul_mod(b[i], uk[i], m), m.value);
+      x1[i] = add_mod(x1[i], mul_mod(a[i], uk[i], m), m.value);
+    }
+  }
+  Ciphertext ct(ctx, 2, level, pt.scale(), pt.slots());
   auto& polys = ct.mutable_polys();
-  polys.push_back(std::move(c0));
-  polys.push_back(std::move(c1));
+  mod_down(ctx, level, c0, polys[0]);
+  mod_down(ctx, level, c1, polys[1]);
+  poly::add(ctx, ctx.level_primes(level), polys[0].data(), pt.poly().data(), polys[0].data());
   return ct;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Encryption of plaintexts at their own level, scale and slot count.
-// Public key: (c0, c1) = (b u + e0 + m, a u + e1), u ternary, e0/e1 Gaussian (all in the NTT domain).
+// Public key: (c0, c1) = ModDown(b u + e0, a u + e1) + (m, 0): computed modulo Q_l * P with u ternary and
+// e0/e1 Gaussian, then divided by P, so only rounding noise remains (as SEAL does).
 // Secret key: (c0, c1) = (-a s + e + m, a), a uniform from a fresh 32-byte seed kept in the ciphertext
 // (a serializer may store the seed instead of c1).
 #include <memory>

@@ -53,7 +53,7 @@ RnsPoly KeyGenerator::sample_error_ntt(const std::vector<std::size_t>& primes) {
 
 PublicKey KeyGenerator::create_public_key() {
   const CkksContext& ctx = *ctx_;
-  const auto& primes = ctx.level_primes(ctx.max_level());
+  const auto& primes = ctx.all_primes();
   const Seed seed = draw_seed(rng_);
   PublicKey pk;
   pk.a_ = std::move(expand_uniform(ctx, seed, primes, 1)[0]);

@@ -22,7 +22,7 @@ SecretKey::SecretKey(const CkksContext& ctx, RnsPoly s_ntt) : s_(std::move(s_ntt
 
 PublicKey::PublicKey(const CkksContext& ctx, RnsPoly b, RnsPoly a, std::optional<Seed> a_seed)
     : b_(std::move(b)), a_(std::move(a)), a_seed_(a_seed), param_hash_(ctx.param_hash()) {
-  const auto& primes = ctx.level_primes(ctx.max_level());
+  const auto& primes = ctx.all_primes();
   check_full(ctx, b_, primes, "public key b");
   check_full(ctx, a_, primes, "public key a");
   if (a_seed_ && expand_uniform(ctx, *a_seed_, primes, 1)[0] != a_)
@@ -30,7 +30,7 @@ PublicKey::PublicKey(const CkksContext& ctx, RnsPoly b, RnsPoly a, std::optional
 }
 
 PublicKey PublicKey::from_seeded(const CkksContext& ctx, RnsPoly b, const Seed& a_seed) {
-  auto a = expand_uniform(ctx, a_seed, ctx.level_primes(ctx.max_level()), 1);
+  auto a = expand_uniform(ctx, a_seed, ctx.all_primes(), 1);
   return PublicKey(ctx, std::move(b), std::move(a[0]), a_seed);
 }
 

@@ -3,7 +3,8 @@
 //
 // SecretKey: s (uniform ternary) over all L+1+K primes. Its own type, needed only by KeyGenerator,
 // Decryptor and secret-key encryption, never by the Evaluator.
-// PublicKey: (b, a) = (-a s + e, a) over the data primes q_0..q_L.
+// PublicKey: (b, a) = (-a s + e, a) over all L+1+K primes (encryption works modulo Q_l * P and divides by P,
+// which leaves only rounding noise, as SEAL does).
 // KeySwitchKey (hybrid, dnum digits) switching from s' to s: digit d is over all L+1+K primes,
 //     b_d = -a_d s + e_d + P * s' * [1 on digit d's primes, 0 on the other data primes],   a_d uniform.
 // RelinKey switches from s^2; Galois keys from s(X^g), one per Galois element asked for.
@@ -41,7 +42,7 @@ class SecretKey {
 class PublicKey {
  public:
   PublicKey() = default;
-  // Validates shapes (L+1 limbs each) and residues; a seed, when given, must reproduce `a`.
+  // Validates shapes (L+1+K limbs each) and residues; a seed, when given, must reproduce `a`.
   PublicKey(const CkksContext& ctx, RnsPoly b, RnsPoly a, std::optional<Seed> a_seed = std::nullopt);
   static PublicKey from_seeded(const CkksContext& ctx, RnsPoly b, const Seed& a_seed);
 

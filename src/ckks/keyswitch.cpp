@@ -24,7 +24,21 @@ KeySwitchDigits decompose_for_key_switch(const CkksContext& ctx, const RnsPoly& 
     const auto [first, last] = ctx.params().digit_range(level, d);
     const std::size_t width = last - first;
     RnsPoly scratch(n, e - width);
+    // Centered digit: convert x + H (H = floor(Q_d/2)) and subtract H again on the targets. Each digit
+    // touches only its own limbs of `coeff`, so the digits can run in parallel.
+    const auto& half_from = ctx.modup_half_from(level, d);
+    const auto& half_to = ctx.modup_half_to(level, d);
+    for (std::size_t j = 0; j < width; ++j) {
+      const u64 q = ctx.modulus(first + j).value, h = half_from[j];
+      u64* x = coeff.limb(first + j);
+      for (std::size_t i = 0; i < n; ++i) x[i] = add_mod(x[i], h, q);
+    }
     ctx.modup(level, d).convert(coeff.limb(first), scratch.data(), n);
+    for (std::size_t j = 0; j < e - width; ++j) {
+      const u64 q = ctx.modulus(j < first ? j : ext[j + width]).value, h = half_to[j];
+      u64* y = scratch.limb(j);
+      for (std::size_t i = 0; i < n; ++i) y[i] = sub_mod(y[i], h, q);
+    }
     u64* block = out.data.limb(d * e);
     std::memcpy(block, scratch.data(), first * n * sizeof(u64));
     std::memcpy(block + first * n, c.limb(first), width * n * sizeof(u64));
@@ -45,11 +59,21 @@ KeySwitchDigits decompose_for_key_switch(const CkksContext& ctx, const RnsPoly& 
 void mod_down(const CkksContext& ctx, std::size_t level, const RnsPoly& x, RnsPoly& out) {
   const std::size_t n = ctx.n(), limbs = level + 1, k = ctx.special_count(), top = ctx.max_level();
   // [x]_P back to coefficients, converted to Q_l, back to NTT.
+  // Rounding instead of flooring: floor((x + H) / P) with H = floor(P/2) added to every coefficient.
+  // On the special limbs H is added after the inverse NTT; on the data limbs it is folded into the
+  // converted correction, (x + H - [x + H]_P) / P = (x - ([x + H]_P - H)) / P.
+  const auto& half_p = ctx.half_p();
   RnsPoly special(n, k);
-  std::memcpy(special.data(), x.limb(limbs), k * n * sizeof(u64));
 #pragma omp parallel for schedule(static) if (k > 1)
-  for (std::ptrdiff_t j = 0; j < static_cast<std::ptrdiff_t>(k); ++j)
-    ctx.ntt(top + 1 + static_cast<std::size_t>(j)).inverse(special.limb(static_cast<std::size_t>(j)));
+  for (std::ptrdiff_t jj = 0; jj < static_cast<std::ptrdiff_t>(k); ++jj) {
+    const auto j = static_cast<std::size_t>(jj);
+    const std::size_t g = top + 1 + j;
+    const u64 p = ctx.modulus(g).value, h = half_p[g];
+    u64* dst = special.limb(j);
+    std::memcpy(dst, x.limb(limbs + j), n * sizeof(u64));
+    ctx.ntt(g).inverse(dst);
+    for (std::size_t i = 0; i < n; ++i) dst[i] = add_mod(dst[i], h, p);
+  }
   RnsPoly conv(n, limbs);
   ctx.moddown(level).convert(special.data(), conv.data(), n);
   if (out.n() != n || out.limbs() != limbs) out = RnsPoly(n, limbs);
@@ -59,8 +83,9 @@ void mod_down(const CkksContext& ctx, std::size_t level, const RnsPoly& x, RnsPo
   for (std::ptrdiff_t jj = 0; jj < static_cast<std::ptrdiff_t>(limbs); ++jj) {
     const auto j = static_cast<std::size_t>(jj);
     u64* c = conv.limb(j);
+    const u64 q = ctx.modulus(j).value, w = p_inv[j], ws = p_inv_shoup[j], h = half_p[j];
+    for (std::size_t i = 0; i < n; ++i) c[i] = sub_mod(c[i], h, q);
     ctx.ntt(j).forward(c);
-    const u64 q = ctx.modulus(j).value, w = p_inv[j], ws = p_inv_shoup[j];
     const u64* xi = x.limb(j);
     u64* o = out.limb(j);
     for (std::size_t i = 0; i < n; ++i) o[i] = mul_shoup(xi[i] + q - c[i], w, ws, q);

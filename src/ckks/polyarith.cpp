@@ -4,11 +4,14 @@ namespace hepex::ckks::poly {
 namespace {
 
 // Runs f(limb index, modulus, limb offset) over all limbs in parallel.
+constexpr std::size_t kParallelWords = std::size_t{1} << 16;
+
 template <class F>
 void for_each_limb(const CkksContext& ctx, Primes primes, F&& f) {
   const std::size_t n = ctx.n();
   const auto limbs = static_cast<std::ptrdiff_t>(primes.size());
-#pragma omp parallel for schedule(static) if (limbs > 1)
+  // Threads only pay off above a few hundred microseconds of work.
+#pragma omp parallel for schedule(static) if (limbs > 1 && n * primes.size() >= kParallelWords)
   for (std::ptrdiff_t j = 0; j < limbs; ++j) f(static_cast<std::size_t>(j), ctx.modulus(primes[j]), j * n);
 }
 

@@ -97,7 +97,7 @@ TEST(Encrypt, RawPartConstructorsValidate) {
   for (std::size_t d = 0; d < rk.key.digits(); ++d) EXPECT_EQ(k2.a(d), rk.key.a(d));
   b.pop_back();
   EXPECT_THROW(KeySwitchKey::from_seeded(ctx, b, *rk.key.a_seed()), hepex::MismatchError);
-  EXPECT_THROW(SecretKey(ctx, e.pk.b()), hepex::MismatchError);  // wrong limb count
+  EXPECT_THROW(SecretKey(ctx, ct.poly(0)), hepex::MismatchError);  // wrong limb count
 }
 
 TEST(Encrypt, ObjectsFromOtherParametersAreRefused) {

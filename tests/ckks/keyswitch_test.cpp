@@ -45,9 +45,8 @@ TEST(KeySwitch, DigitsAreExactOnTheirOwnPrimesAndConsistentElsewhere) {
   poly::ntt_inverse(ctx, ctx.level_primes(level), c.data());
   for (std::size_t d = 0; d < digits.count; ++d) {
     const auto [first, last] = ctx.params().digit_range(level, d);
-    // Back to coefficients: on the digit's primes, equal to c; on every other prime, the same small
-    // integer multiple e of Q_d added: x_k = [c]_{Q_d} + e * Q_d. Check with the first digit prime's residue
-    // when the digit has one prime (then [c]_{Q_d} is that residue itself and e = 0).
+    // Back to coefficients: on the digit's primes, equal to c; on every other prime, the centered
+    // [c]_{Q_d} plus a small multiple of Q_d. For a one-prime digit the conversion is exact (no multiple).
     RnsPoly dig(ctx.n(), ext.size());
     std::copy(digits.data.limb(d * ext.size()), digits.data.limb(d * ext.size()) + ext.size() * ctx.n(), dig.data());
     poly::ntt_inverse(ctx, ext, dig.data());
@@ -56,7 +55,13 @@ TEST(KeySwitch, DigitsAreExactOnTheirOwnPrimesAndConsistentElsewhere) {
     if (last - first == 1) {
       for (std::size_t k = 0; k < ext.size(); ++k) {
         const Modulus& m = ctx.modulus(ext[k]);
-        for (std::size_t i = 0; i < ctx.n(); i += 97) ASSERT_EQ(dig.limb(k)[i], reduce_u64(c.limb(first)[i], m));
+        const u64 qd = ctx.modulus(first).value;
+        for (std::size_t i = 0; i < ctx.n(); i += 97) {
+          // The centered representative of c mod q_d, reduced modulo the target prime.
+          const u64 x = c.limb(first)[i];
+          const u64 want = x > qd / 2 ? sub_mod(reduce_u64(x, m), reduce_u64(qd, m), m.value) : reduce_u64(x, m);
+          ASSERT_EQ(dig.limb(k)[i], want);
+        }
       }
     }
   }
