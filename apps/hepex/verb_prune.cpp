@@ -1,0 +1,158 @@
+// `hepex prune`: HE-aware pruning of a trained model (P1..P4E), with the delta MSE against the dense model
+// fine-tuned for the same number of epochs.
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "nn/job.hpp"
+#include "prune/pipeline.hpp"
+#include "prune/tiling.hpp"
+#include "util/error.hpp"
+#include "util/progress.hpp"
+#include "verb.hpp"
+
+namespace {
+using namespace hepex;
+
+struct PruneOptions {
+  std::string model, out, report, data = "mnist";
+  std::string method = "P4E", tile = "4x8", scope = "global", score = "l2";
+  prune::PruneConfig config;
+  double val_split = 0.1;
+  std::uint64_t seed = 1;
+  bool baseline = true;
+};
+
+nlohmann::json report_json(const prune::PruneReport& r, double mse_pruned, double mse_dense, bool baseline) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (const auto& l : r.layers) layers.push_back({{"tiles_before", l.before}, {"tiles_after", l.after}, {"tiles_total", l.total}});
+  nlohmann::json j = {{"method", r.method},
+                      {"fraction", r.fraction},
+                      {"tile", std::to_string(r.t1) + "x" + std::to_string(r.t2)},
+                      {"tiles_kept", r.tiles_kept},
+                      {"tiles_total", r.tiles_total},
+                      {"permute_tiles_before", r.permute_tiles_before},
+                      {"permute_tiles_after", r.permute_tiles_after},
+                      {"weight_density", r.weight_density},
+                      {"finetune_epochs", r.finetune_epochs},
+                      {"mse_pruned", mse_pruned},
+                      {"layers", layers}};
+  if (baseline) {
+    j["mse_dense"] = mse_dense;
+    j["delta_mse"] = mse_pruned - mse_dense;
+  }
+  return j;
+}
+
+void run(PruneOptions& o) {
+  const nn::Model dense = nn::Model::load(o.model);
+  const nn::Task task = nn::infer_task(dense);
+  auto& cfg = o.config;
+  cfg.method = prune::parse_method(o.method);
+  std::tie(cfg.t1, cfg.t2) = prune::parse_tile_shape(o.tile);
+  cfg.scope = prune::parse_scope(o.scope);
+  cfg.score = prune::parse_tile_score(o.score);
+  cfg.finetune.loss = nn::loss_for(task);
+  cfg.finetune.seed = o.seed;
+
+  nn::TrainJob job;
+  job.data = o.data;
+  job.task = task;
+  job.val_split = o.val_split;
+  job.seed = o.seed;
+  const nn::JobData data = nn::load_job_data(job);
+
+  const bool quiet = cli::global_options().quiet;
+  ProgressLine progress(stderr, quiet);
+  const auto epoch_printer = [&](int epochs) {
+    return [&progress, epochs, loss = cfg.finetune.loss](const nn::EpochStats& s) {
+      progress.step(nn::format_epoch(s, epochs, loss));
+    };
+  };
+  prune::PruneReport report;
+  const nn::Model pruned = prune::prune_model(dense, data.train, data.val, cfg, report,
+                                              [&](const std::string& phase) { progress.step(report.method + ": " + phase); },
+                                              epoch_printer(cfg.finetune.epochs));
+  const double mse_pruned = nn::evaluate(pruned, data.test, cfg.finetune.loss).loss;
+  double mse_dense = 0;
+  if (o.baseline) {
+    // Same total training: the dense model fine-tuned as long as the pruned one was.
+    nn::Model tuned = dense;
+    if (report.finetune_epochs > 0) {
+      progress.step("dense baseline: fine-tune " + std::to_string(report.finetune_epochs) + " epochs");
+      nn::TrainConfig tc = cfg.finetune;
+      tc.epochs = report.finetune_epochs;
+      nn::train(tuned, data.train, data.val, tc, epoch_printer(tc.epochs));
+    }
+    mse_dense = nn::evaluate(tuned, data.test, cfg.finetune.loss).loss;
+  }
+  progress.finish();
+
+  std::printf("%s  tile %dx%d  fraction %.3g  (%s)\n", report.method.c_str(), cfg.t1, cfg.t2, cfg.fraction,
+              dense.arch_string().c_str());
+  std::printf("%-6s %12s %12s %12s\n", "layer", "tiles before", "tiles after", "total");
+  for (std::size_t l = 0; l < report.layers.size(); ++l)
+    std::printf("%-6zu %12ld %12ld %12ld\n", l, static_cast<long>(report.layers[l].before),
+                static_cast<long>(report.layers[l].after), static_cast<long>(report.layers[l].total));
+  std::printf("tiles kept %ld / %ld (%.1f%%), weight density %.3f\n", static_cast<long>(report.tiles_kept),
+              static_cast<long>(report.tiles_total), 100.0 * report.tiles_kept / report.tiles_total, report.weight_density);
+  if (report.permute_tiles_before > 0)
+    std::printf("permutation: %ld -> %ld non-empty tiles\n", static_cast<long>(report.permute_tiles_before),
+                static_cast<long>(report.permute_tiles_after));
+  if (o.baseline)
+    std::printf("test %s: pruned %.6g, dense (fine-tuned %d more epochs) %.6g, delta %+.3g\n",
+                nn::loss_name(cfg.finetune.loss), mse_pruned, report.finetune_epochs, mse_dense, mse_pruned - mse_dense);
+  else
+    std::printf("test %s: pruned %.6g\n", nn::loss_name(cfg.finetune.loss), mse_pruned);
+
+  if (!o.report.empty()) {
+    std::ofstream out(o.report);
+    if (!out) throw IoError(o.report + ": cannot open for writing");
+    out << report_json(report, mse_pruned, mse_dense, o.baseline).dump(2) << "\n";
+  }
+  if (!o.out.empty()) {
+    pruned.save(o.out);
+    std::printf("saved %s\n", o.out.c_str());
+  }
+}
+
+const cli::VerbRegistrar reg(30, [](CLI::App& app) {
+  auto o = std::make_shared<PruneOptions>();
+  auto& c = o->config;
+  c.finetune.epochs = 3;
+  auto* sub = app.add_subcommand("prune", "HE-aware pruning of a trained model: prune, permute, expand, fine-tune");
+  sub->footer(
+      "Methods: P1 unstructured magnitude; P2 whole tiles by score, no permutation (Hunter adaptation);\n"
+      "  P3 permute, then tile pruning; P4 unstructured -> permute -> drop almost-empty tiles;\n"
+      "  P4E = P4 + expansion (surviving tiles re-enabled from their dense weights) before the last fine-tune.\n"
+      "Fraction: of weights (P1, P4, P4E) or of tiles (P2, P3). Every fine-tune keeps the masks fixed.\n"
+      "Delta MSE compares with the dense model fine-tuned for the same total number of epochs.\n"
+      "Example: hepex prune --model dense.hpx --method P4E --tile 4x8 --fraction 0.9 --data mnist -o pruned.hpx");
+  sub->add_option("-m,--model", o->model, "Dense model file (hepex train)")->required()->check(CLI::ExistingFile);
+  sub->add_option("--method", o->method, "P1, P2, P3, P4 or P4E")->capture_default_str();
+  sub->add_option("--tile", o->tile, "Tile shape t1xt2 (the batch fills the remaining slots)")->capture_default_str();
+  sub->add_option("--fraction", c.fraction, "Fraction pruned, in [0, 1)")->check(CLI::Range(0.0, 0.9999))->capture_default_str();
+  sub->add_option("--scope", o->scope, "Ranking scope: global (Gl) or layer (Lc)")->capture_default_str();
+  sub->add_option("--score", o->score, "Tile score for P2/P3: min, max, mean or l2")->capture_default_str();
+  sub->add_option("--threshold", c.density_threshold, "P4/P4E: drop tiles with density at or below this")
+      ->check(CLI::Range(0.0, 0.9999))
+      ->capture_default_str();
+  sub->add_option("--steps", c.steps, "Gradual schedule: prune/fine-tune steps (1 = one-shot)")->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_option("--rounds", c.permute.rounds, "Permutation rounds over all dimensions")->check(CLI::NonNegativeNumber)->capture_default_str();
+  sub->add_option("--swap-passes", c.permute.swap_passes, "Swap-descent passes per dimension (0 = k-means only)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  sub->add_option("--epochs", c.finetune.epochs, "Fine-tuning epochs per phase")->check(CLI::NonNegativeNumber)->capture_default_str();
+  sub->add_option("--lr", c.finetune.lr, "Fine-tuning learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_option("--batch", c.finetune.batch, "Fine-tuning minibatch size")->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_option("--data", o->data, "Data set: mnist, fashion-mnist, or a directory of IDX files")->capture_default_str();
+  sub->add_option("--val-split", o->val_split, "Validation fraction of the training set")->check(CLI::Range(0.0, 0.9))->capture_default_str();
+  sub->add_option("--seed", o->seed, "Seed of the split and the fine-tuning order")->capture_default_str();
+  sub->add_flag("!--no-baseline", o->baseline, "Skip fine-tuning the dense model for the delta MSE");
+  sub->add_option("--report", o->report, "Write a JSON report here");
+  sub->add_option("-o,--out", o->out, "Write the pruned model here");
+  sub->callback([o] { run(*o); });
+});
+}  // namespace
