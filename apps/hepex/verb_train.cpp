@@ -1,0 +1,92 @@
+// `hepex train`: train a dense autoencoder or classifier on MNIST-style data and save the model file.
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "nn/job.hpp"
+#include "util/progress.hpp"
+#include "verb.hpp"
+
+namespace {
+using namespace hepex::nn;
+
+struct TrainOptions {
+  TrainJob job;
+  std::string task = "autoencoder";
+  std::string optimizer = "adam";
+  std::string out;
+};
+
+void run(const TrainOptions& o) {
+  TrainJob job = o.job;
+  job.task = parse_task(o.task);
+  job.config.optimizer.kind = o.optimizer == "sgd" ? OptimizerKind::kSgd : OptimizerKind::kAdam;
+  const bool quiet = hepex::cli::global_options().quiet;
+  hepex::ProgressLine progress(stderr, quiet);
+  const Loss loss = loss_for(job.task);
+  if (!quiet) progress.step("training " + job.arch + " (" + task_name(job.task) + ") on " + job.data + "...");
+  const auto result = run_train_job(job, [&](const EpochStats& s) { progress.step(format_epoch(s, job.config.epochs, loss)); });
+  progress.finish();
+  if (result.history.stopped_early)
+    std::fprintf(stderr, "stopped early after epoch %zu (best validation epoch %d)\n", result.history.epochs.size(),
+                 result.history.best_epoch);
+  double seconds = 0;
+  for (const auto& e : result.history.epochs) seconds += e.seconds;
+  std::printf("%s  (%s, %zu epochs, %.2f s/epoch)\n", format_eval(result.test, loss).c_str(),
+              result.model.arch_string().c_str(), result.history.epochs.size(),
+              result.history.epochs.empty() ? 0.0 : seconds / double(result.history.epochs.size()));
+  if (!o.out.empty()) {
+    result.model.save(o.out);
+    std::printf("saved %s\n", o.out.c_str());
+  }
+}
+
+const hepex::cli::VerbRegistrar reg(20, [](CLI::App& app) {
+  auto opts = std::make_shared<TrainOptions>();
+  auto& j = opts->job;
+  auto* sub = app.add_subcommand("train", "Train a dense network (autoencoder or classifier) in the clear");
+  sub->footer(
+      "Architecture: widths joined by '-', then ':' and the hidden activation (the last layer is linear):\n"
+      "  square (x^2), poly2 (a x^2 + b x + c, trained coefficients), poly2@a/b/c (fixed), identity,\n"
+      "  relu, sigmoid (plaintext references only: not HE-friendly). Per-layer form: 784-64-784:square,sigmoid\n"
+      "Example: hepex train --arch 784-256-64-256-784:poly2 --data mnist --epochs 20 --out ae.hpx");
+  sub->add_option("--arch", j.arch, "Architecture string")->capture_default_str();
+  sub->add_option("--data", j.data, "Data set: mnist, fashion-mnist, or a directory of IDX files (.gz allowed)")
+      ->capture_default_str();
+  sub->add_option("--task", opts->task, "autoencoder (MSE on the images) or classifier (softmax cross-entropy)")
+      ->check(CLI::IsMember({"autoencoder", "classifier", "ae", "mlp"}))
+      ->capture_default_str();
+  sub->add_option("--epochs", j.config.epochs, "Passes over the training set")->check(CLI::NonNegativeNumber)->capture_default_str();
+  sub->add_option("--lr", j.config.lr, "Learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_option("--batch", j.config.batch, "Minibatch size")->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_option("--optimizer", opts->optimizer, "adam, or sgd (with --momentum)")
+      ->check(CLI::IsMember({"adam", "sgd"}))
+      ->capture_default_str();
+  sub->add_option("--momentum", j.config.optimizer.momentum, "SGD momentum")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  sub->add_option("--lr-decay", j.config.lr_decay, "Multiply the learning rate by this every --decay-every epochs")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  sub->add_option("--decay-every", j.config.decay_every, "Epochs between learning-rate decays")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  sub->add_option("--val-split", j.val_split, "Fraction of the training set held out for validation / early stop")
+      ->check(CLI::Range(0.0, 0.9))
+      ->capture_default_str();
+  sub->add_option("--patience", j.config.patience, "Stop after this many epochs without a better validation loss (0 = never)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  sub->add_option("--clip-norm", j.config.clip_norm, "Clip the gradient to this global L2 norm (0 = off)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  sub->add_option("--noise", j.noise, "Denoising: Gaussian noise sigma added to the inputs (targets stay clean)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  sub->add_option("--noise-copies", j.noise_copies, "Denoising: noisy copies of every training image")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  sub->add_option("--seed", j.seed, "Seed of initial weights, split, noise and shuffling")->capture_default_str();
+  sub->add_option("-o,--out", opts->out, "Write the trained model to this file");
+  sub->callback([opts] { run(*opts); });
+});
+}  // namespace
