@@ -8,10 +8,6 @@
 
 #include <string>
 
-#if defined(__AVX2__)
-#include <immintrin.h>
-#endif
-
 #include "ckks/primes.hpp"
 
 namespace hepex::ckks {
@@ -107,79 +103,37 @@ void inverse_scalar(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, 
 }
 
 #if defined(__AVX2__)
-// AVX2 kernels: four butterflies per instruction stream. AVX2 has no 64x64->128 multiply, so the Shoup
-// product is assembled from 32x32->64 multiplies (10 per 4 lanes); Zen 3 issues two of them per cycle, which
-// beats the single scalar 64-bit multiplier. Values stay below 4q < 2^63, so signed compares are exact.
-namespace avx2 {
+// AVX2 kernels: four butterflies per instruction stream, on the lane-wise Shoup product of modarith.hpp.
+namespace avx2_kernels {
+using namespace ckks::avx2;
 
-struct Constants {
-  __m256i q, q_hi, two_q, two_q_minus_one, low32;
-  explicit Constants(u64 modulus)
-      : q(_mm256_set1_epi64x(static_cast<long long>(modulus))),
-        q_hi(_mm256_set1_epi64x(static_cast<long long>(modulus >> 32))),
-        two_q(_mm256_set1_epi64x(static_cast<long long>(2 * modulus))),
-        two_q_minus_one(_mm256_set1_epi64x(static_cast<long long>(2 * modulus - 1))),
-        low32(_mm256_set1_epi64x(0xffffffffLL)) {}
-};
-
-// A twiddle w with its Shoup companion, each also split into its high 32 bits.
-struct Twiddle {
-  __m256i w, w_hi, ws, ws_hi;
-  Twiddle(__m256i w_, __m256i ws_) : w(w_), w_hi(_mm256_srli_epi64(w_, 32)), ws(ws_), ws_hi(_mm256_srli_epi64(ws_, 32)) {}
-};
-
-// Lane-wise a*w mod q in [0, 2q) (Shoup): r = a*w - floor(a*ws / 2^64) * q, computed modulo 2^64.
-inline __m256i mul_shoup_lazy(__m256i a, const Twiddle& t, const Constants& c) {
-  const __m256i a_hi = _mm256_srli_epi64(a, 32);
-  // floor(a * ws / 2^64) exactly, from the four 32-bit partial products.
-  const __m256i p00 = _mm256_mul_epu32(a, t.ws), p01 = _mm256_mul_epu32(a, t.ws_hi);
-  const __m256i p10 = _mm256_mul_epu32(a_hi, t.ws), p11 = _mm256_mul_epu32(a_hi, t.ws_hi);
-  const __m256i cross = _mm256_add_epi64(p10, _mm256_srli_epi64(p00, 32));
-  const __m256i mid = _mm256_add_epi64(p01, _mm256_and_si256(cross, c.low32));
-  const __m256i quot = _mm256_add_epi64(_mm256_add_epi64(p11, _mm256_srli_epi64(cross, 32)), _mm256_srli_epi64(mid, 32));
-  // a*w - quot*q modulo 2^64: low halves directly, the cross terms shifted up by 32.
-  const __m256i quot_hi = _mm256_srli_epi64(quot, 32);
-  const __m256i low = _mm256_sub_epi64(_mm256_mul_epu32(a, t.w), _mm256_mul_epu32(quot, c.q));
-  const __m256i cross_terms =
-      _mm256_sub_epi64(_mm256_add_epi64(_mm256_mul_epu32(a, t.w_hi), _mm256_mul_epu32(a_hi, t.w)),
-                       _mm256_add_epi64(_mm256_mul_epu32(quot, c.q_hi), _mm256_mul_epu32(quot_hi, c.q)));
-  return _mm256_add_epi64(low, _mm256_slli_epi64(cross_terms, 32));
-}
-
-// x - bound where x >= bound (x < 2 bound < 2^63).
-inline __m256i fold(__m256i x, __m256i bound, __m256i bound_minus_one) {
-  return _mm256_sub_epi64(x, _mm256_and_si256(_mm256_cmpgt_epi64(x, bound_minus_one), bound));
-}
-
-inline void forward_butterfly(__m256i& x, __m256i& y, const Twiddle& t, const Constants& c) {
+inline void forward_butterfly(__m256i& x, __m256i& y, const ShoupOperand& t, const ModulusLanes& c) {
   const __m256i u = fold(x, c.two_q, c.two_q_minus_one);
   const __m256i v = mul_shoup_lazy(y, t, c);
   x = _mm256_add_epi64(u, v);
   y = _mm256_add_epi64(_mm256_sub_epi64(u, v), c.two_q);
 }
 
-inline void inverse_butterfly(__m256i& x, __m256i& y, const Twiddle& t, const Constants& c) {
+inline void inverse_butterfly(__m256i& x, __m256i& y, const ShoupOperand& t, const ModulusLanes& c) {
   const __m256i s = _mm256_add_epi64(x, y);
   const __m256i d = _mm256_add_epi64(_mm256_sub_epi64(x, y), c.two_q);
   x = fold(s, c.two_q, c.two_q_minus_one);
   y = mul_shoup_lazy(d, t, c);
 }
 
-inline __m256i load(const u64* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-inline void store(u64* p, __m256i v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
-// Twiddles i, i+1 each repeated twice: [w_i, w_i, w_{i+1}, w_{i+1}] (for groups of two butterflies).
+// ShoupOperands i, i+1 each repeated twice: [w_i, w_i, w_{i+1}, w_{i+1}] (for groups of two butterflies).
 inline __m256i load_pairs(const u64* p) {
   return _mm256_permute4x64_epi64(_mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 0x50);
 }
-// Twiddles i..i+3 in the lane order of the even/odd split below: [w_0, w_2, w_1, w_3].
+// ShoupOperands i..i+3 in the lane order of the even/odd split below: [w_0, w_2, w_1, w_3].
 inline __m256i load_interleaved(const u64* p) { return _mm256_permute4x64_epi64(load(p), 0xD8); }
 
 // Stage helpers for the three shapes: t >= 4 (contiguous halves), t = 2 and t = 1 (in-register shuffles).
 template <class Butterfly>
-void stage_wide(u64* a, std::size_t groups, std::size_t t, const u64* w, const u64* ws, const Constants& c,
+void stage_wide(u64* a, std::size_t groups, std::size_t t, const u64* w, const u64* ws, const ModulusLanes& c,
                 Butterfly bf) {
   for (std::size_t i = 0; i < groups; ++i) {
-    const Twiddle tw(_mm256_set1_epi64x(static_cast<long long>(w[i])), _mm256_set1_epi64x(static_cast<long long>(ws[i])));
+    const ShoupOperand tw(_mm256_set1_epi64x(static_cast<long long>(w[i])), _mm256_set1_epi64x(static_cast<long long>(ws[i])));
     u64* x = a + 2 * i * t;
     u64* y = x + t;
     for (std::size_t j = 0; j < t; j += 4) {
@@ -192,26 +146,26 @@ void stage_wide(u64* a, std::size_t groups, std::size_t t, const u64* w, const u
 }
 
 template <class Butterfly>
-void stage_t2(u64* a, std::size_t groups, const u64* w, const u64* ws, const Constants& c, Butterfly bf) {
+void stage_t2(u64* a, std::size_t groups, const u64* w, const u64* ws, const ModulusLanes& c, Butterfly bf) {
   for (std::size_t i = 0; i < groups; i += 2) {
     // a[4i..4i+8) = [x0 x1 y0 y1 | x0' x1' y0' y1'] for groups i and i+1.
     u64* p = a + 4 * i;
     const __m256i lo = load(p), hi = load(p + 4);
     __m256i x = _mm256_permute2x128_si256(lo, hi, 0x20), y = _mm256_permute2x128_si256(lo, hi, 0x31);
-    bf(x, y, Twiddle(load_pairs(w + i), load_pairs(ws + i)), c);
+    bf(x, y, ShoupOperand(load_pairs(w + i), load_pairs(ws + i)), c);
     store(p, _mm256_permute2x128_si256(x, y, 0x20));
     store(p + 4, _mm256_permute2x128_si256(x, y, 0x31));
   }
 }
 
 template <class Butterfly, class Post>
-void stage_t1(u64* a, std::size_t groups, const u64* w, const u64* ws, const Constants& c, Butterfly bf, Post post) {
+void stage_t1(u64* a, std::size_t groups, const u64* w, const u64* ws, const ModulusLanes& c, Butterfly bf, Post post) {
   for (std::size_t i = 0; i < groups; i += 4) {
     // a[2i..2i+8) = [x0 y0 x1 y1 | x2 y2 x3 y3] -> x = [x0 x2 x1 x3], y = [y0 y2 y1 y3].
     u64* p = a + 2 * i;
     const __m256i lo = load(p), hi = load(p + 4);
     __m256i x = _mm256_unpacklo_epi64(lo, hi), y = _mm256_unpackhi_epi64(lo, hi);
-    bf(x, y, Twiddle(load_interleaved(w + i), load_interleaved(ws + i)), c);
+    bf(x, y, ShoupOperand(load_interleaved(w + i), load_interleaved(ws + i)), c);
     x = post(x);
     y = post(y);
     store(p, _mm256_unpacklo_epi64(x, y));
@@ -222,8 +176,8 @@ void stage_t1(u64* a, std::size_t groups, const u64* w, const u64* ws, const Con
 // Requires n >= 8.
 void forward(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, bool reduce_output) {
   const std::size_t n = std::size_t{1} << log_n;
-  const Constants c(q);
-  const auto bf = [](__m256i& x, __m256i& y, const Twiddle& t, const Constants& k) { forward_butterfly(x, y, t, k); };
+  const ModulusLanes c(q);
+  const auto bf = [](__m256i& x, __m256i& y, const ShoupOperand& t, const ModulusLanes& k) { forward_butterfly(x, y, t, k); };
   std::size_t m = 1, t = n / 2;
   for (; t >= 4; m <<= 1, t >>= 1) stage_wide(a, m, t, w + m, w_shoup + m, c, bf);
   stage_t2(a, m, w + m, w_shoup + m, c, bf);
@@ -240,10 +194,10 @@ void forward(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, bool re
 void inverse(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, u64 n_inv, u64 n_inv_shoup, u64 n_inv_w,
              u64 n_inv_w_shoup, bool reduce_output) {
   const std::size_t n = std::size_t{1} << log_n;
-  const Constants c(q);
-  const auto bf = [](__m256i& x, __m256i& y, const Twiddle& t, const Constants& k) { inverse_butterfly(x, y, t, k); };
+  const ModulusLanes c(q);
+  const auto bf = [](__m256i& x, __m256i& y, const ShoupOperand& t, const ModulusLanes& k) { inverse_butterfly(x, y, t, k); };
   // First stage (t = 1) folds lazy inputs from [0, 4q) to [0, 2q) before the butterfly.
-  const auto fold_then_bf = [](__m256i& x, __m256i& y, const Twiddle& t, const Constants& k) {
+  const auto fold_then_bf = [](__m256i& x, __m256i& y, const ShoupOperand& t, const ModulusLanes& k) {
     x = fold(x, k.two_q, k.two_q_minus_one);
     y = fold(y, k.two_q, k.two_q_minus_one);
     inverse_butterfly(x, y, t, k);
@@ -260,8 +214,8 @@ void inverse(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, u64 n_i
   std::size_t t = 4;
   for (; h >= 2; w += h, w_shoup += h, h >>= 1, t <<= 1) stage_wide(a, h, t, w, w_shoup, c, bf);
   // Last stage with 1/n merged: x' = (x + y)/n, y' = (x - y) w/n.
-  const Twiddle scale(_mm256_set1_epi64x(static_cast<long long>(n_inv)), _mm256_set1_epi64x(static_cast<long long>(n_inv_shoup)));
-  const Twiddle scale_w(_mm256_set1_epi64x(static_cast<long long>(n_inv_w)),
+  const ShoupOperand scale(_mm256_set1_epi64x(static_cast<long long>(n_inv)), _mm256_set1_epi64x(static_cast<long long>(n_inv_shoup)));
+  const ShoupOperand scale_w(_mm256_set1_epi64x(static_cast<long long>(n_inv_w)),
                         _mm256_set1_epi64x(static_cast<long long>(n_inv_w_shoup)));
   const __m256i q_minus_one = _mm256_set1_epi64x(static_cast<long long>(q - 1));
   u64* x = a;
@@ -279,13 +233,13 @@ void inverse(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, u64 n_i
   }
 }
 
-}  // namespace avx2
+}  // namespace avx2_kernels
 #endif  // __AVX2__
 
 // Vector kernels for n >= 8 when the target has AVX2; the scalar ones otherwise (and for tiny rings).
 void forward(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, bool reduce_output) {
 #if defined(__AVX2__)
-  if (log_n >= 3) return avx2::forward(a, log_n, q, w, w_shoup, reduce_output);
+  if (log_n >= 3) return avx2_kernels::forward(a, log_n, q, w, w_shoup, reduce_output);
 #endif
   forward_scalar(a, log_n, q, w, w_shoup, reduce_output);
 }
@@ -294,7 +248,7 @@ void inverse(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, u64 n_i
              u64 n_inv_w_shoup, bool reduce_output) {
 #if defined(__AVX2__)
   if (log_n >= 3)
-    return avx2::inverse(a, log_n, q, w, w_shoup, n_inv, n_inv_shoup, n_inv_w, n_inv_w_shoup, reduce_output);
+    return avx2_kernels::inverse(a, log_n, q, w, w_shoup, n_inv, n_inv_shoup, n_inv_w, n_inv_w_shoup, reduce_output);
 #endif
   inverse_scalar(a, log_n, q, w, w_shoup, n_inv, n_inv_shoup, n_inv_w, n_inv_w_shoup, reduce_output);
 }

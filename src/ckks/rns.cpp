@@ -108,42 +108,58 @@ BaseConverter::BaseConverter(RnsBase from, RnsBase to) : from_(std::move(from)),
     for (std::size_t i = 0; i < l; ++i) punctured_mod_to_[k * l + i] = product_mod_except(from_.moduli(), i, to_[k]);
 }
 
+namespace {
+
+// sum_i y[i * stride] * factors[i] mod p for i < count; products are < 2^122, so 64 fit one 128-bit
+// accumulator, and longer sums are folded every 32 terms (key-switching bases are far shorter in practice).
+inline u64 dot_mod(const u64* y, std::size_t stride, const u64* factors, std::size_t count, const Modulus& p) {
+  constexpr std::size_t kChunk = 32;
+  u64 partial = 0;
+  while (count > kChunk) {
+    u128 acc = 0;
+    for (std::size_t i = 0; i < kChunk; ++i) acc += static_cast<u128>(y[i * stride]) * factors[i];
+    partial = add_mod(partial, reduce_u128(acc, p), p.value);
+    y += kChunk * stride;
+    factors += kChunk;
+    count -= kChunk;
+  }
+  u128 acc = 0;
+  for (std::size_t i = 0; i < count; ++i) acc += static_cast<u128>(y[i * stride]) * factors[i];
+  return add_mod(partial, reduce_u128(acc, p), p.value);
+}
+
+// dst[c] = src[c] * w mod q in [0, q) for a fixed w (Shoup), four lanes at a time where AVX2 is available.
+void multiply_shoup_row(const u64* src, u64* dst, std::size_t count, u64 w, u64 w_shoup, u64 q) {
+  std::size_t c = 0;
+#if defined(__AVX2__)
+  const avx2::ModulusLanes lanes(q);
+  const avx2::ShoupOperand op(_mm256_set1_epi64x(static_cast<long long>(w)),
+                              _mm256_set1_epi64x(static_cast<long long>(w_shoup)));
+  const __m256i q_minus_one = _mm256_set1_epi64x(static_cast<long long>(q - 1));
+  for (; c + 4 <= count; c += 4)
+    avx2::store(dst + c, avx2::fold(avx2::mul_shoup_lazy(avx2::load(src + c), op, lanes), lanes.q, q_minus_one));
+#endif
+  for (; c < count; ++c) dst[c] = mul_shoup(src[c], w, w_shoup, q);
+}
+
+}  // namespace
+
 void BaseConverter::convert(const u64* in, u64* out, std::size_t n) const {
   const std::size_t l = from_.size(), k_count = to_.size();
   const u64* inv = from_.punctured_inv().data();
   const u64* inv_shoup = from_.punctured_inv_shoup().data();
-  // Products y_i * [Q/q_i]_{p_k} are < 2^122: 64 of them fit a 128-bit accumulator. Larger bases reduce
-  // the partial sum every kChunk terms (never in practice: key-switching bases have at most a few dozen moduli).
-  constexpr std::size_t kChunk = 32;
-  // Coefficients are processed in blocks: y for one block is stored coefficient-major (l values per
-  // coefficient), so the inner accumulation reads both operands contiguously and stays in registers.
+  // Blocks of coefficients small enough that y_i = [x_i (Q/q_i)^-1]_{q_i} (limb-major, kBlock per limb)
+  // stays in L1 while every output limb's dot products read it.
   constexpr std::size_t kBlock = 64;
   std::vector<u64> y(kBlock * l);
   for (std::size_t c0 = 0; c0 < n; c0 += kBlock) {
     const std::size_t block = std::min(kBlock, n - c0);
-    for (std::size_t i = 0; i < l; ++i) {
-      const u64* src = in + i * n + c0;
-      const u64 q = from_[i].value;
-      for (std::size_t c = 0; c < block; ++c) y[c * l + i] = mul_shoup(src[c], inv[i], inv_shoup[i], q);
-    }
+    for (std::size_t i = 0; i < l; ++i)
+      multiply_shoup_row(in + i * n + c0, y.data() + i * kBlock, block, inv[i], inv_shoup[i], from_[i].value);
     for (std::size_t k = 0; k < k_count; ++k) {
-      const Modulus& p = to_[k];
       const u64* factors = punctured_mod_to_.data() + k * l;
       u64* dst = out + k * n + c0;
-      for (std::size_t c = 0; c < block; ++c) {
-        const u64* yc = y.data() + c * l;
-        u128 acc = 0;
-        u64 partial = 0;
-        for (std::size_t i0 = 0; i0 < l; i0 += kChunk) {
-          const std::size_t end = std::min(l, i0 + kChunk);
-          for (std::size_t i = i0; i < end; ++i) acc += static_cast<u128>(yc[i]) * factors[i];
-          if (end < l) {  // fold the chunk into a reduced partial sum
-            partial = add_mod(partial, reduce_u128(acc, p), p.value);
-            acc = 0;
-          }
-        }
-        dst[c] = add_mod(partial, reduce_u128(acc, p), p.value);
-      }
+      for (std::size_t c = 0; c < block; ++c) dst[c] = dot_mod(y.data() + c, kBlock, factors, l, to_[k]);
     }
   }
 }
