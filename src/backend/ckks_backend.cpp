@@ -1,0 +1,312 @@
+#include "backend/ckks_backend.hpp"
+
+#include <cmath>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "ckks/encryptor.hpp"
+#include "util/error.hpp"
+
+namespace hepex::backend {
+namespace {
+
+std::string at(const char* who, const std::string& what) { return std::string("CkksBackend::") + who + ": " + what; }
+
+template <class Key>
+void check_key_params(const ckks::CkksContext& ctx, const Key* key, std::uint64_t key_hash, const char* what) {
+  if (key && key_hash != ctx.param_hash())
+    throw MismatchError(std::string("CkksBackend: the ") + what + " belongs to other CKKS parameters than the context");
+}
+
+}  // namespace
+
+struct CkksBackend::Ct final : CiphertextObject {
+  explicit Ct(ckks::Ciphertext c) : value(std::move(c)) {}
+  ckks::Ciphertext value;
+};
+
+struct CkksBackend::Pt final : PlaintextObject {
+  explicit Pt(ckks::Plaintext p) : value(std::move(p)) {}
+  ckks::Plaintext value;
+};
+
+// Encryptors carry a random stream, so one may not serve two threads at once: each caller takes an idle
+// one (or makes a new one, OS-seeded) and gives it back, so concurrent encryptions never wait on each other.
+class CkksBackend::EncryptorPool {
+ public:
+  EncryptorPool(std::shared_ptr<const ckks::CkksContext> ctx, const CkksKeys& keys) : ctx_(std::move(ctx)), keys_(keys) {}
+
+  ckks::Ciphertext encrypt(const ckks::Plaintext& pt) {
+    std::unique_ptr<ckks::Encryptor> encryptor = take();
+    ckks::Ciphertext ct = encryptor->encrypt(pt);
+    std::lock_guard lock(mutex_);
+    idle_.push_back(std::move(encryptor));
+    return ct;
+  }
+
+ private:
+  std::unique_ptr<ckks::Encryptor> take() {
+    {
+      std::lock_guard lock(mutex_);
+      if (!idle_.empty()) {
+        auto e = std::move(idle_.back());
+        idle_.pop_back();
+        return e;
+      }
+    }
+    // The public key when present (what a client that also holds the secret key would publish).
+    if (keys_.pub) return std::make_unique<ckks::Encryptor>(ctx_, *keys_.pub);
+    return std::make_unique<ckks::Encryptor>(ctx_, *keys_.secret);
+  }
+
+  std::shared_ptr<const ckks::CkksContext> ctx_;
+  CkksKeys keys_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<ckks::Encryptor>> idle_;
+};
+
+CkksBackend::CkksBackend(std::shared_ptr<const ckks::CkksContext> ctx, CkksKeys keys)
+    : ctx_(ctx ? std::move(ctx) : throw InvalidArgument("CkksBackend: no CKKS context given")),
+      keys_(std::move(keys)),
+      encoder_(ctx_),
+      evaluator_(ctx_) {
+  const ckks::CkksContext& c = *ctx_;
+  check_key_params(c, keys_.secret.get(), keys_.secret ? keys_.secret->param_hash() : 0, "secret key");
+  check_key_params(c, keys_.pub.get(), keys_.pub ? keys_.pub->param_hash() : 0, "public key");
+  check_key_params(c, keys_.relin.get(), keys_.relin ? keys_.relin->key.param_hash() : 0, "relinearization key");
+  check_key_params(c, keys_.galois.get(), keys_.galois ? keys_.galois->param_hash() : 0, "Galois key set");
+  if (keys_.secret) decryptor_ = std::make_unique<const ckks::Decryptor>(ctx_, *keys_.secret);
+  if (can_encrypt()) encryptors_ = std::make_unique<EncryptorPool>(ctx_, keys_);
+  double sum = 0;
+  for (std::size_t l = 0; l <= c.max_level(); ++l)
+    log2_modulus_prefix_.push_back(sum += std::log2(static_cast<double>(c.modulus(l).value)));
+}
+
+CkksBackend::~CkksBackend() = default;
+
+// ------------------------------------------------------------------------------------------ handles
+
+const ckks::Ciphertext& CkksBackend::ct_of(const Ciphertext& c, const char* who) const {
+  return c.as<Ct>((std::string("CkksBackend::") + who).c_str()).value;
+}
+const ckks::Plaintext& CkksBackend::pt_of(const Plaintext& p, const char* who) const {
+  return p.as<Pt>((std::string("CkksBackend::") + who).c_str()).value;
+}
+
+Ciphertext CkksBackend::make(ckks::Ciphertext ct) const { return Ciphertext(std::make_shared<const Ct>(std::move(ct))); }
+
+Ciphertext CkksBackend::wrap(ckks::Ciphertext ct) const {
+  if (ct.empty()) throw InvalidArgument(at("wrap", "empty ciphertext"));
+  if (ct.param_hash() != ctx_->param_hash())
+    throw MismatchError(at("wrap", "ciphertext belongs to other CKKS parameters than this backend"));
+  if (ct.slots() != slot_count())
+    throw MismatchError(at("wrap", "ciphertext has " + std::to_string(ct.slots()) + " slots, the backend works on " +
+                                       std::to_string(slot_count())));
+  return make(std::move(ct));
+}
+
+Plaintext CkksBackend::wrap(ckks::Plaintext pt) const {
+  if (pt.empty()) throw InvalidArgument(at("wrap", "empty plaintext"));
+  if (pt.param_hash() != ctx_->param_hash())
+    throw MismatchError(at("wrap", "plaintext belongs to other CKKS parameters than this backend"));
+  if (pt.slots() != slot_count())
+    throw MismatchError(at("wrap", "plaintext has " + std::to_string(pt.slots()) + " slots, the backend works on " +
+                                       std::to_string(slot_count())));
+  return Plaintext(std::make_shared<const Pt>(std::move(pt)));
+}
+
+std::vector<Ciphertext> CkksBackend::wrap_batch(std::vector<ckks::Ciphertext> batch) const {
+  std::vector<Ciphertext> out;
+  out.reserve(batch.size());
+  for (auto& ct : batch) out.push_back(wrap(std::move(ct)));
+  return out;
+}
+
+const ckks::Ciphertext& CkksBackend::unwrap(const Ciphertext& ct) const { return ct_of(ct, "unwrap"); }
+const ckks::Plaintext& CkksBackend::unwrap(const Plaintext& pt) const { return pt_of(pt, "unwrap"); }
+
+std::vector<ckks::Ciphertext> CkksBackend::unwrap_batch(std::span<const Ciphertext> batch) const {
+  std::vector<ckks::Ciphertext> out;
+  out.reserve(batch.size());
+  for (const auto& ct : batch) out.push_back(ct_of(ct, "unwrap_batch"));
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------- checks
+
+void CkksBackend::check_level(int level, const char* who) const {
+  if (level < 0 || level > max_level())
+    throw InvalidArgument(at(who, "level " + std::to_string(level) + " outside [0, " + std::to_string(max_level()) + "]"));
+}
+
+// As SimBackend: the scale must stay below the ciphertext modulus at that level, or values wrap around
+// (the engine itself does not track this for products).
+void CkksBackend::check_scale_fits(double scale, std::size_t level, const char* who) const {
+  if (!(scale > 0) || !std::isfinite(scale)) throw InvalidArgument(at(who, "scale must be positive and finite"));
+  if (std::log2(scale) >= log2_modulus_prefix_[level])
+    throw InvalidArgument(at(who, "scale 2^" + std::to_string(std::log2(scale)) + " out of bounds at level " +
+                                      std::to_string(level) + " (modulus 2^" +
+                                      std::to_string(log2_modulus_prefix_[level]) + ")"));
+}
+
+void CkksBackend::check_linear(const ckks::Ciphertext& ct, const char* who) const {
+  if (ct.size() != 2)
+    throw InvalidArgument(at(who, "ciphertext has " + std::to_string(ct.size()) + " parts: relinearize it first"));
+}
+
+const ckks::RelinKey& CkksBackend::relin_key(const char* who) const {
+  if (!keys_.relin)
+    throw InvalidArgument(at(who, "needs the relinearization key, which this backend was not given"));
+  return *keys_.relin;
+}
+
+const ckks::GaloisKeys& CkksBackend::galois_keys(const char* who) const {
+  if (!keys_.galois) throw InvalidArgument(at(who, "needs Galois keys, which this backend was not given"));
+  return *keys_.galois;
+}
+
+bool CkksBackend::is_identity_step(long long step) const { return step % static_cast<long long>(slot_count()) == 0; }
+
+// ---------------------------------------------------------------------------------------- parameters
+
+double CkksBackend::modulus_at(int level) const {
+  check_level(level, "modulus_at");
+  return static_cast<double>(ctx_->modulus(static_cast<std::size_t>(level)).value);
+}
+
+// ------------------------------------------------------------------------------- encoding, client side
+
+Plaintext CkksBackend::encode(std::span<const double> values, int level, double scale) const {
+  if (values.size() > slot_count())
+    throw InvalidArgument(at("encode", std::to_string(values.size()) + " values exceed the " +
+                                           std::to_string(slot_count()) + " slots"));
+  check_level(level, "encode");
+  check_scale_fits(scale, static_cast<std::size_t>(level), "encode");
+  return Plaintext(std::make_shared<const Pt>(encoder_.encode(values, scale, static_cast<std::size_t>(level))));
+}
+
+std::vector<double> CkksBackend::decode(const Plaintext& pt) const { return encoder_.decode_real(pt_of(pt, "decode")); }
+
+Ciphertext CkksBackend::encrypt(const Plaintext& pt) const {
+  const auto& p = pt_of(pt, "encrypt");
+  if (!encryptors_)
+    throw InvalidArgument(at("encrypt", "needs the public key (or the secret key), neither was given"));
+  return make(encryptors_->encrypt(p));
+}
+
+std::vector<double> CkksBackend::decrypt(const Ciphertext& ct) const {
+  const auto& c = ct_of(ct, "decrypt");
+  if (!decryptor_) throw InvalidArgument(at("decrypt", "decrypt needs the secret key: this is the server side"));
+  return encoder_.decode_real(decryptor_->decrypt(c));
+}
+
+// -------------------------------------------------------------------------------------------- queries
+
+int CkksBackend::level(const Ciphertext& ct) const { return static_cast<int>(ct_of(ct, "level").level()); }
+double CkksBackend::scale(const Ciphertext& ct) const { return ct_of(ct, "scale").scale(); }
+int CkksBackend::size(const Ciphertext& ct) const { return static_cast<int>(ct_of(ct, "size").size()); }
+int CkksBackend::level(const Plaintext& pt) const { return static_cast<int>(pt_of(pt, "level").level()); }
+double CkksBackend::scale(const Plaintext& pt) const { return pt_of(pt, "scale").scale(); }
+
+std::size_t CkksBackend::byte_size(const Ciphertext& ct) const {
+  std::size_t words = 0;
+  for (const auto& p : ct_of(ct, "byte_size").polys()) words += p.size();
+  return words * sizeof(ckks::u64);
+}
+
+std::size_t CkksBackend::byte_size(const Plaintext& pt) const {
+  return pt_of(pt, "byte_size").poly().size() * sizeof(ckks::u64);
+}
+
+// ------------------------------------------------------------------------------------------ evaluation
+
+Ciphertext CkksBackend::add(const Ciphertext& a, const Ciphertext& b) const {
+  return make(evaluator_.add(ct_of(a, "add"), ct_of(b, "add")));
+}
+Ciphertext CkksBackend::sub(const Ciphertext& a, const Ciphertext& b) const {
+  return make(evaluator_.sub(ct_of(a, "sub"), ct_of(b, "sub")));
+}
+Ciphertext CkksBackend::add_plain(const Ciphertext& a, const Plaintext& b) const {
+  return make(evaluator_.add_plain(ct_of(a, "add_plain"), pt_of(b, "add_plain")));
+}
+Ciphertext CkksBackend::sub_plain(const Ciphertext& a, const Plaintext& b) const {
+  return make(evaluator_.sub_plain(ct_of(a, "sub_plain"), pt_of(b, "sub_plain")));
+}
+
+Ciphertext CkksBackend::multiply_plain(const Ciphertext& a, const Plaintext& b) const {
+  const auto& x = ct_of(a, "multiply_plain");
+  const auto& y = pt_of(b, "multiply_plain");
+  if (y.level() >= x.level()) check_scale_fits(x.scale() * y.scale(), x.level(), "multiply_plain");
+  return make(evaluator_.multiply_plain(x, y));
+}
+
+Ciphertext CkksBackend::multiply(const Ciphertext& a, const Ciphertext& b) const {
+  const auto &x = ct_of(a, "multiply"), &y = ct_of(b, "multiply");
+  relin_key("multiply");  // the 3-part product is useless without it: refuse before computing
+  check_linear(x, "multiply");
+  check_linear(y, "multiply");
+  if (x.level() == y.level()) check_scale_fits(x.scale() * y.scale(), x.level(), "multiply");
+  return make(evaluator_.multiply(x, y));
+}
+
+Ciphertext CkksBackend::square(const Ciphertext& a) const {
+  const auto& x = ct_of(a, "square");
+  relin_key("square");
+  check_linear(x, "square");
+  check_scale_fits(x.scale() * x.scale(), x.level(), "square");
+  return make(evaluator_.multiply(x, x));
+}
+
+Ciphertext CkksBackend::relinearize(const Ciphertext& a) const {
+  const auto& x = ct_of(a, "relinearize");
+  if (x.size() == 2) return a;  // already linear: nothing to switch (as SimBackend)
+  return make(evaluator_.relinearize(x, relin_key("relinearize")));
+}
+
+Ciphertext CkksBackend::multiply_const(const Ciphertext& a, double value, double const_scale) const {
+  const auto& x = ct_of(a, "multiply_const");
+  check_scale_fits(x.scale() * const_scale, x.level(), "multiply_const");
+  return make(evaluator_.multiply_const(x, {value, 0.0}, const_scale));
+}
+
+Ciphertext CkksBackend::rescale(const Ciphertext& a) const {
+  const auto& x = ct_of(a, "rescale");
+  if (x.level() == 0) throw InvalidArgument(at("rescale", "ciphertext is at level 0: no prime left to divide by"));
+  return make(evaluator_.rescale(x));
+}
+
+Ciphertext CkksBackend::drop_to_level(const Ciphertext& a, int level) const {
+  const auto& x = ct_of(a, "drop_to_level");
+  if (level < 0 || level > static_cast<int>(x.level()))
+    throw InvalidArgument(at("drop_to_level", "target level " + std::to_string(level) + " outside [0, " +
+                                                  std::to_string(x.level()) + "] (the ciphertext's level)"));
+  if (level == static_cast<int>(x.level())) return a;
+  check_scale_fits(x.scale(), static_cast<std::size_t>(level), "drop_to_level");
+  return make(evaluator_.drop_to_level(x, static_cast<std::size_t>(level)));
+}
+
+Ciphertext CkksBackend::rotate(const Ciphertext& a, int step) const {
+  const auto& x = ct_of(a, "rotate");
+  check_linear(x, "rotate");
+  if (is_identity_step(step)) return a;
+  return make(evaluator_.rotate(x, step, galois_keys("rotate")));
+}
+
+std::vector<Ciphertext> CkksBackend::rotate_many(const Ciphertext& a, std::span<const int> steps) const {
+  const auto& x = ct_of(a, "rotate_many");
+  check_linear(x, "rotate_many");
+  // Identity steps share the input handle (as SimBackend); the others go through one hoisted call.
+  std::vector<long long> moving;
+  for (int step : steps)
+    if (!is_identity_step(step)) moving.push_back(step);
+  std::vector<ckks::Ciphertext> rotated;
+  if (!moving.empty()) rotated = evaluator_.rotate_hoisted(x, moving, galois_keys("rotate_many"));
+  std::vector<Ciphertext> out;
+  out.reserve(steps.size());
+  std::size_t next = 0;
+  for (int step : steps) out.push_back(is_identity_step(step) ? a : make(std::move(rotated[next++])));
+  return out;
+}
+
+}  // namespace hepex::backend
