@@ -4,6 +4,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <limits>
 #include <string>
 
 #include <unistd.h>
@@ -278,6 +280,51 @@ TEST(Serialize, EveryTruncationOfACiphertextIsRejected) {
     longer.push_back(0);
     expect_refused([&] { parse_ciphertext(*e.ctx, longer, "x.ct"); }, "x.ct", "trailing");
   }
+}
+
+TEST(Serialize, EveryTruncationOfEveryOtherFileIsRejected) {
+  Engine e(tiny_params());
+  const Plaintext pt = e.encoder->encode(random_complex(32, 22), e.scale, 1);
+  const auto& ctx = *e.ctx;
+  const std::vector<std::pair<Bytes, std::function<void(const Bytes&)>>> files = {
+      {to_bytes(e.keygen->secret_key()), [&](const Bytes& b) { parse_secret_key(ctx, b, "f"); }},
+      {to_bytes(e.pk), [&](const Bytes& b) { parse_public_key(ctx, b, "f"); }},
+      {to_bytes(e.pk, SaveOptions{false}), [&](const Bytes& b) { parse_public_key(ctx, b, "f"); }},
+      {to_bytes(e.keygen->create_relin_key()), [&](const Bytes& b) { parse_relin_key(ctx, b, "f"); }},
+      {to_bytes(e.keygen->create_galois_keys(std::vector<long long>{1, 2})),
+       [&](const Bytes& b) { parse_galois_keys(ctx, b, "f"); }},
+      {to_bytes(pt), [&](const Bytes& b) { parse_plaintext(ctx, b, "f"); }},
+      {to_bytes(std::vector<Ciphertext>{e.encryptor->encrypt(pt), e.encryptor->encrypt(pt)}),
+       [&](const Bytes& b) { parse_ciphertext_batch(ctx, b, "f"); }},
+  };
+  for (const auto& [bytes, parse] : files) {
+    ASSERT_NO_THROW(parse(bytes));
+    for (std::size_t len = 0; len < bytes.size(); ++len) EXPECT_THROW(parse(prefix(bytes, len)), FormatError) << len;
+    Bytes longer = bytes;
+    longer.push_back(0);
+    EXPECT_THROW(parse(longer), FormatError);
+  }
+}
+
+TEST(Serialize, RandomCorruptionIsAcceptedOrRefusedNeverAnotherError) {
+  Engine e(tiny_params());
+  Encryptor sym(e.ctx, e.keygen->secret_key(), hepex::seed_from_u64(8));
+  const Plaintext pt = e.encoder->encode(random_complex(32, 23), e.scale, 1);
+  const Bytes files[] = {to_bytes(e.encryptor->encrypt(pt)), to_bytes(sym.encrypt(pt))};
+  hepex::Csprng rng(hepex::seed_from_u64(24));
+  std::size_t refused = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    Bytes b = files[trial % 2];
+    // Corrupt the first 100 bytes (header and fields) half of the time, anywhere otherwise.
+    const std::size_t span = trial % 4 < 2 ? 100 : b.size();
+    for (int k = 0; k < 3; ++k) b[rng.uniform_below(span)] ^= static_cast<std::uint8_t>(1 + rng.uniform_below(255));
+    try {
+      parse_ciphertext(*e.ctx, b, "x.ct");
+    } catch (const FormatError&) {
+      ++refused;
+    }
+  }
+  EXPECT_GT(refused, 200u);  // header, lengths and most coefficient words are checked
 }
 
 TEST(Serialize, FlippedHeaderAndLengthBytesAreRejected) {
