@@ -24,20 +24,35 @@ KeySwitchDigits decompose_for_key_switch(const CkksContext& ctx, const RnsPoly& 
     const auto [first, last] = ctx.params().digit_range(level, d);
     const std::size_t width = last - first;
     RnsPoly scratch(n, e - width);
-    // Centered digit: convert x + H (H = floor(Q_d/2)) and subtract H again on the targets. Each digit
-    // touches only its own limbs of `coeff`, so the digits can run in parallel.
-    const auto& half_from = ctx.modup_half_from(level, d);
-    const auto& half_to = ctx.modup_half_to(level, d);
-    for (std::size_t j = 0; j < width; ++j) {
-      const u64 q = ctx.modulus(first + j).value, h = half_from[j];
-      u64* x = coeff.limb(first + j);
-      for (std::size_t i = 0; i < n; ++i) x[i] = add_mod(x[i], h, q);
-    }
-    ctx.modup(level, d).convert(coeff.limb(first), scratch.data(), n);
-    for (std::size_t j = 0; j < e - width; ++j) {
-      const u64 q = ctx.modulus(j < first ? j : ext[j + width]).value, h = half_to[j];
-      u64* y = scratch.limb(j);
-      for (std::size_t i = 0; i < n; ++i) y[i] = sub_mod(y[i], h, q);
+    if (width == 1) {
+      // One-prime digit (SEAL's case): the conversion is exact, the centered residue reduced per target.
+      const u64 qd = ctx.modulus(first).value, half = qd / 2;
+      const u64* x = coeff.limb(first);
+      for (std::size_t j = 0; j < e - width; ++j) {
+        const Modulus& m = ctx.modulus(j < first ? j : ext[j + width]);
+        const u64 qd_mod = reduce_u64(qd, m);
+        u64* y = scratch.limb(j);
+        for (std::size_t i = 0; i < n; ++i) {
+          const u64 r = reduce_u64(x[i], m);
+          y[i] = x[i] > half ? sub_mod(r, qd_mod, m.value) : r;
+        }
+      }
+    } else {
+      // Centered digit: convert x + H (H = floor(Q_d/2)) and subtract H again on the targets. Each digit
+      // touches only its own limbs of `coeff`, so the digits can run in parallel.
+      const auto& half_from = ctx.modup_half_from(level, d);
+      const auto& half_to = ctx.modup_half_to(level, d);
+      for (std::size_t j = 0; j < width; ++j) {
+        const u64 q = ctx.modulus(first + j).value, h = half_from[j];
+        u64* x = coeff.limb(first + j);
+        for (std::size_t i = 0; i < n; ++i) x[i] = add_mod(x[i], h, q);
+      }
+      ctx.modup(level, d).convert(coeff.limb(first), scratch.data(), n);
+      for (std::size_t j = 0; j < e - width; ++j) {
+        const u64 q = ctx.modulus(j < first ? j : ext[j + width]).value, h = half_to[j];
+        u64* y = scratch.limb(j);
+        for (std::size_t i = 0; i < n; ++i) y[i] = sub_mod(y[i], h, q);
+      }
     }
     u64* block = out.data.limb(d * e);
     std::memcpy(block, scratch.data(), first * n * sizeof(u64));
