@@ -21,6 +21,15 @@ void check_key_params(const ckks::CkksContext& ctx, const Key* key, std::uint64_
 
 }  // namespace
 
+SimParams sim_params_for(const ckks::CkksParameters& params) {
+  SimParams sim;
+  sim.ring_degree = params.n();
+  for (ckks::u64 q : params.data_moduli()) sim.primes.push_back(static_cast<double>(q));
+  sim.special_primes = params.special_count();
+  sim.scale = params.default_scale();
+  return sim;
+}
+
 struct CkksBackend::Ct final : CiphertextObject {
   explicit Ct(ckks::Ciphertext c) : value(std::move(c)) {}
   ckks::Ciphertext value;

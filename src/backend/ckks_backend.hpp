@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "backend/backend.hpp"
+#include "backend/sim_params.hpp"
 #include "ckks/ciphertext.hpp"
 #include "ckks/context.hpp"
 #include "ckks/decryptor.hpp"
@@ -43,6 +44,10 @@ struct CkksKeys {
   std::shared_ptr<const ckks::RelinKey> relin;
   std::shared_ptr<const ckks::GaloisKeys> galois;
 };
+
+// The simulator parameters of these CKKS parameters (exact primes, default scale, special primes): a
+// SimBackend built from them tracks levels, scales and bytes exactly as a CkksBackend on them does.
+SimParams sim_params_for(const ckks::CkksParameters& params);
 
 class CkksBackend final : public Backend {
  public:
