@@ -1,0 +1,35 @@
+#pragma once
+// The client side: from original-order samples to the encrypted input tile tensor, and from the decrypted
+// output tile tensor back to original-order samples. Needs only the plan (permutations, tile sizes, batch),
+// never the weights.
+//
+// Layout: the input is packed [n/t1, */t2, B/t3] (layer 0 is transposed); sample b, model feature i sits
+// in tile (i / t1, 0, b / t3), slot (i % t1) t2 t3 + (0..t2-1) t3 + b % t3. The output is [*/t1, m/t2, B/t3]
+// or [m/t1, 1?/t2, B/t3] depending on the last layer's orientation (unknowns ignored).
+// Permutations: model input i = original feature input_perm[i]; original output output_perm[i] = model
+// output i (nn/model.hpp).
+#include <cstddef>
+#include <vector>
+
+#include "backend/backend.hpp"
+#include "infer/plan.hpp"
+#include "tile/tile_tensor.hpp"
+
+namespace hepex::infer {
+
+tile::TileTensorShape plan_input_shape(const Plan& plan);
+tile::TileTensorShape plan_output_shape(const Plan& plan);
+
+// Samples in rows (count x input_size, original order, count <= plan.batch; missing samples are zeros)
+// -> the model-order input tensor of plan_input_shape().
+tile::Tensor input_tensor(const Plan& plan, const std::vector<double>& samples, std::size_t count);
+// Encrypts every tile at the backend's top level with its default scale.
+tile::CipherTileTensor encrypt_input(const backend::Backend& be, const Plan& plan, const std::vector<double>& samples,
+                                     std::size_t count);
+// Decrypts and unpacks the first `count` samples: count x output_size, original order.
+std::vector<double> decrypt_output(const backend::Backend& be, const Plan& plan, const tile::CipherTileTensor& y,
+                                   std::size_t count);
+// The same for an already decrypted (unpacked) output tensor of plan_output_shape().
+std::vector<double> output_samples(const Plan& plan, const tile::Tensor& y, std::size_t count);
+
+}  // namespace hepex::infer

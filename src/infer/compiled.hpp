@@ -1,0 +1,76 @@
+#pragma once
+// A model compiled for encrypted evaluation: weights in double, activations folded so that every
+// non-linear layer costs exactly one ciphertext square, and pruned-away tile rows folded into constants.
+//
+// Activation folding (layer l, z = W x + b, f(z) = c2 z^2 + c1 z + c0):
+//   c2 = 0 (identity, affine)   W <- c1 W, b <- c1 b + c0: no ciphertext operation at all.
+//   c2 != 0 (square, poly2)     f(z) = sigma u^2 + c'  with  s = sqrt|c2|, sigma = sign(c2),
+//                               u = s (z + c1 / 2c2), c' = c0 - c1^2 / 4c2.
+//                               W <- s W, b <- s (b + c1 / 2c2): the executor squares u (one level);
+//                               sigma and c' go into the next layer (W_{l+1} <- W_{l+1} diag(sigma),
+//                               b_{l+1} <- b_{l+1} + W_{l+1} c'), or, for the last layer, into post_sign /
+//                               post_offset (one multiply by a constant and one plaintext add).
+// Dead tile rows: an output tile row (t outputs, t the tile size of the output dimension) whose weight
+// tiles are all zero produces an absent ciphertext tile. Its neurons are constants kappa_i = f(b_i). In a
+// hidden layer they are folded into the next layer (b_{l+1} += W_{l+1}[:, i] kappa_i, column zeroed, so
+// those tiles are never multiplied). In the last layer the executor builds them as a trivial ciphertext
+// (0 * any present tile + bias), so the client receives every output.
+//
+// Tiling convention (the same as prune/tiling.hpp): layer 0, 2, ... transposed (tile t2 outputs x t1
+// inputs), layer 1, 3, ... rows (t1 outputs x t2 inputs).
+#include <cstddef>
+#include <vector>
+
+#include "nn/model.hpp"
+#include "tile/matmul.hpp"
+
+namespace hepex::infer {
+
+struct CompiledLayer {
+  tile::DenseMatrix weights;   // folded W (out x in); columns of dead input neurons zeroed
+  std::vector<double> bias;    // folded b (out)
+  tile::Orientation orientation = tile::Orientation::kTransposed;
+  bool square = false;         // evaluate u^2 after the bias
+  bool clear_and_duplicate = false;  // rows layer followed by another layer: repair the unknowns
+  bool fill_dead_rows = false;       // last layer with dead tile rows: trivial ciphertexts for them
+  double post_sign = 1.0;      // last layer only: y = post_sign * y + post_offset
+  double post_offset = 0.0;
+  std::size_t out_tile = 1, in_tile = 1;  // tile sizes of the output and input dimensions
+  std::vector<bool> dead_tile_rows;       // per output tile row: all its weight tiles are zero
+
+  std::size_t in() const { return weights.cols; }
+  std::size_t out() const { return weights.rows; }
+  // Weight tiles with a non-zero entry / all tiles of the grid (the matrix as packed).
+  std::size_t tiles_kept() const;
+  std::size_t tiles_total() const;
+  // Whether the tile (output tile row r, input tile column c) has a non-zero entry.
+  bool tile_present(std::size_t r, std::size_t c) const;
+};
+
+struct CompiledNetwork {
+  std::vector<CompiledLayer> layers;
+  std::size_t t1 = 0, t2 = 0;
+  std::size_t input_size() const { return layers.front().in(); }
+  std::size_t output_size() const { return layers.back().out(); }
+  // Multiplicative depth: levels from a fresh ciphertext to the output.
+  int depth() const;
+  int layer_depth(std::size_t l) const;  // 1 (product) + clear + square
+};
+
+// Throws InvalidArgument for relu/sigmoid (naming the layer), for an invalid model, for tile sizes that are
+// not powers of two, and when the output does not depend on the input (every tile row pruned).
+CompiledNetwork compile(const nn::Model& model, std::size_t t1, std::size_t t2);
+
+// The folded network in the clear, in double, model order: x (batch x in, row-major) -> y (batch x out).
+// Equal to the model's own forward pass up to rounding: the reference the executor must match exactly.
+std::vector<double> forward_compiled(const CompiledNetwork& net, const std::vector<double>& x, std::size_t batch);
+
+// The model's forward pass in double (model order), straight from its float weights: the independent
+// plaintext reference (no folding).
+std::vector<double> forward_reference(const nn::Model& model, const std::vector<double>& x, std::size_t batch);
+
+// The model's function on original-order samples (count x input width, rows), in double: permute the input,
+// forward_reference, unpermute the output.
+std::vector<double> plain_outputs(const nn::Model& model, const std::vector<double>& samples, std::size_t count);
+
+}  // namespace hepex::infer

@@ -1,0 +1,234 @@
+#include "infer/executor.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <mutex>
+#include <string>
+
+#include "backend/counting_backend.hpp"
+#include "tile/matmul.hpp"
+#include "tile/ops.hpp"
+#include "tile/pack.hpp"
+
+namespace hepex::infer {
+
+using backend::Backend;
+using backend::Ciphertext;
+using backend::Plaintext;
+using tile::CipherTileTensor;
+using tile::PlainTileTensor;
+using tile::TileTensorShape;
+
+namespace {
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// OpenMP loop; the first exception is rethrown on the calling thread.
+template <class Fn>
+void parallel_for(std::size_t n, Fn fn) {
+  std::exception_ptr error;
+  std::mutex error_mutex;
+#pragma omp parallel for schedule(dynamic)
+  for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(n); ++i) {
+    try {
+      fn(static_cast<std::size_t>(i));
+    } catch (...) {
+      std::lock_guard lock(error_mutex);
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+std::size_t plaintext_bytes(const Backend& be, int level) { return std::size_t(level + 1) * be.slot_count() * 2 * 8; }
+
+// Encodes the non-zero tiles of a tensor in parallel (tile::pack_plain does the same serially).
+PlainTileTensor encode_nonzero_tiles(const Backend& be, const tile::Tensor& t, const TileTensorShape& shape, int level,
+                                     double scale) {
+  shape.require_slots(be.slot_count(), "executor weights");
+  std::vector<Plaintext> tiles(shape.tile_count());
+  parallel_for(tiles.size(), [&](std::size_t i) {
+    const auto slots = tile::tile_slots(t, shape, i);
+    if (std::any_of(slots.begin(), slots.end(), [](double v) { return v != 0.0; }))
+      tiles[i] = be.encode(slots, level, scale);
+  });
+  return PlainTileTensor(shape, std::move(tiles));
+}
+
+std::size_t bytes_of(const Backend& be, const PlainTileTensor& t) {
+  std::size_t b = 0;
+  for (const auto& p : t.tiles())
+    if (!p.empty()) b += be.byte_size(p);
+  return b;
+}
+
+}  // namespace
+
+std::size_t output_row_dim(tile::Orientation o) { return o == tile::Orientation::kTransposed ? 1 : 0; }
+
+Executor::Executor(const Backend& be, const CompiledNetwork& net, std::size_t batch, WeightMode mode,
+                   std::size_t block_bytes)
+    : be_(be), net_(net), batch_(batch), mode_(mode) {
+  const std::size_t slots = be.slot_count();
+  if (batch == 0) throw InvalidArgument("executor: batch size 0");
+  if (net.t1 * net.t2 > slots || slots % (net.t1 * net.t2) != 0)
+    throw MismatchError("executor: tiles " + std::to_string(net.t1) + "x" + std::to_string(net.t2) +
+                        " do not divide the backend's " + std::to_string(slots) + " slots");
+  t3_ = slots / (net.t1 * net.t2);
+  if (net.depth() > be.max_level())
+    throw MismatchError("executor: the network needs " + std::to_string(net.depth()) +
+                        " levels, the CKKS parameters give " + std::to_string(be.max_level()));
+  const auto sizes = tile_sizes();
+  input_shape_ = tile::input_shape(net.input_size(), batch, sizes, tile::Orientation::kTransposed);
+
+  const double start = now_seconds();
+  int level = be.max_level();
+  double scale = be.default_scale();
+  const double target = be.default_scale();
+  for (std::size_t l = 0; l < net.layers.size(); ++l) {
+    const CompiledLayer& L = net.layers[l];
+    Schedule s;
+    s.level_in = level;
+    s.scale_in = scale;
+    const int square_level = level - 1 - (L.clear_and_duplicate ? 1 : 0);
+    const double wanted = L.square ? std::sqrt(target * be.modulus_at(square_level)) : target;
+    s.weight_scale = be.modulus_at(level) * wanted / scale;
+    s.bias_scale = scale * s.weight_scale / be.modulus_at(level);
+    s.level_out = level - net.layer_depth(l);
+    scale = L.square ? s.bias_scale * s.bias_scale / be.modulus_at(square_level) : s.bias_scale;
+    level = s.level_out;
+
+    const std::size_t rows = L.dead_tile_rows.size();
+    std::size_t row_bytes = L.tiles_kept() * plaintext_bytes(be, s.level_in) / rows;
+    s.rows_per_block = mode == WeightMode::kPreEncoded ? rows
+                                                       : std::clamp<std::size_t>(block_bytes / std::max<std::size_t>(1, row_bytes), 1, rows);
+    schedule_.push_back(s);
+
+    // Bias, in the layout of the layer's output; rows folded into the next layer stay absent.
+    const auto out_shape = tile::output_shape(L.out(), batch, sizes, L.orientation);
+    tile::Tensor bias(out_shape.tensor_dims());  // (1, m, B) or (m, 1, B): both m x B row-major
+    for (std::size_t i = 0; i < L.out(); ++i) {
+      if (L.dead_tile_rows[i / L.out_tile] && !L.fill_dead_rows) continue;
+      std::fill_n(bias.data().begin() + std::ptrdiff_t(i * batch), batch, L.bias[i]);
+    }
+    biases_.push_back(encode_nonzero_tiles(be, bias, out_shape, s.level_in - 1, s.bias_scale));
+    resident_bytes_ += bytes_of(be, biases_.back());
+
+    blocks_.emplace_back();
+    if (mode == WeightMode::kPreEncoded) {
+      blocks_.back().push_back(encode_block(l, 0, rows));
+      resident_bytes_ += bytes_of(be, blocks_.back().back());
+    }
+  }
+  preencode_seconds_ = now_seconds() - start;
+}
+
+PlainTileTensor Executor::encode_block(std::size_t l, std::size_t r0, std::size_t r1) const {
+  const CompiledLayer& L = net_.layers[l];
+  const std::size_t i0 = r0 * L.out_tile, i1 = std::min(L.out(), r1 * L.out_tile), n = L.in();
+  const auto shape = tile::matrix_shape(i1 - i0, n, tile_sizes(), L.orientation);
+  tile::Tensor t(shape.tensor_dims());
+  for (std::size_t i = i0; i < i1; ++i)
+    for (std::size_t j = 0; j < n; ++j) {
+      if (L.orientation == tile::Orientation::kRows) t(i - i0, j) = L.weights(i, j);
+      else t(j, i - i0) = L.weights(i, j);
+    }
+  return encode_nonzero_tiles(be_, t, shape, schedule_[l].level_in, schedule_[l].weight_scale);
+}
+
+CipherTileTensor Executor::run(const CipherTileTensor& x, std::vector<LayerRun>* runs) const {
+  if (!(x.shape() == input_shape_))
+    throw MismatchError("executor: the input ciphertexts have tile shape " + x.shape().to_string() +
+                        ", the plan expects " + input_shape_.to_string() + " (tile size, batch or input width differ)");
+  for (std::size_t i = 0; i < x.tile_count(); ++i) {
+    if (x.absent(i)) throw MismatchError("executor: input tile " + std::to_string(i) + " is missing");
+    if (be_.level(x.tile(i)) != be_.max_level() || !backend::scales_match(be_.scale(x.tile(i)), be_.default_scale()))
+      throw MismatchError("executor: input tile " + std::to_string(i) + " is at level " +
+                          std::to_string(be_.level(x.tile(i))) + ", scale 2^" +
+                          std::to_string(std::log2(be_.scale(x.tile(i)))) + "; fresh ciphertexts at level " +
+                          std::to_string(be_.max_level()) + ", scale 2^" + std::to_string(std::log2(be_.default_scale())) +
+                          " are expected");
+  }
+  if (runs) runs->clear();
+  CipherTileTensor cur = x;
+  for (std::size_t l = 0; l < net_.layers.size(); ++l) {
+    LayerRun run;
+    cur = run_layer(l, cur, run);
+    if (runs) runs->push_back(run);
+  }
+  return cur;
+}
+
+CipherTileTensor Executor::run_layer(std::size_t l, const CipherTileTensor& x, LayerRun& run) const {
+  const double start = now_seconds();
+  const CompiledLayer& L = net_.layers[l];
+  const Schedule& s = schedule_[l];
+  backend::CountingBackend be(be_);
+  run.level_in = s.level_in;
+
+  // y = W x, one block of output tile rows at a time, assembled into the full output tile tensor.
+  const auto out_shape = tile::output_shape(L.out(), batch_, tile_sizes(), L.orientation);
+  const std::size_t row_dim = output_row_dim(L.orientation), rows = L.dead_tile_rows.size();
+  std::vector<Ciphertext> y(out_shape.tile_count());
+  for (std::size_t r0 = 0; r0 < rows; r0 += s.rows_per_block) {
+    const std::size_t r1 = std::min(rows, r0 + s.rows_per_block);
+    const PlainTileTensor w = mode_ == WeightMode::kPreEncoded ? blocks_[l].front() : encode_block(l, r0, r1);
+    run.weight_bytes += bytes_of(be_, w);
+    const auto part = tile::matvec(be, w, x, L.orientation).y;
+    for (std::size_t i = 0; i < part.tile_count(); ++i) {
+      auto pos = part.shape().grid_position(i);
+      pos[row_dim] += r0;
+      y[out_shape.tile_index(pos)] = part.tile(i);
+    }
+  }
+  CipherTileTensor cur = tile::rescale(be, CipherTileTensor(out_shape, std::move(y)));
+
+  if (L.fill_dead_rows) {
+    // Trivial ciphertexts of 0 (0 times a present tile of the same batch column) for the pruned rows.
+    const auto grid = out_shape.grid();
+    std::vector<Ciphertext> tiles = cur.tiles();
+    parallel_for(tiles.size(), [&](std::size_t i) {
+      if (!tiles[i].empty()) return;
+      auto pos = out_shape.grid_position(i);
+      for (std::size_t r = 0; r < grid[row_dim]; ++r) {
+        pos[row_dim] = r;
+        const auto& other = cur.tile(out_shape.tile_index(pos));
+        if (!other.empty()) {
+          tiles[i] = be.multiply_const(other, 0.0, 1.0);
+          return;
+        }
+      }
+    });
+    cur = CipherTileTensor(out_shape, std::move(tiles));
+  }
+  cur = tile::add_plain(be, cur, biases_[l]);
+  run.weight_bytes += bytes_of(be_, biases_[l]);
+  if (L.clear_and_duplicate) cur = tile::clear_unknowns(be, cur);
+  if (L.square) cur = tile::rescale(be, tile::square(be, cur));
+  if (L.clear_and_duplicate) cur = tile::duplicate_over_dim(be, cur, 1);
+
+  if (L.post_sign != 1.0 || L.post_offset != 0.0) {
+    std::vector<Ciphertext> tiles = cur.tiles();
+    parallel_for(tiles.size(), [&](std::size_t i) {
+      if (tiles[i].empty()) return;
+      Ciphertext t = tiles[i];
+      if (L.post_sign != 1.0) t = be.multiply_const(t, L.post_sign, 1.0);
+      if (L.post_offset != 0.0) {
+        const std::vector<double> offset(be.slot_count(), L.post_offset);
+        t = be.add_plain(t, be.encode(offset, be.level(t), be.scale(t)));
+      }
+      tiles[i] = t;
+    });
+    cur = CipherTileTensor(cur.shape(), std::move(tiles));
+  }
+  run.level_out = tile::level_of(be, cur).value_or(s.level_out);
+  run.counts = be.counts();
+  run.seconds = now_seconds() - start;
+  return cur;
+}
+
+}  // namespace hepex::infer

@@ -1,0 +1,82 @@
+#pragma once
+// The server side of an encrypted inference: runs a compiled network on encrypted tile tensors through any
+// backend (CKKS, or the simulator). Per layer (compiled.hpp explains the folding):
+//
+//   y = W x                    tile::matvec; weights encoded at the input's level with scale chosen so
+//                              that every layer ends at the default scale (see below); zero tiles absent
+//   rescale                    one level
+//   dead rows (last layer)     0 * (a present tile) + bias: a trivial ciphertext, so every output exists
+//   + bias                     plaintext add at the rescaled level and scale
+//   clear_unknowns             rows layers followed by another layer (one level)
+//   square + relin + rescale   square / poly2 activations (one level)
+//   duplicate_over_dim(1)      rows layers followed by another layer: back to the transposed input layout
+//   post                       last layer only: sign and offset of a folded poly2
+//
+// Scales: a layer with input scale D at level L encodes W at scale q_L * S / D, so that y has scale S after
+// the rescale: S = D without a square, S = sqrt(D q_M) before a square at level M (then S^2 / q_M = D).
+// Every layer thus hands the next one the default scale, and biases are encoded at known scales, which
+// lets weights be pre-encoded.
+//
+// Weights are pre-encoded once (fast, memory-heavy) or encoded on the fly, a block of output tile rows at
+// a time (memory-light); both give identical results.
+#include <cstddef>
+#include <vector>
+
+#include "backend/backend.hpp"
+#include "backend/op_counts.hpp"
+#include "infer/compiled.hpp"
+#include "infer/plan.hpp"
+#include "tile/tile_tensor.hpp"
+
+namespace hepex::infer {
+
+struct LayerRun {
+  backend::OpCounts counts;     // every backend operation of the layer (weight encodings included)
+  double seconds = 0;           // wall clock, on-the-fly encoding included
+  std::size_t weight_bytes = 0; // weight and bias plaintexts used by the layer
+  int level_in = 0, level_out = 0;
+};
+
+class Executor {
+ public:
+  // Validates the tile shape against the backend's slots and the depth against its levels; pre-encodes
+  // the weights in kPreEncoded mode. `block_bytes`: on-the-fly block size (kOnTheFlyBlockBytes).
+  Executor(const backend::Backend& be, const CompiledNetwork& net, std::size_t batch, WeightMode mode,
+           std::size_t block_bytes = kOnTheFlyBlockBytes);
+
+  // Input: the client's tile tensor (input_shape(), every tile at max_level with the default scale).
+  // Throws MismatchError naming what differs. Output: output_shape().
+  tile::CipherTileTensor run(const tile::CipherTileTensor& x, std::vector<LayerRun>* runs = nullptr) const;
+
+  const tile::TileTensorShape& input_shape() const { return input_shape_; }
+  std::vector<std::size_t> tile_sizes() const { return {net_.t1, net_.t2, t3_}; }
+  WeightMode mode() const { return mode_; }
+  // Bytes of the pre-encoded weights and biases (biases only in on-the-fly mode), and the time it took.
+  std::size_t resident_plaintext_bytes() const { return resident_bytes_; }
+  double preencode_seconds() const { return preencode_seconds_; }
+
+ private:
+  struct Schedule {
+    int level_in = 0, level_out = 0;
+    double scale_in = 0, weight_scale = 0, bias_scale = 0;
+    std::size_t rows_per_block = 1;
+  };
+  tile::PlainTileTensor encode_block(std::size_t l, std::size_t r0, std::size_t r1) const;
+  tile::CipherTileTensor run_layer(std::size_t l, const tile::CipherTileTensor& x, LayerRun& run) const;
+
+  const backend::Backend& be_;
+  CompiledNetwork net_;
+  std::size_t batch_, t3_;
+  WeightMode mode_;
+  tile::TileTensorShape input_shape_;
+  std::vector<Schedule> schedule_;
+  std::vector<std::vector<tile::PlainTileTensor>> blocks_;  // pre-encoded: [layer][block]
+  std::vector<tile::PlainTileTensor> biases_;
+  std::size_t resident_bytes_ = 0;
+  double preencode_seconds_ = 0;
+};
+
+// Tile row dimension of a layer's output tile tensor (1 transposed, 0 rows).
+std::size_t output_row_dim(tile::Orientation orientation);
+
+}  // namespace hepex::infer

@@ -1,0 +1,416 @@
+#include "infer/plan.hpp"
+
+#include <omp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "ckks/security.hpp"
+#include "infer/schedule.hpp"
+#include "io/binary.hpp"
+#include "util/error.hpp"
+
+namespace hepex::infer {
+
+using backend::Op;
+using backend::OpCounts;
+using json = nlohmann::json;
+
+const char* weight_mode_name(WeightMode m) { return m == WeightMode::kPreEncoded ? "pre-encoded" : "on-the-fly"; }
+
+WeightMode parse_weight_mode(const std::string& text) {
+  if (text == "pre-encoded") return WeightMode::kPreEncoded;
+  if (text == "on-the-fly") return WeightMode::kOnTheFly;
+  throw InvalidArgument("weight mode '" + text + "': expected pre-encoded or on-the-fly");
+}
+
+int CkksChoice::total_bits() const {
+  int t = 0;
+  for (int b : data_bits) t += b;
+  for (int b : special_bits) t += b;
+  return t;
+}
+
+backend::SimParams CkksChoice::sim_params() const {
+  return backend::SimParams::from_bits(ring_degree, data_bits, scale_bits, special_bits.size());
+}
+
+double CostModel::seconds(const OpCounts& c, int level, std::size_t n, std::size_t special) const {
+  const double limbs = level + 1.0, unit = double(n) * limbs * 1e-9;
+  double t = unit * (multiply_plain * double(c[Op::kMultiplyPlain] + c[Op::kMultiplyConst]) +
+                     add * double(c[Op::kAdd] + c[Op::kAddPlain]) + rescale * double(c[Op::kRescale]) +
+                     square * double(c[Op::kSquare]) + encode * double(c[Op::kEncode]));
+  t += unit * key_switch * (limbs + double(special)) * double(c[Op::kKeySwitch]);
+  return t;
+}
+
+namespace {
+
+std::size_t physical_memory() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? std::size_t(pages) * std::size_t(page) : std::size_t{8} << 30;
+}
+
+std::size_t ct_bytes(const CkksChoice& c, int level) { return 2 * std::size_t(level + 1) * c.ring_degree * 8; }
+std::size_t pt_bytes(const CkksChoice& c, int level) { return std::size_t(level + 1) * c.ring_degree * 8; }
+
+}  // namespace
+
+CkksChoice choose_ckks(int depth, std::size_t min_slots, const PlanOptions& o) {
+  std::vector<std::size_t> rings;
+  if (o.ring_degree) rings.push_back(o.ring_degree);
+  else
+    for (std::size_t n = 8192; n <= 65536; n *= 2) rings.push_back(n);
+  for (std::size_t n : rings) {
+    if (n / 2 < min_slots) continue;
+    for (int s = o.max_scale_bits; s >= o.min_scale_bits; --s) {
+      CkksChoice c;
+      c.ring_degree = n;
+      c.scale_bits = s;
+      const int first = std::min(60, s + 20);
+      c.data_bits.assign(1, first);
+      c.data_bits.insert(c.data_bits.end(), std::size_t(depth), s);
+      c.special_bits = {first};
+      c.dnum = std::size_t(depth) + 1;
+      c.secure = !o.insecure;
+      if (o.insecure || c.total_bits() <= ckks::max_log_qp_128(n)) return c;
+    }
+  }
+  throw SecurityError("plan: no ring degree up to 65536 holds a depth-" + std::to_string(depth) +
+                      " chain with scales of at least 2^" + std::to_string(o.min_scale_bits) +
+                      " at 128-bit security (fewer layers or activations, or a smaller --min-scale-bits)");
+}
+
+std::uint64_t network_hash(const CompiledNetwork& net) {
+  std::uint64_t h = io::fnv1a64(&net.t1, sizeof net.t1);
+  h = io::fnv1a64(&net.t2, sizeof net.t2, h);
+  for (const auto& L : net.layers) {
+    const std::uint64_t dims[2] = {L.out(), L.in()};
+    h = io::fnv1a64(dims, sizeof dims, h);
+    h = io::fnv1a64(L.weights.data.data(), L.weights.data.size() * sizeof(double), h);
+    h = io::fnv1a64(L.bias.data(), L.bias.size() * sizeof(double), h);
+    const double flags[3] = {L.square ? 1.0 : 0.0, L.post_sign, L.post_offset};
+    h = io::fnv1a64(flags, sizeof flags, h);
+  }
+  return h;
+}
+
+void check_plan_matches(const Plan& plan, const CompiledNetwork& net, const std::string& who) {
+  if (plan.t1 != net.t1 || plan.t2 != net.t2)
+    throw MismatchError(who + ": the plan is for tiles " + std::to_string(plan.t1) + "x" + std::to_string(plan.t2) +
+                        ", the network was compiled for " + std::to_string(net.t1) + "x" + std::to_string(net.t2));
+  if (plan.model_hash != network_hash(net))
+    throw MismatchError(who + ": the model is not the one the plan was made for (weights fingerprint differs)");
+}
+
+Plan make_plan(const nn::Model& model, std::size_t t1, std::size_t t2, std::size_t batch, const PlanOptions& options) {
+  return make_plan(model, compile(model, t1, t2), batch, options);
+}
+
+Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t batch, const PlanOptions& o) {
+  if (batch == 0) throw InvalidArgument("plan: the batch size must be at least 1");
+  Plan p;
+  p.model_arch = model.arch_string();
+  p.model_hash = network_hash(net);
+  p.t1 = net.t1;
+  p.t2 = net.t2;
+  p.batch = batch;
+  p.input_size = net.input_size();
+  p.output_size = net.output_size();
+  p.input_perm = model.input_perm();
+  p.output_perm = model.output_perm();
+  p.depth = net.depth();
+  p.ckks = choose_ckks(p.depth, net.t1 * net.t2, o);
+  const std::size_t slots = p.ckks.slots(), special = p.ckks.special_bits.size();
+  p.t3 = slots / (net.t1 * net.t2);
+  const std::size_t nb = p.batch_tiles();
+  const int threads = std::max(1, o.threads ? o.threads : omp_get_max_threads());
+
+  std::set<int> steps;
+  int level = p.ckks.max_level();
+  std::size_t biggest_out_ct = 0;
+  for (std::size_t l = 0; l < net.layers.size(); ++l) {
+    const CompiledLayer& L = net.layers[l];
+    LayerPlan lp;
+    lp.in = L.in();
+    lp.out = L.out();
+    lp.transposed = L.orientation == tile::Orientation::kTransposed;
+    lp.square = L.square;
+    lp.clear_and_duplicate = L.clear_and_duplicate;
+    lp.fill_dead_rows = L.fill_dead_rows;
+    lp.level_in = level;
+    lp.tiles_kept = L.tiles_kept();
+    lp.tiles_total = L.tiles_total();
+    for (bool d : L.dead_tile_rows) lp.dead_tile_rows += d ? 1 : 0;
+    std::size_t bias_rows = 0;
+    for (bool b : bias_rows_present(L)) bias_rows += b ? 1 : 0;
+    lp.weight_plaintexts = lp.tiles_kept + bias_rows * nb;
+    lp.weight_bytes = lp.tiles_kept * pt_bytes(p.ckks, level) + bias_rows * nb * pt_bytes(p.ckks, level - 1);
+    double seconds = 0;
+    for (const auto& s : layer_stages(net, l, nb, level)) {
+      lp.counts += s.counts;
+      seconds += o.costs.seconds(s.counts, s.level, p.ckks.ring_degree, special);
+    }
+    lp.est_seconds = seconds / threads;
+    lp.level_out = level - net.layer_depth(l);
+    level = lp.level_out;
+    const auto layer_steps = layer_rotation_steps(net, l, slots);
+    steps.insert(layer_steps.begin(), layer_steps.end());
+    biggest_out_ct = std::max(biggest_out_ct, (L.dead_tile_rows.size()) * nb * ct_bytes(p.ckks, lp.level_in - 1));
+    p.layers.push_back(lp);
+  }
+  p.rotation_steps.assign(steps.begin(), steps.end());
+
+  // Memory: weights (all, or one block of tile rows), input and the largest layer output, keys.
+  std::size_t block = 0;
+  for (std::size_t l = 0; l < net.layers.size(); ++l) {
+    const auto& lp = p.layers[l];
+    const std::size_t rows = net.layers[l].dead_tile_rows.size();
+    const std::size_t row_bytes = (lp.tiles_kept * pt_bytes(p.ckks, lp.level_in) + rows - 1) / rows;
+    const std::size_t per_block = std::max<std::size_t>(1, kOnTheFlyBlockBytes / std::max<std::size_t>(1, row_bytes));
+    block = std::max(block, std::min(rows, per_block) * row_bytes);
+    p.preencoded_weight_bytes += lp.weight_bytes;
+  }
+  p.onthefly_weight_bytes = block;
+  const auto in_shape = tile::input_shape(p.input_size, batch, p.tile_sizes(), tile::Orientation::kTransposed);
+  p.input_ciphertexts = in_shape.tile_count();
+  p.input_bytes = p.input_ciphertexts * ct_bytes(p.ckks, p.ckks.max_level());
+  const auto out_shape = tile::output_shape(p.output_size, batch, p.tile_sizes(), net.layers.back().orientation);
+  p.output_ciphertexts = out_shape.tile_count();
+  p.output_bytes = p.output_ciphertexts * ct_bytes(p.ckks, p.layers.back().level_out);
+  const auto sim = p.ckks.sim_params();
+  p.eval_key_bytes = (1 + p.rotation_steps.size()) * sim.key_switch_key_bytes();
+  const std::size_t working = p.input_bytes + 2 * biggest_out_ct + p.eval_key_bytes;
+  p.est_peak_bytes_preencoded = working + p.preencoded_weight_bytes;
+  p.est_peak_bytes_onthefly = working + p.onthefly_weight_bytes;
+
+  double latency = 0, encode_seconds = 0;
+  for (std::size_t l = 0; l < p.layers.size(); ++l) {
+    latency += p.layers[l].est_seconds;
+    OpCounts enc;
+    enc[Op::kEncode] = p.layers[l].tiles_kept;
+    encode_seconds += o.costs.seconds(enc, p.layers[l].level_in, p.ckks.ring_degree, special) / threads;
+  }
+  p.est_latency_preencoded_s = latency;
+  p.est_latency_onthefly_s = latency + encode_seconds;
+  const std::size_t budget = o.memory_budget ? o.memory_budget : physical_memory() / 2;
+  p.weight_mode = p.est_peak_bytes_preencoded <= budget ? WeightMode::kPreEncoded : WeightMode::kOnTheFly;
+  return p;
+}
+
+// ---------------------------------------------------------------------------------------------- JSON
+
+namespace {
+
+json counts_json(const OpCounts& c) {
+  json j = json::object();
+  for (std::size_t i = 0; i < backend::kOpKinds; ++i)
+    if (c.n[i]) j[backend::op_name(static_cast<Op>(i))] = c.n[i];
+  return j;
+}
+
+OpCounts counts_from_json(const json& j) {
+  OpCounts c;
+  for (std::size_t i = 0; i < backend::kOpKinds; ++i) {
+    const char* name = backend::op_name(static_cast<Op>(i));
+    if (j.contains(name)) c.n[i] = j.at(name).get<std::uint64_t>();
+  }
+  return c;
+}
+
+}  // namespace
+
+json Plan::to_json() const {
+  json layers_j = json::array();
+  for (const auto& l : layers)
+    layers_j.push_back({{"in", l.in},
+                        {"out", l.out},
+                        {"orientation", l.transposed ? "transposed" : "rows"},
+                        {"square", l.square},
+                        {"clear_and_duplicate", l.clear_and_duplicate},
+                        {"fill_dead_rows", l.fill_dead_rows},
+                        {"level_in", l.level_in},
+                        {"level_out", l.level_out},
+                        {"tiles_kept", l.tiles_kept},
+                        {"tiles_total", l.tiles_total},
+                        {"dead_tile_rows", l.dead_tile_rows},
+                        {"weight_plaintexts", l.weight_plaintexts},
+                        {"weight_bytes", l.weight_bytes},
+                        {"est_seconds", l.est_seconds},
+                        {"counts", counts_json(l.counts)}});
+  return {{"format", "hepex-plan"},
+          {"version", kVersion},
+          {"model_arch", model_arch},
+          {"model_hash", model_hash},
+          {"tile", {t1, t2, t3}},
+          {"batch", batch},
+          {"input_size", input_size},
+          {"output_size", output_size},
+          {"input_perm", input_perm},
+          {"output_perm", output_perm},
+          {"depth", depth},
+          {"ckks",
+           {{"ring_degree", ckks.ring_degree},
+            {"data_bits", ckks.data_bits},
+            {"special_bits", ckks.special_bits},
+            {"dnum", ckks.dnum},
+            {"scale_bits", ckks.scale_bits},
+            {"secure", ckks.secure},
+            {"total_bits", ckks.total_bits()}}},
+          {"rotation_steps", rotation_steps},
+          {"weight_mode", weight_mode_name(weight_mode)},
+          {"preencoded_weight_bytes", preencoded_weight_bytes},
+          {"onthefly_weight_bytes", onthefly_weight_bytes},
+          {"input_ciphertexts", input_ciphertexts},
+          {"output_ciphertexts", output_ciphertexts},
+          {"input_bytes", input_bytes},
+          {"output_bytes", output_bytes},
+          {"eval_key_bytes", eval_key_bytes},
+          {"est_peak_bytes_preencoded", est_peak_bytes_preencoded},
+          {"est_peak_bytes_onthefly", est_peak_bytes_onthefly},
+          {"est_latency_preencoded_s", est_latency_preencoded_s},
+          {"est_latency_onthefly_s", est_latency_onthefly_s},
+          {"layers", layers_j}};
+}
+
+Plan Plan::from_json(const json& j, const std::string& name) {
+  try {
+    if (j.value("format", "") != "hepex-plan") throw FormatError(name + ": not a hepex plan (no \"format\": \"hepex-plan\")");
+    if (j.at("version").get<int>() != kVersion)
+      throw FormatError(name + ": plan version " + std::to_string(j.at("version").get<int>()) + ", this build reads " +
+                        std::to_string(kVersion));
+    Plan p;
+    p.model_arch = j.at("model_arch").get<std::string>();
+    p.model_hash = j.at("model_hash").get<std::uint64_t>();
+    const auto tile = j.at("tile").get<std::vector<std::size_t>>();
+    if (tile.size() != 3) throw FormatError(name + ": \"tile\" must hold 3 sizes");
+    p.t1 = tile[0];
+    p.t2 = tile[1];
+    p.t3 = tile[2];
+    p.batch = j.at("batch").get<std::size_t>();
+    p.input_size = j.at("input_size").get<std::size_t>();
+    p.output_size = j.at("output_size").get<std::size_t>();
+    p.input_perm = j.at("input_perm").get<nn::Permutation>();
+    p.output_perm = j.at("output_perm").get<nn::Permutation>();
+    p.depth = j.at("depth").get<int>();
+    const auto& c = j.at("ckks");
+    p.ckks.ring_degree = c.at("ring_degree").get<std::size_t>();
+    p.ckks.data_bits = c.at("data_bits").get<std::vector<int>>();
+    p.ckks.special_bits = c.at("special_bits").get<std::vector<int>>();
+    p.ckks.dnum = c.at("dnum").get<std::size_t>();
+    p.ckks.scale_bits = c.at("scale_bits").get<int>();
+    p.ckks.secure = c.at("secure").get<bool>();
+    p.rotation_steps = j.at("rotation_steps").get<std::vector<int>>();
+    p.weight_mode = parse_weight_mode(j.at("weight_mode").get<std::string>());
+    p.preencoded_weight_bytes = j.at("preencoded_weight_bytes").get<std::size_t>();
+    p.onthefly_weight_bytes = j.at("onthefly_weight_bytes").get<std::size_t>();
+    p.input_ciphertexts = j.at("input_ciphertexts").get<std::size_t>();
+    p.output_ciphertexts = j.at("output_ciphertexts").get<std::size_t>();
+    p.input_bytes = j.at("input_bytes").get<std::size_t>();
+    p.output_bytes = j.at("output_bytes").get<std::size_t>();
+    p.eval_key_bytes = j.at("eval_key_bytes").get<std::size_t>();
+    p.est_peak_bytes_preencoded = j.at("est_peak_bytes_preencoded").get<std::size_t>();
+    p.est_peak_bytes_onthefly = j.at("est_peak_bytes_onthefly").get<std::size_t>();
+    p.est_latency_preencoded_s = j.at("est_latency_preencoded_s").get<double>();
+    p.est_latency_onthefly_s = j.at("est_latency_onthefly_s").get<double>();
+    for (const auto& l : j.at("layers")) {
+      LayerPlan lp;
+      lp.in = l.at("in").get<std::size_t>();
+      lp.out = l.at("out").get<std::size_t>();
+      lp.transposed = l.at("orientation").get<std::string>() == "transposed";
+      lp.square = l.at("square").get<bool>();
+      lp.clear_and_duplicate = l.at("clear_and_duplicate").get<bool>();
+      lp.fill_dead_rows = l.at("fill_dead_rows").get<bool>();
+      lp.level_in = l.at("level_in").get<int>();
+      lp.level_out = l.at("level_out").get<int>();
+      lp.tiles_kept = l.at("tiles_kept").get<std::size_t>();
+      lp.tiles_total = l.at("tiles_total").get<std::size_t>();
+      lp.dead_tile_rows = l.at("dead_tile_rows").get<std::size_t>();
+      lp.weight_plaintexts = l.at("weight_plaintexts").get<std::size_t>();
+      lp.weight_bytes = l.at("weight_bytes").get<std::size_t>();
+      lp.est_seconds = l.at("est_seconds").get<double>();
+      lp.counts = counts_from_json(l.at("counts"));
+      p.layers.push_back(lp);
+    }
+    // Consistency: what the client relies on.
+    const std::size_t slots = p.ckks.ring_degree / 2;
+    if (p.ckks.ring_degree < 16 || (p.ckks.ring_degree & (p.ckks.ring_degree - 1)) || p.t1 == 0 || p.t2 == 0 ||
+        p.t3 == 0 || p.t1 * p.t2 * p.t3 != slots)
+      throw FormatError(name + ": tile sizes " + std::to_string(p.t1) + "x" + std::to_string(p.t2) + "x" +
+                        std::to_string(p.t3) + " do not fill the " + std::to_string(slots) + " slots of the ring");
+    if (p.batch == 0 || p.layers.empty() || p.depth + 1 != int(p.ckks.data_bits.size()))
+      throw FormatError(name + ": batch, layers or depth inconsistent with the CKKS chain");
+    if ((!p.input_perm.empty() && p.input_perm.size() != p.input_size) ||
+        (!p.output_perm.empty() && p.output_perm.size() != p.output_size))
+      throw FormatError(name + ": permutation lengths differ from the input/output sizes");
+    return p;
+  } catch (const json::exception& e) {
+    throw FormatError(name + ": malformed plan: " + e.what());
+  }
+}
+
+void Plan::save(const std::string& path) const {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp);
+    if (!f) throw IoError("cannot write plan " + path);
+    f << to_json().dump(2) << '\n';
+    if (!f) throw IoError("cannot write plan " + path);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw IoError("cannot write plan " + path);
+}
+
+Plan Plan::load(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw IoError("cannot open plan " + path);
+  json j;
+  try {
+    f >> j;
+  } catch (const json::exception& e) {
+    throw FormatError(path + ": not JSON: " + e.what());
+  }
+  return from_json(j, path);
+}
+
+std::string format_plan(const Plan& p) {
+  std::ostringstream o;
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "plan: %s, tiles %zux%zux%zu, batch %zu (%zu batch tiles), depth %d\n",
+                p.model_arch.c_str(), p.t1, p.t2, p.t3, p.batch, p.batch_tiles(), p.depth);
+  o << buf;
+  std::string chain;
+  for (int b : p.ckks.data_bits) chain += (chain.empty() ? "" : ", ") + std::to_string(b);
+  std::snprintf(buf, sizeof buf, "CKKS: N = %zu, primes {%s} + {%d}, scale 2^%d, log QP = %d%s, dnum %zu\n",
+                p.ckks.ring_degree, chain.c_str(), p.ckks.special_bits.at(0), p.ckks.scale_bits, p.ckks.total_bits(),
+                p.ckks.secure ? " (128-bit)" : " (INSECURE test parameters)", p.ckks.dnum);
+  o << buf;
+  std::string steps;
+  for (int s : p.rotation_steps) steps += (steps.empty() ? "" : " ") + std::to_string(s);
+  o << "rotation steps (" << p.rotation_steps.size() << "): " << steps << '\n';
+  o << "layer  in->out     orient  act  lvl in->out  tiles kept/total  ct*pt   rot  rescale  weights MB  est s\n";
+  for (std::size_t l = 0; l < p.layers.size(); ++l) {
+    const auto& L = p.layers[l];
+    std::snprintf(buf, sizeof buf, "%5zu  %4zu->%-5zu  %-6s  %-3s  %3d -> %-3d  %8zu/%-8zu %7llu %5llu %8llu %10.1f %6.2f\n",
+                  l, L.in, L.out, L.transposed ? "T" : "R", L.square ? "x^2" : "-", L.level_in, L.level_out,
+                  L.tiles_kept, L.tiles_total, (unsigned long long)L.counts[Op::kMultiplyPlain],
+                  (unsigned long long)L.counts[Op::kRotate], (unsigned long long)L.counts[Op::kRescale],
+                  L.weight_bytes / 1e6, L.est_seconds);
+    o << buf;
+  }
+  std::snprintf(buf, sizeof buf,
+                "weights: %s (pre-encoded %.1f MB, on-the-fly %.1f MB at a time); eval keys %.1f MB;\n"
+                "ciphertexts: in %zu (%.1f MB), out %zu (%.1f MB); est. peak %.2f GB / %.2f GB; "
+                "est. latency %.1f s / %.1f s (pre-encoded / on-the-fly)\n",
+                weight_mode_name(p.weight_mode), p.preencoded_weight_bytes / 1e6, p.onthefly_weight_bytes / 1e6,
+                p.eval_key_bytes / 1e6, p.input_ciphertexts, p.input_bytes / 1e6, p.output_ciphertexts,
+                p.output_bytes / 1e6, p.est_peak_bytes_preencoded / 1e9, p.est_peak_bytes_onthefly / 1e9,
+                p.est_latency_preencoded_s, p.est_latency_onthefly_s);
+  o << buf;
+  return o.str();
+}
+
+}  // namespace hepex::infer

@@ -1,0 +1,131 @@
+#pragma once
+// The plan of an encrypted inference: everything the client and the server must agree on, derived from
+// the model, the tile shape and the batch size, and nothing secret (it carries no weights: the client packs
+// and permutes with it, the server checks its model and keys against it).
+//
+//   tiles        [t1, t2, t3] with t3 = slots / (t1 t2): the batch runs along t3.
+//   depth        levels consumed: per layer 1 (ct x pt product) + 1 (clear unknowns, rows layers followed by
+//                another layer) + 1 (square, non-affine activations); see compiled.hpp for the folding.
+//   CKKS         the smallest ring degree N (8192 .. 65536) whose 128-bit HE Standard bound admits the chain
+//                {first, scale_bits x depth} + {special}, first = special = scale_bits + 20 (<= 60), with the
+//                largest scale_bits in [min_scale_bits, 40] that fits; dnum = depth + 1 (one prime per digit).
+//   rotations    exactly the left-rotation steps (normalized to (0, slots)) the executor performs.
+//   levels       each layer's weights are encoded at the level of its input (level_in), the bias one below.
+//   cost         operation counts per layer computed from the zero-tile pattern (the executor's counts must
+//                equal them), latency from a per-operation cost model, memory for both weight modes.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "backend/op_counts.hpp"
+#include "backend/sim_params.hpp"
+#include "infer/compiled.hpp"
+#include "nn/model.hpp"
+
+namespace hepex::infer {
+
+enum class WeightMode { kPreEncoded, kOnTheFly };
+const char* weight_mode_name(WeightMode m);
+WeightMode parse_weight_mode(const std::string& text);  // "pre-encoded" / "on-the-fly"
+
+struct CkksChoice {
+  std::size_t ring_degree = 0;
+  std::vector<int> data_bits;     // q_0 first
+  std::vector<int> special_bits;
+  std::size_t dnum = 0;
+  int scale_bits = 0;
+  bool secure = true;             // false only for test plans (small rings)
+  int total_bits() const;
+  std::size_t slots() const { return ring_degree / 2; }
+  int max_level() const { return static_cast<int>(data_bits.size()) - 1; }
+  // Nominal simulator parameters (primes 2^bits): levels and byte sizes exactly as the real chain.
+  backend::SimParams sim_params() const;
+};
+
+struct LayerPlan {
+  std::size_t in = 0, out = 0;
+  bool transposed = true;        // orientation (layer 0, 2, .. transposed)
+  bool square = false, clear_and_duplicate = false, fill_dead_rows = false;
+  int level_in = 0;              // level of the layer's input = level its weights are encoded at
+  int level_out = 0;
+  std::size_t tiles_kept = 0, tiles_total = 0, dead_tile_rows = 0;
+  std::size_t weight_plaintexts = 0;  // weight + bias plaintext tiles
+  std::size_t weight_bytes = 0;       // their size when encoded at their levels
+  backend::OpCounts counts;           // expected operations (everything but encode/decode)
+  double est_seconds = 0;
+};
+
+// Rough per-operation costs in nanoseconds per coefficient and RNS limb (ring degree N, limbs = level + 1),
+// calibrated once on an AVX2 core of the development machine; latency estimates scale them by the thread
+// count. Key switches cost key_switch * limbs * (limbs + special) (hybrid, one prime per digit).
+struct CostModel {
+  double multiply_plain = 1.2, add = 0.6, rescale = 9.0, square = 3.0, encode = 14.0, key_switch = 6.0;
+  double seconds(const backend::OpCounts& counts, int level, std::size_t n, std::size_t special) const;
+};
+
+struct PlanOptions {
+  std::size_t ring_degree = 0;      // 0: the smallest N that fits at 128-bit security
+  bool insecure = false;            // tests only: allow rings below the HE Standard bound
+  int max_scale_bits = 40, min_scale_bits = 30;
+  std::size_t memory_budget = 0;    // bytes for pre-encoded weights; 0: half of physical memory
+  int threads = 0;                  // for the latency estimate; 0: OpenMP's maximum
+  CostModel costs;
+};
+
+struct Plan {
+  static constexpr int kVersion = 1;
+  std::string model_arch;
+  std::uint64_t model_hash = 0;    // fingerprint of the compiled weights (infer refuses another model)
+  std::size_t t1 = 0, t2 = 0, t3 = 0, batch = 0;
+  std::size_t input_size = 0, output_size = 0;
+  nn::Permutation input_perm, output_perm;
+  int depth = 0;
+  CkksChoice ckks;
+  std::vector<int> rotation_steps;  // sorted, in (0, slots)
+  std::vector<LayerPlan> layers;
+  WeightMode weight_mode = WeightMode::kPreEncoded;
+  std::size_t preencoded_weight_bytes = 0;  // all weight plaintexts at once
+  std::size_t onthefly_weight_bytes = 0;    // the largest block encoded at a time
+  std::size_t input_ciphertexts = 0, output_ciphertexts = 0;
+  std::size_t input_bytes = 0, output_bytes = 0;  // in memory (2 polynomials x limbs x N x 8)
+  std::size_t eval_key_bytes = 0;                 // relinearization + planned Galois keys, expanded
+  std::size_t est_peak_bytes_preencoded = 0, est_peak_bytes_onthefly = 0;
+  double est_latency_preencoded_s = 0, est_latency_onthefly_s = 0;
+
+  std::size_t batch_tiles() const { return (batch + t3 - 1) / t3; }
+  std::vector<std::size_t> tile_sizes() const { return {t1, t2, t3}; }
+  double est_latency_s() const {
+    return weight_mode == WeightMode::kPreEncoded ? est_latency_preencoded_s : est_latency_onthefly_s;
+  }
+
+  nlohmann::json to_json() const;
+  static Plan from_json(const nlohmann::json& j, const std::string& name);  // FormatError naming `name`
+  void save(const std::string& path) const;
+  static Plan load(const std::string& path);
+};
+
+// Weight tile rows encoded at once in on-the-fly mode: as many as fit in `cap` bytes (at least one).
+inline constexpr std::size_t kOnTheFlyBlockBytes = std::size_t{256} << 20;
+
+// The plan for `model` with tile shape t1 x t2 and `batch` inputs. Throws InvalidArgument (relu, bad
+// tile shape, t1 t2 larger than the slots) or SecurityError (no ring fits the depth).
+Plan make_plan(const nn::Model& model, std::size_t t1, std::size_t t2, std::size_t batch, const PlanOptions& options = {});
+// The same from a model already compiled.
+Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t batch, const PlanOptions& options);
+
+// CKKS chain for `depth` levels (see the header comment); throws SecurityError when nothing fits.
+CkksChoice choose_ckks(int depth, std::size_t min_slots, const PlanOptions& options);
+
+// Fingerprint of the compiled weights, biases and activation flags.
+std::uint64_t network_hash(const CompiledNetwork& net);
+
+// Throws MismatchError unless the model compiles to the network the plan was made for.
+void check_plan_matches(const Plan& plan, const CompiledNetwork& net, const std::string& who);
+
+// Human-readable summary (what `hepex plan` prints).
+std::string format_plan(const Plan& plan);
+
+}  // namespace hepex::infer

@@ -1,0 +1,109 @@
+#include "infer/schedule.hpp"
+
+namespace hepex::infer {
+
+using backend::Op;
+
+std::size_t log2_size(std::size_t t) {
+  std::size_t k = 0;
+  while ((std::size_t{1} << k) < t) ++k;
+  return k;
+}
+
+std::vector<bool> bias_rows_present(const CompiledLayer& L) {
+  std::vector<bool> present(L.dead_tile_rows.size(), false);
+  for (std::size_t r = 0; r < present.size(); ++r) {
+    if (L.dead_tile_rows[r] && !L.fill_dead_rows) continue;  // folded into the next layer
+    for (std::size_t i = r * L.out_tile; i < std::min(L.out(), (r + 1) * L.out_tile); ++i)
+      if (L.bias[i] != 0.0) present[r] = true;
+  }
+  return present;
+}
+
+std::vector<Stage> layer_stages(const CompiledNetwork& net, std::size_t l, std::size_t nb, int level_in) {
+  const CompiledLayer& L = net.layers.at(l);
+  const std::size_t rows = L.dead_tile_rows.size(), cols = (L.in() + L.in_tile - 1) / L.in_tile;
+  std::size_t live = 0, dead = 0, kept = 0, sum_adds = 0;
+  for (std::size_t r = 0; r < rows; ++r) {
+    std::size_t k = 0;
+    for (std::size_t c = 0; c < cols; ++c) k += L.tile_present(r, c) ? 1 : 0;
+    kept += k;
+    if (k == 0) {
+      ++dead;
+      continue;
+    }
+    ++live;
+    sum_adds += k - 1;
+  }
+  const std::size_t tiles = live + (L.fill_dead_rows ? dead : 0);  // output tile rows holding ciphertexts
+  std::size_t bias_rows = 0;
+  for (bool b : bias_rows_present(L)) bias_rows += b ? 1 : 0;
+
+  std::vector<Stage> stages;
+  int level = level_in;
+  {
+    Stage s{"product", level, {}};
+    const std::size_t rot = live * log2_size(L.in_tile);
+    s.counts[Op::kMultiplyPlain] = kept * nb;
+    s.counts[Op::kAdd] = (sum_adds + rot) * nb;
+    s.counts[Op::kRotate] = s.counts[Op::kKeySwitch] = s.counts[Op::kDecompose] = rot * nb;
+    stages.push_back(s);
+  }
+  {
+    Stage s{"rescale", level, {}};
+    s.counts[Op::kRescale] = live * nb;
+    stages.push_back(s);
+    --level;
+  }
+  {
+    Stage s{"bias", level, {}};
+    if (L.fill_dead_rows) s.counts[Op::kMultiplyConst] = dead * nb;
+    s.counts[Op::kAddPlain] = bias_rows * nb;
+    stages.push_back(s);
+  }
+  if (L.clear_and_duplicate) {
+    Stage s{"clear", level, {}};
+    s.counts[Op::kMultiplyPlain] = s.counts[Op::kRescale] = tiles * nb;
+    stages.push_back(s);
+    --level;
+  }
+  if (L.square) {
+    Stage s{"square", level, {}};
+    s.counts[Op::kSquare] = s.counts[Op::kRelinearize] = s.counts[Op::kRescale] = tiles * nb;
+    s.counts[Op::kKeySwitch] = s.counts[Op::kDecompose] = tiles * nb;
+    stages.push_back(s);
+    --level;
+  }
+  if (L.clear_and_duplicate) {
+    Stage s{"duplicate", level, {}};
+    const std::size_t rot = tiles * log2_size(net.t2) * nb;
+    s.counts[Op::kAdd] = rot;
+    s.counts[Op::kRotate] = s.counts[Op::kKeySwitch] = s.counts[Op::kDecompose] = rot;
+    stages.push_back(s);
+  }
+  if (L.post_sign != 1.0 || L.post_offset != 0.0) {
+    Stage s{"post", level, {}};
+    if (L.post_sign != 1.0) s.counts[Op::kMultiplyConst] = tiles * nb;
+    if (L.post_offset != 0.0) s.counts[Op::kAddPlain] = tiles * nb;
+    stages.push_back(s);
+  }
+  return stages;
+}
+
+std::set<int> layer_rotation_steps(const CompiledNetwork& net, std::size_t l, std::size_t slots) {
+  const CompiledLayer& L = net.layers.at(l);
+  const std::size_t t3 = slots / (net.t1 * net.t2);
+  std::set<int> steps;
+  bool any_live = false;
+  for (bool d : L.dead_tile_rows) any_live = any_live || !d;
+  if (!any_live) return steps;
+  // Rotate-and-sum over the summed dimension: dim 0 (stride t2 t3) transposed, dim 1 (stride t3) rows.
+  const std::size_t stride = L.orientation == tile::Orientation::kTransposed ? net.t2 * t3 : t3;
+  for (std::size_t k = 1; k < L.in_tile; k *= 2) steps.insert(static_cast<int>((k * stride) % slots));
+  if (L.clear_and_duplicate)
+    for (std::size_t k = 1; k < net.t2; k *= 2) steps.insert(static_cast<int>(slots - (k * t3) % slots));
+  steps.erase(0);
+  return steps;
+}
+
+}  // namespace hepex::infer

@@ -1,0 +1,32 @@
+#pragma once
+// The planner's model of what the executor does for one layer, stage by stage, derived only from the
+// zero-tile pattern of the compiled layer (no backend involved). The executor's measured counts must equal
+// the sum of the stages; tests check it on the simulator.
+#include <cstddef>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "backend/op_counts.hpp"
+#include "infer/compiled.hpp"
+
+namespace hepex::infer {
+
+struct Stage {
+  std::string name;  // "product", "rescale", "bias", "clear", "square", "duplicate", "post"
+  int level = 0;     // level the stage's operations run at
+  backend::OpCounts counts;
+};
+
+// Stages of layer `l` of `net` for `batch_tiles` tiles along the batch and input level `level_in`.
+std::vector<Stage> layer_stages(const CompiledNetwork& net, std::size_t l, std::size_t batch_tiles, int level_in);
+
+// Left-rotation steps of layer `l`, normalized to (0, slots), with t3 = slots / (t1 t2).
+std::set<int> layer_rotation_steps(const CompiledNetwork& net, std::size_t l, std::size_t slots);
+
+// Bias tile rows that are encoded (some non-zero value, and a ciphertext to add it to).
+std::vector<bool> bias_rows_present(const CompiledLayer& layer);
+
+std::size_t log2_size(std::size_t power_of_two);
+
+}  // namespace hepex::infer

@@ -1,0 +1,223 @@
+// The executor on the simulator against the plaintext model (double), and the planner's counts, levels
+// and rotation steps against what the executor actually does.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "backend/sim_backend.hpp"
+#include "infer/client.hpp"
+#include "infer/executor.hpp"
+#include "infer/plan.hpp"
+#include "infer/schedule.hpp"
+#include "tile/ops.hpp"
+#include "infer_test_util.hpp"
+
+namespace hepex::infer {
+namespace {
+
+using backend::Op;
+using nn::Activation;
+using testing::random_model;
+
+constexpr std::size_t kT1 = 2, kT2 = 4, kRing = 128;  // 64 slots: t3 = 8
+
+// 16-12-10-9-7 with zero tiles, a fully zero tile row in a hidden layer (folded into the next layer) and
+// one in the last layer (trivial ciphertexts), poly2 with a > 0 and a < 0, square, and a poly2 last layer.
+nn::Model pruned_model(std::uint64_t seed) {
+  auto m = random_model({16, 12, 10, 9, 7},
+                        {Activation::poly2(0.3f, 0.9f, 0.1f, false), Activation::square(),
+                         Activation::poly2(-0.25f, 0.5f, 0.2f, false), Activation::poly2(0.2f, -0.4f, 0.05f, false)},
+                        seed);
+  // Layer 0, 2 transposed: a tile is t2 rows x t1 columns of W; layer 1, 3 rows: t1 rows x t2 columns.
+  testing::zero_tile(m, 0, 0, 1, kT2, kT1);
+  testing::zero_tile(m, 0, 2, 3, kT2, kT1);
+  testing::zero_tile_row(m, 1, 1, kT1);
+  testing::zero_tile(m, 2, 1, 0, kT2, kT1);
+  testing::zero_tile_row(m, 3, 2, kT1);
+  return m;
+}
+
+PlanOptions test_options() {
+  PlanOptions o;
+  o.ring_degree = kRing;
+  o.insecure = true;
+  return o;
+}
+
+double max_abs_diff(const std::vector<double>& a, const std::vector<double>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double d = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) d = std::max(d, std::abs(a[i] - b[i]));
+  return d;
+}
+
+struct SimRun {
+  std::vector<double> y;
+  std::vector<LayerRun> runs;
+  std::set<int> steps;
+};
+
+SimRun run_on_sim(const nn::Model& m, const Plan& plan, const std::vector<double>& x, std::size_t count, WeightMode mode,
+                  std::size_t block_bytes = kOnTheFlyBlockBytes) {
+  backend::SimBackend sim(plan.ckks.sim_params());
+  const auto net = compile(m, plan.t1, plan.t2);
+  check_plan_matches(plan, net, "test");
+  Executor ex(sim, net, plan.batch, mode, block_bytes);
+  const auto ct = encrypt_input(sim, plan, x, count);
+  sim.reset_counts();
+  SimRun r;
+  const auto y = ex.run(ct, &r.runs);
+  r.steps = sim.rotation_steps();
+  r.y = decrypt_output(sim, plan, y, count);
+  return r;
+}
+
+TEST(InferExecutor, SimulatorEqualsPlaintextModel) {
+  for (bool permuted : {false, true}) {
+    auto m = pruned_model(7);
+    if (permuted) {
+      m.set_input_perm(testing::random_perm(16, 1));
+      m.set_output_perm(testing::random_perm(7, 2));
+    }
+    const std::size_t batch = 11, count = 10;  // two batch tiles, the second partial; one sample left empty
+    const Plan plan = make_plan(m, kT1, kT2, batch, test_options());
+    const auto x = testing::random_inputs(count, 16, 3);
+    const auto want = plain_outputs(m, x, count);
+    for (auto mode : {WeightMode::kPreEncoded, WeightMode::kOnTheFly}) {
+      const auto r = run_on_sim(m, plan, x, count, mode, /*block_bytes=*/1);  // one tile row per block
+      EXPECT_LT(max_abs_diff(r.y, want), 1e-9) << "permuted " << permuted << " mode " << weight_mode_name(mode);
+    }
+    // The float model agrees too (float rounding only).
+    nn::RowMatrix xf(count, 16);
+    for (std::size_t i = 0; i < x.size(); ++i) xf.data()[i] = float(x[i]);
+    const nn::RowMatrix yf = m.forward(xf);
+    for (std::size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(want[i], yf.data()[i], 1e-4 * (1 + std::abs(want[i])));
+  }
+}
+
+TEST(InferExecutor, AffineAndIdentityActivationsCostNoLevel) {
+  auto m = random_model({8, 8, 8, 6}, {Activation::poly2(0.f, 0.7f, 0.2f, false), Activation::square(), Activation::identity()}, 5);
+  const Plan plan = make_plan(m, kT1, kT2, 8, test_options());
+  // Layer 0: product only (affine folded); layer 1: product + clear + square; layer 2: product.
+  EXPECT_EQ(plan.depth, 1 + 3 + 1);
+  const auto x = testing::random_inputs(8, 8, 9);
+  const auto r = run_on_sim(m, plan, x, 8, WeightMode::kPreEncoded);
+  EXPECT_LT(max_abs_diff(r.y, plain_outputs(m, x, 8)), 1e-9);
+}
+
+TEST(InferPlanner, CountsLevelsAndRotationStepsMatchTheExecutor) {
+  const auto m = pruned_model(11);
+  const std::size_t batch = 11;
+  const Plan plan = make_plan(m, kT1, kT2, batch, test_options());
+  const auto r = run_on_sim(m, plan, testing::random_inputs(batch, 16, 4), batch, WeightMode::kOnTheFly, 1);
+  ASSERT_EQ(r.runs.size(), plan.layers.size());
+  for (std::size_t l = 0; l < plan.layers.size(); ++l) {
+    auto measured = r.runs[l].counts;
+    measured[Op::kEncode] = 0;  // weight, bias and mask encodings are not part of the estimate
+    EXPECT_EQ(measured, plan.layers[l].counts) << "layer " << l << ": measured " << measured.to_string()
+                                               << " planned " << plan.layers[l].counts.to_string();
+    EXPECT_EQ(r.runs[l].level_in, plan.layers[l].level_in);
+    EXPECT_EQ(r.runs[l].level_out, plan.layers[l].level_out);
+  }
+  EXPECT_EQ(plan.layers.back().level_out, 0);  // the chain is exactly as deep as the network
+  EXPECT_EQ(std::vector<int>(r.steps.begin(), r.steps.end()), plan.rotation_steps);
+}
+
+TEST(InferPlanner, ZeroTilesAreNeitherStoredNorMultiplied) {
+  const auto m = pruned_model(13);
+  const Plan plan = make_plan(m, kT1, kT2, 11, test_options());
+  // Grids: 12x16 transposed (tiles of 4 rows x 2 columns): 3 x 8; 10x12 rows (2 x 4): 5 x 3;
+  // 9x10 transposed: 3 x 5; 7x9 rows: 4 x 3.
+  const std::vector<std::size_t> total = {24, 15, 15, 12};
+  // Zeroed: 2 tiles; one tile row of 3; one tile + the tile column of layer 1's dead neurons 2, 3 (folded
+  // constants: column 1 of 3 tiles); one tile row of 3.
+  const std::vector<std::size_t> kept = {22, 12, 11, 9};
+  // ct x pt products per batch tile: kept tiles, plus the clear-unknowns masks of layer 1's 4 live rows.
+  const std::vector<std::size_t> products = {22, 12 + 4, 11, 9};
+  const std::size_t nb = 2;
+  for (std::size_t l = 0; l < 4; ++l) {
+    EXPECT_EQ(plan.layers[l].tiles_total, total[l]) << l;
+    EXPECT_EQ(plan.layers[l].tiles_kept, kept[l]) << l;
+    EXPECT_EQ(plan.layers[l].counts[Op::kMultiplyPlain], products[l] * nb) << l;
+  }
+  EXPECT_EQ(plan.layers[1].dead_tile_rows, 1u);
+  EXPECT_EQ(plan.layers[3].dead_tile_rows, 1u);
+  EXPECT_TRUE(plan.layers[3].fill_dead_rows);
+  EXPECT_EQ(plan.layers[3].counts[Op::kMultiplyConst], nb);  // the dead row's trivial ciphertexts (a > 0: no sign)
+}
+
+TEST(InferPlanner, RefusesNonPolynomialActivations) {
+  for (auto act : {Activation::relu(), Activation::sigmoid()}) {
+    const auto m = random_model({8, 8, 6}, {act, Activation::identity()}, 3);
+    try {
+      make_plan(m, kT1, kT2, 4, test_options());
+      FAIL() << "accepted " << act.format();
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find(act.format()), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("layer 0"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(InferPlanner, RefusesAModelWhoseOutputIsConstant) {
+  auto m = random_model({8, 8, 6}, {Activation::square(), Activation::identity()}, 3);
+  m.layers()[0].W.setZero();
+  EXPECT_THROW(make_plan(m, kT1, kT2, 4, test_options()), InvalidArgument);
+}
+
+TEST(InferPlanner, PicksTheSmallestSecureRing) {
+  // depth 8 at 40-bit scales needs 60 + 320 + 60 = 440 > 438 bits at N = 16384: the scale drops to 2^39.
+  const auto c = choose_ckks(8, 32, PlanOptions{});
+  EXPECT_EQ(c.ring_degree, 16384u);
+  EXPECT_EQ(c.scale_bits, 39);
+  EXPECT_LE(c.total_bits(), 438);
+  EXPECT_EQ(c.data_bits.size(), 9u);
+  // depth 3 at N = 8192 (218 bits): 2 (s + 20) + 3 s <= 218 gives s = 35.
+  const auto small = choose_ckks(3, 32, PlanOptions{});
+  EXPECT_EQ(small.ring_degree, 8192u);
+  EXPECT_EQ(small.scale_bits, 35);
+  // More slots than N = 8192 has: the next ring.
+  EXPECT_EQ(choose_ckks(3, 8192, PlanOptions{}).ring_degree, 16384u);
+}
+
+TEST(InferPlanner, JsonRoundTripAndValidation) {
+  auto m = pruned_model(17);
+  m.set_input_perm(testing::random_perm(16, 5));
+  const Plan p = make_plan(m, kT1, kT2, 11, test_options());
+  const Plan q = Plan::from_json(p.to_json(), "plan");
+  EXPECT_EQ(q.to_json(), p.to_json());
+  auto j = p.to_json();
+  j["tile"] = {2, 4, 16};
+  EXPECT_THROW(Plan::from_json(j, "bad.json"), FormatError);
+  j = p.to_json();
+  j.erase("ckks");
+  EXPECT_THROW(Plan::from_json(j, "bad.json"), FormatError);
+}
+
+TEST(InferExecutor, RefusesWrongInputsAndOtherModels) {
+  const auto m = pruned_model(19);
+  const Plan plan = make_plan(m, kT1, kT2, 11, test_options());
+  backend::SimBackend sim(plan.ckks.sim_params());
+  const auto net = compile(m, kT1, kT2);
+  Executor ex(sim, net, plan.batch, WeightMode::kPreEncoded);
+  // Another batch size: another tile shape.
+  Plan other = plan;
+  other.batch = 20;
+  EXPECT_THROW(ex.run(encrypt_input(sim, other, testing::random_inputs(20, 16, 1), 20)), MismatchError);
+  // Inputs not at the top level.
+  auto ct = encrypt_input(sim, plan, testing::random_inputs(3, 16, 1), 3);
+  EXPECT_THROW(ex.run(tile::drop_to_level(sim, ct, sim.max_level() - 1)), MismatchError);
+  // Too many samples, wrong widths.
+  EXPECT_THROW(encrypt_input(sim, plan, testing::random_inputs(12, 16, 1), 12), InvalidArgument);
+  EXPECT_THROW(encrypt_input(sim, plan, testing::random_inputs(3, 15, 1), 3), MismatchError);
+  // A plan made for another model.
+  EXPECT_THROW(check_plan_matches(plan, compile(pruned_model(20), kT1, kT2), "test"), MismatchError);
+  // Too few levels.
+  auto shallow = plan.ckks;
+  shallow.data_bits.pop_back();
+  backend::SimBackend sim2(shallow.sim_params());
+  EXPECT_THROW(Executor(sim2, net, plan.batch, WeightMode::kPreEncoded), MismatchError);
+}
+
+}  // namespace
+}  // namespace hepex::infer
