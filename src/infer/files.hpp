@@ -1,0 +1,33 @@
+#pragma once
+// Files the client and the server exchange, and the client's sample files.
+//
+//   ciphertexts   a ckks/serialize.hpp ciphertext batch: the tiles of one tile tensor in row-major tile
+//                 order; the shape is the plan's (input or output), checked on load (tile count, and every
+//                 ciphertext's parameters, level and slots by the ckks loader and CkksBackend::wrap).
+//   .npy          NumPy arrays (version 1.0, little-endian, C order): written as float64 rows x cols;
+//                 read as float32, float64 or uint8 (uint8 scaled by 1/255 like IDX pixels), 1-D or 2-D.
+//   IDX images    MNIST files (plain or gzip), pixels scaled to [0, 1].
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "backend/ckks_backend.hpp"
+#include "tile/tile_tensor.hpp"
+
+namespace hepex::infer {
+
+void save_ciphertexts(const std::string& path, const backend::CkksBackend& be, const tile::CipherTileTensor& t);
+tile::CipherTileTensor load_ciphertexts(const std::string& path, const backend::CkksBackend& be,
+                                        const tile::TileTensorShape& shape);
+
+struct Samples {
+  std::vector<double> values;  // rows x cols, row-major
+  std::size_t rows = 0, cols = 0;
+};
+
+void save_npy(const std::string& path, const Samples& s);
+Samples load_npy(const std::string& path);
+// Rows [offset, offset + count) of an IDX image file (count 0: all the rest) or of a .npy file (by suffix).
+Samples load_samples(const std::string& path, std::size_t offset, std::size_t count);
+
+}  // namespace hepex::infer

@@ -1,0 +1,174 @@
+// Encrypted inference on the real CKKS backend (small insecure ring): results within CKKS precision of
+// the plaintext model, the server path from files without any secret key, and refusals of wrong keys,
+// parameters and shapes.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+#include "infer/client.hpp"
+#include "infer/executor.hpp"
+#include "infer/files.hpp"
+#include "infer/keys.hpp"
+#include "infer/run.hpp"
+#include "infer_test_util.hpp"
+
+namespace hepex::infer {
+namespace {
+
+namespace fs = std::filesystem;
+using nn::Activation;
+
+constexpr std::size_t kT1 = 2, kT2 = 4;
+
+// 16-12-10-6 with a zero tile, a fully zero tile row in the hidden layer 1 and in the last layer.
+nn::Model small_model() {
+  auto m = testing::random_model({16, 12, 10, 6},
+                                 {Activation::poly2(0.3f, 0.9f, 0.1f, false), Activation::square(), Activation::identity()},
+                                 21, 0.3f);
+  testing::zero_tile(m, 0, 1, 2, kT2, kT1);
+  testing::zero_tile_row(m, 1, 2, kT1);
+  testing::zero_tile_row(m, 2, 1, kT2);  // transposed: tile rows of t2 outputs
+  m.set_input_perm(testing::random_perm(16, 8));
+  return m;
+}
+
+PlanOptions small_ring() {
+  PlanOptions o;
+  o.ring_degree = 1024;  // 512 slots: t3 = 64
+  o.insecure = true;
+  o.max_scale_bits = 36;
+  return o;
+}
+
+fs::path temp_dir(const std::string& name) {
+  const auto d = fs::temp_directory_path() / ("hepex_infer_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+TEST(InferCkks, MatchesThePlaintextModelWithinPrecision) {
+  const auto m = small_model();
+  const std::size_t batch = 70, count = 67;  // two batch tiles
+  const Plan plan = make_plan(m, kT1, kT2, batch, small_ring());
+  const auto x = testing::random_inputs(count, 16, 5);
+  for (auto mode : {WeightMode::kPreEncoded, WeightMode::kOnTheFly}) {
+    RunOptions o;
+    o.weight_mode = mode;
+    o.key_seed = seed_from_u64(3);
+    const Report r = run_encrypted(m, plan, x, count, o);
+    EXPECT_LT(r.max_abs_error, 1e-4) << weight_mode_name(mode);
+    EXPECT_GT(r.max_abs_error, 0.0);  // real encryption noise, not a plaintext shortcut
+    ASSERT_EQ(r.layers.size(), plan.layers.size());
+    for (std::size_t l = 0; l < r.layers.size(); ++l) {
+      EXPECT_EQ(r.layers[l].run.counts[backend::Op::kMultiplyPlain], plan.layers[l].counts[backend::Op::kMultiplyPlain]);
+      EXPECT_EQ(r.layers[l].run.counts[backend::Op::kRotate], plan.layers[l].counts[backend::Op::kRotate]);
+      EXPECT_EQ(r.layers[l].run.level_out, plan.layers[l].level_out);
+    }
+    // Grids 3 x 8, 5 x 3, 2 x 5; zeroed: 1 tile, 1 row of 3, 1 row of 5 + the folded column's other tile.
+    EXPECT_EQ(r.tiles_total, 24u + 15u + 10u);
+    EXPECT_EQ(r.tiles_kept, 23u + 12u + 4u);
+  }
+}
+
+TEST(InferCkks, ServerRunsFromFilesWithoutTheSecretKey) {
+  const auto m = small_model();
+  const Plan plan = make_plan(m, kT1, kT2, 8, small_ring());
+  const auto client_dir = temp_dir("client"), server_dir = temp_dir("server");
+  {
+    const auto ctx = plan_context(plan);
+    save_key_dir(client_dir.string(), plan, generate_keys(ctx, plan, seed_from_u64(4)));
+  }
+  fs::copy_file(client_dir / "eval.keys", server_dir / "eval.keys");
+  ASSERT_FALSE(fs::exists(server_dir / "secret.key"));
+
+  // Client: encrypt.
+  const auto x = testing::random_inputs(8, 16, 6);
+  {
+    const auto c = load_client_keys(client_dir.string(), false);
+    const backend::CkksBackend be(c.ctx, {nullptr, c.keys.pub, nullptr, nullptr});  // public-key encryption
+    save_ciphertexts((client_dir / "x.ct").string(), be, encrypt_input(be, c.plan, x, 8));
+  }
+  // Server: plan + eval keys only.
+  {
+    const auto ctx = plan_context(plan);
+    const backend::CkksBackend be(ctx, load_eval_keys(*ctx, (server_dir / "eval.keys").string()));
+    EXPECT_FALSE(be.can_decrypt());
+    Executor ex(be, compile(m, kT1, kT2), plan.batch, plan.weight_mode);
+    const auto in = load_ciphertexts((client_dir / "x.ct").string(), be, plan_input_shape(plan));
+    const auto y = ex.run(in);
+    EXPECT_THROW(be.decrypt(y.tile(0)), InvalidArgument);
+    save_ciphertexts((server_dir / "y.ct").string(), be, y);
+  }
+  // Client: decrypt.
+  const auto c = load_client_keys(client_dir.string(), true);
+  const backend::CkksBackend be(c.ctx, c.keys);
+  const auto y = decrypt_output(be, c.plan, load_ciphertexts((server_dir / "y.ct").string(), be, plan_output_shape(c.plan)), 8);
+  const auto want = plain_outputs(m, x, 8);
+  for (std::size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], want[i], 1e-4);
+
+  // A keys directory without secret.key cannot decrypt.
+  EXPECT_THROW(load_client_keys(server_dir.string(), true), Error);
+  fs::remove_all(client_dir);
+  fs::remove_all(server_dir);
+}
+
+TEST(InferCkks, RefusesWrongKeysParametersAndShapes) {
+  const auto m = small_model();
+  const Plan plan = make_plan(m, kT1, kT2, 8, small_ring());
+  const auto dir = temp_dir("wrong");
+  const auto ctx = plan_context(plan);
+  const auto keys = generate_keys(ctx, plan, seed_from_u64(5));
+  save_eval_keys((dir / "eval.keys").string(), keys);
+
+  // Eval keys of another plan (another depth: other primes).
+  auto other_opts = small_ring();
+  other_opts.max_scale_bits = 33;
+  const Plan other = make_plan(m, kT1, kT2, 8, other_opts);
+  const auto other_ctx = plan_context(other);
+  EXPECT_THROW(load_eval_keys(*other_ctx, (dir / "eval.keys").string()), FormatError);
+
+  // Ciphertexts of other parameters.
+  const backend::CkksBackend client(ctx, {keys.secret, keys.pub, nullptr, nullptr});
+  save_ciphertexts((dir / "x.ct").string(), client, encrypt_input(client, plan, testing::random_inputs(8, 16, 1), 8));
+  const backend::CkksBackend other_be(other_ctx, {});
+  EXPECT_THROW(load_ciphertexts((dir / "x.ct").string(), other_be, plan_input_shape(other)), FormatError);
+  // The right parameters, the wrong shape (another batch size).
+  Plan bigger = plan;
+  bigger.batch = 200;
+  EXPECT_THROW(load_ciphertexts((dir / "x.ct").string(), client, plan_input_shape(bigger)), FormatError);
+
+  // Galois keys without the plan's rotations: the server refuses to rotate.
+  Plan no_rot = plan;
+  no_rot.rotation_steps.clear();
+  const auto few = generate_keys(ctx, no_rot, seed_from_u64(6));
+  const backend::CkksBackend server(ctx, {nullptr, nullptr, few.relin, few.galois});
+  Executor ex(server, compile(m, kT1, kT2), plan.batch, WeightMode::kPreEncoded);
+  EXPECT_THROW(ex.run(load_ciphertexts((dir / "x.ct").string(), server, plan_input_shape(plan))), InvalidArgument);
+  fs::remove_all(dir);
+}
+
+TEST(InferFiles, NpyRoundTripAndRefusals) {
+  const auto dir = temp_dir("npy");
+  Samples s{{1.5, -2.25, 3.0, 0.125, 7.0, -1.0}, 2, 3};
+  save_npy((dir / "a.npy").string(), s);
+  const auto back = load_npy((dir / "a.npy").string());
+  EXPECT_EQ(back.rows, 2u);
+  EXPECT_EQ(back.cols, 3u);
+  EXPECT_EQ(back.values, s.values);
+  const auto part = load_samples((dir / "a.npy").string(), 1, 1);
+  EXPECT_EQ(part.values, std::vector<double>(s.values.begin() + 3, s.values.end()));
+  EXPECT_THROW(load_samples((dir / "a.npy").string(), 1, 2), InvalidArgument);
+  {
+    std::ofstream f(dir / "bad.npy", std::ios::binary);
+    f << "not numpy at all";
+  }
+  EXPECT_THROW(load_npy((dir / "bad.npy").string()), FormatError);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace hepex::infer
