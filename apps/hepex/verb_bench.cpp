@@ -52,8 +52,9 @@ void print_table(const SpeedReport& r) {
               bits_text(r.special_bits).c_str(), r.dnum, r.secure ? "" : " (NOT 128-bit secure: cost comparison only)");
   std::printf("%d thread%s, median of %zu runs (ntt_forward: at least 100, galois_keygen_pow2: at most 3)\n\n",
               r.threads, r.threads == 1 ? "" : "s", r.reps);
-  std::printf("%-22s %12s\n", "operation", "median");
-  for (const auto& [op, us] : r.median_us) std::printf("%-22s %12s\n", op.c_str(), time_text(us).c_str());
+  std::printf("%-22s %12s %12s\n", "operation", "median", "minimum");
+  for (const auto& t : r.timings)
+    std::printf("%-22s %12s %12s\n", t.op.c_str(), time_text(t.median_us).c_str(), time_text(t.min_us).c_str());
   const auto& s = r.sizes;
   std::printf("\n%-22s %14s %14s\n", "key size (bytes)", "expanded", "seeded");
   std::printf("%-22s %14zu %14zu\n", "public key", s.public_key, s.public_key_seeded);
@@ -63,7 +64,8 @@ void print_table(const SpeedReport& r) {
 
 void print_json(const SpeedReport& r) {
   nlohmann::ordered_json j;
-  for (const auto& [op, us] : r.median_us) j[op] = us;
+  for (const auto& t : r.timings) j[t.op] = t.median_us;
+  for (const auto& t : r.timings) j["minimum"][t.op] = t.min_us;
   j["parameters"] = {{"n", r.n},       {"data_prime_bits", r.data_bits}, {"special_prime_bits", r.special_bits},
                      {"dnum", r.dnum}, {"secure_128", r.secure},         {"threads", r.threads},
                      {"reps", r.reps}};

@@ -40,10 +40,14 @@ std::vector<int> bit_sizes(const std::vector<u64>& moduli) {
   return bits;
 }
 
-// Median wall time of `reps` runs of op(), each preceded by an untimed setup() (fresh operands), after
+struct MedianMin {
+  double median, min;
+};
+
+// Median and minimum wall time of `reps` runs of op(), each preceded by an untimed setup() (fresh operands), after
 // `warmup` untimed runs.
 template <class Setup, class Op>
-double median_us(std::size_t reps, std::size_t warmup, Setup&& setup, Op&& op) {
+MedianMin time_us(std::size_t reps, std::size_t warmup, Setup&& setup, Op&& op) {
   using Clock = std::chrono::steady_clock;
   for (std::size_t i = 0; i < warmup; ++i) {
     setup();
@@ -58,7 +62,7 @@ double median_us(std::size_t reps, std::size_t warmup, Setup&& setup, Op&& op) {
   }
   std::sort(us.begin(), us.end());
   const std::size_t m = us.size() / 2;
-  return us.size() % 2 ? us[m] : 0.5 * (us[m - 1] + us[m]);
+  return {us.size() % 2 ? us[m] : 0.5 * (us[m - 1] + us[m]), us.front()};
 }
 
 }  // namespace
@@ -86,7 +90,7 @@ SpeedReport measure_speed(const SpeedConfig& config, const std::function<void(co
   report.secure = max_log_qp_128(n) > 0 && params.total_bits() <= max_log_qp_128(n);
   report.threads = omp_get_max_threads();
   report.reps = reps;
-  auto record = [&](const std::string& op, double us) { report.median_us.emplace_back(op, us); };
+  auto record = [&](const std::string& op, MedianMin t) { report.timings.push_back({op, t.median, t.min}); };
   auto announce = [&](const std::string& op) {
     if (progress) progress(op);
   };
@@ -115,41 +119,41 @@ SpeedReport measure_speed(const SpeedConfig& config, const std::function<void(co
     std::vector<u64> a(n);
     for (auto& x : a) x = rng.uniform_below(ctx->modulus(0).value);
     // SEAL's figure is its lazy forward transform (outputs < 4q, accepted again as input).
-    record("ntt_forward", median_us(std::max<std::size_t>(reps, 100), 10, nothing, [&] { ntt.forward_lazy(a.data()); }));
+    record("ntt_forward", time_us(std::max<std::size_t>(reps, 100), 10, nothing, [&] { ntt.forward_lazy(a.data()); }));
   }
 
   announce("encode");
   std::optional<Plaintext> pt;
-  record("encode", median_us(reps, 1, nothing, [&] { pt.emplace(encoder.encode(values, scale, top)); }));
+  record("encode", time_us(reps, 1, nothing, [&] { pt.emplace(encoder.encode(values, scale, top)); }));
 
   announce("encrypt_pk");
   std::optional<Ciphertext> ct;
-  record("encrypt_pk", median_us(reps, 1, nothing, [&] { ct.emplace(encryptor.encrypt(*pt)); }));
+  record("encrypt_pk", time_us(reps, 1, nothing, [&] { ct.emplace(encryptor.encrypt(*pt)); }));
   const Ciphertext a = *ct, b = encryptor.encrypt(*pt);
 
   announce("decrypt_decode");
   std::vector<std::complex<double>> decoded;
-  record("decrypt_decode", median_us(reps, 1, nothing, [&] { decoded = encoder.decode(decryptor.decrypt(a)); }));
+  record("decrypt_decode", time_us(reps, 1, nothing, [&] { decoded = encoder.decode(decryptor.decrypt(a)); }));
 
   // In-place operations on a fresh copy each time (the copy is not timed).
   Ciphertext work;
   auto fresh = [&] { work = a; };
   announce("add");
-  record("add", median_us(reps, 1, fresh, [&] { ev.add_inplace(work, b); }));
+  record("add", time_us(reps, 1, fresh, [&] { ev.add_inplace(work, b); }));
   announce("multiply_plain");
-  record("multiply_plain", median_us(reps, 1, fresh, [&] { ev.multiply_plain_inplace(work, *pt); }));
+  record("multiply_plain", time_us(reps, 1, fresh, [&] { ev.multiply_plain_inplace(work, *pt); }));
   announce("multiply_relin");
-  record("multiply_relin", median_us(reps, 1, nothing, [&] { ct.emplace(ev.multiply_relin(a, b, rk)); }));
+  record("multiply_relin", time_us(reps, 1, nothing, [&] { ct.emplace(ev.multiply_relin(a, b, rk)); }));
   const Ciphertext product = *ct;
   announce("rescale");
-  record("rescale", median_us(reps, 1, [&] { work = product; }, [&] { ev.rescale_inplace(work); }));
+  record("rescale", time_us(reps, 1, [&] { work = product; }, [&] { ev.rescale_inplace(work); }));
   announce("rotate");
-  record("rotate", median_us(reps, 1, fresh, [&] { ev.rotate_inplace(work, 1, gk_one); }));
+  record("rotate", time_us(reps, 1, fresh, [&] { ev.rotate_inplace(work, 1, gk_one); }));
 
   // Seconds per run and gigabytes of keys at N = 2^15: fewer runs, and the previous set is freed untimed.
   announce("galois_keygen_pow2");
   std::optional<GaloisKeys> all_pow2;
-  record("galois_keygen_pow2", median_us(std::min<std::size_t>(reps, 3), 0, [&] { all_pow2.reset(); },
+  record("galois_keygen_pow2", time_us(std::min<std::size_t>(reps, 3), 0, [&] { all_pow2.reset(); },
                                          [&] { all_pow2.emplace(keygen.create_power_of_two_galois_keys()); }));
   return report;
 }
