@@ -1,0 +1,66 @@
+// `hepex infer`: the server. Reads the model, the plan, the evaluation keys and the encrypted inputs — never
+// a secret key — evaluates, writes the encrypted outputs and prints (and optionally saves) the report.
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "infer/client.hpp"
+#include "infer/executor.hpp"
+#include "infer/files.hpp"
+#include "infer/keys.hpp"
+#include "infer/report.hpp"
+#include "nn/model.hpp"
+#include "util/progress.hpp"
+#include "verb.hpp"
+
+namespace {
+using namespace hepex;
+
+struct InferOptions {
+  std::string model, plan, eval_keys, input, out, report, weights = "plan";
+};
+
+void run(const InferOptions& o) {
+  ProgressLine progress(stderr, cli::global_options().quiet);
+  const auto plan = infer::Plan::load(o.plan);
+  const auto model = nn::Model::load(o.model);
+  const auto net = infer::compile(model, plan.t1, plan.t2);
+  infer::check_plan_matches(plan, net, o.model);
+  const auto ctx = infer::plan_context(plan);
+  const backend::CkksBackend be(ctx, infer::load_eval_keys(*ctx, o.eval_keys));
+  const auto x = infer::load_ciphertexts(o.input, be, infer::plan_input_shape(plan));
+  const auto mode = o.weights == "plan" ? plan.weight_mode : infer::parse_weight_mode(o.weights);
+  progress.step(std::string("encoding weights (") + infer::weight_mode_name(mode) + ")...");
+  infer::Executor ex(be, net, plan.batch, mode);
+  progress.step("evaluating...");
+  std::vector<infer::LayerRun> runs;
+  const auto y = ex.run(x, &runs);
+  progress.finish();
+  infer::save_ciphertexts(o.out, be, y);
+
+  auto r = infer::make_report(plan, runs, "ckks", mode);
+  r.preencode_s = ex.preencode_seconds();
+  r.resident_model_bytes = ex.resident_plaintext_bytes();
+  r.eval_key_bytes = infer::file_bytes(o.eval_keys);
+  r.input_ct_bytes = infer::file_bytes(o.input);
+  r.output_ct_bytes = infer::file_bytes(o.out);
+  r.peak_rss_bytes = infer::peak_rss_bytes();
+  std::printf("%s", r.format_table().c_str());
+  std::printf("wrote %s\n", o.out.c_str());
+  if (!o.report.empty()) r.save(o.report);
+}
+
+const cli::VerbRegistrar reg(33, [](CLI::App& app) {
+  auto o = std::make_shared<InferOptions>();
+  auto* sub = app.add_subcommand("infer", "Evaluate a model on encrypted inputs (server side: no secret key)");
+  sub->add_option("-m,--model", o->model, "Model file")->required()->check(CLI::ExistingFile);
+  sub->add_option("--plan", o->plan, "Plan file")->required()->check(CLI::ExistingFile);
+  sub->add_option("--eval-keys", o->eval_keys, "eval.keys from 'hepex keygen'")->required()->check(CLI::ExistingFile);
+  sub->add_option("-i,--input", o->input, "Encrypted inputs")->required()->check(CLI::ExistingFile);
+  sub->add_option("-o,--out", o->out, "Encrypted outputs")->required();
+  sub->add_option("--weights", o->weights, "plan (the plan's choice), pre-encoded or on-the-fly")->capture_default_str();
+  sub->add_option("--report", o->report, "Write the report as JSON");
+  sub->callback([o] { run(*o); });
+});
+}  // namespace
