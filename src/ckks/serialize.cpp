@@ -24,7 +24,7 @@ constexpr std::uint64_t kMaxPrimes = 256;
 constexpr std::uint64_t kMaxCiphertextSize = 3;
 
 // ---------------------------------------------------------------------------------------------------
-// Writing. Every writer is a template over its sink, so that the sizes reported by serialized_size come
+// Writing. Every writer is a template over its sink, so that the sizes reported by measure_key_sizes come
 // from the very code that writes the files.
 
 // Counts the bytes a BinaryWriter would produce.

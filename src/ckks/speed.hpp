@@ -16,7 +16,8 @@ namespace hepex::ckks {
 struct SpeedConfig {
   int log_n = 14;          // 14: SEAL's {60, 40 x 6} + {60}; 15: {60, 40 x 19} + {60}
   std::size_t dnum = 0;    // 0: one digit per data prime (SEAL's key switching)
-  std::size_t reps = 10;   // timed runs per operation (after one warm-up); key generation uses min(reps, 3)
+  std::size_t reps = 10;   // timed runs per operation after one warm-up (ntt_forward: at least 100;
+                          // galois_keygen_pow2: at most 3, no warm-up)
   bool allow_insecure = false;  // measure even if the chain exceeds the 128-bit bound (cost comparisons only)
 };
 
