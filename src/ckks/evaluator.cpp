@@ -168,8 +168,9 @@ Ciphertext Evaluator::multiply(const Ciphertext& a, const Ciphertext& b) const {
     throw InvalidArgument("evaluator multiply: operands must have 2 polynomials (relinearize first)");
   const CkksContext& ctx = *ctx_;
   const auto& primes = ctx.level_primes(a.level());
-  Ciphertext r(ctx, 3, a.level(), a.scale() * b.scale(), a.slots());
+  Ciphertext r(ctx, 0, a.level(), a.scale() * b.scale(), a.slots());
   auto& p = r.mutable_polys();
+  for (int i = 0; i < 3; ++i) p.push_back(RnsPoly::uninitialized(ctx.n(), a.level() + 1));
   const u64 *a0 = a.poly(0).data(), *a1 = a.poly(1).data(), *b0 = b.poly(0).data(), *b1 = b.poly(1).data();
   poly::multiply(ctx, primes, a0, b0, p[0].data());
   poly::multiply(ctx, primes, a0, b1, p[1].data());
@@ -184,13 +185,8 @@ void Evaluator::relinearize_inplace(Ciphertext& a, const RelinKey& rk) const {
   if (a.size() == 2) return;
   if (a.size() != 3) throw InvalidArgument("evaluator relinearize: expects 3 polynomials, got " + std::to_string(a.size()));
   const CkksContext& ctx = *ctx_;
-  const auto& primes = ctx.level_primes(a.level());
-  const KeySwitchDigits digits = decompose_for_key_switch(ctx, a.poly(2), a.level());
-  RnsPoly d0, d1;
-  switch_key(ctx, digits, rk.key, nullptr, d0, d1);
   auto& p = a.mutable_polys();
-  poly::add(ctx, primes, p[0].data(), d0.data(), p[0].data());
-  poly::add(ctx, primes, p[1].data(), d1.data(), p[1].data());
+  key_switch(ctx, p[2], a.level(), rk.key, nullptr, p[0], KeySwitchOutput::kAdd, p[1], KeySwitchOutput::kAdd);
   p.resize(2);
 }
 
@@ -322,17 +318,23 @@ Ciphertext Evaluator::drop_to_level(const Ciphertext& a, std::size_t level) cons
 
 namespace {
 
+// A two-polynomial result of an automorphism: perm(c0) and an unset second polynomial (the key switch adds
+// its first output to the former and writes the latter).
+Ciphertext permuted_c0(const CkksContext& ctx, const Ciphertext& a, const std::vector<std::uint32_t>& perm) {
+  Ciphertext r(ctx, 0, a.level(), a.scale(), a.slots());
+  auto& p = r.mutable_polys();
+  p.push_back(RnsPoly::uninitialized(ctx.n(), a.level() + 1));
+  p.push_back(RnsPoly());
+  poly::permute(perm, a.level() + 1, a.poly(0).data(), p[0].data());
+  return r;
+}
+
 // Applies the automorphism given the decomposition of a's c1: (perm(c0) + d0, d1).
 Ciphertext galois_from_digits(const CkksContext& ctx, const Ciphertext& a, const KeySwitchDigits& digits,
                               const std::vector<std::uint32_t>& perm, const KeySwitchKey& key) {
-  const auto& primes = ctx.level_primes(a.level());
-  Ciphertext r(ctx, 0, a.level(), a.scale(), a.slots());
+  Ciphertext r = permuted_c0(ctx, a, perm);
   auto& p = r.mutable_polys();
-  p.resize(2);
-  switch_key(ctx, digits, key, &perm, p[0], p[1]);
-  RnsPoly c0(ctx.n(), a.level() + 1);
-  poly::permute(perm, a.level() + 1, a.poly(0).data(), c0.data());
-  poly::add(ctx, primes, p[0].data(), c0.data(), p[0].data());
+  switch_key(ctx, digits, key, &perm, p[0], KeySwitchOutput::kAdd, p[1], KeySwitchOutput::kOverwrite);
   return r;
 }
 
@@ -350,8 +352,11 @@ Ciphertext Evaluator::apply_galois(const Ciphertext& a, std::uint64_t galois_ele
   if (a.size() != 2) throw InvalidArgument("evaluator rotate: ciphertext must have 2 polynomials (relinearize first)");
   const KeySwitchKey& key = gk.at(galois_element);
   const auto perm = ctx_->galois_permutation(galois_element);
-  const KeySwitchDigits digits = decompose_for_key_switch(*ctx_, a.poly(1), a.level());
-  return galois_from_digits(*ctx_, a, digits, *perm, key);
+  Ciphertext r = permuted_c0(*ctx_, a, *perm);
+  auto& p = r.mutable_polys();
+  key_switch(*ctx_, a.poly(1), a.level(), key, perm.get(), p[0], KeySwitchOutput::kAdd, p[1],
+             KeySwitchOutput::kOverwrite);
+  return r;
 }
 
 std::vector<std::uint64_t> Evaluator::rotation_plan(long long step, std::size_t slots, const GaloisKeys& gk) const {

@@ -8,7 +8,10 @@
 //   d0 + d1 s = automorphism_perm(c) * s' + small noise (s' the key's source secret).
 // The decomposition is the expensive part and does not depend on the key or the automorphism, so many
 // rotations of one ciphertext can share it ("hoisting", Halevi-Shoup): automorphisms commute with ModUp up
-// to the same kind of small e*Q_d term.
+// to the same kind of small e*Q_d term. A single key switch uses key_switch(), which never materializes it.
+//
+// Scratch memory: these functions keep per-thread buffers (a few times the size of the extended
+// polynomial) between calls instead of allocating and page-faulting tens of MB at N = 2^15 every time.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -33,7 +36,25 @@ KeySwitchDigits decompose_for_key_switch(const CkksContext& ctx, const RnsPoly& 
 void switch_key(const CkksContext& ctx, const KeySwitchDigits& digits, const KeySwitchKey& key,
                 const std::vector<std::uint32_t>* perm, RnsPoly& d0, RnsPoly& d1);
 
+// What the key-switching outputs do with the result: overwrite (resized to level+1 limbs if needed) or
+// add to what is there (already level+1 limbs).
+enum class KeySwitchOutput { kOverwrite, kAdd };
+
+// The same as switch_key, writing or adding (d0, d1) per `mode0` / `mode1`.
+void switch_key(const CkksContext& ctx, const KeySwitchDigits& digits, const KeySwitchKey& key,
+                const std::vector<std::uint32_t>* perm, RnsPoly& d0, KeySwitchOutput mode0, RnsPoly& d1,
+                KeySwitchOutput mode1);
+
+// switch_key(decompose_for_key_switch(c, level), key, perm, ...) in one pass, bit for bit the same result:
+// one output limb at a time, each digit is converted, transformed and consumed at once, so the
+// (digits x limbs) decomposition is never materialized (what a single relinearization or rotation needs).
+void key_switch(const CkksContext& ctx, const RnsPoly& c, std::size_t level, const KeySwitchKey& key,
+                const std::vector<std::uint32_t>* perm, RnsPoly& d0, KeySwitchOutput mode0, RnsPoly& d1,
+                KeySwitchOutput mode1);
+
 // ModDown: x over ext_primes(level) (NTT) -> round(x / P) over primes 0..level (NTT).
 void mod_down(const CkksContext& ctx, std::size_t level, const RnsPoly& x, RnsPoly& out);
+// The same on raw limbs (x: ext_primes(level).size() limbs), writing or adding the result.
+void mod_down(const CkksContext& ctx, std::size_t level, const u64* x, RnsPoly& out, KeySwitchOutput mode);
 
 }  // namespace hepex::ckks

@@ -3,8 +3,10 @@
 // limb j (the residues modulo the j-th modulus of whatever basis the owner uses) is [j*n, (j+1)*n).
 // The polynomial does not know its moduli; its owner (plaintext, ciphertext, key) does.
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <new>
+#include <utility>
 #include <vector>
 
 #include "ckks/modarith.hpp"
@@ -29,11 +31,44 @@ struct AlignedAllocator {
   bool operator==(const AlignedAllocator<U, Align>&) const { return true; }
 };
 
+// The same allocation, but `resize(n)` / `vector(n)` leave new elements default-initialized (for u64:
+// not written). Big scratch and output buffers are overwritten anyway; zero-filling them first doubled
+// their memory traffic.
+template <class T, std::size_t Align = 64>
+struct UninitAllocator : AlignedAllocator<T, Align> {
+  template <class U>
+  struct rebind {
+    using other = UninitAllocator<U, Align>;
+  };
+  UninitAllocator() = default;
+  template <class U>
+  UninitAllocator(const UninitAllocator<U, Align>&) {}
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+// Growable per-thread scratch memory that keeps its allocation between calls.
+using ScratchBuffer = std::vector<std::uint64_t, UninitAllocator<std::uint64_t>>;
+
 class RnsPoly {
  public:
   RnsPoly() = default;
   // n coefficients per limb, `limbs` limbs, all zero.
   RnsPoly(std::size_t n, std::size_t limbs) : n_(n), limbs_(limbs), data_(n * limbs, 0) {}
+  // n coefficients per limb, `limbs` limbs, contents unspecified (for outputs that are fully overwritten).
+  static RnsPoly uninitialized(std::size_t n, std::size_t limbs) {
+    RnsPoly p;
+    p.n_ = n;
+    p.limbs_ = limbs;
+    p.data_.resize(n * limbs);
+    return p;
+  }
 
   std::size_t n() const { return n_; }
   std::size_t limbs() const { return limbs_; }
@@ -64,7 +99,7 @@ class RnsPoly {
 
  private:
   std::size_t n_ = 0, limbs_ = 0;
-  std::vector<u64, AlignedAllocator<u64>> data_;
+  std::vector<u64, UninitAllocator<u64>> data_;
 };
 
 }  // namespace hepex::ckks

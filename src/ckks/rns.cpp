@@ -144,8 +144,54 @@ void multiply_shoup_row(const u64* src, u64* dst, std::size_t count, u64 w, u64 
 
 }  // namespace
 
+void reduce_row(const u64* in, u64* out, std::size_t n, u64 bound, const Modulus& m) {
+  const u64 q = m.value;
+  if (bound <= q) {
+    if (in != out) std::copy(in, in + n, out);
+  } else if (bound <= 2 * q) {
+    for (std::size_t i = 0; i < n; ++i) out[i] = in[i] >= q ? in[i] - q : in[i];
+  } else {
+    for (std::size_t i = 0; i < n; ++i) out[i] = reduce_u64(in[i], m);
+  }
+}
+
+void centered_reduce_row(const u64* in, u64* out, std::size_t n, u64 from, const Modulus& m) {
+  const u64 q = m.value, half = from / 2;
+  if (from <= q) {
+    // Negative values x - from land in (q - from/2, q) after adding q.
+    const u64 shift = q - from;
+    for (std::size_t i = 0; i < n; ++i) out[i] = in[i] > half ? in[i] + shift : in[i];
+    return;
+  }
+  const u64 from_mod = reduce_u64(from, m);
+  reduce_row(in, out, n, from, m);
+  for (std::size_t i = 0; i < n; ++i) {
+    const u64 r = out[i];
+    out[i] = in[i] > half ? (r >= from_mod ? r - from_mod : r + q - from_mod) : r;
+  }
+}
+
+void BaseConverter::premultiply(const u64* in, u64* y, std::size_t n) const {
+  for (std::size_t i = 0; i < from_.size(); ++i)
+    multiply_shoup_row(in + i * n, y + i * n, n, from_.punctured_inv()[i], from_.punctured_inv_shoup()[i],
+                       from_[i].value);
+}
+
+void BaseConverter::convert_premultiplied(const u64* y, std::size_t target, u64* out, std::size_t n) const {
+  const std::size_t l = from_.size();
+  const Modulus& p = to_[target];
+  if (l == 1) return reduce_row(y, out, n, from_[0].value, p);
+  const u64* factors = punctured_mod_to_.data() + target * l;
+  for (std::size_t c = 0; c < n; ++c) out[c] = dot_mod(y + c, n, factors, l, p);
+}
+
 void BaseConverter::convert(const u64* in, u64* out, std::size_t n) const {
   const std::size_t l = from_.size(), k_count = to_.size();
+  // One source modulus: Q/q_0 = 1, so the conversion is a plain reduction.
+  if (l == 1) {
+    for (std::size_t k = 0; k < k_count; ++k) reduce_row(in, out + k * n, n, from_[0].value, to_[k]);
+    return;
+  }
   const u64* inv = from_.punctured_inv().data();
   const u64* inv_shoup = from_.punctured_inv_shoup().data();
   // Blocks of coefficients small enough that y_i = [x_i (Q/q_i)^-1]_{q_i} (limb-major, kBlock per limb)

@@ -42,10 +42,23 @@ class BaseConverter {
   // out: to().size() limbs of n coefficients, each < its modulus. in and out must not overlap.
   void convert(const u64* in, u64* out, std::size_t n) const;
 
+  // The same conversion in two steps, for callers that want one target limb at a time (key switching
+  // converts, transforms and consumes one limb before the next): premultiply() writes
+  // y_i = [x_i * (Q/q_i)^{-1}]_{q_i} (from().size() limbs), convert_premultiplied() the target limb
+  // sum_i y_i * (Q/q_i) mod to()[target]. Together they give exactly convert()'s output.
+  void premultiply(const u64* in, u64* y, std::size_t n) const;
+  void convert_premultiplied(const u64* y, std::size_t target, u64* out, std::size_t n) const;
+
  private:
   RnsBase from_, to_;
   std::vector<u64> punctured_mod_to_;  // [(Q/q_i) mod p_k], indexed k * from.size() + i
 };
+
+// out[i] = in[i] mod m for inputs below `bound` (cheaper when bound is at most a few times m).
+void reduce_row(const u64* in, u64* out, std::size_t n, u64 bound, const Modulus& m);
+// out[i] = the centered representative of in[i] (a residue modulo the odd `from`, in (-from/2, from/2))
+// reduced modulo m: the exact base conversion of a one-prime RNS value.
+void centered_reduce_row(const u64* in, u64* out, std::size_t n, u64 from, const Modulus& m);
 
 // Exact CRT reconstruction of residues into the centered representative in (-Q/2, Q/2], as a double.
 // Used by decoding: the value is exact up to the final rounding to double.

@@ -66,3 +66,34 @@ TEST(KeySwitch, DigitsAreExactOnTheirOwnPrimesAndConsistentElsewhere) {
     }
   }
 }
+
+// The fused key switch (digits converted and consumed one output limb at a time) is the materialized
+// decomposition followed by switch_key, bit for bit, with and without an automorphism, written or added.
+TEST(KeySwitch, FusedEqualsDecomposeThenSwitch) {
+  for (std::size_t dnum : {1, 2, 3, 5}) {
+    Engine e(small_params(4, dnum));
+    const CkksContext& ctx = *e.ctx;
+    const RelinKey rk = e.keygen->create_relin_key();
+    const Ciphertext ct = e.encrypt(random_complex(e.ctx->n() / 2, 11));
+    const auto perm = ctx.galois_permutation(5);
+    for (std::size_t level : {ctx.max_level(), std::size_t{1}}) {
+      const RnsPoly c = ct.poly(1).prefix(level + 1);
+      const KeySwitchDigits digits = decompose_for_key_switch(ctx, c, level);
+      for (const std::vector<std::uint32_t>* p : {static_cast<const std::vector<std::uint32_t>*>(nullptr), perm.get()}) {
+        RnsPoly want0, want1, got0, got1;
+        switch_key(ctx, digits, rk.key, p, want0, want1);
+        key_switch(ctx, c, level, rk.key, p, got0, KeySwitchOutput::kOverwrite, got1, KeySwitchOutput::kOverwrite);
+        EXPECT_EQ(got0, want0) << "dnum " << dnum << " level " << level;
+        EXPECT_EQ(got1, want1) << "dnum " << dnum << " level " << level;
+        // Adding to x gives x + result.
+        RnsPoly sum0 = c, sum1 = c;
+        key_switch(ctx, c, level, rk.key, p, sum0, KeySwitchOutput::kAdd, sum1, KeySwitchOutput::kAdd);
+        RnsPoly ref0(ctx.n(), level + 1), ref1(ctx.n(), level + 1);
+        poly::add(ctx, ctx.level_primes(level), c.data(), want0.data(), ref0.data());
+        poly::add(ctx, ctx.level_primes(level), c.data(), want1.data(), ref1.data());
+        EXPECT_EQ(sum0, ref0);
+        EXPECT_EQ(sum1, ref1);
+      }
+    }
+  }
+}

@@ -172,5 +172,52 @@ TEST(Rns, CrtRoundsToNearestEven) {
   }
 }
 
+// The two-step conversion (premultiply, then one target limb at a time) equals convert().
+TEST(Rns, TwoStepConversionEqualsConvert) {
+  Csprng rng(seed_from_u64(32));
+  const std::size_t n = 193;
+  for (auto [l, k] : {std::pair{1, 3}, {2, 3}, {5, 4}}) {
+    const auto all = mixed_primes(l + k, 1 << 12, rng);
+    const std::vector<u64> from(all.begin(), all.begin() + l), to(all.begin() + l, all.end());
+    const BaseConverter conv{RnsBase(from), RnsBase(to)};
+    std::vector<u64> in(l * n), want(k * n), y(l * n), got(n);
+    for (int i = 0; i < l; ++i)
+      for (std::size_t c = 0; c < n; ++c) in[i * n + c] = rng.uniform_below(from[i]);
+    conv.convert(in.data(), want.data(), n);
+    conv.premultiply(in.data(), y.data(), n);
+    for (int j = 0; j < k; ++j) {
+      conv.convert_premultiplied(y.data(), j, got.data(), n);
+      for (std::size_t c = 0; c < n; ++c) ASSERT_EQ(got[c], want[j * n + c]) << "l=" << l << " target " << j;
+    }
+  }
+}
+
+// centered_reduce_row and reduce_row against signed 128-bit arithmetic, for sources smaller than, about
+// equal to and much larger than the target.
+TEST(Rns, RowReductionsMatchInt128) {
+  Csprng rng(seed_from_u64(33));
+  auto primes = mixed_primes(6, 1 << 12, rng);
+  for (u64 q : generate_ntt_primes(45, 2, 1 << 12, primes)) primes.push_back(q);  // close pairs: from < 2 to
+  const std::size_t n = 301;
+  for (u64 from : primes)
+    for (u64 to : primes) {
+      const Modulus m(to);
+      std::vector<u64> in(n), out(n), red(n);
+      for (auto& x : in) x = rng.uniform_below(from);
+      in[0] = 0;
+      in[1] = from - 1;
+      in[2] = from / 2;
+      in[3] = from / 2 + 1;
+      centered_reduce_row(in.data(), out.data(), n, from, m);
+      reduce_row(in.data(), red.data(), n, from, m);
+      for (std::size_t i = 0; i < n; ++i) {
+        const __int128 v = in[i] > from / 2 ? static_cast<__int128>(in[i]) - from : static_cast<__int128>(in[i]);
+        const __int128 r = ((v % to) + to) % to;
+        ASSERT_EQ(out[i], static_cast<u64>(r)) << from << " -> " << to << " at " << i;
+        ASSERT_EQ(red[i], in[i] % to);
+      }
+    }
+}
+
 }  // namespace
 }  // namespace hepex::ckks
