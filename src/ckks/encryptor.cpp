@@ -64,9 +64,10 @@ Ciphertext Encryptor::encrypt_public(const Plaintext& pt) {
     ntt.forward(x0);
     ntt.forward(x1);
     const u64 *b = pk_->b().limb(g), *a = pk_->a().limb(g);
+    const poly::BarrettProduct mul(m);
     for (std::size_t i = 0; i < n; ++i) {
-      x0[i] = add_mod(x0[i], mul_mod(b[i], uk[i], m), m.value);
-      x1[i] = add_mod(x1[i], mul_mod(a[i], uk[i], m), m.value);
+      x0[i] = add_mod(x0[i], mul(b[i], uk[i]), m.value);
+      x1[i] = add_mod(x1[i], mul(a[i], uk[i]), m.value);
     }
   }
   Ciphertext ct(ctx, 2, level, pt.scale(), pt.slots());

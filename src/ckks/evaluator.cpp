@@ -172,10 +172,7 @@ Ciphertext Evaluator::multiply(const Ciphertext& a, const Ciphertext& b) const {
   auto& p = r.mutable_polys();
   for (int i = 0; i < 3; ++i) p.push_back(RnsPoly::uninitialized(ctx.n(), a.level() + 1));
   const u64 *a0 = a.poly(0).data(), *a1 = a.poly(1).data(), *b0 = b.poly(0).data(), *b1 = b.poly(1).data();
-  poly::multiply(ctx, primes, a0, b0, p[0].data());
-  poly::multiply(ctx, primes, a0, b1, p[1].data());
-  poly::multiply_add(ctx, primes, a1, b0, p[1].data());
-  poly::multiply(ctx, primes, a1, b1, p[2].data());
+  poly::multiply_tensor(ctx, primes, a0, a1, b0, b1, p[0].data(), p[1].data(), p[2].data());
   return r;
 }
 
@@ -210,8 +207,15 @@ void Evaluator::multiply_plain_inplace(Ciphertext& a, const Plaintext& p) const 
 }
 
 Ciphertext Evaluator::multiply_plain(const Ciphertext& a, const Plaintext& p) const {
-  Ciphertext r = a;
-  multiply_plain_inplace(r, p);
+  check_plain(a, p, "multiply_plain", false);
+  // Products written straight into a fresh ciphertext: one pass instead of a copy and an in-place pass.
+  const auto& primes = ctx_->level_primes(a.level());
+  Ciphertext r(*ctx_, 0, a.level(), a.scale() * p.scale(), a.slots());
+  auto& out = r.mutable_polys();
+  for (const RnsPoly& c : a.polys()) {
+    out.push_back(RnsPoly::uninitialized(ctx_->n(), a.level() + 1));
+    poly::multiply(*ctx_, primes, c.data(), p.poly().data(), out.back().data());
+  }
   return r;
 }
 

@@ -44,7 +44,23 @@ void negate(const CkksContext& ctx, Primes primes, const u64* a, u64* out) {
 void multiply(const CkksContext& ctx, Primes primes, const u64* a, const u64* b, u64* out) {
   const std::size_t n = ctx.n();
   for_each_limb(ctx, primes, [&](std::size_t, const Modulus& m, std::size_t off) {
-    for (std::size_t i = 0; i < n; ++i) out[off + i] = mul_mod(a[off + i], b[off + i], m);
+    const BarrettProduct mul(m);
+    for (std::size_t i = 0; i < n; ++i) out[off + i] = mul(a[off + i], b[off + i]);
+  });
+}
+
+void multiply_tensor(const CkksContext& ctx, Primes primes, const u64* a0, const u64* a1, const u64* b0,
+                     const u64* b1, u64* out0, u64* out1, u64* out2) {
+  const std::size_t n = ctx.n();
+  for_each_limb(ctx, primes, [&](std::size_t, const Modulus& m, std::size_t off) {
+    const BarrettProduct mul(m);
+    const u64 q = m.value;
+    for (std::size_t i = off; i < off + n; ++i) {
+      const u64 x0 = a0[i], x1 = a1[i], y0 = b0[i], y1 = b1[i];
+      out0[i] = mul(x0, y0);
+      out1[i] = add_mod(mul(x0, y1), mul(x1, y0), q);
+      out2[i] = mul(x1, y1);
+    }
   });
 }
 
@@ -52,7 +68,8 @@ void multiply_add(const CkksContext& ctx, Primes primes, const u64* a, const u64
   const std::size_t n = ctx.n();
   for_each_limb(ctx, primes, [&](std::size_t, const Modulus& m, std::size_t off) {
     const u64 q = m.value;
-    for (std::size_t i = 0; i < n; ++i) out[off + i] = add_mod(out[off + i], mul_mod(a[off + i], b[off + i], m), q);
+    const BarrettProduct mul(m);
+    for (std::size_t i = 0; i < n; ++i) out[off + i] = add_mod(out[off + i], mul(a[off + i], b[off + i]), q);
   });
 }
 

@@ -3,6 +3,7 @@
 // limb; pointers address limb-major data of primes.size() limbs of n words. Every loop runs in parallel
 // over limbs (OpenMP) and is exact modular arithmetic, so results do not depend on the thread count.
 // Outputs may alias inputs.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -18,6 +19,30 @@ namespace hepex::ckks::poly {
 
 using Primes = std::span<const std::size_t>;
 
+// a*b mod q for a, b < q (any q < 2^61) with one classic Barrett quotient estimate: 3 multiplications
+// where Modulus's full 128-bit reduction (reduce_u128, any 128-bit input) needs 5. For x = a*b < 2^(2k)
+// (k the bit length of q): t = floor(x / 2^(k-1)), qhat = floor(t * mu / 2^(k+1)) with
+// mu = floor((2^(2k) - 1) / q) is at most 2 below floor(x/q), so x - qhat*q < 3q < 2^63 (mu < 2^(k+1):
+// the -1 only matters for a power-of-two q, whose estimate it leaves within 1). The shifts are
+// 64-bit (no 128-bit variable shift) and mu is stored pre-shifted so that qhat is one high product word;
+// the corrections are branch-free (min(r, r - q) is r - q exactly when r >= q).
+struct BarrettProduct {
+  u64 q, mu_shifted;
+  int k;
+  explicit BarrettProduct(const Modulus& m)
+      : q(m.value), mu_shifted(static_cast<u64>(((u128{1} << (2 * m.bits)) - 1) / m.value) << (63 - m.bits)),
+        k(m.bits) {}
+  u64 operator()(u64 a, u64 b) const {
+    const u128 x = static_cast<u128>(a) * b;
+    const u64 lo = static_cast<u64>(x), hi = static_cast<u64>(x >> 64);
+    const u64 t = (hi << (65 - k)) | (lo >> (k - 1));
+    const u64 qhat = static_cast<u64>((static_cast<u128>(t) * mu_shifted) >> 64);
+    u64 r = lo - qhat * q;
+    r = std::min(r, r - q);
+    return std::min(r, r - q);
+  }
+};
+
 void add(const CkksContext& ctx, Primes primes, const u64* a, const u64* b, u64* out);
 void sub(const CkksContext& ctx, Primes primes, const u64* a, const u64* b, u64* out);
 void negate(const CkksContext& ctx, Primes primes, const u64* a, u64* out);
@@ -25,6 +50,9 @@ void negate(const CkksContext& ctx, Primes primes, const u64* a, u64* out);
 void multiply(const CkksContext& ctx, Primes primes, const u64* a, const u64* b, u64* out);
 // out += a * b (pointwise).
 void multiply_add(const CkksContext& ctx, Primes primes, const u64* a, const u64* b, u64* out);
+// The tensor product of (a0, a1) and (b0, b1): out0 = a0 b0, out1 = a0 b1 + a1 b0, out2 = a1 b1, in one pass.
+void multiply_tensor(const CkksContext& ctx, Primes primes, const u64* a0, const u64* a1, const u64* b0,
+                     const u64* b1, u64* out0, u64* out1, u64* out2);
 // out = a * c_j on limb j (c_j < q_j).
 void multiply_scalar(const CkksContext& ctx, Primes primes, const u64* a, const std::vector<u64>& c, u64* out);
 // out = a + c_j on limb j (a constant polynomial in the NTT domain adds c_j to every evaluation).

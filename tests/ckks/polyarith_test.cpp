@@ -1,0 +1,48 @@
+// Limb-wise polynomial arithmetic: the Barrett product against 128-bit division, the fused tensor product
+// against separate products.
+#include <gtest/gtest.h>
+
+#include "ckks/polyarith.hpp"
+#include "ckks_fixture.hpp"
+
+using namespace hepex::ckks;
+using namespace hepex::ckks::testing;
+
+TEST(PolyArith, BarrettProductMatchesInt128) {
+  hepex::Csprng rng(hepex::seed_from_u64(41));
+  for (int bits = 2; bits <= kMaxModulusBits; ++bits) {
+    for (int trial = 0; trial < 20; ++trial) {
+      // Random moduli of this bit length, including the extremes 2^(bits-1) and 2^bits - 1.
+      const u64 low = u64{1} << (bits - 1);
+      u64 q = trial == 0 ? low : trial == 1 ? (low << 1) - 1 : low + rng.uniform_below(low);
+      if (q < 2) q = 2;
+      const Modulus m(q);
+      const poly::BarrettProduct mul(m);
+      for (int i = 0; i < 200; ++i) {
+        const u64 a = i == 0 ? q - 1 : rng.uniform_below(q), b = i < 2 ? q - 1 : rng.uniform_below(q);
+        ASSERT_EQ(mul(a, b), static_cast<u64>(static_cast<u128>(a) * b % q)) << a << " * " << b << " mod " << q;
+      }
+    }
+  }
+}
+
+TEST(PolyArith, TensorProductEqualsSeparateProducts) {
+  Engine e(small_params(2, 1));
+  const CkksContext& ctx = *e.ctx;
+  const auto& primes = ctx.level_primes(2);
+  const Ciphertext x = e.encrypt(random_complex(8, 1), 8), y = e.encrypt(random_complex(8, 2), 8);
+  const u64 *a0 = x.poly(0).data(), *a1 = x.poly(1).data(), *b0 = y.poly(0).data(), *b1 = y.poly(1).data();
+  RnsPoly t0(ctx.n(), 3), t1(ctx.n(), 3), t2(ctx.n(), 3), w0(ctx.n(), 3), w1(ctx.n(), 3), w2(ctx.n(), 3);
+  poly::multiply_tensor(ctx, primes, a0, a1, b0, b1, t0.data(), t1.data(), t2.data());
+  for (std::size_t j = 0; j < primes.size(); ++j) {
+    const Modulus& m = ctx.modulus(primes[j]);
+    for (std::size_t i = j * ctx.n(); i < (j + 1) * ctx.n(); ++i) {
+      w0.data()[i] = mul_mod(a0[i], b0[i], m);
+      w1.data()[i] = add_mod(mul_mod(a0[i], b1[i], m), mul_mod(a1[i], b0[i], m), m.value);
+      w2.data()[i] = mul_mod(a1[i], b1[i], m);
+    }
+  }
+  EXPECT_EQ(t0, w0);
+  EXPECT_EQ(t1, w1);
+  EXPECT_EQ(t2, w2);
+}
