@@ -25,8 +25,12 @@ void run(const TrainOptions& o) {
   const bool quiet = hepex::cli::global_options().quiet;
   hepex::ProgressLine progress(stderr, quiet);
   const Loss loss = loss_for(job.task);
-  if (!quiet) progress.step("training " + job.arch + " (" + task_name(job.task) + ") on " + job.data + "...");
-  const auto result = run_train_job(job, [&](const EpochStats& s) { progress.step(format_epoch(s, job.config.epochs, loss)); });
+  parse_arch(job.arch);  // refuse a bad architecture before loading data
+  progress.step("training " + job.arch + " (" + task_name(job.task) + ") on " + job.data + "...");
+  const int epochs = job.config.epochs;
+  const auto result = run_train_job(
+      job, [&](const EpochStats& s) { progress.step(format_epoch(s, epochs, loss)); },
+      [&](int epoch, double fraction, double l) { progress.update(format_batch(epoch, epochs, fraction, l)); });
   progress.finish();
   if (result.history.stopped_early)
     std::fprintf(stderr, "stopped early after epoch %zu (best validation epoch %d)\n", result.history.epochs.size(),
@@ -50,6 +54,7 @@ const hepex::cli::VerbRegistrar reg(20, [](CLI::App& app) {
       "Architecture: widths joined by '-', then ':' and the hidden activation (the last layer is linear):\n"
       "  square (x^2), poly2 (a x^2 + b x + c, trained coefficients), poly2@a/b/c (fixed), identity,\n"
       "  relu, sigmoid (plaintext references only: not HE-friendly). Per-layer form: 784-64-784:square,sigmoid\n"
+      "Global options go before the verb: hepex --threads 2 --quiet train ...\n"
       "Example: hepex train --arch 784-256-64-256-784:poly2 --data mnist --epochs 20 --out ae.hpx");
   sub->add_option("--arch", j.arch, "Architecture string")->capture_default_str();
   sub->add_option("--data", j.data, "Data set: mnist, fashion-mnist, or a directory of IDX files (.gz allowed)")

@@ -46,7 +46,7 @@ JobData load_job_data(const TrainJob& job) {
   return d;
 }
 
-TrainJobResult run_train_job(const TrainJob& job, const EpochCallback& on_epoch) {
+TrainJobResult run_train_job(const TrainJob& job, const EpochCallback& on_epoch, const BatchCallback& on_batch) {
   Model model = Model::from_arch(job.arch);
   if (job.task == Task::kAutoencoder && model.input_size() != model.output_size())
     throw InvalidArgument("architecture '" + job.arch + "': an autoencoder needs equal input and output widths");
@@ -57,7 +57,7 @@ TrainJobResult run_train_job(const TrainJob& job, const EpochCallback& on_epoch)
   cfg.loss = loss_for(job.task);
   cfg.seed = job.seed;
   TrainJobResult r;
-  r.history = train(model, data.train, data.val, cfg, on_epoch);
+  r.history = train(model, data.train, data.val, cfg, on_epoch, on_batch);
   r.test = evaluate(model, data.test, cfg.loss);
   r.model = std::move(model);
   return r;
@@ -70,6 +70,12 @@ std::string format_epoch(const EpochStats& s, int epochs, Loss loss) {
   if (loss == Loss::kSoftmaxCrossEntropy && !std::isnan(s.val_accuracy))
     n += std::snprintf(buf + n, sizeof(buf) - n, "  val acc %.2f%%", 100.0 * s.val_accuracy);
   std::snprintf(buf + n, sizeof(buf) - n, "  lr %.2g  %.2f s", s.lr, s.seconds);
+  return buf;
+}
+
+std::string format_batch(int epoch, int epochs, double fraction, double loss) {
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), "epoch %d/%d  %3.0f%%  loss %.6f", epoch, epochs, 100.0 * fraction, loss);
   return buf;
 }
 

@@ -43,10 +43,13 @@ struct TrainJobResult {
   EvalResult test;
 };
 
-TrainJobResult run_train_job(const TrainJob& job, const EpochCallback& on_epoch = {});
+TrainJobResult run_train_job(const TrainJob& job, const EpochCallback& on_epoch = {},
+                             const BatchCallback& on_batch = {});
 
 // "epoch 3/20  loss 0.01234  val 0.01250  lr 1e-03  2.1 s" (accuracy for classifiers).
 std::string format_epoch(const EpochStats& s, int epochs, Loss loss);
+// "epoch 3/20   45%  loss 0.01240" (the in-place line within an epoch).
+std::string format_batch(int epoch, int epochs, double fraction, double loss);
 // "test MSE 0.007312" or "test loss 0.0812  accuracy 97.53%".
 std::string format_eval(const EvalResult& r, Loss loss);
 

@@ -135,7 +135,7 @@ EvalResult evaluate(const Model& model, const Dataset& data, Loss loss) {
 }
 
 History train(Model& model, const Dataset& train_set, const Dataset& val, const TrainConfig& cfg,
-              const EpochCallback& on_epoch) {
+              const EpochCallback& on_epoch, const BatchCallback& on_batch) {
   model.validate();
   if (cfg.batch < 1 || cfg.epochs < 0 || cfg.decay_every < 1 || !(cfg.lr > 0.f) || !(cfg.lr_decay > 0.f))
     throw InvalidArgument("training: batch, decay interval and learning rate must be positive");
@@ -158,6 +158,7 @@ History train(Model& model, const Dataset& train_set, const Dataset& val, const 
   double best_val = std::numeric_limits<double>::infinity();
   Model best_model;
   int since_best = 0;
+  const Eigen::Index report_every = std::max<Eigen::Index>(1, n / cfg.batch / 50) * cfg.batch;
   for (int epoch = 0; epoch < cfg.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     const float lr = cfg.lr * std::pow(cfg.lr_decay, float(epoch / cfg.decay_every));
@@ -201,6 +202,8 @@ History train(Model& model, const Dataset& train_set, const Dataset& val, const 
       for (int k = 1; k < count; ++k) add_gradients(grads, shards[std::size_t(k)].grads);
       if (cfg.clip_norm > 0.f) clip_gradients(grads, cfg.clip_norm);
       optimizer->step(model, grads, lr);
+      if (on_batch && (first + b) % report_every == 0)
+        on_batch(epoch + 1, double(first + b) / double(n), loss_sum / double(first + b));
     }
 
     EpochStats s;

@@ -46,11 +46,13 @@ struct History {
 };
 
 using EpochCallback = std::function<void(const EpochStats&)>;
+// Within an epoch (about 50 calls per epoch): epoch (1-based), fraction of the epoch done, mean loss so far.
+using BatchCallback = std::function<void(int epoch, double fraction, double loss)>;
 
 // Trains `model` in place. `val` may be empty (size 0). Throws InvalidArgument for shapes that do not fit
 // the model, Error if the loss becomes non-finite (diverged).
 History train(Model& model, const Dataset& train, const Dataset& val, const TrainConfig& config,
-              const EpochCallback& on_epoch = {});
+              const EpochCallback& on_epoch = {}, const BatchCallback& on_batch = {});
 
 struct EvalResult {
   double loss = 0;      // of the given kind

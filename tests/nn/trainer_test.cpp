@@ -207,7 +207,7 @@ TEST(Trainer, SmallMnistAutoencoderLearns) {
   if (!std::filesystem::is_directory(dir)) GTEST_SKIP() << "MNIST not found in " << dir << " (scripts/setup.sh)";
   const Dataset all = load_idx_dataset(dir, Split::kTest);
   const Dataset train_set = all.slice(0, 400), test = all.slice(400, 200);
-  Model m = init("784-64-16-64-784:square", 15);
+  Model m = init("784-64-16-64-784:poly2", 15);
   const double before = evaluate(m, test, Loss::kMse).mse;
   TrainConfig cfg;
   cfg.epochs = 10;
