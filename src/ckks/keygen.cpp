@@ -45,7 +45,7 @@ RnsPoly KeyGenerator::sample_error_ntt(const std::vector<std::size_t>& primes) {
   const auto e = sample_gaussian(rng_, ctx_->n());
   std::vector<Modulus> moduli;
   for (std::size_t g : primes) moduli.push_back(ctx_->modulus(g));
-  RnsPoly p(ctx_->n(), primes.size());
+  RnsPoly p = RnsPoly::uninitialized(ctx_->n(), primes.size());
   small_to_rns(e.data(), ctx_->n(), moduli, p.data());
   poly::ntt_forward(*ctx_, primes, p.data());
   return p;
@@ -59,9 +59,7 @@ PublicKey KeyGenerator::create_public_key() {
   pk.a_ = std::move(expand_uniform(ctx, seed, primes, 1)[0]);
   pk.a_seed_ = seed;
   pk.b_ = sample_error_ntt(primes);  // b = e - a s
-  RnsPoly as(ctx.n(), primes.size());
-  poly::multiply(ctx, primes, pk.a_.data(), sk_.poly().data(), as.data());
-  poly::sub(ctx, primes, pk.b_.data(), as.data(), pk.b_.data());
+  poly::multiply_sub(ctx, primes, pk.a_.data(), sk_.poly().data(), pk.b_.data());
   pk.param_hash_ = ctx.param_hash();
   return pk;
 }
@@ -79,10 +77,8 @@ KeySwitchKey KeyGenerator::create_switch_key(const RnsPoly& s_prime) {
   std::vector<u64> p_mod(top + 1);
   for (std::size_t i = 0; i <= top; ++i) p_mod[i] = inv_mod(ctx.p_inv()[i], ctx.modulus(i).value);
   for (std::size_t d = 0; d < dnum; ++d) {
-    RnsPoly b = sample_error_ntt(all);
-    RnsPoly as(n, all.size());
-    poly::multiply(ctx, all, key.a_[d].data(), sk_.poly().data(), as.data());
-    poly::sub(ctx, all, b.data(), as.data(), b.data());
+    RnsPoly b = sample_error_ntt(all);  // e - a s
+    poly::multiply_sub(ctx, all, key.a_[d].data(), sk_.poly().data(), b.data());
     const auto [first, last] = ctx.params().digit_range(top, d);
     for (std::size_t i = first; i < last; ++i) {
       const Modulus& m = ctx.modulus(i);
@@ -108,7 +104,7 @@ void KeyGenerator::add_galois_key(GaloisKeys& keys, std::uint64_t galois_element
   if (keys.param_hash() != ctx.param_hash())
     throw MismatchError("key generator: the Galois key set belongs to other parameters");
   const auto perm = ctx.galois_permutation(galois_element);
-  RnsPoly s_auto(ctx.n(), ctx.prime_count());
+  RnsPoly s_auto = RnsPoly::uninitialized(ctx.n(), ctx.prime_count());
   poly::permute(*perm, ctx.prime_count(), sk_.poly().data(), s_auto.data());
   keys.insert(galois_element, create_switch_key(s_auto));
 }

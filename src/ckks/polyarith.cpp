@@ -15,21 +15,48 @@ void for_each_limb(const CkksContext& ctx, Primes primes, F&& f) {
   for (std::ptrdiff_t j = 0; j < limbs; ++j) f(static_cast<std::size_t>(j), ctx.modulus(primes[j]), j * n);
 }
 
+// out = a + b and out = a - b modulo q, four lanes at a time where AVX2 is available (residues are below
+// 2^61, so sums and differences fit signed 64-bit lanes and signed compares are exact). Element-wise, so
+// out may alias a or b.
+void add_row(const u64* a, const u64* b, u64* out, std::size_t n, u64 q) {
+  std::size_t i = 0;
+#if defined(__AVX2__)
+  const __m256i vq = _mm256_set1_epi64x(static_cast<long long>(q));
+  const __m256i vq1 = _mm256_set1_epi64x(static_cast<long long>(q - 1));
+  for (; i + 4 <= n; i += 4) {
+    const __m256i s = _mm256_add_epi64(avx2::load(a + i), avx2::load(b + i));
+    avx2::store(out + i, avx2::fold(s, vq, vq1));
+  }
+#endif
+  for (; i < n; ++i) out[i] = add_mod(a[i], b[i], q);
+}
+
+void sub_row(const u64* a, const u64* b, u64* out, std::size_t n, u64 q) {
+  std::size_t i = 0;
+#if defined(__AVX2__)
+  const __m256i vq = _mm256_set1_epi64x(static_cast<long long>(q));
+  const __m256i zero = _mm256_setzero_si256();
+  for (; i + 4 <= n; i += 4) {
+    const __m256i d = _mm256_sub_epi64(avx2::load(a + i), avx2::load(b + i));
+    avx2::store(out + i, _mm256_add_epi64(d, _mm256_and_si256(_mm256_cmpgt_epi64(zero, d), vq)));
+  }
+#endif
+  for (; i < n; ++i) out[i] = sub_mod(a[i], b[i], q);
+}
+
 }  // namespace
 
 void add(const CkksContext& ctx, Primes primes, const u64* a, const u64* b, u64* out) {
   const std::size_t n = ctx.n();
   for_each_limb(ctx, primes, [&](std::size_t, const Modulus& m, std::size_t off) {
-    const u64 q = m.value;
-    for (std::size_t i = 0; i < n; ++i) out[off + i] = add_mod(a[off + i], b[off + i], q);
+    add_row(a + off, b + off, out + off, n, m.value);
   });
 }
 
 void sub(const CkksContext& ctx, Primes primes, const u64* a, const u64* b, u64* out) {
   const std::size_t n = ctx.n();
   for_each_limb(ctx, primes, [&](std::size_t, const Modulus& m, std::size_t off) {
-    const u64 q = m.value;
-    for (std::size_t i = 0; i < n; ++i) out[off + i] = sub_mod(a[off + i], b[off + i], q);
+    sub_row(a + off, b + off, out + off, n, m.value);
   });
 }
 
@@ -46,6 +73,15 @@ void multiply(const CkksContext& ctx, Primes primes, const u64* a, const u64* b,
   for_each_limb(ctx, primes, [&](std::size_t, const Modulus& m, std::size_t off) {
     const BarrettProduct mul(m);
     for (std::size_t i = 0; i < n; ++i) out[off + i] = mul(a[off + i], b[off + i]);
+  });
+}
+
+void multiply_sub(const CkksContext& ctx, Primes primes, const u64* a, const u64* b, u64* out) {
+  const std::size_t n = ctx.n();
+  for_each_limb(ctx, primes, [&](std::size_t, const Modulus& m, std::size_t off) {
+    const u64 q = m.value;
+    const BarrettProduct mul(m);
+    for (std::size_t i = 0; i < n; ++i) out[off + i] = sub_mod(out[off + i], mul(a[off + i], b[off + i]), q);
   });
 }
 
@@ -159,7 +195,7 @@ std::vector<RnsPoly> expand_uniform(const CkksContext& ctx, const Seed& seed, st
   std::vector<RnsPoly> out;
   out.reserve(count);
   for (std::size_t c = 0; c < count; ++c) {
-    out.emplace_back(ctx.n(), primes.size());
+    out.push_back(RnsPoly::uninitialized(ctx.n(), primes.size()));
     sample_uniform(rng, ctx.n(), moduli, out.back().data());
   }
   return out;

@@ -50,6 +50,8 @@ void negate(const CkksContext& ctx, Primes primes, const u64* a, u64* out);
 void multiply(const CkksContext& ctx, Primes primes, const u64* a, const u64* b, u64* out);
 // out += a * b (pointwise).
 void multiply_add(const CkksContext& ctx, Primes primes, const u64* a, const u64* b, u64* out);
+// out -= a * b (pointwise).
+void multiply_sub(const CkksContext& ctx, Primes primes, const u64* a, const u64* b, u64* out);
 // The tensor product of (a0, a1) and (b0, b1): out0 = a0 b0, out1 = a0 b1 + a1 b0, out2 = a1 b1, in one pass.
 void multiply_tensor(const CkksContext& ctx, Primes primes, const u64* a0, const u64* a1, const u64* b0,
                      const u64* b1, u64* out0, u64* out1, u64* out2);

@@ -46,3 +46,34 @@ TEST(PolyArith, TensorProductEqualsSeparateProducts) {
   EXPECT_EQ(t1, w1);
   EXPECT_EQ(t2, w2);
 }
+
+// Vectorized add / sub / multiply_sub against scalar modular arithmetic, including 0 and q - 1 operands and
+// in-place (aliased) outputs.
+TEST(PolyArith, AddSubMultiplySubMatchScalar) {
+  Engine e(small_params(3, 2));
+  const CkksContext& ctx = *e.ctx;
+  const auto& primes = ctx.all_primes();
+  const std::size_t n = ctx.n(), limbs = primes.size();
+  hepex::Csprng rng(hepex::seed_from_u64(42));
+  RnsPoly a(n, limbs), b(n, limbs);
+  for (std::size_t j = 0; j < limbs; ++j) {
+    const u64 q = ctx.modulus(primes[j]).value;
+    for (std::size_t i = 0; i < n; ++i) {
+      a.limb(j)[i] = i % 7 == 0 ? q - 1 : i % 11 == 0 ? 0 : rng.uniform_below(q);
+      b.limb(j)[i] = i % 5 == 0 ? q - 1 : i % 13 == 0 ? 0 : rng.uniform_below(q);
+    }
+  }
+  RnsPoly sum(n, limbs), diff = a, msub = a;
+  poly::add(ctx, primes, a.data(), b.data(), sum.data());
+  poly::sub(ctx, primes, diff.data(), b.data(), diff.data());
+  poly::multiply_sub(ctx, primes, a.data(), b.data(), msub.data());
+  for (std::size_t j = 0; j < limbs; ++j) {
+    const Modulus& m = ctx.modulus(primes[j]);
+    for (std::size_t i = 0; i < n; ++i) {
+      const u128 x = a.limb(j)[i], y = b.limb(j)[i];
+      ASSERT_EQ(sum.limb(j)[i], static_cast<u64>((x + y) % m.value));
+      ASSERT_EQ(diff.limb(j)[i], static_cast<u64>((x + m.value - y) % m.value));
+      ASSERT_EQ(msub.limb(j)[i], static_cast<u64>((x + m.value - (x * y) % m.value) % m.value));
+    }
+  }
+}
