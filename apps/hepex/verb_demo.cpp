@@ -9,6 +9,7 @@
 
 #include "infer/files.hpp"
 #include "infer/run.hpp"
+#include "infer/tile_pruning.hpp"
 #include "nn/dataset.hpp"
 #include "nn/job.hpp"
 #include "prune/tiling.hpp"
@@ -36,6 +37,7 @@ struct DemoOptions {
   TrainJob job = demo_job();
   std::string model, out, report, tile = "4x8", weights = "auto", backend = "ckks";
   std::size_t count = 256, offset = 0;
+  double zero_tiles = 0;
 };
 
 // $HEPEX_CACHE_DIR, else $XDG_CACHE_HOME/hepex, else ~/.cache/hepex, else ./.hepex-cache.
@@ -66,14 +68,18 @@ Model default_model(const DemoOptions& o, ProgressLine& progress) {
 
 void run(const DemoOptions& o) {
   ProgressLine progress(stderr, cli::global_options().quiet);
-  const Model model = o.model.empty() ? default_model(o, progress) : Model::load(o.model);
+  Model model = o.model.empty() ? default_model(o, progress) : Model::load(o.model);
+  const auto [t1, t2] = prune::parse_tile_shape(o.tile);
+  if (o.zero_tiles > 0) {
+    const auto n = infer::zero_random_tiles(model, std::size_t(t1), std::size_t(t2), o.zero_tiles, o.job.seed);
+    progress.step("demo: zeroed " + std::to_string(n) + " random weight tiles");
+  }
   if (!o.out.empty()) model.save(o.out);
 
   const std::string dir = resolve_data_dir(o.job.data);
   const auto images = infer::load_samples((fs::path(dir) / "t10k-images-idx3-ubyte").string() +
                                               (fs::exists(fs::path(dir) / "t10k-images-idx3-ubyte") ? "" : ".gz"),
                                           o.offset, o.count);
-  const auto [t1, t2] = prune::parse_tile_shape(o.tile);
   auto plan = infer::make_plan(model, std::size_t(t1), std::size_t(t2), o.count);
   if (o.weights != "auto") plan.weight_mode = infer::parse_weight_mode(o.weights);
   progress.finish();
@@ -105,6 +111,8 @@ const cli::VerbRegistrar reg(10, [](CLI::App& app) {
   sub->add_option("--tile", o->tile, "Tile shape t1xt2")->capture_default_str();
   sub->add_option("--weights", o->weights, "auto, pre-encoded or on-the-fly")->capture_default_str();
   sub->add_option("--backend", o->backend, "ckks (real encryption) or sim (the simulator)")->capture_default_str();
+  sub->add_option("--zero-tiles", o->zero_tiles, "Experiment: zero this fraction of random weight tiles first")
+      ->check(CLI::Range(0.0, 0.99));
   sub->add_option("--report", o->report, "Write the report as JSON");
   sub->add_option("--epochs", o->job.config.epochs, "Training epochs of the default model")->capture_default_str();
   sub->add_option("--data", o->job.data, "Data set: mnist, fashion-mnist, or a directory")->capture_default_str();

@@ -37,7 +37,7 @@ const cli::VerbRegistrar reg(30, [](CLI::App& app) {
   sub->add_option("--tile", o->tile, "Tile shape t1xt2 (the batch fills the rest of the slots)")->capture_default_str();
   sub->add_option("--batch", o->batch, "Samples per inference")->check(CLI::PositiveNumber)->capture_default_str();
   sub->add_option("--weights", o->weights, "auto, pre-encoded or on-the-fly")->capture_default_str();
-  sub->add_option("--memory-gb", o->memory_gb, "Memory budget for pre-encoded weights (default: half of RAM)");
+  sub->add_option("--memory-gb", o->memory_gb, "Memory budget for pre-encoded weights (default: a quarter of RAM)");
   sub->add_option("-o,--out", o->out, "Plan file (JSON)")->required();
   sub->callback([o] { run(*o); });
 });

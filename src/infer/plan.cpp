@@ -197,7 +197,9 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
   }
   p.est_latency_preencoded_s = latency;
   p.est_latency_onthefly_s = latency + encode_seconds;
-  const std::size_t budget = o.memory_budget ? o.memory_budget : physical_memory() / 2;
+  // Default budget: a quarter of the machine (it is shared, and the allocator's overhead on millions of
+  // small plaintext buffers is measured at up to 1.7x the payload).
+  const std::size_t budget = o.memory_budget ? o.memory_budget : physical_memory() / 4;
   p.weight_mode = p.est_peak_bytes_preencoded <= budget ? WeightMode::kPreEncoded : WeightMode::kOnTheFly;
   return p;
 }

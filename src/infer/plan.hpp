@@ -59,10 +59,10 @@ struct LayerPlan {
 };
 
 // Rough per-operation costs in nanoseconds per coefficient and RNS limb (ring degree N, limbs = level + 1),
-// calibrated once on an AVX2 core of the development machine; latency estimates scale them by the thread
+// calibrated roughly on the (shared, loaded) 2-core development machine; latency estimates scale them by the thread
 // count. Key switches cost key_switch * limbs * (limbs + special) (hybrid, one prime per digit).
 struct CostModel {
-  double multiply_plain = 1.2, add = 0.6, rescale = 9.0, square = 3.0, encode = 14.0, key_switch = 6.0;
+  double multiply_plain = 2.0, add = 0.6, rescale = 9.0, square = 3.0, encode = 50.0, key_switch = 6.0;
   double seconds(const backend::OpCounts& counts, int level, std::size_t n, std::size_t special) const;
 };
 
@@ -70,7 +70,7 @@ struct PlanOptions {
   std::size_t ring_degree = 0;      // 0: the smallest N that fits at 128-bit security
   bool insecure = false;            // tests only: allow rings below the HE Standard bound
   int max_scale_bits = 40, min_scale_bits = 30;
-  std::size_t memory_budget = 0;    // bytes for pre-encoded weights; 0: half of physical memory
+  std::size_t memory_budget = 0;    // bytes for pre-encoded weights; 0: a quarter of physical memory
   int threads = 0;                  // for the latency estimate; 0: OpenMP's maximum
   CostModel costs;
 };

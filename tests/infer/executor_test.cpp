@@ -9,6 +9,7 @@
 #include "infer/executor.hpp"
 #include "infer/plan.hpp"
 #include "infer/schedule.hpp"
+#include "infer/tile_pruning.hpp"
 #include "tile/ops.hpp"
 #include "infer_test_util.hpp"
 
@@ -144,6 +145,31 @@ TEST(InferPlanner, ZeroTilesAreNeitherStoredNorMultiplied) {
   EXPECT_EQ(plan.layers[3].dead_tile_rows, 1u);
   EXPECT_TRUE(plan.layers[3].fill_dead_rows);
   EXPECT_EQ(plan.layers[3].counts[Op::kMultiplyConst], nb);  // the dead row's trivial ciphertexts (a > 0: no sign)
+}
+
+TEST(InferPlanner, CostFollowsTheTilesKept) {
+  auto dense = random_model({32, 16, 32}, {Activation::square(), Activation::identity()}, 23);
+  auto pruned = dense;
+  const std::size_t zeroed = zero_random_tiles(pruned, kT1, kT2, 0.5, 1);
+  const Plan a = make_plan(dense, kT1, kT2, 8, test_options()), b = make_plan(pruned, kT1, kT2, 8, test_options());
+  // 16x32 transposed: 4 x 16 tiles; 32x16 rows: 16 x 4 tiles; half of each zeroed.
+  EXPECT_EQ(zeroed, 32u + 32u);
+  std::size_t kept_a = 0, kept_b = 0, mult_a = 0, mult_b = 0;
+  for (std::size_t l = 0; l < 2; ++l) {
+    kept_a += a.layers[l].tiles_kept;
+    kept_b += b.layers[l].tiles_kept;
+    mult_a += a.layers[l].counts[Op::kMultiplyPlain];
+    mult_b += b.layers[l].counts[Op::kMultiplyPlain];
+  }
+  EXPECT_EQ(kept_a, 128u);
+  EXPECT_EQ(kept_b, 64u);
+  EXPECT_EQ(mult_b * 2, mult_a);  // no clear-unknowns here: every product is a weight tile
+  // Weight bytes halve; the biases (not pruned) keep the ratio a little above one half.
+  const double ratio = double(b.preencoded_weight_bytes) / double(a.preencoded_weight_bytes);
+  EXPECT_GT(ratio, 0.5);
+  EXPECT_LT(ratio, 0.55);
+  const auto x = testing::random_inputs(8, 32, 2);
+  EXPECT_LT(max_abs_diff(run_on_sim(pruned, b, x, 8, WeightMode::kPreEncoded).y, plain_outputs(pruned, x, 8)), 1e-9);
 }
 
 TEST(InferPlanner, RefusesNonPolynomialActivations) {
