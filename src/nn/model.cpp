@@ -1,5 +1,6 @@
 #include "nn/model.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "util/error.hpp"
@@ -116,20 +117,38 @@ RowMatrix Model::unpermute_output(const RowMatrix& y) const {
   return out;
 }
 
-RowMatrix Model::forward_model(const RowMatrix& x) const {
-  if (layers_.empty()) throw InvalidArgument("model: has no layers");
-  if (x.cols() != input_size())
-    throw InvalidArgument("model: input has " + std::to_string(x.cols()) + " features, the model expects " +
-                          std::to_string(input_size()));
-  // Column-major features x batch: a row-major batch viewed transposed, without a copy.
-  Matrix a = x.transpose();
-  Matrix z;
+void keep_eigen_serial() { Eigen::setNbThreads(1); }
+
+void Model::forward_columns(Matrix& a, Matrix& z) const {
   for (const auto& layer : layers_) {
     z.noalias() = layer.W * a;
     z.colwise() += layer.b;
     layer.act.forward(z, a);
   }
-  return a.transpose();
+}
+
+RowMatrix Model::forward_model(const RowMatrix& x) const {
+  if (layers_.empty()) throw InvalidArgument("model: has no layers");
+  if (x.cols() != input_size())
+    throw InvalidArgument("model: input has " + std::to_string(x.cols()) + " features, the model expects " +
+                          std::to_string(input_size()));
+  keep_eigen_serial();
+  // Fixed chunks of samples in parallel; each sample's result does not depend on the chunking.
+  constexpr Eigen::Index kChunk = 256;
+  const Eigen::Index chunks = (x.rows() + kChunk - 1) / kChunk;
+  RowMatrix y(x.rows(), output_size());
+#pragma omp parallel if (chunks > 1)
+  {
+    Matrix a, z;
+#pragma omp for schedule(static)
+    for (Eigen::Index c = 0; c < chunks; ++c) {
+      const Eigen::Index first = c * kChunk, n = std::min(kChunk, x.rows() - first);
+      a = x.middleRows(first, n).transpose();  // column-major features x batch
+      forward_columns(a, z);
+      y.middleRows(first, n) = a.transpose();
+    }
+  }
+  return y;
 }
 
 RowMatrix Model::forward(const RowMatrix& x) const {

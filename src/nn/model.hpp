@@ -54,6 +54,8 @@ class Model {
   RowMatrix forward(const RowMatrix& x) const;
   // Batch of samples in rows, model order in and out.
   RowMatrix forward_model(const RowMatrix& x) const;
+  // The layers on a column batch (features x batch, model order), in place; z is scratch space.
+  void forward_columns(Matrix& a, Matrix& z) const;
 
   // Throws InvalidArgument if widths of consecutive layers, bias/mask shapes or permutations disagree.
   void validate() const;

@@ -47,9 +47,13 @@ template <class Update>
 void for_each_element(const std::vector<Slot>& slots, Update update) {
   constexpr std::size_t kChunk = 16384;
   std::vector<std::pair<std::size_t, std::size_t>> work;  // (slot, first element)
-  for (std::size_t k = 0; k < slots.size(); ++k)
+  std::size_t total = 0;
+  for (std::size_t k = 0; k < slots.size(); ++k) {
     for (std::size_t i = 0; i < slots[k].n; i += kChunk) work.emplace_back(k, i);
-#pragma omp parallel for schedule(static)
+    total += slots[k].n;
+  }
+  // Small models: waking threads would cost more than the update itself.
+#pragma omp parallel for schedule(static) if (total > 4 * kChunk)
   for (std::size_t w = 0; w < work.size(); ++w) {
     const auto [k, first] = work[w];
     const std::size_t last = std::min(first + kChunk, slots[k].n);

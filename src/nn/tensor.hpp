@@ -12,4 +12,10 @@ using Matrix = Eigen::MatrixXf;
 using Vector = Eigen::VectorXf;
 using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
+// The nn module parallelises over samples (fixed shards/chunks, OpenMP) and keeps every Eigen product
+// serial: Eigen's own threading would nest, slow down badly on a loaded machine, and could make results
+// depend on the thread count. Called at the entry of the parallel code paths (sets Eigen's thread count
+// only; OpenMP's is untouched).
+void keep_eigen_serial();
+
 }  // namespace hepex::nn

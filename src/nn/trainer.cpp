@@ -94,23 +94,20 @@ EvalResult evaluate(const Model& model, const Dataset& data, Loss loss) {
   check_data(model, data, loss, "evaluation");
   if (data.size() == 0) throw InvalidArgument("evaluation: the data set is empty");
   const ModelOrderData d = to_model_order(model, data, loss);
+  keep_eigen_serial();
   // Fixed chunks, evaluated in parallel and summed in order: the result does not depend on the threads.
   constexpr Eigen::Index kChunk = 500;
   const Eigen::Index chunks = (data.size() + kChunk - 1) / kChunk;
   std::vector<double> totals(std::size_t(chunks), 0.0);
   std::vector<std::size_t> correct(std::size_t(chunks), 0);
-#pragma omp parallel
+#pragma omp parallel if (chunks > 1)
   {
     Matrix z, a, t;
 #pragma omp for schedule(static)
     for (Eigen::Index c = 0; c < chunks; ++c) {
       const Eigen::Index first = c * kChunk, n = std::min(kChunk, data.size() - first);
       a = columns(d.inputs).middleCols(first, n);
-      for (const auto& layer : model.layers()) {
-        z.noalias() = layer.W * a;
-        z.colwise() += layer.b;
-        layer.act.forward(z, a);
-      }
+      model.forward_columns(a, z);
       if (loss == Loss::kMse) {
         t = columns(d.targets).middleCols(first, n);
         totals[std::size_t(c)] = mse_loss(a, t, nullptr) * double(n);
@@ -145,6 +142,7 @@ History train(Model& model, const Dataset& train_set, const Dataset& val, const 
   for (auto& layer : model.layers()) layer.apply_mask();
 
   const ModelOrderData data = to_model_order(model, train_set, cfg.loss);
+  keep_eigen_serial();
   const Eigen::Index n = train_set.size(), d_in = model.input_size(), d_out = model.output_size();
   auto optimizer = make_optimizer(cfg.optimizer, model);
   Csprng rng(seed_from_u64(cfg.seed));
@@ -168,7 +166,7 @@ History train(Model& model, const Dataset& train_set, const Dataset& val, const 
       const Eigen::Index b = std::min<Eigen::Index>(cfg.batch, n - first);
       const int count = int((b + kShardSize - 1) / kShardSize);
       std::exception_ptr failure;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (count > 1)
       for (int k = 0; k < count; ++k) {
         try {
           Shard& sh = shards[std::size_t(k)];
