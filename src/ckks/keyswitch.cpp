@@ -11,7 +11,7 @@ namespace hepex::ckks {
 namespace {
 
 // Per-thread buffers kept between calls. Slots: one per distinct use, so nested uses never share.
-enum ScratchSlot : std::size_t { kSources, kAcc, kDigitLimbs, kSpecial, kConverted, kSlotCount };
+enum ScratchSlot : std::size_t { kSources, kAcc, kDigitLimbs, kSpecial, kConverted, kPermuted, kSlotCount };
 
 u64* scratch(ScratchSlot slot, std::size_t words) {
   thread_local ScratchBuffer buffers[kSlotCount];
@@ -59,12 +59,20 @@ void convert_digit(const CkksContext& ctx, std::size_t level, std::size_t d, con
   for (std::size_t i = 0; i < n; ++i) out[i] = sub_mod(out[i], h, q);
 }
 
+// How many products of a digit value < 4q (a lazy NTT output) and a key value < q one 128-bit accumulator
+// holds (plus a folded remainder < q): sum < 2^128 as long as terms * 4q^2 < 2^128 - q.
+std::size_t lazy_fold_count(const Modulus& m) {
+  const int spare = 128 - 2 - 2 * m.bits;  // 4q^2 < 2^(2 bits + 2)
+  return spare >= 6 ? 63 : (std::size_t{1} << spare) - 1;
+}
+
 // One output limb of the inner product: o0 = sum_d dig_d * b_d, o1 = sum_d dig_d * a_d modulo m (NTT
-// domain; dig_d read through perm when given). Lazy: each product is < 2^122, so 64 fit one 128-bit
-// accumulator; they are folded every 32 digits. Blocks of coefficients keep the accumulators in L1.
+// domain; dig_d < 4q, read through perm when given). Lazy: products are summed in 128-bit accumulators and
+// folded every lazy_fold_count() digits. Blocks of coefficients keep the accumulators in L1.
 void inner_product_limb(const u64* const* dig, std::size_t count, const KeySwitchKey& key, std::size_t g,
                         const Modulus& m, const std::uint32_t* perm, std::size_t n, u64* o0, u64* o1) {
-  constexpr std::size_t kBlock = 256, kFold = 32;
+  constexpr std::size_t kBlock = 256;
+  const std::size_t fold = lazy_fold_count(m);
   u128 s0[kBlock], s1[kBlock];
   for (std::size_t x0 = 0; x0 < n; x0 += kBlock) {
     const std::size_t len = std::min(kBlock, n - x0);
@@ -87,7 +95,7 @@ void inner_product_limb(const u64* const* dig, std::size_t count, const KeySwitc
           s1[i] += static_cast<u128>(v[i]) * a[i];
         }
       }
-      if ((d + 1) % kFold == 0 && d + 1 < count)
+      if ((d + 1) % fold == 0 && d + 1 < count)
         for (std::size_t i = 0; i < len; ++i) {
           s0[i] = reduce_u128(s0[i], m);
           s1[i] = reduce_u128(s1[i], m);
@@ -221,8 +229,18 @@ void key_switch(const CkksContext& ctx, const RnsPoly& c, std::size_t level, con
   const auto& ext = ctx.ext_primes(level);
   const std::size_t e = ext.size();
   const std::size_t count = ctx.params().digit_count(level);
+  // With one-prime digits the conversion is exact and commutes with the automorphism (the centered
+  // residue of -x is minus that of x), so permuting c first gives bit for bit the same digits as permuting
+  // every converted digit limb, for one pass over c instead of a gather per digit and limb.
+  const u64* input = c.data();
+  if (perm && count == level + 1) {
+    u64* permuted = scratch(kPermuted, (level + 1) * n);
+    poly::permute(*perm, level + 1, c.data(), permuted);
+    input = permuted;
+    perm = nullptr;
+  }
   u64* src = scratch(kSources, (level + 1) * n);
-  prepare_digit_sources(ctx, level, c.data(), src);
+  prepare_digit_sources(ctx, level, input, src);
   u64* acc = scratch(kAcc, 2 * e * n);
   // Output limb by output limb: its digit limbs (count * n words, per thread) stay in cache between
   // their conversion, their NTT and the inner product.
@@ -234,11 +252,11 @@ void key_switch(const CkksContext& ctx, const RnsPoly& c, std::size_t level, con
     for (std::size_t d = 0; d < count; ++d) {
       const auto [first, last] = ctx.params().digit_range(level, d);
       if (k >= first && k < last) {
-        dig[d] = c.limb(k);
+        dig[d] = input + k * n;
       } else {
         u64* limb = limbs + d * n;
         convert_digit(ctx, level, d, src, k, limb);
-        ctx.ntt(ext[k]).forward(limb);
+        ctx.ntt(ext[k]).forward_lazy(limb);  // < 4q: the inner product reduces anyway
         dig[d] = limb;
       }
     }

@@ -97,3 +97,36 @@ TEST(KeySwitch, FusedEqualsDecomposeThenSwitch) {
     }
   }
 }
+
+// Many 61-bit digits: the lazy inner product folds its 128-bit accumulators part-way (only 15 products of
+// a lazy digit < 4q and a key value fit); compare against a naive inner product reduced after every term.
+TEST(KeySwitch, LazyInnerProductFoldsCorrectlyWith61BitPrimes) {
+  const std::vector<int> bits(18, 61);
+  const auto params = CkksParameters::from_bit_sizes(2048, bits, {61}, bits.size(), SecurityLevel::kInsecureForTestsOnly);
+  Engine e(params);
+  const CkksContext& ctx = *e.ctx;
+  const RelinKey rk = e.keygen->create_relin_key();
+  const std::size_t level = ctx.max_level();
+  const Ciphertext ct = e.encrypt(random_complex(ctx.n() / 2, 12));
+  const KeySwitchDigits digits = decompose_for_key_switch(ctx, ct.poly(1), level);
+  const auto& ext = ctx.ext_primes(level);
+  const std::size_t n = ctx.n(), ne = ext.size();
+  ASSERT_GT(digits.count, 15u);
+  RnsPoly acc0(n, ne), acc1(n, ne);
+  for (std::size_t k = 0; k < ne; ++k) {
+    const Modulus& m = ctx.modulus(ext[k]);
+    for (std::size_t d = 0; d < digits.count; ++d)
+      for (std::size_t i = 0; i < n; ++i) {
+        const u64 v = digits.data.limb(d * ne + k)[i];
+        acc0.limb(k)[i] = add_mod(acc0.limb(k)[i], mul_mod(v, rk.key.b(d).limb(ext[k])[i], m), m.value);
+        acc1.limb(k)[i] = add_mod(acc1.limb(k)[i], mul_mod(v, rk.key.a(d).limb(ext[k])[i], m), m.value);
+      }
+  }
+  RnsPoly want0, want1, got0, got1;
+  mod_down(ctx, level, acc0, want0);
+  mod_down(ctx, level, acc1, want1);
+  key_switch(ctx, ct.poly(1), level, rk.key, nullptr, got0, KeySwitchOutput::kOverwrite, got1,
+             KeySwitchOutput::kOverwrite);
+  EXPECT_EQ(got0, want0);
+  EXPECT_EQ(got1, want1);
+}
