@@ -49,7 +49,9 @@ Ciphertext Encryptor::encrypt_public(const Plaintext& pt) {
   for (std::size_t g : ext) moduli.push_back(ctx.modulus(g));
   const auto u = sample_ternary(rng_, n);
   const auto e0 = sample_gaussian(rng_, n), e1 = sample_gaussian(rng_, n);
-  RnsPoly pu(n, ext.size()), c0(n, ext.size()), c1(n, ext.size());
+  // Every buffer below is fully written before it is read: no zero-fill.
+  RnsPoly pu = RnsPoly::uninitialized(n, ext.size()), c0 = RnsPoly::uninitialized(n, ext.size()),
+          c1 = RnsPoly::uninitialized(n, ext.size());
   small_to_rns(u.data(), n, moduli, pu.data());
   small_to_rns(e0.data(), n, moduli, c0.data());
   small_to_rns(e1.data(), n, moduli, c1.data());
@@ -70,8 +72,9 @@ Ciphertext Encryptor::encrypt_public(const Plaintext& pt) {
       x1[i] = add_mod(x1[i], mul(a[i], uk[i]), m.value);
     }
   }
-  Ciphertext ct(ctx, 2, level, pt.scale(), pt.slots());
+  Ciphertext ct(ctx, 0, level, pt.scale(), pt.slots());
   auto& polys = ct.mutable_polys();
+  polys.resize(2);  // empty; mod_down allocates them unzeroed
   mod_down(ctx, level, c0, polys[0]);
   mod_down(ctx, level, c1, polys[1]);
   poly::add(ctx, ctx.level_primes(level), polys[0].data(), pt.poly().data(), polys[0].data());
