@@ -4,6 +4,8 @@
 #include "ckks/keyswitch.hpp"
 #include "ckks/polyarith.hpp"
 
+#include <omp.h>
+
 using namespace hepex::ckks;
 using namespace hepex::ckks::testing;
 
@@ -129,4 +131,28 @@ TEST(KeySwitch, LazyInnerProductFoldsCorrectlyWith61BitPrimes) {
              KeySwitchOutput::kOverwrite);
   EXPECT_EQ(got0, want0);
   EXPECT_EQ(got1, want1);
+}
+
+// Rotations (fused and hoisted key switching) give the same ciphertext with one and two threads.
+TEST(KeySwitch, RotationsAreIdenticalWithOneAndTwoThreads) {
+  for (std::size_t dnum : {2, 5}) {
+    Engine e(small_params(4, dnum));
+    const GaloisKeys gk = e.keygen->create_galois_keys(std::vector<long long>{1, 3}, false);
+    const Ciphertext ct = e.encrypt(random_complex(e.ctx->n() / 2, 13));
+    const std::vector<long long> steps{1, 3};
+    auto run = [&](int threads) {
+      omp_set_num_threads(threads);
+      std::vector<Ciphertext> r = e.evaluator->rotate_hoisted(ct, steps, gk);
+      r.push_back(e.evaluator->rotate(ct, 1, gk));
+      return r;
+    };
+    const int before = omp_get_max_threads();
+    const auto one = run(1), two = run(2);
+    omp_set_num_threads(before);
+    ASSERT_EQ(one.size(), two.size());
+    for (std::size_t i = 0; i < one.size(); ++i) {
+      EXPECT_EQ(one[i].poly(0), two[i].poly(0)) << "dnum " << dnum << " result " << i;
+      EXPECT_EQ(one[i].poly(1), two[i].poly(1)) << "dnum " << dnum << " result " << i;
+    }
+  }
 }
