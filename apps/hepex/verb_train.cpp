@@ -75,6 +75,9 @@ const hepex::cli::VerbRegistrar reg(20, [](CLI::App& app) {
   sub->add_option("--decay-every", j.config.decay_every, "Epochs between learning-rate decays")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  sub->add_option("--warmup", j.config.warmup_steps, "Linear learning-rate warm-up over this many batches (0 = none)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   sub->add_option("--val-split", j.val_split, "Fraction of the training set held out for validation / early stop")
       ->check(CLI::Range(0.0, 0.9))
       ->capture_default_str();

@@ -156,6 +156,7 @@ History train(Model& model, const Dataset& train_set, const Dataset& val, const 
   double best_val = std::numeric_limits<double>::infinity();
   Model best_model;
   int since_best = 0;
+  long step = 0;
   const Eigen::Index report_every = std::max<Eigen::Index>(1, n / cfg.batch / 50) * cfg.batch;
   for (int epoch = 0; epoch < cfg.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
@@ -199,7 +200,9 @@ History train(Model& model, const Dataset& train_set, const Dataset& val, const 
       auto& grads = shards[0].grads;
       for (int k = 1; k < count; ++k) add_gradients(grads, shards[std::size_t(k)].grads);
       if (cfg.clip_norm > 0.f) clip_gradients(grads, cfg.clip_norm);
-      optimizer->step(model, grads, lr);
+      ++step;
+      const float warm = cfg.warmup_steps > 0 ? std::min(1.f, float(step) / float(cfg.warmup_steps)) : 1.f;
+      optimizer->step(model, grads, lr * warm);
       if (on_batch && (first + b) % report_every == 0)
         on_batch(epoch + 1, double(first + b) / double(n), loss_sum / double(first + b));
     }

@@ -22,6 +22,7 @@ struct TrainConfig {
   int epochs = 20;
   float lr_decay = 1.0f;  // lr of epoch e (0-based) = lr * lr_decay^floor(e / decay_every)
   int decay_every = 1;
+  int warmup_steps = 0;   // linear learning-rate warm-up over the first steps (batches); 0 = none
   int patience = 0;            // stop after this many epochs without a better validation loss; 0 = never
   float min_delta = 0.f;       // an improvement must beat the best validation loss by more than this
   bool restore_best = true;    // with a validation set: end with the weights of the best validation epoch

@@ -169,6 +169,25 @@ TEST(Trainer, StepDecayEarlyStopAndRestoreBest) {
   }
 }
 
+TEST(Trainer, WarmupScalesTheFirstSteps) {
+  // One batch, one Adam step: the first Adam step moves every weight by about lr (m_hat / sqrt(v_hat) = +-1),
+  // so with a warm-up of 4 steps the move is lr / 4.
+  const Dataset data = low_rank_data(16, 6, 20);
+  TrainConfig cfg;
+  cfg.epochs = 1;
+  cfg.batch = 16;
+  cfg.lr = 1e-2f;
+  Model plain = init("6-4-6:square", 21), warm = plain;
+  const Model start = plain;
+  train(plain, data, {}, cfg);
+  cfg.warmup_steps = 4;
+  train(warm, data, {}, cfg);
+  const float moved = (plain.layers()[0].W - start.layers()[0].W).cwiseAbs().maxCoeff();
+  const float moved_warm = (warm.layers()[0].W - start.layers()[0].W).cwiseAbs().maxCoeff();
+  EXPECT_NEAR(moved, 1e-2f, 1e-4f);
+  EXPECT_NEAR(moved_warm, 2.5e-3f, 1e-4f);
+}
+
 TEST(Trainer, ClassifierLearnsSeparableClasses) {
   // Class k: a bump at feature k plus noise.
   hepex::Csprng rng(hepex::seed_from_u64(13));
