@@ -1,0 +1,209 @@
+#include "experiment.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "nn/job.hpp"
+#include "prune/tiling.hpp"
+#include "util/error.hpp"
+#include "util/progress.hpp"
+#include "verb.hpp"
+
+namespace hepex::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slug(std::string s) {
+  for (char& c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return s;
+}
+
+std::string fmt(double v, const char* f = "%.6g") {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), f, v);
+  return buf;
+}
+
+void write_csv(const std::vector<ExperimentRow>& rows, const std::string& path) {
+  std::ostringstream out;
+  out << "arch,tile,method,fraction,tiles_kept,tiles_total,delta_mse,mse_pruned,mse_dense,finetune_epochs,"
+         "weight_density,he_latency_s,he_peak_rss_bytes,he_model_bytes\n";
+  for (const auto& r : rows) {
+    out << r.arch << "," << r.tile << "," << r.method << "," << r.fraction << "," << r.tiles_kept << ","
+        << r.tiles_total << "," << fmt(r.delta_mse, "%.4e") << "," << fmt(r.mse_pruned, "%.6e") << ","
+        << fmt(r.mse_dense, "%.6e") << "," << r.finetune_epochs << "," << fmt(r.weight_density, "%.4f") << ",";
+    if (r.he) out << fmt(r.he->latency_s, "%.3f") << "," << fmt(r.he->peak_rss_bytes, "%.0f") << "," << fmt(r.he->model_bytes, "%.0f");
+    else out << ",,";
+    out << "\n";
+  }
+  std::ofstream f(path);
+  if (!f) throw IoError(path + ": cannot open for writing");
+  f << out.str();
+}
+
+void write_markdown(const std::vector<ExperimentRow>& rows, const std::string& path) {
+  std::ostringstream out;
+  out << "| arch | tile | method | fraction | tiles kept | % of dense | delta MSE | HE latency (s) | HE peak RSS (MiB) | HE model (MiB) |\n"
+         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
+  for (const auto& r : rows) {
+    out << "| " << r.arch << " | " << r.tile << " | " << r.method << " | " << r.fraction << " | " << r.tiles_kept << " / "
+        << r.tiles_total << " | " << fmt(100.0 * r.tiles_kept / r.tiles_total, "%.1f") << " | "
+        << fmt(r.delta_mse, "%+.2e") << " | ";
+    if (r.he)
+      out << fmt(r.he->latency_s, "%.2f") << " | " << fmt(r.he->peak_rss_bytes / 1048576.0, "%.0f") << " | "
+          << fmt(r.he->model_bytes / 1048576.0, "%.1f") << " |\n";
+    else
+      out << " |  |  |\n";
+  }
+  std::ofstream f(path);
+  if (!f) throw IoError(path + ": cannot open for writing");
+  f << out.str();
+}
+
+// One gnuplot PNG per (arch, tile): delta MSE against remaining tiles (%), one curve per method.
+void write_plots(const std::vector<ExperimentRow>& rows, const std::string& dir) {
+  std::map<std::pair<std::string, std::string>, std::map<std::string, std::vector<const ExperimentRow*>>> groups;
+  for (const auto& r : rows)
+    if (r.method != "dense") groups[{r.arch, r.tile}][r.method].push_back(&r);
+  for (const auto& [key, methods] : groups) {
+    const std::string base = dir + "/plot_" + slug(key.first) + "_" + key.second;
+    std::ostringstream dat, plot;
+    plot << "set terminal pngcairo size 900,600\nset output '" << fs::path(base + ".png").filename().string() << "'\n"
+         << "set title 'delta MSE vs remaining tiles: " << key.first << ", tile " << key.second << "' noenhanced\n"
+         << "set xlabel 'remaining weight tiles (% of dense)'\nset ylabel 'delta test MSE vs dense (same epochs)'\n"
+         << "set key outside right top\nset grid\nset format y '%.1e'\nplot ";
+    int index = 0;
+    for (const auto& [method, pts] : methods) {
+      dat << "# " << method << "\n";
+      for (const auto* p : pts) dat << 100.0 * p->tiles_kept / p->tiles_total << " " << p->delta_mse << "\n";
+      dat << "\n\n";
+      plot << (index ? ", " : "") << "'" << fs::path(base + ".dat").filename().string() << "' index " << index
+           << " using 1:2 with linespoints title '" << method << "'";
+      ++index;
+    }
+    plot << "\n";
+    std::ofstream(base + ".dat") << dat.str();
+    std::ofstream(base + ".gp") << plot.str();
+    const std::string cmd = "cd '" + dir + "' && gnuplot '" + fs::path(base + ".gp").filename().string() + "' 2>/dev/null";
+    if (std::system(cmd.c_str()) != 0)
+      std::fprintf(stderr, "experiment: gnuplot failed or is missing; %s.gp is left for plotting by hand\n", base.c_str());
+  }
+}
+
+}  // namespace
+
+std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const HeRunner& he_runner) {
+  fs::create_directories(config.out_dir);
+  const bool quiet = global_options().quiet;
+  ProgressLine progress(stderr, quiet);
+  std::vector<ExperimentRow> rows;
+
+  for (const auto& arch : config.archs) {
+    nn::TrainJob job;
+    job.arch = arch;
+    job.data = config.data;
+    job.seed = config.seed;
+    job.config.epochs = config.dense_epochs;
+    const nn::JobData data = nn::load_job_data(job);
+    const nn::Loss loss = nn::Loss::kMse;
+
+    // The dense model, cached by architecture, epochs and seed.
+    const std::string dense_path = config.out_dir + "/dense_" + slug(arch) + "_e" + std::to_string(config.dense_epochs) +
+                                   "_s" + std::to_string(config.seed) + ".hpx";
+    nn::Model dense;
+    if (fs::exists(dense_path)) {
+      dense = nn::Model::load(dense_path);
+      progress.step("reusing " + dense_path);
+    } else {
+      progress.step("training dense " + arch);
+      dense = nn::run_train_job(job, [&](const nn::EpochStats& s) {
+                progress.step("dense " + nn::format_epoch(s, config.dense_epochs, loss));
+              }).model;
+      dense.save(dense_path);
+    }
+
+    // Dense baselines: fine-tuned for k more epochs (the pruned models' total), computed once per k.
+    std::map<int, double> baseline;
+    const auto dense_mse_after = [&](int epochs) {
+      if (auto it = baseline.find(epochs); it != baseline.end()) return it->second;
+      nn::Model tuned = dense;
+      if (epochs > 0) {
+        nn::TrainConfig tc = config.prune.finetune;
+        tc.epochs = epochs;
+        tc.loss = loss;
+        progress.step("dense baseline: " + std::to_string(epochs) + " more epochs");
+        nn::train(tuned, data.train, data.val, tc);
+      }
+      return baseline[epochs] = nn::evaluate(tuned, data.test, loss).loss;
+    };
+
+    for (const auto& tile : config.tiles) {
+      const auto [t1, t2] = prune::parse_tile_shape(tile);
+      const auto dims = prune::chain_tile_dims(dense.layers().size(), t1, t2);
+      const auto dense_tiles = prune::total_tiles(dense, dims);
+      ExperimentRow dense_row{arch, tile, "dense", 0.0, static_cast<long>(dense_tiles.kept),
+                              static_cast<long>(dense_tiles.total), 0.0, dense_mse_after(0), dense_mse_after(0), 1.0, 0,
+                              std::nullopt, dense_path};
+      const std::size_t first = rows.size();
+      rows.push_back(dense_row);
+      for (const auto& method : config.methods) {
+        for (double fraction : config.fractions) {
+          prune::PruneConfig pc = config.prune;
+          pc.method = prune::parse_method(method);
+          pc.t1 = t1;
+          pc.t2 = t2;
+          pc.fraction = fraction;
+          pc.finetune.loss = loss;
+          progress.step(arch + " " + tile + " " + method + " " + fmt(fraction, "%.3g"));
+          prune::PruneReport report;
+          const nn::Model pruned = prune::prune_model(dense, data.train, data.val, pc, report);
+          ExperimentRow row;
+          row.arch = arch;
+          row.tile = tile;
+          row.method = method;
+          row.fraction = fraction;
+          row.tiles_kept = static_cast<long>(report.tiles_kept);
+          row.tiles_total = static_cast<long>(report.tiles_total);
+          row.mse_pruned = nn::evaluate(pruned, data.test, loss).loss;
+          row.mse_dense = dense_mse_after(report.finetune_epochs);
+          row.delta_mse = row.mse_pruned - row.mse_dense;
+          row.finetune_epochs = report.finetune_epochs;
+          row.weight_density = report.weight_density;
+          row.model_path = config.out_dir + "/pruned_" + slug(arch) + "_" + tile + "_" + method + "_" + fmt(fraction, "%.3g") + ".hpx";
+          pruned.save(row.model_path);
+          rows.push_back(row);
+          progress.step("  tiles " + std::to_string(row.tiles_kept) + "/" + std::to_string(row.tiles_total) +
+                        "  delta MSE " + fmt(row.delta_mse, "%+.3e"));
+        }
+      }
+      // Encrypted inference: the dense model, and the pruned model with the fewest tiles within each bound.
+      if (config.he && he_runner) {
+        std::set<std::size_t> to_run{first};
+        for (double bound : config.bounds) {
+          std::optional<std::size_t> best;
+          for (std::size_t i = first + 1; i < rows.size(); ++i)
+            if (rows[i].delta_mse <= bound && (!best || rows[i].tiles_kept < rows[*best].tiles_kept)) best = i;
+          if (best) to_run.insert(*best);
+        }
+        for (std::size_t i : to_run) {
+          progress.step("encrypted inference: " + rows[i].method + " " + fmt(rows[i].fraction, "%.3g") + " (" + tile + ")");
+          rows[i].he = he_runner(nn::Model::load(rows[i].model_path), tile, config.he_batch);
+        }
+      }
+    }
+  }
+  progress.finish();
+  write_csv(rows, config.out_dir + "/results.csv");
+  write_markdown(rows, config.out_dir + "/results.md");
+  write_plots(rows, config.out_dir);
+  return rows;
+}
+
+}  // namespace hepex::cli

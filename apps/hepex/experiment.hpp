@@ -1,0 +1,52 @@
+#pragma once
+// The pruning sweep behind `hepex experiment`: for every architecture, train (or reuse) the dense model;
+// for every tile shape x method x fraction, prune and fine-tune; compare with the dense model fine-tuned
+// for the same number of epochs; then measure real encrypted inference for the dense model and for the
+// best pruned model at each quality bound. Writes results.csv, results.md and a gnuplot plot.
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nn/model.hpp"
+#include "prune/pipeline.hpp"
+
+namespace hepex::cli {
+
+struct ExperimentConfig {
+  std::vector<std::string> archs{"784-256-64-256-784:poly2"};
+  std::vector<std::string> tiles{"4x8"};
+  std::vector<std::string> methods{"P1", "P2", "P3", "P4", "P4E"};
+  std::vector<double> fractions{0.5, 0.7, 0.8, 0.9, 0.95};
+  std::vector<double> bounds{1.5e-5};  // delta-MSE quality bounds for the encrypted comparison
+  std::string data = "mnist";
+  std::string out_dir = "results";
+  int dense_epochs = 20;
+  prune::PruneConfig prune;  // method, tile, fraction are overwritten per point
+  std::uint64_t seed = 1;
+  bool he = true;            // run encrypted inference for the dense and best pruned models
+  std::size_t he_batch = 256;
+};
+
+struct HeMeasurement {
+  double latency_s = 0;
+  double peak_rss_bytes = 0;
+  double model_bytes = 0;
+};
+
+struct ExperimentRow {
+  std::string arch, tile, method;
+  double fraction = 0;
+  long tiles_kept = 0, tiles_total = 0;
+  double delta_mse = 0, mse_pruned = 0, mse_dense = 0, weight_density = 0;
+  int finetune_epochs = 0;
+  std::optional<HeMeasurement> he;
+  std::string model_path;
+};
+
+// Runs one encrypted inference of `model` with tile shape `tile` (e.g. "4x8") and batch `batch`.
+using HeRunner = std::function<HeMeasurement(const nn::Model& model, const std::string& tile, std::size_t batch)>;
+
+std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const HeRunner& he_runner);
+
+}  // namespace hepex::cli
