@@ -54,8 +54,9 @@ struct Activation {
   bool operator==(const Activation&) const = default;
 };
 
-// Start values of a trainable poly2: 0.5 x^2 + 0.5 x, i.e. the least-squares parabola of ReLU-like
-// shape through 0 (its slope at 0 keeps gradients alive where x^2 alone would vanish).
+// Start values of a trainable poly2: 0.5 x^2 + 0.5 x. Close to linear for small inputs, so a deep stack of
+// them does not amplify like x^2 does (docs/RESULTS.md, square-net instability), and the slope at 0 keeps
+// gradients alive where x^2 alone would vanish; training then chooses the curvature per layer.
 inline constexpr std::array<float, 3> kDefaultPoly2{0.5f, 0.5f, 0.f};
 
 const char* activation_name(ActivationKind kind);
