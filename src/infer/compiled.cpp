@@ -80,9 +80,10 @@ CompiledNetwork compile(const nn::Model& model, std::size_t t1, std::size_t t2) 
     const auto& src = model.layers()[l];
     CompiledLayer L;
     const std::size_t out = static_cast<std::size_t>(src.out()), in = static_cast<std::size_t>(src.in());
-    L.orientation = l % 2 == 0 ? tile::Orientation::kTransposed : tile::Orientation::kRows;
-    L.out_tile = L.orientation == tile::Orientation::kTransposed ? t2 : t1;
-    L.in_tile = L.orientation == tile::Orientation::kTransposed ? t1 : t2;
+    L.orientation = tile::chain_orientation(l);
+    const auto extent = tile::weight_tile_extent(L.orientation, t1, t2);
+    L.out_tile = extent.rows;
+    L.in_tile = extent.cols;
     L.weights = {out, in, std::vector<double>(out * in)};
     L.bias.resize(out);
     if (in_scale.empty()) {

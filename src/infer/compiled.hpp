@@ -16,8 +16,8 @@
 // those tiles are never multiplied). In the last layer the executor builds them as a trivial ciphertext
 // (0 * any present tile + bias), so the client receives every output.
 //
-// Tiling convention (the same as prune/tiling.hpp): layer 0, 2, ... transposed (tile t2 outputs x t1
-// inputs), layer 1, 3, ... rows (t1 outputs x t2 inputs).
+// Tiling convention: tile::chain_orientation / weight_tile_extent (tile/matmul.hpp), shared with pruning:
+// layer 0, 2, ... transposed (tile t2 outputs x t1 inputs), layer 1, 3, ... rows (t1 outputs x t2 inputs).
 #include <cstddef>
 #include <vector>
 

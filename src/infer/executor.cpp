@@ -11,6 +11,7 @@
 #include "tile/matmul.hpp"
 #include "tile/ops.hpp"
 #include "tile/pack.hpp"
+#include "util/parallel.hpp"
 
 namespace hepex::infer {
 
@@ -27,37 +28,7 @@ double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// OpenMP loop; the first exception is rethrown on the calling thread.
-template <class Fn>
-void parallel_for(std::size_t n, Fn fn) {
-  std::exception_ptr error;
-  std::mutex error_mutex;
-#pragma omp parallel for schedule(dynamic)
-  for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(n); ++i) {
-    try {
-      fn(static_cast<std::size_t>(i));
-    } catch (...) {
-      std::lock_guard lock(error_mutex);
-      if (!error) error = std::current_exception();
-    }
-  }
-  if (error) std::rethrow_exception(error);
-}
-
 std::size_t plaintext_bytes(const Backend& be, int level) { return std::size_t(level + 1) * be.slot_count() * 2 * 8; }
-
-// Encodes the non-zero tiles of a tensor in parallel (tile::pack_plain does the same serially).
-PlainTileTensor encode_nonzero_tiles(const Backend& be, const tile::Tensor& t, const TileTensorShape& shape, int level,
-                                     double scale) {
-  shape.require_slots(be.slot_count(), "executor weights");
-  std::vector<Plaintext> tiles(shape.tile_count());
-  parallel_for(tiles.size(), [&](std::size_t i) {
-    const auto slots = tile::tile_slots(t, shape, i);
-    if (std::any_of(slots.begin(), slots.end(), [](double v) { return v != 0.0; }))
-      tiles[i] = be.encode(slots, level, scale);
-  });
-  return PlainTileTensor(shape, std::move(tiles));
-}
 
 std::size_t bytes_of(const Backend& be, const PlainTileTensor& t) {
   std::size_t b = 0;
@@ -115,7 +86,7 @@ Executor::Executor(const Backend& be, const CompiledNetwork& net, std::size_t ba
       if (L.dead_tile_rows[i / L.out_tile] && !L.fill_dead_rows) continue;
       std::fill_n(bias.data().begin() + std::ptrdiff_t(i * batch), batch, L.bias[i]);
     }
-    biases_.push_back(encode_nonzero_tiles(be, bias, out_shape, s.level_in - 1, s.bias_scale));
+    biases_.push_back(tile::pack_plain(be, bias, out_shape, s.level_in - 1, s.bias_scale, /*skip_zero_tiles=*/true));
     resident_bytes_ += bytes_of(be, biases_.back());
 
     blocks_.emplace_back();
@@ -137,7 +108,7 @@ PlainTileTensor Executor::encode_block(std::size_t l, std::size_t r0, std::size_
       if (L.orientation == tile::Orientation::kRows) t(i - i0, j) = L.weights(i, j);
       else t(j, i - i0) = L.weights(i, j);
     }
-  return encode_nonzero_tiles(be_, t, shape, schedule_[l].level_in, schedule_[l].weight_scale);
+  return tile::pack_plain(be_, t, shape, schedule_[l].level_in, schedule_[l].weight_scale, /*skip_zero_tiles=*/true);
 }
 
 CipherTileTensor Executor::run(const CipherTileTensor& x, std::vector<LayerRun>* runs) const {

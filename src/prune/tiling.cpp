@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <charconv>
 
+#include "tile/matmul.hpp"
 #include "util/error.hpp"
 
 namespace hepex::prune {
 
 TileDims layer_tile_dims(std::size_t index, int t1, int t2) {
-  return index % 2 == 0 ? TileDims{t2, t1} : TileDims{t1, t2};
+  const auto e = tile::weight_tile_extent(tile::chain_orientation(index), static_cast<std::size_t>(t1),
+                                          static_cast<std::size_t>(t2));
+  return {static_cast<int>(e.rows), static_cast<int>(e.cols)};
 }
 
 std::vector<TileDims> chain_tile_dims(std::size_t layers, int t1, int t2) {

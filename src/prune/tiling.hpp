@@ -6,7 +6,7 @@
 //   layer 1, 3, 5, ... store W as is,       packed [out/t1, in/t2]: a tile covers t1 rows x t2 columns of W.
 // So every hidden dimension is tiled by one size on both sides (the output of layer l and the input of
 // layer l+1 share t2 when l is even, t1 when l is odd): the group size neuron permutation must respect.
-// The encrypted executor (infer/) uses the same convention.
+// The rule itself lives in tile/matmul.hpp (chain_orientation), which the encrypted executor uses too.
 #include <Eigen/Core>
 #include <cstddef>
 #include <string>

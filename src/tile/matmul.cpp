@@ -8,6 +8,14 @@
 
 namespace hepex::tile {
 
+Orientation chain_orientation(std::size_t layer_index) {
+  return layer_index % 2 == 0 ? Orientation::kTransposed : Orientation::kRows;
+}
+
+WeightTileExtent weight_tile_extent(Orientation orientation, std::size_t t1, std::size_t t2) {
+  return orientation == Orientation::kTransposed ? WeightTileExtent{t2, t1} : WeightTileExtent{t1, t2};
+}
+
 namespace {
 
 void require_rank(const std::vector<std::size_t>& tile_sizes, std::size_t batch, const char* who) {

@@ -30,6 +30,15 @@ struct DenseMatrix {
   double operator()(std::size_t i, std::size_t j) const { return data[i * cols + j]; }
 };
 
+// An FC chain alternates orientations so that each layer's output layout is the next layer's input layout:
+// layers 0, 2, 4, ... kTransposed, layers 1, 3, 5, ... kRows. The pruning module counts tiles with the same rule.
+Orientation chain_orientation(std::size_t layer_index);
+// Rows x columns of W (out x in) that one weight tile covers: t2 x t1 transposed, t1 x t2 in rows.
+struct WeightTileExtent {
+  std::size_t rows = 1, cols = 1;
+};
+WeightTileExtent weight_tile_extent(Orientation orientation, std::size_t t1, std::size_t t2);
+
 // The tile tensor shapes above; tile_sizes has 2 entries (no batch, batch must be 1) or 3.
 TileTensorShape matrix_shape(std::size_t m, std::size_t n, const std::vector<std::size_t>& tile_sizes,
                              Orientation orientation);

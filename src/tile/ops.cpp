@@ -6,6 +6,8 @@
 #include <string>
 #include <utility>
 
+#include "util/parallel.hpp"
+
 namespace hepex::tile {
 
 using backend::Backend;
@@ -13,24 +15,6 @@ using backend::Ciphertext;
 using backend::Plaintext;
 
 namespace {
-
-// OpenMP loop over tiles; the first exception is rethrown on the calling thread (an exception may not
-// leave an OpenMP region).
-template <class Fn>
-void parallel_for(std::size_t n, Fn fn) {
-  std::exception_ptr error;
-  std::mutex error_mutex;
-#pragma omp parallel for schedule(dynamic)
-  for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(n); ++i) {
-    try {
-      fn(static_cast<std::size_t>(i));
-    } catch (...) {
-      std::lock_guard lock(error_mutex);
-      if (!error) error = std::current_exception();
-    }
-  }
-  if (error) std::rethrow_exception(error);
-}
 
 std::string pair_name(const TileTensorShape& a, const TileTensorShape& b) {
   return a.to_string() + " and " + b.to_string();

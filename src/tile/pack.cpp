@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "util/parallel.hpp"
+
 namespace hepex::tile {
 
 namespace {
@@ -64,11 +66,12 @@ PlainTileTensor pack_plain(const backend::Backend& backend, const Tensor& tensor
   require_tensor_fits(tensor, shape, "pack_plain");
   shape.require_slots(backend.slot_count(), "pack_plain");
   std::vector<backend::Plaintext> tiles(shape.tile_count());
-  for (std::size_t i = 0; i < tiles.size(); ++i) {
+  // Backends are thread-safe; tiles are independent.
+  parallel_for(tiles.size(), [&](std::size_t i) {
     const auto slots = tile_slots(tensor, shape, i);
-    if (skip_zero_tiles && std::all_of(slots.begin(), slots.end(), [](double v) { return v == 0.0; })) continue;
+    if (skip_zero_tiles && std::all_of(slots.begin(), slots.end(), [](double v) { return v == 0.0; })) return;
     tiles[i] = backend.encode(slots, level, scale);
-  }
+  });
   return PlainTileTensor(shape, std::move(tiles));
 }
 
@@ -77,8 +80,9 @@ CipherTileTensor pack_encrypted(const backend::Backend& backend, const Tensor& t
   require_tensor_fits(tensor, shape, "pack_encrypted");
   shape.require_slots(backend.slot_count(), "pack_encrypted");
   std::vector<backend::Ciphertext> tiles(shape.tile_count());
-  for (std::size_t i = 0; i < tiles.size(); ++i)
+  parallel_for(tiles.size(), [&](std::size_t i) {
     tiles[i] = backend.encrypt(backend.encode(tile_slots(tensor, shape, i), level, scale));
+  });
   return CipherTileTensor(shape, std::move(tiles));
 }
 
