@@ -96,7 +96,7 @@ Tensor input_tensor(const std::vector<double>& x, std::size_t n, std::size_t bat
 MatvecResult matvec(const backend::Backend& be, const PlainTileTensor& w, const CipherTileTensor& x,
                     Orientation orientation) {
   backend::CountingBackend counting(be);
-  auto y = sum_over_dim(counting, multiply_plain(counting, x, w), summed_dim(orientation));
+  auto y = multiply_plain_sum(counting, x, w, summed_dim(orientation));
   return {std::move(y), counting.counts()};
 }
 

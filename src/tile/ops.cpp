@@ -188,25 +188,47 @@ CipherTileTensor drop_to_level(const Backend& be, const CipherTileTensor& a, int
                   [&](const Ciphertext& x, std::size_t) { return be.drop_to_level(x, level); });
 }
 
-CipherTileTensor sum_over_dim(const Backend& be, const CipherTileTensor& a, std::size_t dim) {
-  const TileTensorShape out = summed_shape(a.shape(), dim);
-  out.require_slots(be.slot_count(), "sum_over_dim");
-  const std::size_t t = a.shape().dim(dim).tile, stride = a.shape().slot_stride(dim);
-  const std::size_t along = a.shape().dim(dim).tile_count();
+namespace {
+// Sums over `dim` of a tensor of shape `in` whose tiles come from `tile_at(grid position)`: add the tiles
+// along dim (no rotation), then rotate-and-sum inside each tile. Tiles are produced one at a time inside
+// each output tile's accumulation, so a product feeding the sum is never held for the whole tensor.
+template <class TileAt>
+CipherTileTensor accumulate_over_dim(const Backend& be, const TileTensorShape& in, std::size_t dim, const char* who,
+                                     TileAt tile_at) {
+  const TileTensorShape out = summed_shape(in, dim);
+  out.require_slots(be.slot_count(), who);
+  const std::size_t t = in.dim(dim).tile, stride = in.slot_stride(dim);
+  const std::size_t along = in.dim(dim).tile_count();
   std::vector<Ciphertext> tiles(out.tile_count());
   parallel_for(tiles.size(), [&](std::size_t i) {
     auto pos = out.grid_position(i);
     Ciphertext acc;
     for (std::size_t g = 0; g < along; ++g) {
       pos[dim] = g;
-      const Ciphertext& x = a.tile(a.shape().tile_index(pos));
+      Ciphertext x = tile_at(pos);
       if (x.empty()) continue;
-      acc = acc.empty() ? x : be.add(acc, x);
+      acc = acc.empty() ? std::move(x) : be.add(acc, x);
     }
     // A tile row with no present tile stays absent: no rotations at all.
     if (!acc.empty()) tiles[i] = rotate_and_sum(be, acc, stride, t, +1);
   });
   return CipherTileTensor(out, std::move(tiles));
+}
+}  // namespace
+
+CipherTileTensor sum_over_dim(const Backend& be, const CipherTileTensor& a, std::size_t dim) {
+  return accumulate_over_dim(be, a.shape(), dim, "sum_over_dim",
+                             [&](const std::vector<std::size_t>& pos) { return a.tile(a.shape().tile_index(pos)); });
+}
+
+CipherTileTensor multiply_plain_sum(const Backend& be, const CipherTileTensor& a, const PlainTileTensor& b,
+                                    std::size_t dim) {
+  const TileTensorShape product = product_shape(a.shape(), b.shape());
+  return accumulate_over_dim(be, product, dim, "multiply_plain_sum", [&](const std::vector<std::size_t>& pos) {
+    const Ciphertext& x = a.tile(source_tile(a.shape(), pos));
+    const Plaintext& y = b.tile(source_tile(b.shape(), pos));
+    return x.empty() || y.empty() ? Ciphertext{} : be.multiply_plain(x, y);
+  });
 }
 
 CipherTileTensor clear_unknowns(const Backend& be, const CipherTileTensor& a) {

@@ -43,6 +43,10 @@ CipherTileTensor add_plain(const backend::Backend& be, const CipherTileTensor& a
 CipherTileTensor rescale(const backend::Backend& be, const CipherTileTensor& a);
 CipherTileTensor drop_to_level(const backend::Backend& be, const CipherTileTensor& a, int level);
 CipherTileTensor sum_over_dim(const backend::Backend& be, const CipherTileTensor& a, std::size_t dim);
+// sum_over_dim(multiply_plain(a, b), dim) with the same operations, but each product is made inside the
+// accumulation of its output tile: memory holds one product per thread, not the whole product tensor.
+CipherTileTensor multiply_plain_sum(const backend::Backend& be, const CipherTileTensor& a, const PlainTileTensor& b,
+                                    std::size_t dim);
 CipherTileTensor clear_unknowns(const backend::Backend& be, const CipherTileTensor& a);  // no-op without unknowns
 CipherTileTensor duplicate_over_dim(const backend::Backend& be, const CipherTileTensor& a, std::size_t dim);
 
