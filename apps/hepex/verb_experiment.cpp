@@ -33,6 +33,10 @@ const cli::VerbRegistrar reg(40, [](CLI::App& app) {
   sub->add_option("--dense-epochs", c->dense_epochs, "Epochs of dense training")->check(CLI::PositiveNumber)->capture_default_str();
   sub->add_option("--epochs", c->prune.finetune.epochs, "Fine-tuning epochs per phase")->check(CLI::NonNegativeNumber)->capture_default_str();
   sub->add_option("--lr", c->prune.finetune.lr, "Fine-tuning learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_option("--batch", c->prune.finetune.batch, "Fine-tuning minibatch size")->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_option("--steps", c->prune.steps, "Gradual schedule: prune/fine-tune steps (1 = one-shot)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   sub->add_option("--scope", *scope, "Ranking scope: global (Gl) or layer (Lc)")->capture_default_str();
   sub->add_option("--score", *score, "Tile score for P2/P3: min, max, mean or l2")->capture_default_str();
   sub->add_option("--threshold", c->prune.density_threshold, "P4/P4E density threshold")->capture_default_str();
