@@ -133,15 +133,10 @@ std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const 
     std::map<int, double> baseline;
     const auto dense_mse_after = [&](int epochs) {
       if (auto it = baseline.find(epochs); it != baseline.end()) return it->second;
-      nn::Model tuned = dense;
-      if (epochs > 0) {
-        nn::TrainConfig tc = config.prune.finetune;
-        tc.epochs = epochs;
-        tc.loss = loss;
-        progress.step("dense baseline: " + std::to_string(epochs) + " more epochs");
-        nn::train(tuned, data.train, data.val, tc);
-      }
-      return baseline[epochs] = nn::evaluate(tuned, data.test, loss).loss;
+      if (epochs > 0) progress.step("dense baseline: " + std::to_string(epochs) + " more epochs");
+      nn::TrainConfig tc = config.prune.finetune;
+      tc.loss = loss;
+      return baseline[epochs] = prune::equally_trained_dense_loss(dense, data.train, data.val, data.test, tc, epochs);
     };
 
     for (const auto& tile : config.tiles) {

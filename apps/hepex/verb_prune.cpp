@@ -79,14 +79,10 @@ void run(PruneOptions& o) {
   double mse_dense = 0;
   if (o.baseline) {
     // Same total training: the dense model fine-tuned as long as the pruned one was.
-    nn::Model tuned = dense;
-    if (report.finetune_epochs > 0) {
+    if (report.finetune_epochs > 0)
       progress.step("dense baseline: fine-tune " + std::to_string(report.finetune_epochs) + " epochs");
-      nn::TrainConfig tc = cfg.finetune;
-      tc.epochs = report.finetune_epochs;
-      nn::train(tuned, data.train, data.val, tc, epoch_printer(tc.epochs));
-    }
-    mse_dense = nn::evaluate(tuned, data.test, cfg.finetune.loss).loss;
+    mse_dense = prune::equally_trained_dense_loss(dense, data.train, data.val, data.test, cfg.finetune,
+                                                  report.finetune_epochs, epoch_printer(report.finetune_epochs));
   }
   progress.finish();
 

@@ -148,4 +148,16 @@ nn::Model prune_model(const nn::Model& dense, const nn::Dataset& train, const nn
   return model;
 }
 
+double equally_trained_dense_loss(const nn::Model& dense, const nn::Dataset& train, const nn::Dataset& val,
+                                  const nn::Dataset& test, const nn::TrainConfig& finetune, int epochs,
+                                  const nn::EpochCallback& on_epoch) {
+  nn::Model tuned = dense;
+  if (epochs > 0) {
+    nn::TrainConfig tc = finetune;
+    tc.epochs = epochs;
+    nn::train(tuned, train, val, tc, on_epoch);
+  }
+  return nn::evaluate(tuned, test, finetune.loss).loss;
+}
+
 }  // namespace hepex::prune

@@ -62,4 +62,11 @@ nn::Model prune_model(const nn::Model& dense, const nn::Dataset& train, const nn
                       const PruneConfig& config, PruneReport& report, const PhaseCallback& on_phase = {},
                       const nn::EpochCallback& on_epoch = {});
 
+// The quality the dense model reaches when trained `epochs` more epochs with the same fine-tuning settings:
+// the baseline that delta MSE compares against, so extra training never passes for pruning quality.
+// Returns the loss of the configured kind on `test`.
+double equally_trained_dense_loss(const nn::Model& dense, const nn::Dataset& train, const nn::Dataset& val,
+                                  const nn::Dataset& test, const nn::TrainConfig& finetune, int epochs,
+                                  const nn::EpochCallback& on_epoch = {});
+
 }  // namespace hepex::prune
