@@ -7,15 +7,12 @@
 #include <vector>
 
 #include "util/csprng.hpp"
+#include "gmp_util.hpp"
 
 namespace hepex::ckks {
 namespace {
 
-mpz_class to_mpz(u64 v) {
-  mpz_class r;
-  mpz_import(r.get_mpz_t(), 1, -1, sizeof(u64), 0, 0, &v);
-  return r;
-}
+using testing::to_mpz;
 u64 from_mpz(const mpz_class& v) {
   u64 r = 0;
   mpz_export(&r, nullptr, -1, sizeof(u64), 0, 0, v.get_mpz_t());

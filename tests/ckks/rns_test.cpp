@@ -10,15 +10,12 @@
 
 #include "ckks/primes.hpp"
 #include "util/csprng.hpp"
+#include "gmp_util.hpp"
 
 namespace hepex::ckks {
 namespace {
 
-mpz_class to_mpz(u64 v) {
-  mpz_class r;
-  mpz_import(r.get_mpz_t(), 1, -1, sizeof(u64), 0, 0, &v);
-  return r;
-}
+using testing::to_mpz;
 u64 mod_u64(const mpz_class& x, u64 m) {
   mpz_class r;
   mpz_fdiv_r(r.get_mpz_t(), x.get_mpz_t(), to_mpz(m).get_mpz_t());
