@@ -12,6 +12,7 @@
 #include "prune/tiling.hpp"
 #include "util/error.hpp"
 #include "util/progress.hpp"
+#include "prune_options.hpp"
 #include "verb.hpp"
 
 namespace hepex::cli {
@@ -97,9 +98,23 @@ void write_plots(const std::vector<ExperimentRow>& rows, const std::string& dir)
   }
 }
 
+// "P3" or "P3/sal" (saliency per HE cost).
+struct MethodSpec {
+  prune::Method method;
+  bool saliency = false;
+};
+MethodSpec parse_method_spec(const std::string& text) {
+  const auto slash = text.find('/');
+  if (slash != std::string::npos && text.substr(slash) != "/sal")
+    throw InvalidArgument("experiment: method '" + text + "': the only suffix is /sal");
+  return {prune::parse_method(text.substr(0, slash)), slash != std::string::npos};
+}
+
 }  // namespace
 
 std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const HeRunner& he_runner) {
+  for (const auto& method : config.methods) parse_method_spec(method);  // fail before any training
+  for (const auto& tile : config.tiles) prune::parse_tile_shape(tile);
   fs::create_directories(config.out_dir);
   const bool quiet = global_options().quiet;
   ProgressLine progress(stderr, quiet);
@@ -111,12 +126,14 @@ std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const 
     job.data = config.data;
     job.seed = config.seed;
     job.config.epochs = config.dense_epochs;
+    job.config.lr_decay = config.dense_lr_decay;
     const nn::JobData data = nn::load_job_data(job);
     const nn::Loss loss = nn::Loss::kMse;
 
     // The dense model, cached by architecture, epochs and seed.
     const std::string dense_path = config.out_dir + "/dense_" + slug(arch) + "_e" + std::to_string(config.dense_epochs) +
-                                   "_s" + std::to_string(config.seed) + ".hpx";
+                                   (config.dense_lr_decay != 1.0f ? "_d" + fmt(config.dense_lr_decay, "%g") : "") + "_s" +
+                                   std::to_string(config.seed) + ".hpx";
     nn::Model dense;
     if (fs::exists(dense_path)) {
       dense = nn::Model::load(dense_path);
@@ -151,9 +168,14 @@ std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const 
       for (const auto& method : config.methods) {
         for (double fraction : config.fractions) {
           prune::PruneConfig pc = config.prune;
-          pc.method = prune::parse_method(method);
+          const MethodSpec spec = parse_method_spec(method);
+          pc.method = spec.method;
           pc.t1 = t1;
           pc.t2 = t2;
+          if (spec.saliency) {
+            pc.saliency = true;
+            pc.layer_cost = he_tile_costs(dense, t1, t2);
+          }
           pc.fraction = fraction;
           pc.finetune.loss = loss;
           progress.step(arch + " " + tile + " " + method + " " + fmt(fraction, "%.3g"));
@@ -171,7 +193,7 @@ std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const 
           row.delta_mse = row.mse_pruned - row.mse_dense;
           row.finetune_epochs = report.finetune_epochs;
           row.weight_density = report.weight_density;
-          row.model_path = config.out_dir + "/pruned_" + slug(arch) + "_" + tile + "_" + method + "_" + fmt(fraction, "%.3g") + ".hpx";
+          row.model_path = config.out_dir + "/pruned_" + slug(arch) + "_" + tile + "_" + slug(method) + "_" + fmt(fraction, "%.3g") + ".hpx";
           pruned.save(row.model_path);
           rows.push_back(row);
           progress.step("  tiles " + std::to_string(row.tiles_kept) + "/" + std::to_string(row.tiles_total) +

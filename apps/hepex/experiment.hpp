@@ -22,6 +22,7 @@ struct ExperimentConfig {
   std::string data = "mnist";
   std::string out_dir = "results";
   int dense_epochs = 20;
+  float dense_lr_decay = 1.0f;
   prune::PruneConfig prune;  // method, tile, fraction are overwritten per point
   std::uint64_t seed = 1;
   bool he = true;            // run encrypted inference for the dense and best pruned models

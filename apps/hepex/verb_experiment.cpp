@@ -5,6 +5,7 @@
 
 #include "experiment.hpp"
 #include "he_runner.hpp"
+#include "prune_options.hpp"
 #include "verb.hpp"
 
 namespace {
@@ -13,8 +14,7 @@ using namespace hepex;
 const cli::VerbRegistrar reg(40, [](CLI::App& app) {
   auto c = std::make_shared<cli::ExperimentConfig>();
   c->prune.finetune.epochs = 3;
-  auto scope = std::make_shared<std::string>("global");
-  auto score = std::make_shared<std::string>("l2");
+  auto text = std::make_shared<cli::PruneTextOptions>();
   auto* sub = app.add_subcommand("experiment", "Sweep pruning methods and fractions; table, CSV, plot, encrypted runs");
   sub->footer(
       "Writes <out>/results.csv (arch, tile, method, fraction, tiles_kept, tiles_total, delta_mse, ..., he_latency_s,\n"
@@ -25,27 +25,21 @@ const cli::VerbRegistrar reg(40, [](CLI::App& app) {
       "Example: hepex experiment --arch 784-128-32-128-784:poly2 --tile 4x8 --tile 4x4 --fraction 0.9 --out results");
   sub->add_option("--arch", c->archs, "Architectures (repeatable)")->capture_default_str();
   sub->add_option("--tile", c->tiles, "Tile shapes t1xt2 (repeatable)")->capture_default_str();
-  sub->add_option("--method", c->methods, "Methods among P1 P2 P3 P4 P4E (repeatable)")->capture_default_str();
+  sub->add_option("--method", c->methods, "Methods among P1 P2 P3 P4 P4E; suffix /sal ranks by saliency per HE cost (e.g. P3/sal) (repeatable)")->capture_default_str();
   sub->add_option("--fraction", c->fractions, "Prune fractions (repeatable)")->capture_default_str();
   sub->add_option("--bound", c->bounds, "Delta-MSE bounds for the encrypted comparison (repeatable)")->capture_default_str();
   sub->add_option("--data", c->data, "Data set: mnist, fashion-mnist or a directory")->capture_default_str();
   sub->add_option("--out", c->out_dir, "Output directory")->capture_default_str();
   sub->add_option("--dense-epochs", c->dense_epochs, "Epochs of dense training")->check(CLI::PositiveNumber)->capture_default_str();
-  sub->add_option("--epochs", c->prune.finetune.epochs, "Fine-tuning epochs per phase")->check(CLI::NonNegativeNumber)->capture_default_str();
-  sub->add_option("--lr", c->prune.finetune.lr, "Fine-tuning learning rate")->check(CLI::PositiveNumber)->capture_default_str();
-  sub->add_option("--batch", c->prune.finetune.batch, "Fine-tuning minibatch size")->check(CLI::PositiveNumber)->capture_default_str();
-  sub->add_option("--steps", c->prune.steps, "Gradual schedule: prune/fine-tune steps (1 = one-shot)")
-      ->check(CLI::PositiveNumber)
+  sub->add_option("--dense-lr-decay", c->dense_lr_decay, "Learning-rate factor per epoch of dense training")
+      ->check(CLI::Range(0.01, 1.0))
       ->capture_default_str();
-  sub->add_option("--scope", *scope, "Ranking scope: global (Gl) or layer (Lc)")->capture_default_str();
-  sub->add_option("--score", *score, "Tile score for P2/P3: min, max, mean or l2")->capture_default_str();
-  sub->add_option("--threshold", c->prune.density_threshold, "P4/P4E density threshold")->capture_default_str();
+  cli::add_prune_options(sub, c->prune, *text);
   sub->add_option("--seed", c->seed, "Seed of training, split and fine-tuning")->capture_default_str();
   sub->add_option("--he-batch", c->he_batch, "Images per encrypted inference")->check(CLI::PositiveNumber)->capture_default_str();
   sub->add_flag("!--no-he", c->he, "Skip the encrypted-inference measurements");
-  sub->callback([c, scope, score] {
-    c->prune.scope = prune::parse_scope(*scope);
-    c->prune.score = prune::parse_tile_score(*score);
+  sub->callback([c, text] {
+    cli::apply_prune_options(c->prune, *text);
     c->prune.finetune.seed = c->seed;
     const auto rows = cli::run_experiment(*c, cli::measure_encrypted_inference);
     std::printf("%zu points; wrote %s/results.csv, results.md and plots\n", rows.size(), c->out_dir.c_str());

@@ -9,6 +9,7 @@
 #include "nn/job.hpp"
 #include "prune/pipeline.hpp"
 #include "prune/tiling.hpp"
+#include "prune_options.hpp"
 #include "util/error.hpp"
 #include "util/progress.hpp"
 #include "verb.hpp"
@@ -18,8 +19,10 @@ using namespace hepex;
 
 struct PruneOptions {
   std::string model, out, report, data = "mnist";
-  std::string method = "P4E", tile = "4x8", scope = "global", score = "l2";
+  std::string method = "P4E", tile = "4x8";
+  cli::PruneTextOptions text;
   prune::PruneConfig config;
+  bool cost_aware = false;
   double val_split = 0.1;
   std::uint64_t seed = 1;
   bool baseline = true;
@@ -52,8 +55,8 @@ void run(PruneOptions& o) {
   auto& cfg = o.config;
   cfg.method = prune::parse_method(o.method);
   std::tie(cfg.t1, cfg.t2) = prune::parse_tile_shape(o.tile);
-  cfg.scope = prune::parse_scope(o.scope);
-  cfg.score = prune::parse_tile_score(o.score);
+  cli::apply_prune_options(cfg, o.text);
+  if (o.cost_aware) cfg.layer_cost = cli::he_tile_costs(dense, cfg.t1, cfg.t2);
   cfg.finetune.loss = nn::loss_for(task);
   cfg.finetune.seed = o.seed;
 
@@ -124,25 +127,18 @@ const cli::VerbRegistrar reg(30, [](CLI::App& app) {
       "  P3 permute, then tile pruning; P4 unstructured -> permute -> drop almost-empty tiles;\n"
       "  P4E = P4 + expansion (surviving tiles re-enabled from their dense weights) before the last fine-tune.\n"
       "Fraction: of weights (P1, P4, P4E) or of tiles (P2, P3). Every fine-tune keeps the masks fixed.\n"
+      "--saliency and --cost-aware (our additions) rank by estimated loss increase per unit of HE cost.\n"
       "Delta MSE compares with the dense model fine-tuned for the same total number of epochs.\n"
       "Example: hepex prune --model dense.hpx --method P4E --tile 4x8 --fraction 0.9 --data mnist -o pruned.hpx");
   sub->add_option("-m,--model", o->model, "Dense model file (hepex train)")->required()->check(CLI::ExistingFile);
   sub->add_option("--method", o->method, "P1, P2, P3, P4 or P4E")->capture_default_str();
   sub->add_option("--tile", o->tile, "Tile shape t1xt2 (the batch fills the remaining slots)")->capture_default_str();
   sub->add_option("--fraction", c.fraction, "Fraction pruned, in [0, 1)")->check(CLI::Range(0.0, 0.9999))->capture_default_str();
-  sub->add_option("--scope", o->scope, "Ranking scope: global (Gl) or layer (Lc)")->capture_default_str();
-  sub->add_option("--score", o->score, "Tile score for P2/P3: min, max, mean or l2")->capture_default_str();
-  sub->add_option("--threshold", c.density_threshold, "P4/P4E: drop tiles with density at or below this")
-      ->check(CLI::Range(0.0, 0.9999))
-      ->capture_default_str();
-  sub->add_option("--steps", c.steps, "Gradual schedule: prune/fine-tune steps (1 = one-shot)")->check(CLI::PositiveNumber)->capture_default_str();
-  sub->add_option("--rounds", c.permute.rounds, "Permutation rounds over all dimensions")->check(CLI::NonNegativeNumber)->capture_default_str();
-  sub->add_option("--swap-passes", c.permute.swap_passes, "Swap-descent passes per dimension (0 = k-means only)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  sub->add_option("--epochs", c.finetune.epochs, "Fine-tuning epochs per phase")->check(CLI::NonNegativeNumber)->capture_default_str();
-  sub->add_option("--lr", c.finetune.lr, "Fine-tuning learning rate")->check(CLI::PositiveNumber)->capture_default_str();
-  sub->add_option("--batch", c.finetune.batch, "Fine-tuning minibatch size")->check(CLI::PositiveNumber)->capture_default_str();
+  cli::add_prune_options(sub, c, o->text);
+  sub->add_flag("--saliency", c.saliency,
+                "Rank weights and tiles by data saliency (estimated loss increase, bias compensated) instead of |w|");
+  sub->add_flag("--cost-aware", o->cost_aware,
+                "Divide scores by each layer's HE cost per tile (RNS limbs at its level): prune where it saves most");
   sub->add_option("--data", o->data, "Data set: mnist, fashion-mnist, or a directory of IDX files")->capture_default_str();
   sub->add_option("--val-split", o->val_split, "Validation fraction of the training set")->check(CLI::Range(0.0, 0.9))->capture_default_str();
   sub->add_option("--seed", o->seed, "Seed of the split and the fine-tuning order")->capture_default_str();

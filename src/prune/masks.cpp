@@ -24,6 +24,28 @@ void ensure_mask(nn::DenseLayer& layer) {
   if (!layer.has_mask()) layer.mask = alive_pattern(layer);
 }
 
+void check_ranking(const nn::Model& model, const Ranking& ranking) {
+  if (ranking.saliency && ranking.saliency->layers.size() != model.layers().size())
+    throw MismatchError("pruning: saliency measured for " + std::to_string(ranking.saliency->layers.size()) +
+                        " layers, the model has " + std::to_string(model.layers().size()));
+  if (!ranking.layer_cost.empty() && ranking.layer_cost.size() != model.layers().size())
+    throw InvalidArgument("pruning: tile costs given for " + std::to_string(ranking.layer_cost.size()) +
+                          " layers, the model has " + std::to_string(model.layers().size()));
+  for (double c : ranking.layer_cost)
+    if (!(c > 0)) throw InvalidArgument("pruning: a tile cost must be positive");
+}
+
+double cost_of(const Ranking& ranking, std::size_t layer) {
+  return ranking.layer_cost.empty() ? 1.0 : ranking.layer_cost[layer];
+}
+
+// Moves the mean contribution of the weights masked since `before` into the biases (saliency only).
+void compensate_biases(nn::Model& model, const nn::Model& before, const Saliency* saliency) {
+  if (!saliency) return;
+  for (std::size_t l = 0; l < model.layers().size(); ++l)
+    compensate_bias(model.layers()[l], before.layers()[l], saliency->layers[l]);
+}
+
 // One candidate for pruning: a score and where it lives. Ranking sorts by (score, layer, index).
 struct Candidate {
   double score;
@@ -84,17 +106,20 @@ Scope parse_scope(const std::string& text) {
 
 const char* scope_name(Scope s) { return s == Scope::kLayer ? "Lc" : "Gl"; }
 
-void prune_unstructured(nn::Model& model, double fraction, Scope scope) {
+void prune_unstructured(nn::Model& model, double fraction, Scope scope, const Ranking& ranking) {
   check_fraction(fraction);
+  check_ranking(model, ranking);
   auto& layers = model.layers();
   std::vector<std::vector<Candidate>> per_layer(layers.size());
   std::vector<Eigen::Index> totals(layers.size());
   for (std::size_t l = 0; l < layers.size(); ++l) {
     ensure_mask(layers[l]);
     totals[l] = layers[l].W.size();
+    const Eigen::MatrixXd scores = ranking.saliency ? weight_saliency(layers[l], ranking.saliency->layers[l])
+                                                    : Eigen::MatrixXd(layers[l].W.cast<double>().cwiseAbs());
+    const double cost = cost_of(ranking, l);
     for (Eigen::Index i = 0; i < layers[l].W.size(); ++i)
-      if (layers[l].mask.data()[i] != 0.f)
-        per_layer[l].push_back({std::abs(static_cast<double>(layers[l].W.data()[i])), l, i});
+      if (layers[l].mask.data()[i] != 0.f) per_layer[l].push_back({scores.data()[i] / cost, l, i});
   }
   prune_lowest(std::move(per_layer), totals, fraction, scope,
                [&](const Candidate& c) { layers[c.layer].mask.data()[c.index] = 0.f; });
@@ -102,9 +127,11 @@ void prune_unstructured(nn::Model& model, double fraction, Scope scope) {
 }
 
 void prune_tiles(nn::Model& model, const std::vector<TileDims>& dims, double fraction, Scope scope,
-                 TileScore score) {
+                 TileScore score, const Ranking& ranking) {
   check_fraction(fraction);
   check_dims(model, dims);
+  check_ranking(model, ranking);
+  const nn::Model before = ranking.saliency ? model : nn::Model{};
   auto& layers = model.layers();
   std::vector<std::vector<Candidate>> per_layer(layers.size());
   std::vector<Eigen::Index> totals(layers.size());
@@ -114,9 +141,11 @@ void prune_tiles(nn::Model& model, const std::vector<TileDims>& dims, double fra
     totals[l] = grid.tile_count();
     const Eigen::MatrixXi nz = tile_nonzeros(layers[l].mask, dims[l]);
     const Eigen::MatrixXf masked_w = layers[l].W.cwiseProduct(layers[l].mask);
-    const Eigen::MatrixXd scores = tile_scores(masked_w, dims[l], score);
+    const Eigen::MatrixXd scores = ranking.saliency ? tile_saliency(layers[l], dims[l], ranking.saliency->layers[l])
+                                                    : tile_scores(masked_w, dims[l], score);
+    const double cost = cost_of(ranking, l);
     for_each_tile(grid, [&](Eigen::Index tr, Eigen::Index tc) {
-      if (nz(tr, tc) > 0) per_layer[l].push_back({scores(tr, tc), l, tc * grid.grid_rows() + tr});
+      if (nz(tr, tc) > 0) per_layer[l].push_back({scores(tr, tc) / cost, l, tc * grid.grid_rows() + tr});
     });
   }
   prune_lowest(std::move(per_layer), totals, fraction, scope, [&](const Candidate& c) {
@@ -124,10 +153,14 @@ void prune_tiles(nn::Model& model, const std::vector<TileDims>& dims, double fra
     mask_tile(layers[c.layer], dims[c.layer], c.index % grid.grid_rows(), c.index / grid.grid_rows(), 0.f);
   });
   for (auto& layer : layers) layer.apply_mask();
+  compensate_biases(model, before, ranking.saliency);
 }
 
-Eigen::Index drop_sparse_tiles(nn::Model& model, const std::vector<TileDims>& dims, double threshold) {
+Eigen::Index drop_sparse_tiles(nn::Model& model, const std::vector<TileDims>& dims, double threshold,
+                               const Saliency* saliency) {
   check_dims(model, dims);
+  check_ranking(model, Ranking{saliency, {}});
+  const nn::Model before = saliency ? model : nn::Model{};
   Eigen::Index dropped = 0;
   for (std::size_t l = 0; l < model.layers().size(); ++l) {
     auto& layer = model.layers()[l];
@@ -143,6 +176,7 @@ Eigen::Index drop_sparse_tiles(nn::Model& model, const std::vector<TileDims>& di
     });
     layer.apply_mask();
   }
+  compensate_biases(model, before, saliency);
   return dropped;
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "nn/model.hpp"
+#include "prune/saliency.hpp"
 #include "prune/tile_stats.hpp"
 #include "prune/tiling.hpp"
 
@@ -14,17 +15,31 @@ enum class Scope { kLayer, kGlobal };  // "Lc": rank within each layer; "Gl": on
 Scope parse_scope(const std::string& text);  // "layer"/"Lc", "global"/"Gl"
 const char* scope_name(Scope s);
 
+// What ranks the candidates (our addition to the paper's |w| and tile scores):
+//   saliency    null: |w| (weights) and the tile score (tiles). Else the estimated loss increase
+//               (saliency.hpp), and whole tiles removed move their mean contribution into the bias.
+//   layer_cost  empty: all tiles cost the same. Else the HE cost of one weight tile of each layer (e.g.
+//               its RNS limbs); scores are divided by it, so a global ranking removes what costs least
+//               quality per unit of encrypted-inference cost saved.
+struct Ranking {
+  const Saliency* saliency = nullptr;
+  std::vector<double> layer_cost;
+};
+
 // Masks the fraction `fraction` (in [0,1)) of weights with the smallest |w| (already-masked weights count
 // as pruned and stay pruned). Ties are broken by position, so the result is deterministic.
-void prune_unstructured(nn::Model& model, double fraction, Scope scope);
+void prune_unstructured(nn::Model& model, double fraction, Scope scope, const Ranking& ranking = {});
 
 // Masks whole tiles: the fraction `fraction` of tiles with the lowest score (already-empty tiles count as
 // pruned). dims[i] is layer i's tile size.
-void prune_tiles(nn::Model& model, const std::vector<TileDims>& dims, double fraction, Scope scope, TileScore score);
+void prune_tiles(nn::Model& model, const std::vector<TileDims>& dims, double fraction, Scope scope, TileScore score,
+                 const Ranking& ranking = {});
 
 // Masks every tile whose alive density (alive entries / tile area) is <= threshold, including tiles
-// that are already empty. Returns the number of non-empty tiles it removed.
-Eigen::Index drop_sparse_tiles(nn::Model& model, const std::vector<TileDims>& dims, double threshold);
+// that are already empty. With saliency, the removed weights' mean contribution moves into the bias.
+// Returns the number of non-empty tiles it removed.
+Eigen::Index drop_sparse_tiles(nn::Model& model, const std::vector<TileDims>& dims, double threshold,
+                               const Saliency* saliency = nullptr);
 
 // Expansion: every tile of `model` that still holds an alive weight becomes fully alive again, each
 // re-enabled weight taking its value from `before` (same architecture and neuron order, e.g. the model

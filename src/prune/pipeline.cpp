@@ -60,6 +60,18 @@ class Run {
     report_.finetune_epochs += static_cast<int>(h.epochs.size());
   }
 
+  // The ranking for the model as it is now: saliency is measured on it (its neuron order, its weights).
+  Ranking ranking(const nn::Model& model) {
+    Ranking r;
+    r.layer_cost = config_.layer_cost;
+    if (config_.saliency) {
+      phase("measure saliency");
+      saliency_ = measure_saliency(model, train_.images, config_.finetune.seed);
+      r.saliency = &saliency_;
+    }
+    return r;
+  }
+
   // Gradual schedule: fraction * i / steps, each followed by fine-tuning.
   template <class PruneStep>
   void prune_gradually(nn::Model& model, PruneStep step) {
@@ -79,6 +91,7 @@ class Run {
   PruneReport& report_;
   const PhaseCallback& on_phase_;
   const nn::EpochCallback& on_epoch_;
+  Saliency saliency_;
 };
 
 }  // namespace
@@ -90,7 +103,7 @@ nn::Model prune_model(const nn::Model& dense, const nn::Dataset& train, const nn
     throw InvalidArgument("density threshold " + std::to_string(config.density_threshold) + " must be in [0, 1)");
   const auto dims = chain_tile_dims(dense.layers().size(), config.t1, config.t2);
   report = PruneReport{};
-  report.method = method_name(config.method);
+  report.method = std::string(method_name(config.method)) + (config.saliency ? "/sal" : "");
   report.fraction = config.fraction;
   report.t1 = config.t1;
   report.t2 = config.t2;
@@ -111,24 +124,28 @@ nn::Model prune_model(const nn::Model& dense, const nn::Dataset& train, const nn
 
   switch (config.method) {
     case Method::kP1:
-      run.prune_gradually(model, [&](nn::Model& m, double f) { prune_unstructured(m, f, config.scope); });
+      run.prune_gradually(model, [&](nn::Model& m, double f) { prune_unstructured(m, f, config.scope, run.ranking(m)); });
       break;
     case Method::kP2:
-      run.prune_gradually(model, [&](nn::Model& m, double f) { prune_tiles(m, dims, f, config.scope, config.score); });
+      run.prune_gradually(model, [&](nn::Model& m, double f) {
+        prune_tiles(m, dims, f, config.scope, config.score, run.ranking(m));
+      });
       break;
     case Method::kP3: {
       nn::Model guide = dense;
-      prune_unstructured(guide, config.fraction, config.scope);
+      prune_unstructured(guide, config.fraction, config.scope, run.ranking(guide));
       permute(guide);
-      run.prune_gradually(model, [&](nn::Model& m, double f) { prune_tiles(m, dims, f, config.scope, config.score); });
+      run.prune_gradually(model, [&](nn::Model& m, double f) {
+        prune_tiles(m, dims, f, config.scope, config.score, run.ranking(m));
+      });
       break;
     }
     case Method::kP4:
     case Method::kP4E: {
-      run.prune_gradually(model, [&](nn::Model& m, double f) { prune_unstructured(m, f, config.scope); });
+      run.prune_gradually(model, [&](nn::Model& m, double f) { prune_unstructured(m, f, config.scope, run.ranking(m)); });
       permute(model);
       run.phase("drop tiles at density <= " + fmt_fraction(config.density_threshold));
-      drop_sparse_tiles(model, dims, config.density_threshold);
+      drop_sparse_tiles(model, dims, config.density_threshold, run.ranking(model).saliency);
       if (config.method == Method::kP4E) {
         run.phase("expand");
         expand_tiles(model, reference, dims);

@@ -6,6 +6,8 @@
 //   P4   unstructured -> fine-tune -> permute -> drop almost-empty tiles  -> fine-tune
 //   P4E  P4, but the tiles that survive are expanded (every weight re-enabled from its dense value)
 //        before the last fine-tune: a kept tile costs the same under HE whether sparse or dense.
+// Any method can rank by data saliency and per HE cost instead of |w| (PruneConfig::saliency, layer_cost);
+// reports then name it with the suffix "/sal" (e.g. "P3/sal").
 // Every fine-tune keeps the masks fixed. The total number of fine-tuning epochs is reported so that the
 // dense baseline can be fine-tuned equally long (delta MSE never credits extra training).
 #include <functional>
@@ -33,6 +35,8 @@ struct PruneConfig {
   TileScore score = TileScore::kL2;  // P2/P3
   double density_threshold = 0.0625; // P4/P4E: tiles at or below this density are dropped
   int steps = 1;                     // > 1: gradual schedule, prune to fraction*i/steps then fine-tune
+  bool saliency = false;             // rank by data saliency (saliency.hpp) instead of |w| / tile score
+  std::vector<double> layer_cost;    // HE cost of one tile per layer (empty: uniform); see masks.hpp Ranking
   PermuteOptions permute;
   nn::TrainConfig finetune;          // one fine-tuning phase (epochs = per phase)
 };

@@ -3,47 +3,23 @@
 #include <gtest/gtest.h>
 
 #include "prune/masks.hpp"
+#include "prune_test_util.hpp"
 #include "util/error.hpp"
 
 using namespace hepex;
 using namespace hepex::prune;
 
-namespace {
-// A small synthetic reconstruction task: 32-dimensional inputs living near an 8-dimensional subspace.
-nn::Dataset synthetic(Eigen::Index n, std::uint64_t seed) {
-  Csprng rng(seed_from_u64(seed));
-  Eigen::MatrixXf basis(8, 32);
-  Csprng brng(seed_from_u64(1234));
-  for (Eigen::Index i = 0; i < basis.size(); ++i) basis.data()[i] = static_cast<float>(brng.next_double() - 0.5);
-  nn::Dataset d;
-  d.images.resize(n, 32);
-  for (Eigen::Index r = 0; r < n; ++r) {
-    Eigen::RowVectorXf z(8);
-    for (int k = 0; k < 8; ++k) z[k] = static_cast<float>(rng.next_double() - 0.5);
-    d.images.row(r) = (z * basis).array() * 0.5f + 0.5f;
-  }
-  return d;
-}
-
-nn::Model trained_dense(const nn::Dataset& train) {
-  nn::Model m = nn::Model::from_arch("32-16-8-16-32:poly2");
-  Csprng rng(seed_from_u64(7));
-  m.init_glorot(rng);
-  nn::TrainConfig tc;
-  tc.epochs = 10;
-  tc.batch = 32;
-  tc.lr = 3e-3f;
-  nn::train(m, train, nn::Dataset{}, tc);
-  return m;
-}
-}  // namespace
 
 TEST(Pipeline, EveryMethodProducesAConsistentPrunedModel) {
-  const nn::Dataset train = synthetic(256, 1);
-  const nn::Model dense = trained_dense(train);
+  const nn::Dataset train = prune::testing::synthetic(256, 1);
+  const nn::Model dense = prune::testing::trained_dense(train);
+  for (bool saliency : {false, true})
   for (Method method : all_methods()) {
+    SCOPED_TRACE(saliency ? "saliency, cost-aware" : "magnitude");
     PruneConfig cfg;
     cfg.method = method;
+    cfg.saliency = saliency;
+    if (saliency) cfg.layer_cost = {4.0, 3.0, 2.0, 1.0};
     cfg.t1 = 2;
     cfg.t2 = 4;
     cfg.fraction = 0.75;
@@ -51,6 +27,7 @@ TEST(Pipeline, EveryMethodProducesAConsistentPrunedModel) {
     cfg.finetune.batch = 32;
     PruneReport report;
     const nn::Model pruned = prune_model(dense, train, nn::Dataset{}, cfg, report);
+    EXPECT_EQ(report.method, std::string(method_name(method)) + (saliency ? "/sal" : ""));
     const auto dims = chain_tile_dims(pruned.layers().size(), cfg.t1, cfg.t2);
     const TileCount tc = total_tiles(pruned, dims);
     EXPECT_EQ(report.tiles_kept, tc.kept) << method_name(method);

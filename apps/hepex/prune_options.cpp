@@ -1,0 +1,42 @@
+#include "prune_options.hpp"
+
+#include "infer/plan.hpp"
+
+namespace hepex::cli {
+
+void add_prune_options(CLI::App* sub, prune::PruneConfig& c, PruneTextOptions& text) {
+  sub->add_option("--scope", text.scope, "Ranking scope: global (Gl) or layer (Lc)")->capture_default_str();
+  sub->add_option("--score", text.score, "Tile score for P2/P3: min, max, mean or l2")->capture_default_str();
+  sub->add_option("--threshold", c.density_threshold, "P4/P4E: drop tiles with density at or below this")
+      ->check(CLI::Range(0.0, 0.9999))
+      ->capture_default_str();
+  sub->add_option("--steps", c.steps, "Gradual schedule: prune/fine-tune steps (1 = one-shot)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  sub->add_option("--rounds", c.permute.rounds, "Permutation rounds over all dimensions")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  sub->add_option("--swap-passes", c.permute.swap_passes, "Swap-descent passes per dimension (0 = k-means only)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  sub->add_option("--epochs", c.finetune.epochs, "Fine-tuning epochs per phase")->check(CLI::NonNegativeNumber)->capture_default_str();
+  sub->add_option("--lr", c.finetune.lr, "Fine-tuning learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_option("--lr-decay", c.finetune.lr_decay, "Fine-tuning learning-rate factor per epoch")
+      ->check(CLI::Range(0.01, 1.0))
+      ->capture_default_str();
+  sub->add_option("--batch", c.finetune.batch, "Fine-tuning minibatch size")->check(CLI::PositiveNumber)->capture_default_str();
+}
+
+void apply_prune_options(prune::PruneConfig& c, const PruneTextOptions& text) {
+  c.scope = prune::parse_scope(text.scope);
+  c.score = prune::parse_tile_score(text.score);
+}
+
+std::vector<double> he_tile_costs(const nn::Model& model, int t1, int t2) {
+  const infer::Plan plan = infer::make_plan(model, static_cast<std::size_t>(t1), static_cast<std::size_t>(t2), 1);
+  std::vector<double> costs;
+  for (const auto& layer : plan.layers) costs.push_back(static_cast<double>(layer.level_in + 1));
+  return costs;
+}
+
+}  // namespace hepex::cli
