@@ -34,11 +34,11 @@ std::string fmt(double v, const char* f = "%.6g") {
 
 void write_csv(const std::vector<ExperimentRow>& rows, const std::string& path) {
   std::ostringstream out;
-  out << "arch,tile,method,fraction,tiles_kept,tiles_total,delta_mse,mse_pruned,mse_dense,finetune_epochs,"
-         "weight_density,he_latency_s,he_peak_rss_bytes,he_model_bytes\n";
+  out << "arch,tile,method,fraction,tiles_kept,tiles_total,cost_kept,cost_total,delta_mse,mse_pruned,mse_dense,"
+         "finetune_epochs,weight_density,he_latency_s,he_peak_rss_bytes,he_model_bytes\n";
   for (const auto& r : rows) {
     out << r.arch << "," << r.tile << "," << r.method << "," << r.fraction << "," << r.tiles_kept << ","
-        << r.tiles_total << "," << fmt(r.delta_mse, "%.4e") << "," << fmt(r.mse_pruned, "%.6e") << ","
+        << r.tiles_total << "," << r.cost_kept << "," << r.cost_total << "," << fmt(r.delta_mse, "%.4e") << "," << fmt(r.mse_pruned, "%.6e") << ","
         << fmt(r.mse_dense, "%.6e") << "," << r.finetune_epochs << "," << fmt(r.weight_density, "%.4f") << ",";
     if (r.he) out << fmt(r.he->latency_s, "%.3f") << "," << fmt(r.he->peak_rss_bytes, "%.0f") << "," << fmt(r.he->model_bytes, "%.0f");
     else out << ",,";
@@ -51,12 +51,12 @@ void write_csv(const std::vector<ExperimentRow>& rows, const std::string& path) 
 
 void write_markdown(const std::vector<ExperimentRow>& rows, const std::string& path) {
   std::ostringstream out;
-  out << "| arch | tile | method | fraction | tiles kept | % of dense | delta MSE | HE latency (s) | HE peak RSS (MiB) | HE model (MiB) |\n"
-         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
+  out << "| arch | tile | method | fraction | tiles kept | % of dense | % HE cost | delta MSE | HE latency (s) | HE peak RSS (MiB) | HE model (MiB) |\n"
+         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& r : rows) {
     out << "| " << r.arch << " | " << r.tile << " | " << r.method << " | " << r.fraction << " | " << r.tiles_kept << " / "
         << r.tiles_total << " | " << fmt(100.0 * r.tiles_kept / r.tiles_total, "%.1f") << " | "
-        << fmt(r.delta_mse, "%+.2e") << " | ";
+        << fmt(100.0 * r.cost_kept / r.cost_total, "%.1f") << " | " << fmt(r.delta_mse, "%+.2e") << " | ";
     if (r.he)
       out << fmt(r.he->latency_s, "%.2f") << " | " << fmt(r.he->peak_rss_bytes / 1048576.0, "%.0f") << " | "
           << fmt(r.he->model_bytes / 1048576.0, "%.1f") << " |\n";
@@ -160,9 +160,26 @@ std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const 
       const auto [t1, t2] = prune::parse_tile_shape(tile);
       const auto dims = prune::chain_tile_dims(dense.layers().size(), t1, t2);
       const auto dense_tiles = prune::total_tiles(dense, dims);
-      ExperimentRow dense_row{arch, tile, "dense", 0.0, static_cast<long>(dense_tiles.kept),
-                              static_cast<long>(dense_tiles.total), 0.0, dense_mse_after(0), dense_mse_after(0), 1.0, 0,
-                              std::nullopt, dense_path};
+      const std::vector<double> costs = he_tile_costs(dense, t1, t2);
+      const auto weighted = [&](const nn::Model& m) {
+        const auto per_layer = prune::tiles_per_layer(m, dims);
+        double kept = 0, total = 0;
+        for (std::size_t l = 0; l < per_layer.size(); ++l) {
+          kept += costs[l] * static_cast<double>(per_layer[l].kept);
+          total += costs[l] * static_cast<double>(per_layer[l].total);
+        }
+        return std::make_pair(kept, total);
+      };
+      ExperimentRow dense_row;
+      dense_row.arch = arch;
+      dense_row.tile = tile;
+      dense_row.method = "dense";
+      dense_row.tiles_kept = static_cast<long>(dense_tiles.kept);
+      dense_row.tiles_total = static_cast<long>(dense_tiles.total);
+      std::tie(dense_row.cost_kept, dense_row.cost_total) = weighted(dense);
+      dense_row.mse_pruned = dense_row.mse_dense = dense_mse_after(0);
+      dense_row.weight_density = 1.0;
+      dense_row.model_path = dense_path;
       const std::size_t first = rows.size();
       rows.push_back(dense_row);
       for (const auto& method : config.methods) {
@@ -174,7 +191,7 @@ std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const 
           pc.t2 = t2;
           if (spec.saliency) {
             pc.saliency = true;
-            pc.layer_cost = he_tile_costs(dense, t1, t2);
+            pc.layer_cost = costs;
           }
           pc.fraction = fraction;
           pc.finetune.loss = loss;
@@ -188,6 +205,7 @@ std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const 
           row.fraction = fraction;
           row.tiles_kept = static_cast<long>(report.tiles_kept);
           row.tiles_total = static_cast<long>(report.tiles_total);
+          std::tie(row.cost_kept, row.cost_total) = weighted(pruned);
           row.mse_pruned = nn::evaluate(pruned, data.test, loss).loss;
           row.mse_dense = dense_mse_after(report.finetune_epochs);
           row.delta_mse = row.mse_pruned - row.mse_dense;
@@ -200,13 +218,13 @@ std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const 
                         "  delta MSE " + fmt(row.delta_mse, "%+.3e"));
         }
       }
-      // Encrypted inference: the dense model, and the pruned model with the fewest tiles within each bound.
+      // Encrypted inference: the dense model, and the pruned model of least HE cost within each bound.
       if (config.he && he_runner) {
         std::set<std::size_t> to_run{first};
         for (double bound : config.bounds) {
           std::optional<std::size_t> best;
           for (std::size_t i = first + 1; i < rows.size(); ++i)
-            if (rows[i].delta_mse <= bound && (!best || rows[i].tiles_kept < rows[*best].tiles_kept)) best = i;
+            if (rows[i].delta_mse <= bound && (!best || rows[i].cost_kept < rows[*best].cost_kept)) best = i;
           if (best) to_run.insert(*best);
         }
         for (std::size_t i : to_run) {

@@ -27,6 +27,7 @@ struct ExperimentConfig {
   std::uint64_t seed = 1;
   bool he = true;            // run encrypted inference for the dense and best pruned models
   std::size_t he_batch = 256;
+  std::string he_weights = "pre-encoded";  // one weight mode for every run, so runs compare
 };
 
 struct HeMeasurement {
@@ -39,13 +40,15 @@ struct ExperimentRow {
   std::string arch, tile, method;
   double fraction = 0;
   long tiles_kept = 0, tiles_total = 0;
+  double cost_kept = 0, cost_total = 0;  // tiles weighted by their HE cost (RNS limbs at their level)
   double delta_mse = 0, mse_pruned = 0, mse_dense = 0, weight_density = 0;
   int finetune_epochs = 0;
   std::optional<HeMeasurement> he;
   std::string model_path;
 };
 
-// Runs one encrypted inference of `model` with tile shape `tile` (e.g. "4x8") and batch `batch`.
+// Runs one encrypted inference of `model` with tile shape `tile` (e.g. "4x8") and batch `batch`
+// (ExperimentConfig::he_weights binds the weight mode).
 using HeRunner = std::function<HeMeasurement(const nn::Model& model, const std::string& tile, std::size_t batch)>;
 
 std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const HeRunner& he_runner);

@@ -19,7 +19,8 @@ extern char** environ;
 namespace hepex::cli {
 namespace fs = std::filesystem;
 
-HeMeasurement measure_encrypted_inference(const nn::Model& model, const std::string& tile, std::size_t batch) {
+HeMeasurement measure_encrypted_inference(const nn::Model& model, const std::string& tile, std::size_t batch,
+                                          const std::string& weights) {
   const fs::path dir = fs::temp_directory_path() / ("hepex-he-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const std::string model_path = (dir / "model.hpx").string();
@@ -29,7 +30,7 @@ HeMeasurement measure_encrypted_inference(const nn::Model& model, const std::str
   std::vector<std::string> args{"hepex", "-q"};
   if (global_options().threads > 0) args.insert(args.end(), {"--threads", std::to_string(global_options().threads)});
   args.insert(args.end(), {"demo", "--model", model_path, "--tile", tile, "--count", std::to_string(batch), "--report",
-                           report_path});
+                           report_path, "--weights", weights});
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

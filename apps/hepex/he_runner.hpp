@@ -9,6 +9,8 @@
 
 namespace hepex::cli {
 
-HeMeasurement measure_encrypted_inference(const nn::Model& model, const std::string& tile, std::size_t batch);
+// weights: "auto", "pre-encoded" or "on-the-fly" (hepex demo --weights).
+HeMeasurement measure_encrypted_inference(const nn::Model& model, const std::string& tile, std::size_t batch,
+                                          const std::string& weights);
 
 }  // namespace hepex::cli

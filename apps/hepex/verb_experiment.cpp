@@ -21,7 +21,8 @@ const cli::VerbRegistrar reg(40, [](CLI::App& app) {
       "he_peak_rss_bytes, he_model_bytes), <out>/results.md and <out>/plot_<arch>_<tile>.png (gnuplot).\n"
       "Dense models are cached in <out> by architecture, epochs and seed. Delta MSE compares each pruned model\n"
       "with the dense model fine-tuned for the same number of epochs. Encrypted inference (real CKKS) runs for\n"
-      "the dense model and, per --bound, for the pruned model with the fewest tiles within that delta MSE.\n"
+      "the dense model and, per --bound, for the pruned model of least HE cost (tiles weighted by\n"
+      "their RNS limbs) within that delta MSE.\n"
       "Example: hepex experiment --arch 784-128-32-128-784:poly2 --tile 4x8 --tile 4x4 --fraction 0.9 --out results");
   sub->add_option("--arch", c->archs, "Architectures (repeatable)")->capture_default_str();
   sub->add_option("--tile", c->tiles, "Tile shapes t1xt2 (repeatable)")->capture_default_str();
@@ -37,11 +38,16 @@ const cli::VerbRegistrar reg(40, [](CLI::App& app) {
   cli::add_prune_options(sub, c->prune, *text);
   sub->add_option("--seed", c->seed, "Seed of training, split and fine-tuning")->capture_default_str();
   sub->add_option("--he-batch", c->he_batch, "Images per encrypted inference")->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_option("--he-weights", c->he_weights, "Weight mode of the encrypted runs: pre-encoded, on-the-fly or auto")
+      ->check(CLI::IsMember({"pre-encoded", "on-the-fly", "auto"}))
+      ->capture_default_str();
   sub->add_flag("!--no-he", c->he, "Skip the encrypted-inference measurements");
   sub->callback([c, text] {
     cli::apply_prune_options(c->prune, *text);
     c->prune.finetune.seed = c->seed;
-    const auto rows = cli::run_experiment(*c, cli::measure_encrypted_inference);
+    const auto rows = cli::run_experiment(*c, [c](const nn::Model& m, const std::string& tile, std::size_t batch) {
+      return cli::measure_encrypted_inference(m, tile, batch, c->he_weights);
+    });
     std::printf("%zu points; wrote %s/results.csv, results.md and plots\n", rows.size(), c->out_dir.c_str());
   });
 });
