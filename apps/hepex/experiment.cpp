@@ -51,12 +51,13 @@ void write_csv(const std::vector<ExperimentRow>& rows, const std::string& path) 
 
 void write_markdown(const std::vector<ExperimentRow>& rows, const std::string& path) {
   std::ostringstream out;
-  out << "| arch | tile | method | fraction | tiles kept | % of dense | % HE cost | delta MSE | HE latency (s) | HE peak RSS (MiB) | HE model (MiB) |\n"
-         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  out << "| arch | tile | method | fraction | tiles kept | % of dense | % HE cost | delta MSE | MSE pruned / dense | HE latency (s) | HE peak RSS (MiB) | HE model (MiB) |\n"
+         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& r : rows) {
     out << "| " << r.arch << " | " << r.tile << " | " << r.method << " | " << r.fraction << " | " << r.tiles_kept << " / "
         << r.tiles_total << " | " << fmt(100.0 * r.tiles_kept / r.tiles_total, "%.1f") << " | "
-        << fmt(100.0 * r.cost_kept / r.cost_total, "%.1f") << " | " << fmt(r.delta_mse, "%+.2e") << " | ";
+        << fmt(100.0 * r.cost_kept / r.cost_total, "%.1f") << " | " << fmt(r.delta_mse, "%+.2e") << " | "
+        << fmt(r.mse_pruned, "%.6f") << " / " << fmt(r.mse_dense, "%.6f") << " | ";
     if (r.he)
       out << fmt(r.he->latency_s, "%.2f") << " | " << fmt(r.he->peak_rss_bytes / 1048576.0, "%.0f") << " | "
           << fmt(r.he->model_bytes / 1048576.0, "%.1f") << " |\n";
@@ -68,28 +69,102 @@ void write_markdown(const std::vector<ExperimentRow>& rows, const std::string& p
   f << out.str();
 }
 
-// One gnuplot PNG per (arch, tile): delta MSE against remaining tiles (%), one curve per method.
-void write_plots(const std::vector<ExperimentRow>& rows, const std::string& dir) {
+// Reads a results.csv written by write_csv (the columns by name, so older files with fewer columns load).
+std::vector<ExperimentRow> read_csv(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw IoError(path + ": cannot open for reading");
+  const auto split = [](const std::string& line) {
+    std::vector<std::string> cells;
+    std::stringstream ss(line);
+    for (std::string cell; std::getline(ss, cell, ',');) cells.push_back(cell);
+    if (!line.empty() && line.back() == ',') cells.emplace_back();
+    return cells;
+  };
+  std::string line;
+  if (!std::getline(in, line)) throw FormatError(path + ": empty, expected a results.csv header");
+  const auto header = split(line);
+  std::map<std::string, std::size_t> col;
+  for (std::size_t i = 0; i < header.size(); ++i) col[header[i]] = i;
+  for (const char* need : {"arch", "tile", "method", "fraction", "tiles_kept", "tiles_total", "delta_mse"})
+    if (!col.count(need)) throw FormatError(path + ": no column '" + need + "'");
+  std::vector<ExperimentRow> rows;
+  for (int n = 2; std::getline(in, line); ++n) {
+    if (line.empty()) continue;
+    const auto cells = split(line);
+    if (cells.size() != header.size())
+      throw FormatError(path + ":" + std::to_string(n) + ": " + std::to_string(cells.size()) + " cells, the header has " +
+                        std::to_string(header.size()));
+    const auto text = [&](const char* name) { return col.count(name) ? cells[col[name]] : std::string(); };
+    const auto number = [&](const char* name) {
+      const std::string t = text(name);
+      if (t.empty()) return 0.0;
+      try {
+        return std::stod(t);
+      } catch (const std::exception&) {
+        throw FormatError(path + ":" + std::to_string(n) + ": column " + name + ": '" + t + "' is not a number");
+      }
+    };
+    ExperimentRow r;
+    r.arch = text("arch");
+    r.tile = text("tile");
+    r.method = text("method");
+    r.fraction = number("fraction");
+    r.tiles_kept = static_cast<long>(number("tiles_kept"));
+    r.tiles_total = static_cast<long>(number("tiles_total"));
+    r.cost_kept = col.count("cost_kept") ? number("cost_kept") : static_cast<double>(r.tiles_kept);
+    r.cost_total = col.count("cost_total") ? number("cost_total") : static_cast<double>(r.tiles_total);
+    r.delta_mse = number("delta_mse");
+    r.mse_pruned = number("mse_pruned");
+    r.mse_dense = number("mse_dense");
+    r.finetune_epochs = static_cast<int>(number("finetune_epochs"));
+    r.weight_density = number("weight_density");
+    if (!text("he_latency_s").empty())
+      r.he = HeMeasurement{number("he_latency_s"), number("he_peak_rss_bytes"), number("he_model_bytes")};
+    if (r.tiles_total <= 0 || r.cost_total <= 0)
+      throw FormatError(path + ":" + std::to_string(n) + ": tiles_total and cost_total must be positive");
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+// Two gnuplot PNGs per (arch, tile): delta MSE against remaining tiles and against remaining HE cost (tiles
+// weighted by their limbs), one curve per method. The y axis is logarithmic; deltas at or below 1e-6
+// (including negative ones: the pruned model beat the dense one) are drawn at 1e-6. Bounds are lines.
+void write_plots(const std::vector<ExperimentRow>& rows, const std::vector<double>& bounds, const std::string& dir) {
+  constexpr double kFloor = 1e-6;
   std::map<std::pair<std::string, std::string>, std::map<std::string, std::vector<const ExperimentRow*>>> groups;
   for (const auto& r : rows)
     if (r.method != "dense") groups[{r.arch, r.tile}][r.method].push_back(&r);
   for (const auto& [key, methods] : groups) {
     const std::string base = dir + "/plot_" + slug(key.first) + "_" + key.second;
+    const std::string dat_name = fs::path(base + ".dat").filename().string();
     std::ostringstream dat, plot;
-    plot << "set terminal pngcairo size 900,600\nset output '" << fs::path(base + ".png").filename().string() << "'\n"
-         << "set title 'delta MSE vs remaining tiles: " << key.first << ", tile " << key.second << "' noenhanced\n"
-         << "set xlabel 'remaining weight tiles (% of dense)'\nset ylabel 'delta test MSE vs dense (same epochs)'\n"
-         << "set key outside right top\nset grid\nset format y '%.1e'\nplot ";
-    int index = 0;
     for (const auto& [method, pts] : methods) {
-      dat << "# " << method << "\n";
-      for (const auto* p : pts) dat << 100.0 * p->tiles_kept / p->tiles_total << " " << p->delta_mse << "\n";
+      dat << "# " << method << ": tiles %, HE cost %, delta MSE, delta drawn\n";
+      for (const auto* p : pts)
+        dat << 100.0 * p->tiles_kept / p->tiles_total << " " << 100.0 * p->cost_kept / p->cost_total << " "
+            << p->delta_mse << " " << std::max(p->delta_mse, kFloor) << "\n";
       dat << "\n\n";
-      plot << (index ? ", " : "") << "'" << fs::path(base + ".dat").filename().string() << "' index " << index
-           << " using 1:2 with linespoints title '" << method << "'";
-      ++index;
     }
-    plot << "\n";
+    plot << "set terminal pngcairo size 900,600\nset key outside right top\nset grid\nset logscale y\n"
+         << "set format y '%.0e'\nset yrange [1e-6:*]\nset ylabel 'delta test MSE vs dense, same epochs (<= 1e-6 drawn at 1e-6)'\n";
+    for (double b : bounds) plot << "set arrow from graph 0, first " << b << " to graph 1, first " << b << " nohead dt 2\n";
+    const struct {
+      const char* suffix;
+      const char* what;
+      int column;
+    } axes[] = {{"tiles", "remaining weight tiles (% of dense)", 1}, {"cost", "remaining HE cost: tiles x RNS limbs (% of dense)", 2}};
+    for (const auto& axis : axes) {
+      plot << "set output '" << fs::path(base + "_" + axis.suffix + ".png").filename().string() << "'\n"
+           << "set title 'delta MSE vs " << axis.suffix << ": " << key.first << ", tile " << key.second << "' noenhanced\n"
+           << "set xlabel '" << axis.what << "'\nplot ";
+      for (std::size_t i = 0; i < methods.size(); ++i) {
+        auto it = std::next(methods.begin(), static_cast<long>(i));
+        plot << (i ? ", " : "") << "'" << dat_name << "' index " << i << " using " << axis.column
+             << ":4 with linespoints title '" << it->first << "'";
+      }
+      plot << "\n";
+    }
     std::ofstream(base + ".dat") << dat.str();
     std::ofstream(base + ".gp") << plot.str();
     const std::string cmd = "cd '" + dir + "' && gnuplot '" + fs::path(base + ".gp").filename().string() + "' 2>/dev/null";
@@ -111,6 +186,13 @@ MethodSpec parse_method_spec(const std::string& text) {
 }
 
 }  // namespace
+
+std::vector<ExperimentRow> replot_experiment(const std::string& out_dir, const std::vector<double>& bounds) {
+  const auto rows = read_csv(out_dir + "/results.csv");
+  write_markdown(rows, out_dir + "/results.md");
+  write_plots(rows, bounds, out_dir);
+  return rows;
+}
 
 std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const HeRunner& he_runner) {
   for (const auto& method : config.methods) parse_method_spec(method);  // fail before any training
@@ -237,7 +319,7 @@ std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const 
   progress.finish();
   write_csv(rows, config.out_dir + "/results.csv");
   write_markdown(rows, config.out_dir + "/results.md");
-  write_plots(rows, config.out_dir);
+  write_plots(rows, config.bounds, config.out_dir);
   return rows;
 }
 

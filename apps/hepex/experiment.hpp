@@ -53,4 +53,8 @@ using HeRunner = std::function<HeMeasurement(const nn::Model& model, const std::
 
 std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const HeRunner& he_runner);
 
+// Rewrites <out_dir>/results.md and the plots from <out_dir>/results.csv (e.g. several sweeps' CSVs
+// concatenated); runs nothing. Throws IoError / FormatError naming the file and line.
+std::vector<ExperimentRow> replot_experiment(const std::string& out_dir, const std::vector<double>& bounds);
+
 }  // namespace hepex::cli

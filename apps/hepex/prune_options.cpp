@@ -10,6 +10,10 @@ void add_prune_options(CLI::App* sub, prune::PruneConfig& c, PruneTextOptions& t
   sub->add_option("--threshold", c.density_threshold, "P4/P4E: drop tiles with density at or below this")
       ->check(CLI::Range(0.0, 0.9999))
       ->capture_default_str();
+  sub->add_option("--guide-fraction", c.guide_fraction,
+                  "P3: unstructured fraction of the mask that guides the permutation (0: the prune fraction)")
+      ->check(CLI::Range(0.0, 0.9999))
+      ->capture_default_str();
   sub->add_option("--steps", c.steps, "Gradual schedule: prune/fine-tune steps (1 = one-shot)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

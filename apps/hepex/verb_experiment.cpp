@@ -15,10 +15,11 @@ const cli::VerbRegistrar reg(40, [](CLI::App& app) {
   auto c = std::make_shared<cli::ExperimentConfig>();
   c->prune.finetune.epochs = 3;
   auto text = std::make_shared<cli::PruneTextOptions>();
+  auto replot = std::make_shared<bool>(false);
   auto* sub = app.add_subcommand("experiment", "Sweep pruning methods and fractions; table, CSV, plot, encrypted runs");
   sub->footer(
       "Writes <out>/results.csv (arch, tile, method, fraction, tiles_kept, tiles_total, delta_mse, ..., he_latency_s,\n"
-      "he_peak_rss_bytes, he_model_bytes), <out>/results.md and <out>/plot_<arch>_<tile>.png (gnuplot).\n"
+      "he_peak_rss_bytes, he_model_bytes), <out>/results.md and <out>/plot_<arch>_<tile>_{tiles,cost}.png (gnuplot).\n"
       "Dense models are cached in <out> by architecture, epochs and seed. Delta MSE compares each pruned model\n"
       "with the dense model fine-tuned for the same number of epochs. Encrypted inference (real CKKS) runs for\n"
       "the dense model and, per --bound, for the pruned model of least HE cost (tiles weighted by\n"
@@ -41,8 +42,14 @@ const cli::VerbRegistrar reg(40, [](CLI::App& app) {
   sub->add_option("--he-weights", c->he_weights, "Weight mode of the encrypted runs: pre-encoded, on-the-fly or auto")
       ->check(CLI::IsMember({"pre-encoded", "on-the-fly", "auto"}))
       ->capture_default_str();
+  sub->add_flag("--replot", *replot, "Only rewrite results.md and the plots from <out>/results.csv (runs nothing)");
   sub->add_flag("!--no-he", c->he, "Skip the encrypted-inference measurements");
-  sub->callback([c, text] {
+  sub->callback([c, text, replot] {
+    if (*replot) {
+      const auto rows = cli::replot_experiment(c->out_dir, c->bounds);
+      std::printf("%zu points; rewrote %s/results.md and plots\n", rows.size(), c->out_dir.c_str());
+      return;
+    }
     cli::apply_prune_options(c->prune, *text);
     c->prune.finetune.seed = c->seed;
     const auto rows = cli::run_experiment(*c, [c](const nn::Model& m, const std::string& tile, std::size_t batch) {

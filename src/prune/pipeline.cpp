@@ -133,7 +133,8 @@ nn::Model prune_model(const nn::Model& dense, const nn::Dataset& train, const nn
       break;
     case Method::kP3: {
       nn::Model guide = dense;
-      prune_unstructured(guide, config.fraction, config.scope, run.ranking(guide));
+      prune_unstructured(guide, config.guide_fraction > 0 ? config.guide_fraction : config.fraction, config.scope,
+                         run.ranking(guide));
       permute(guide);
       run.prune_gradually(model, [&](nn::Model& m, double f) {
         prune_tiles(m, dims, f, config.scope, config.score, run.ranking(m));

@@ -2,7 +2,8 @@
 // The pruning methods, named as in reports (PAPER.md section 3):
 //   P1   unstructured magnitude pruning                                   -> fine-tune
 //   P2   whole-tile pruning by tile score, no permutation (our adaptation of Hunter) -> fine-tune
-//   P3   permute (guided by the unstructured mask at the same fraction) -> tile pruning -> fine-tune
+//   P3   permute (guided by the unstructured mask at the same fraction, or at guide_fraction) -> tile
+//        pruning -> fine-tune
 //   P4   unstructured -> fine-tune -> permute -> drop almost-empty tiles  -> fine-tune
 //   P4E  P4, but the tiles that survive are expanded (every weight re-enabled from its dense value)
 //        before the last fine-tune: a kept tile costs the same under HE whether sparse or dense.
@@ -35,6 +36,7 @@ struct PruneConfig {
   TileScore score = TileScore::kL2;  // P2/P3
   double density_threshold = 0.0625; // P4/P4E: tiles at or below this density are dropped
   int steps = 1;                     // > 1: gradual schedule, prune to fraction*i/steps then fine-tune
+  double guide_fraction = 0;         // P3: unstructured fraction of the permutation's guide (0: = fraction)
   bool saliency = false;             // rank by data saliency (saliency.hpp) instead of |w| / tile score
   std::vector<double> layer_cost;    // HE cost of one tile per layer (empty: uniform); see masks.hpp Ranking
   PermuteOptions permute;
