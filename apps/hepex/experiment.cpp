@@ -283,7 +283,7 @@ std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const 
           ExperimentRow row;
           row.arch = arch;
           row.tile = tile;
-          row.method = method;
+          row.method = config.tag.empty() ? method : method + "+" + config.tag;
           row.fraction = fraction;
           row.tiles_kept = static_cast<long>(report.tiles_kept);
           row.tiles_total = static_cast<long>(report.tiles_total);
@@ -293,7 +293,7 @@ std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const 
           row.delta_mse = row.mse_pruned - row.mse_dense;
           row.finetune_epochs = report.finetune_epochs;
           row.weight_density = report.weight_density;
-          row.model_path = config.out_dir + "/pruned_" + slug(arch) + "_" + tile + "_" + slug(method) + "_" + fmt(fraction, "%.3g") + ".hpx";
+          row.model_path = config.out_dir + "/pruned_" + slug(arch) + "_" + tile + "_" + slug(row.method) + "_" + fmt(fraction, "%.3g") + ".hpx";
           pruned.save(row.model_path);
           rows.push_back(row);
           progress.step("  tiles " + std::to_string(row.tiles_kept) + "/" + std::to_string(row.tiles_total) +

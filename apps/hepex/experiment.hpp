@@ -28,6 +28,7 @@ struct ExperimentConfig {
   bool he = true;            // run encrypted inference for the dense and best pruned models
   std::size_t he_batch = 256;
   std::string he_weights = "pre-encoded";  // one weight mode for every run, so runs compare
+  std::string tag;                         // appended to method names ("P4E/sal+long"): marks other settings
 };
 
 struct HeMeasurement {

@@ -42,6 +42,7 @@ const cli::VerbRegistrar reg(40, [](CLI::App& app) {
   sub->add_option("--he-weights", c->he_weights, "Weight mode of the encrypted runs: pre-encoded, on-the-fly or auto")
       ->check(CLI::IsMember({"pre-encoded", "on-the-fly", "auto"}))
       ->capture_default_str();
+  sub->add_option("--tag", c->tag, "Appended to the method names of this run (e.g. long: P4E/sal+long), to tell settings apart");
   sub->add_flag("--replot", *replot, "Only rewrite results.md and the plots from <out>/results.csv (runs nothing)");
   sub->add_flag("!--no-he", c->he, "Skip the encrypted-inference measurements");
   sub->callback([c, text, replot] {
