@@ -35,11 +35,11 @@ std::string fmt(double v, const char* f = "%.6g") {
 void write_csv(const std::vector<ExperimentRow>& rows, const std::string& path) {
   std::ostringstream out;
   out << "arch,tile,method,fraction,tiles_kept,tiles_total,cost_kept,cost_total,delta_mse,mse_pruned,mse_dense,"
-         "finetune_epochs,weight_density,he_latency_s,he_peak_rss_bytes,he_model_bytes\n";
+         "finetune_epochs,finetune_phases,weight_density,he_latency_s,he_peak_rss_bytes,he_model_bytes\n";
   for (const auto& r : rows) {
     out << r.arch << "," << r.tile << "," << r.method << "," << r.fraction << "," << r.tiles_kept << ","
         << r.tiles_total << "," << r.cost_kept << "," << r.cost_total << "," << fmt(r.delta_mse, "%.4e") << "," << fmt(r.mse_pruned, "%.6e") << ","
-        << fmt(r.mse_dense, "%.6e") << "," << r.finetune_epochs << "," << fmt(r.weight_density, "%.4f") << ",";
+        << fmt(r.mse_dense, "%.6e") << "," << r.finetune_epochs << "," << r.finetune_phases << "," << fmt(r.weight_density, "%.4f") << ",";
     if (r.he) out << fmt(r.he->latency_s, "%.3f") << "," << fmt(r.he->peak_rss_bytes, "%.0f") << "," << fmt(r.he->model_bytes, "%.0f");
     else out << ",,";
     out << "\n";
@@ -117,6 +117,7 @@ std::vector<ExperimentRow> read_csv(const std::string& path) {
     r.mse_pruned = number("mse_pruned");
     r.mse_dense = number("mse_dense");
     r.finetune_epochs = static_cast<int>(number("finetune_epochs"));
+    r.finetune_phases = static_cast<int>(number("finetune_phases"));
     r.weight_density = number("weight_density");
     if (!text("he_latency_s").empty())
       r.he = HeMeasurement{number("he_latency_s"), number("he_peak_rss_bytes"), number("he_model_bytes")};
@@ -187,10 +188,94 @@ MethodSpec parse_method_spec(const std::string& text) {
 
 }  // namespace
 
+// The data of an architecture and its dense model, trained once and cached in the output directory by
+// architecture, epochs, learning-rate decay and seed.
+struct DenseSetup {
+  nn::JobData data;
+  nn::Model model;
+  std::string path;
+};
+
+DenseSetup dense_setup(const ExperimentConfig& config, const std::string& arch, ProgressLine& progress) {
+  nn::TrainJob job;
+  job.arch = arch;
+  job.data = config.data;
+  job.seed = config.seed;
+  job.config.epochs = config.dense_epochs;
+  job.config.lr_decay = config.dense_lr_decay;
+  DenseSetup s;
+  s.data = nn::load_job_data(job);
+  s.path = config.out_dir + "/dense_" + slug(arch) + "_e" + std::to_string(config.dense_epochs) +
+           (config.dense_lr_decay != 1.0f ? "_d" + fmt(config.dense_lr_decay, "%g") : "") + "_s" +
+           std::to_string(config.seed) + ".hpx";
+  if (fs::exists(s.path)) {
+    s.model = nn::Model::load(s.path);
+    progress.step("reusing " + s.path);
+  } else {
+    progress.step("training dense " + arch);
+    s.model = nn::run_train_job(job, [&](const nn::EpochStats& e) {
+                progress.step("dense " + nn::format_epoch(e, config.dense_epochs, nn::Loss::kMse));
+              }).model;
+    s.model.save(s.path);
+  }
+  return s;
+}
+
+// Dense baselines: the dense model fine-tuned like a pruned model of k phases, computed once per k.
+class Baselines {
+ public:
+  Baselines(const ExperimentConfig& config, const nn::Model& dense, const nn::JobData& data, ProgressLine& progress)
+      : config_(config), dense_(dense), data_(data), progress_(progress) {}
+  double after(int phases) {
+    if (auto it = cache_.find(phases); it != cache_.end()) return it->second;
+    if (phases > 0)
+      progress_.step("dense baseline: " + std::to_string(phases) + " x " + std::to_string(config_.prune.finetune.epochs) +
+                     " epochs");
+    nn::TrainConfig tc = config_.prune.finetune;
+    tc.loss = nn::Loss::kMse;
+    return cache_[phases] = prune::equally_trained_dense_loss(dense_, data_.train, data_.val, data_.test, tc, phases);
+  }
+
+ private:
+  const ExperimentConfig& config_;
+  const nn::Model& dense_;
+  const nn::JobData& data_;
+  ProgressLine& progress_;
+  std::map<int, double> cache_;
+};
+
 std::vector<ExperimentRow> replot_experiment(const std::string& out_dir, const std::vector<double>& bounds) {
   const auto rows = read_csv(out_dir + "/results.csv");
   write_markdown(rows, out_dir + "/results.md");
   write_plots(rows, bounds, out_dir);
+  return rows;
+}
+
+std::vector<ExperimentRow> rebaseline_experiment(const ExperimentConfig& config) {
+  const std::string csv = config.out_dir + "/results.csv";
+  auto rows = read_csv(csv);
+  ProgressLine progress(stderr, global_options().quiet);
+  const int per_phase = config.prune.finetune.epochs;
+  std::map<std::string, std::vector<ExperimentRow*>> by_arch;
+  for (auto& r : rows) by_arch[r.arch].push_back(&r);
+  for (const auto& [arch, arch_rows] : by_arch) {
+    const DenseSetup setup = dense_setup(config, arch, progress);
+    Baselines baselines(config, setup.model, setup.data, progress);
+    for (ExperimentRow* r : arch_rows) {
+      if (r->method == "dense") continue;
+      if (per_phase <= 0 || r->finetune_epochs % per_phase != 0)
+        throw InvalidArgument(csv + ": " + r->method + " " + fmt(r->fraction, "%g") + " was fine-tuned " +
+                              std::to_string(r->finetune_epochs) + " epochs, not whole phases of --epochs " +
+                              std::to_string(per_phase));
+      r->finetune_phases = r->finetune_epochs / per_phase;
+      r->mse_dense = baselines.after(r->finetune_phases);
+      r->delta_mse = r->mse_pruned - r->mse_dense;
+    }
+  }
+  progress.finish();
+  write_csv(rows, csv);
+  write_markdown(rows, config.out_dir + "/results.md");
+  write_plots(rows, config.bounds, config.out_dir);
   return rows;
 }
 
@@ -203,40 +288,13 @@ std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const 
   std::vector<ExperimentRow> rows;
 
   for (const auto& arch : config.archs) {
-    nn::TrainJob job;
-    job.arch = arch;
-    job.data = config.data;
-    job.seed = config.seed;
-    job.config.epochs = config.dense_epochs;
-    job.config.lr_decay = config.dense_lr_decay;
-    const nn::JobData data = nn::load_job_data(job);
+    const DenseSetup setup = dense_setup(config, arch, progress);
+    const nn::JobData& data = setup.data;
+    const nn::Model& dense = setup.model;
+    const std::string& dense_path = setup.path;
     const nn::Loss loss = nn::Loss::kMse;
-
-    // The dense model, cached by architecture, epochs and seed.
-    const std::string dense_path = config.out_dir + "/dense_" + slug(arch) + "_e" + std::to_string(config.dense_epochs) +
-                                   (config.dense_lr_decay != 1.0f ? "_d" + fmt(config.dense_lr_decay, "%g") : "") + "_s" +
-                                   std::to_string(config.seed) + ".hpx";
-    nn::Model dense;
-    if (fs::exists(dense_path)) {
-      dense = nn::Model::load(dense_path);
-      progress.step("reusing " + dense_path);
-    } else {
-      progress.step("training dense " + arch);
-      dense = nn::run_train_job(job, [&](const nn::EpochStats& s) {
-                progress.step("dense " + nn::format_epoch(s, config.dense_epochs, loss));
-              }).model;
-      dense.save(dense_path);
-    }
-
-    // Dense baselines: fine-tuned for k more epochs (the pruned models' total), computed once per k.
-    std::map<int, double> baseline;
-    const auto dense_mse_after = [&](int epochs) {
-      if (auto it = baseline.find(epochs); it != baseline.end()) return it->second;
-      if (epochs > 0) progress.step("dense baseline: " + std::to_string(epochs) + " more epochs");
-      nn::TrainConfig tc = config.prune.finetune;
-      tc.loss = loss;
-      return baseline[epochs] = prune::equally_trained_dense_loss(dense, data.train, data.val, data.test, tc, epochs);
-    };
+    Baselines baselines(config, dense, data, progress);
+    const auto dense_mse_after = [&](int phases) { return baselines.after(phases); };
 
     for (const auto& tile : config.tiles) {
       const auto [t1, t2] = prune::parse_tile_shape(tile);
@@ -289,9 +347,10 @@ std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const 
           row.tiles_total = static_cast<long>(report.tiles_total);
           std::tie(row.cost_kept, row.cost_total) = weighted(pruned);
           row.mse_pruned = nn::evaluate(pruned, data.test, loss).loss;
-          row.mse_dense = dense_mse_after(report.finetune_epochs);
+          row.mse_dense = dense_mse_after(report.finetune_phases);
           row.delta_mse = row.mse_pruned - row.mse_dense;
           row.finetune_epochs = report.finetune_epochs;
+          row.finetune_phases = report.finetune_phases;
           row.weight_density = report.weight_density;
           row.model_path = config.out_dir + "/pruned_" + slug(arch) + "_" + tile + "_" + slug(row.method) + "_" + fmt(fraction, "%.3g") + ".hpx";
           pruned.save(row.model_path);

@@ -43,7 +43,7 @@ struct ExperimentRow {
   long tiles_kept = 0, tiles_total = 0;
   double cost_kept = 0, cost_total = 0;  // tiles weighted by their HE cost (RNS limbs at their level)
   double delta_mse = 0, mse_pruned = 0, mse_dense = 0, weight_density = 0;
-  int finetune_epochs = 0;
+  int finetune_epochs = 0, finetune_phases = 0;
   std::optional<HeMeasurement> he;
   std::string model_path;
 };
@@ -57,5 +57,11 @@ std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const 
 // Rewrites <out_dir>/results.md and the plots from <out_dir>/results.csv (e.g. several sweeps' CSVs
 // concatenated); runs nothing. Throws IoError / FormatError naming the file and line.
 std::vector<ExperimentRow> replot_experiment(const std::string& out_dir, const std::vector<double>& bounds);
+
+// Recomputes the dense baselines (mse_dense, delta_mse) of <out_dir>/results.csv with the configured
+// fine-tuning and the dense models cached in out_dir (trained by an earlier run with the same settings),
+// then rewrites the CSV, table and plots; prunes nothing. For results made before the baseline matched the
+// pruned models' phases: a row's phases are its fine-tuning epochs over the epochs per phase.
+std::vector<ExperimentRow> rebaseline_experiment(const ExperimentConfig& config);
 
 }  // namespace hepex::cli

@@ -15,7 +15,7 @@ const cli::VerbRegistrar reg(40, [](CLI::App& app) {
   auto c = std::make_shared<cli::ExperimentConfig>();
   c->prune.finetune.epochs = 3;
   auto text = std::make_shared<cli::PruneTextOptions>();
-  auto replot = std::make_shared<bool>(false);
+  auto replot = std::make_shared<bool>(false), rebaseline = std::make_shared<bool>(false);
   auto* sub = app.add_subcommand("experiment", "Sweep pruning methods and fractions; table, CSV, plot, encrypted runs");
   sub->footer(
       "Writes <out>/results.csv (arch, tile, method, fraction, tiles_kept, tiles_total, delta_mse, ..., he_latency_s,\n"
@@ -44,8 +44,10 @@ const cli::VerbRegistrar reg(40, [](CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--tag", c->tag, "Appended to the method names of this run (e.g. long: P4E/sal+long), to tell settings apart");
   sub->add_flag("--replot", *replot, "Only rewrite results.md and the plots from <out>/results.csv (runs nothing)");
+  sub->add_flag("--rebaseline", *rebaseline,
+                "Only recompute the dense baselines of <out>/results.csv (dense models cached in <out>) and rewrite it");
   sub->add_flag("!--no-he", c->he, "Skip the encrypted-inference measurements");
-  sub->callback([c, text, replot] {
+  sub->callback([c, text, replot, rebaseline] {
     if (*replot) {
       const auto rows = cli::replot_experiment(c->out_dir, c->bounds);
       std::printf("%zu points; rewrote %s/results.md and plots\n", rows.size(), c->out_dir.c_str());
@@ -53,6 +55,11 @@ const cli::VerbRegistrar reg(40, [](CLI::App& app) {
     }
     cli::apply_prune_options(c->prune, *text);
     c->prune.finetune.seed = c->seed;
+    if (*rebaseline) {
+      const auto rows = cli::rebaseline_experiment(*c);
+      std::printf("%zu points; recomputed the baselines in %s/results.csv\n", rows.size(), c->out_dir.c_str());
+      return;
+    }
     const auto rows = cli::run_experiment(*c, [c](const nn::Model& m, const std::string& tile, std::size_t batch) {
       return cli::measure_encrypted_inference(m, tile, batch, c->he_weights);
     });

@@ -40,6 +40,7 @@ nlohmann::json report_json(const prune::PruneReport& r, double mse_pruned, doubl
                       {"permute_tiles_after", r.permute_tiles_after},
                       {"weight_density", r.weight_density},
                       {"finetune_epochs", r.finetune_epochs},
+                      {"finetune_phases", r.finetune_phases},
                       {"mse_pruned", mse_pruned},
                       {"layers", layers}};
   if (baseline) {
@@ -83,9 +84,10 @@ void run(PruneOptions& o) {
   if (o.baseline) {
     // Same total training: the dense model fine-tuned as long as the pruned one was.
     if (report.finetune_epochs > 0)
-      progress.step("dense baseline: fine-tune " + std::to_string(report.finetune_epochs) + " epochs");
+      progress.step("dense baseline: fine-tune " + std::to_string(report.finetune_phases) + " x " +
+                    std::to_string(cfg.finetune.epochs) + " epochs");
     mse_dense = prune::equally_trained_dense_loss(dense, data.train, data.val, data.test, cfg.finetune,
-                                                  report.finetune_epochs, epoch_printer(report.finetune_epochs));
+                                                  report.finetune_phases, epoch_printer(cfg.finetune.epochs));
   }
   progress.finish();
 

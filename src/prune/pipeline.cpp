@@ -52,12 +52,13 @@ class Run {
     if (config_.finetune.epochs <= 0) return;
     phase("fine-tune " + std::to_string(config_.finetune.epochs) + " epochs");
     nn::TrainConfig tc = config_.finetune;
-    tc.seed = config_.finetune.seed + static_cast<std::uint64_t>(report_.finetune_epochs);  // fresh order per phase
+    tc.seed = phase_seed(config_.finetune.seed, report_.finetune_epochs);
     const nn::History h = nn::train(model, train_, val_, tc, [&](const nn::EpochStats& s) {
       report_.history.push_back(s);
       if (on_epoch_) on_epoch_(s);
     });
     report_.finetune_epochs += static_cast<int>(h.epochs.size());
+    ++report_.finetune_phases;
   }
 
   // The ranking for the model as it is now: saliency is measured on it (its neuron order, its weights).
@@ -166,14 +167,19 @@ nn::Model prune_model(const nn::Model& dense, const nn::Dataset& train, const nn
   return model;
 }
 
+std::uint64_t phase_seed(std::uint64_t seed, int epochs_before) {
+  return seed + static_cast<std::uint64_t>(epochs_before);
+}
+
 double equally_trained_dense_loss(const nn::Model& dense, const nn::Dataset& train, const nn::Dataset& val,
-                                  const nn::Dataset& test, const nn::TrainConfig& finetune, int epochs,
+                                  const nn::Dataset& test, const nn::TrainConfig& finetune, int phases,
                                   const nn::EpochCallback& on_epoch) {
   nn::Model tuned = dense;
-  if (epochs > 0) {
+  int epochs = 0;
+  for (int p = 0; p < phases && finetune.epochs > 0; ++p) {
     nn::TrainConfig tc = finetune;
-    tc.epochs = epochs;
-    nn::train(tuned, train, val, tc, on_epoch);
+    tc.seed = phase_seed(finetune.seed, epochs);
+    epochs += static_cast<int>(nn::train(tuned, train, val, tc, on_epoch).epochs.size());
   }
   return nn::evaluate(tuned, test, finetune.loss).loss;
 }

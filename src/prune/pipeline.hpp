@@ -56,6 +56,7 @@ struct PruneReport {
   Eigen::Index permute_tiles_before = 0, permute_tiles_after = 0;  // the permutation's gain (P3/P4/P4E)
   double weight_density = 0;  // alive weights / all weights, at the end
   int finetune_epochs = 0;    // total fine-tuning epochs run
+  int finetune_phases = 0;    // in this many phases (each restarts the learning-rate schedule)
   std::vector<nn::EpochStats> history;  // all fine-tuning epochs, in order
 };
 
@@ -68,11 +69,15 @@ nn::Model prune_model(const nn::Model& dense, const nn::Dataset& train, const nn
                       const PruneConfig& config, PruneReport& report, const PhaseCallback& on_phase = {},
                       const nn::EpochCallback& on_epoch = {});
 
-// The quality the dense model reaches when trained `epochs` more epochs with the same fine-tuning settings:
-// the baseline that delta MSE compares against, so extra training never passes for pruning quality.
-// Returns the loss of the configured kind on `test`.
+// The seed of the fine-tuning phase that starts after `epochs_before` epochs: a fresh order per phase.
+std::uint64_t phase_seed(std::uint64_t seed, int epochs_before);
+
+// The quality the dense model reaches when fine-tuned exactly as a pruned model was: `phases` phases of
+// finetune.epochs epochs, each restarting the learning-rate schedule, with the same seeds. The baseline
+// that delta MSE compares against, so neither extra training nor extra learning-rate restarts pass for
+// pruning quality. Returns the loss of the configured kind on `test`.
 double equally_trained_dense_loss(const nn::Model& dense, const nn::Dataset& train, const nn::Dataset& val,
-                                  const nn::Dataset& test, const nn::TrainConfig& finetune, int epochs,
+                                  const nn::Dataset& test, const nn::TrainConfig& finetune, int phases,
                                   const nn::EpochCallback& on_epoch = {});
 
 }  // namespace hepex::prune

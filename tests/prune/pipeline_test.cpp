@@ -40,6 +40,7 @@ TEST(Pipeline, EveryMethodProducesAConsistentPrunedModel) {
     }
     const int phases = (method == Method::kP4 || method == Method::kP4E) ? 2 : 1;
     EXPECT_EQ(report.finetune_epochs, 2 * phases) << method_name(method);
+    EXPECT_EQ(report.finetune_phases, phases) << method_name(method);
     if (method == Method::kP1 || method == Method::kP4 || method == Method::kP4E) {
       // Unstructured methods reach the weight fraction first (P4/P4E then drop/expand whole tiles).
       if (method == Method::kP1) EXPECT_NEAR(report.weight_density, 0.25, 0.01);
@@ -65,4 +66,32 @@ TEST(Pipeline, ParsesMethodNames) {
   EXPECT_EQ(parse_method("p4e"), Method::kP4E);
   EXPECT_EQ(parse_method("P2"), Method::kP2);
   EXPECT_THROW(parse_method("P5"), InvalidArgument);
+}
+
+TEST(Pipeline, DenseBaselineRepeatsThePrunedModelsPhases) {
+  // The baseline restarts the learning-rate schedule per phase with the phase seeds, as the pruned model's
+  // fine-tuning does; one long run of the same epochs is a different (unequal) schedule.
+  const nn::Dataset train = prune::testing::synthetic(256, 1);
+  const nn::Dataset test = prune::testing::synthetic(128, 2);
+  const nn::Model dense = prune::testing::trained_dense(train);
+  nn::TrainConfig tc;
+  tc.epochs = 2;
+  tc.batch = 32;
+  tc.lr_decay = 0.5f;
+  tc.seed = 9;
+  nn::Model manual = dense;
+  for (int p = 0; p < 2; ++p) {
+    nn::TrainConfig phase = tc;
+    phase.seed = phase_seed(tc.seed, p * tc.epochs);
+    nn::train(manual, train, nn::Dataset{}, phase);
+  }
+  const double expected = nn::evaluate(manual, test, nn::Loss::kMse).loss;
+  EXPECT_EQ(equally_trained_dense_loss(dense, train, nn::Dataset{}, test, tc, 2), expected);
+  nn::Model one_run = dense;
+  nn::TrainConfig longer = tc;
+  longer.epochs = 4;
+  nn::train(one_run, train, nn::Dataset{}, longer);
+  EXPECT_NE(nn::evaluate(one_run, test, nn::Loss::kMse).loss, expected);
+  EXPECT_EQ(equally_trained_dense_loss(dense, train, nn::Dataset{}, test, tc, 0),
+            nn::evaluate(dense, test, nn::Loss::kMse).loss);
 }
