@@ -1,5 +1,6 @@
 #include "experiment.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -140,7 +141,9 @@ void write_plots(const std::vector<ExperimentRow>& rows, const std::vector<doubl
     const std::string base = dir + "/plot_" + slug(key.first) + "_" + key.second;
     const std::string dat_name = fs::path(base + ".dat").filename().string();
     std::ostringstream dat, plot;
-    for (const auto& [method, pts] : methods) {
+    for (auto [method, pts] : methods) {
+      // By fraction, so a curve made of several runs (grid, refinement) is drawn in order.
+      std::stable_sort(pts.begin(), pts.end(), [](const ExperimentRow* a, const ExperimentRow* b) { return a->fraction < b->fraction; });
       dat << "# " << method << ": tiles %, HE cost %, delta MSE, delta drawn\n";
       for (const auto* p : pts)
         dat << 100.0 * p->tiles_kept / p->tiles_total << " " << 100.0 * p->cost_kept / p->cost_total << " "
