@@ -162,10 +162,11 @@ void write_plots(const std::vector<ExperimentRow>& rows, const std::vector<doubl
       plot << "set output '" << fs::path(base + "_" + axis.suffix + ".png").filename().string() << "'\n"
            << "set title 'delta MSE vs " << axis.suffix << ": " << key.first << ", tile " << key.second << "' noenhanced\n"
            << "set xlabel '" << axis.what << "'\nplot ";
-      for (std::size_t i = 0; i < methods.size(); ++i) {
-        auto it = std::next(methods.begin(), static_cast<long>(i));
-        plot << (i ? ", " : "") << "'" << dat_name << "' index " << i << " using " << axis.column
-             << ":4 with linespoints title '" << it->first << "'";
+      std::size_t index = 0;
+      for (const auto& entry : methods) {
+        plot << (index ? ", " : "") << "'" << dat_name << "' index " << index << " using " << axis.column
+             << ":4 with linespoints title '" << entry.first << "'";
+        ++index;
       }
       plot << "\n";
     }
@@ -297,7 +298,6 @@ std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const 
     const std::string& dense_path = setup.path;
     const nn::Loss loss = nn::Loss::kMse;
     Baselines baselines(config, dense, data, progress);
-    const auto dense_mse_after = [&](int phases) { return baselines.after(phases); };
 
     for (const auto& tile : config.tiles) {
       const auto [t1, t2] = prune::parse_tile_shape(tile);
@@ -320,7 +320,7 @@ std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const 
       dense_row.tiles_kept = static_cast<long>(dense_tiles.kept);
       dense_row.tiles_total = static_cast<long>(dense_tiles.total);
       std::tie(dense_row.cost_kept, dense_row.cost_total) = weighted(dense);
-      dense_row.mse_pruned = dense_row.mse_dense = dense_mse_after(0);
+      dense_row.mse_pruned = dense_row.mse_dense = baselines.after(0);
       dense_row.weight_density = 1.0;
       dense_row.model_path = dense_path;
       const std::size_t first = rows.size();
@@ -350,7 +350,7 @@ std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const 
           row.tiles_total = static_cast<long>(report.tiles_total);
           std::tie(row.cost_kept, row.cost_total) = weighted(pruned);
           row.mse_pruned = nn::evaluate(pruned, data.test, loss).loss;
-          row.mse_dense = dense_mse_after(report.finetune_phases);
+          row.mse_dense = baselines.after(report.finetune_phases);
           row.delta_mse = row.mse_pruned - row.mse_dense;
           row.finetune_epochs = report.finetune_epochs;
           row.finetune_phases = report.finetune_phases;
