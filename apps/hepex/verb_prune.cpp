@@ -103,8 +103,9 @@ void run(PruneOptions& o) {
     std::printf("permutation: %ld -> %ld non-empty tiles\n", static_cast<long>(report.permute_tiles_before),
                 static_cast<long>(report.permute_tiles_after));
   if (o.baseline)
-    std::printf("test %s: pruned %.6g, dense (fine-tuned %d more epochs) %.6g, delta %+.3g\n",
-                nn::loss_name(cfg.finetune.loss), mse_pruned, report.finetune_epochs, mse_dense, mse_pruned - mse_dense);
+    std::printf("test %s: pruned %.6g, dense (fine-tuned likewise, %d x %d epochs) %.6g, delta %+.3g\n",
+                nn::loss_name(cfg.finetune.loss), mse_pruned, report.finetune_phases, cfg.finetune.epochs, mse_dense,
+                mse_pruned - mse_dense);
   else
     std::printf("test %s: pruned %.6g\n", nn::loss_name(cfg.finetune.loss), mse_pruned);
 
