@@ -76,13 +76,21 @@ void multiply(const CkksContext& ctx, Primes primes, const u64* a, const u64* b,
   });
 }
 
-void multiply_sub(const CkksContext& ctx, Primes primes, const u64* a, const u64* b, u64* out) {
+namespace {
+// out = combine(out, a * b) limb by limb: the one loop behind multiply_add and multiply_sub.
+template <class Combine>
+void multiply_accumulate(const CkksContext& ctx, Primes primes, const u64* a, const u64* b, u64* out, Combine combine) {
   const std::size_t n = ctx.n();
   for_each_limb(ctx, primes, [&](std::size_t, const Modulus& m, std::size_t off) {
     const u64 q = m.value;
     const BarrettProduct mul(m);
-    for (std::size_t i = 0; i < n; ++i) out[off + i] = sub_mod(out[off + i], mul(a[off + i], b[off + i]), q);
+    for (std::size_t i = 0; i < n; ++i) out[off + i] = combine(out[off + i], mul(a[off + i], b[off + i]), q);
   });
+}
+}  // namespace
+
+void multiply_sub(const CkksContext& ctx, Primes primes, const u64* a, const u64* b, u64* out) {
+  multiply_accumulate(ctx, primes, a, b, out, [](u64 x, u64 y, u64 q) { return sub_mod(x, y, q); });
 }
 
 void multiply_tensor(const CkksContext& ctx, Primes primes, const u64* a0, const u64* a1, const u64* b0,
@@ -101,12 +109,7 @@ void multiply_tensor(const CkksContext& ctx, Primes primes, const u64* a0, const
 }
 
 void multiply_add(const CkksContext& ctx, Primes primes, const u64* a, const u64* b, u64* out) {
-  const std::size_t n = ctx.n();
-  for_each_limb(ctx, primes, [&](std::size_t, const Modulus& m, std::size_t off) {
-    const u64 q = m.value;
-    const BarrettProduct mul(m);
-    for (std::size_t i = 0; i < n; ++i) out[off + i] = add_mod(out[off + i], mul(a[off + i], b[off + i]), q);
-  });
+  multiply_accumulate(ctx, primes, a, b, out, [](u64 x, u64 y, u64 q) { return add_mod(x, y, q); });
 }
 
 void multiply_scalar(const CkksContext& ctx, Primes primes, const u64* a, const std::vector<u64>& c, u64* out) {
