@@ -248,10 +248,17 @@ class Baselines {
   std::map<int, double> cache_;
 };
 
+// results.csv (unless only re-plotting), results.md and the plots in `dir`.
+void write_results(const std::vector<ExperimentRow>& rows, const std::vector<double>& bounds, const std::string& dir,
+                   bool csv) {
+  if (csv) write_csv(rows, dir + "/results.csv");
+  write_markdown(rows, dir + "/results.md");
+  write_plots(rows, bounds, dir);
+}
+
 std::vector<ExperimentRow> replot_experiment(const std::string& out_dir, const std::vector<double>& bounds) {
   const auto rows = read_csv(out_dir + "/results.csv");
-  write_markdown(rows, out_dir + "/results.md");
-  write_plots(rows, bounds, out_dir);
+  write_results(rows, bounds, out_dir, /*csv=*/false);
   return rows;
 }
 
@@ -277,9 +284,7 @@ std::vector<ExperimentRow> rebaseline_experiment(const ExperimentConfig& config)
     }
   }
   progress.finish();
-  write_csv(rows, csv);
-  write_markdown(rows, config.out_dir + "/results.md");
-  write_plots(rows, config.bounds, config.out_dir);
+  write_results(rows, config.bounds, config.out_dir, /*csv=*/true);
   return rows;
 }
 
@@ -379,9 +384,7 @@ std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const 
     }
   }
   progress.finish();
-  write_csv(rows, config.out_dir + "/results.csv");
-  write_markdown(rows, config.out_dir + "/results.md");
-  write_plots(rows, config.bounds, config.out_dir);
+  write_results(rows, config.bounds, config.out_dir, /*csv=*/true);
   return rows;
 }
 
