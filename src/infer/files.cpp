@@ -15,12 +15,19 @@ void save_ciphertexts(const std::string& path, const backend::CkksBackend& be, c
   for (std::size_t i = 0; i < t.tile_count(); ++i)
     if (t.absent(i)) throw InvalidArgument("save_ciphertexts " + path + ": tile " + std::to_string(i) + " is absent");
   const auto batch = be.unwrap_batch(t.tiles());
-  ckks::save(path, std::span<const ckks::Ciphertext>(batch));
+  ckks::SaveOptions opts;
+  opts.key_id = be.keys().id;
+  ckks::save(path, std::span<const ckks::Ciphertext>(batch), opts);
 }
 
 tile::CipherTileTensor load_ciphertexts(const std::string& path, const backend::CkksBackend& be,
                                         const tile::TileTensorShape& shape) {
-  auto batch = ckks::load_ciphertext_batch(be.context(), path);
+  io::Header header;
+  auto batch = ckks::load_ciphertext_batch(be.context(), path, &header);
+  const auto& keys = be.keys();
+  if (io::is_set(keys.id) && header.key_id != keys.id)
+    throw MismatchError(path + ": encrypted under key set " + io::key_id_text(header.key_id) + ", but " + keys.source +
+                        " is key set " + io::key_id_text(keys.id) + " (the ciphertexts come from another keygen)");
   if (batch.size() != shape.tile_count())
     throw FormatError(path + ": " + std::to_string(batch.size()) + " ciphertexts, the plan's tile tensor " +
                       shape.to_string() + " has " + std::to_string(shape.tile_count()));
@@ -42,13 +49,7 @@ void save_npy(const std::string& path, const Samples& s) {
   bytes.insert(bytes.end(), header.begin(), header.end());
   const auto* p = reinterpret_cast<const std::uint8_t*>(s.values.data());
   bytes.insert(bytes.end(), p, p + s.values.size() * sizeof(double));
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    f.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-    if (!f) throw IoError("cannot write " + path);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw IoError("cannot write " + path);
+  io::write_file_atomic(path, bytes);
 }
 
 Samples load_npy(const std::string& path) {

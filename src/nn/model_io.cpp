@@ -130,6 +130,6 @@ void Model::save(const std::string& path) const {
   w.save(path);
 }
 
-Model Model::load(const std::string& path) { return deserialize(io::read_file_bytes(path), path); }
+Model Model::load(const std::string& path) { return deserialize(io::read_hepex_file(path), path); }
 
 }  // namespace hepex::nn

@@ -172,21 +172,21 @@ TEST(ModelFile, RefusesCorruptAndForeignFiles) {
   trailing.push_back(0);
   EXPECT_THROW(Model::deserialize(trailing, "t.hpx"), hepex::FormatError);
 
-  // Header offsets: magic 8, version 4, type 4, hash 8 -> schema at 24, layer count at 28, layer 0 at 32.
+  // Header offsets: magic 8, version 4, type 4, hash 8, key set 16 -> schema at 40, layer count at 44, layer 0 at 48.
   const auto patched = [&](std::size_t at, std::uint32_t v) {
     auto b = good;
     std::memcpy(b.data() + at, &v, 4);
     return b;
   };
-  EXPECT_THROW(Model::deserialize(patched(24, 2), "s.hpx"), hepex::FormatError);          // schema
-  EXPECT_THROW(Model::deserialize(patched(28, 0), "s.hpx"), hepex::FormatError);          // no layers
-  EXPECT_THROW(Model::deserialize(patched(28, 1u << 30), "s.hpx"), hepex::FormatError);  // absurd count
-  EXPECT_THROW(Model::deserialize(patched(32, 1u << 20), "s.hpx"), hepex::FormatError);  // width vs data left
-  EXPECT_THROW(Model::deserialize(patched(36, 5), "s.hpx"), hepex::FormatError);          // next layer disagrees
-  EXPECT_THROW(Model::deserialize(patched(40, 9), "s.hpx"), hepex::FormatError);          // activation kind
+  EXPECT_THROW(Model::deserialize(patched(40, 2), "s.hpx"), hepex::FormatError);          // schema
+  EXPECT_THROW(Model::deserialize(patched(44, 0), "s.hpx"), hepex::FormatError);          // no layers
+  EXPECT_THROW(Model::deserialize(patched(44, 1u << 30), "s.hpx"), hepex::FormatError);  // absurd count
+  EXPECT_THROW(Model::deserialize(patched(48, 1u << 20), "s.hpx"), hepex::FormatError);  // width vs data left
+  EXPECT_THROW(Model::deserialize(patched(52, 5), "s.hpx"), hepex::FormatError);          // next layer disagrees
+  EXPECT_THROW(Model::deserialize(patched(56, 9), "s.hpx"), hepex::FormatError);          // activation kind
   // A mask byte other than 0/1: the first mask byte follows W, b and the flag of layer 0.
   auto mask = good;
-  mask[32 + 12 + 1 + 12 + 4 * (24 + 4) + 1] = 2;
+  mask[48 + 12 + 1 + 12 + 4 * (24 + 4) + 1] = 2;
   EXPECT_THROW(Model::deserialize(mask, "m.hpx"), hepex::FormatError);
 
   // A valid hepex file of another type, and a file that is not hepex at all.
