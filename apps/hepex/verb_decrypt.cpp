@@ -6,6 +6,7 @@
 #include "infer/client.hpp"
 #include "infer/files.hpp"
 #include "infer/keys.hpp"
+#include "number_check.hpp"
 #include "verb.hpp"
 
 namespace {
@@ -31,7 +32,8 @@ const cli::VerbRegistrar reg(34, [](CLI::App& app) {
   auto* sub = app.add_subcommand("decrypt", "Decrypt the server's output into a .npy array (client side)");
   sub->add_option("--keys", o->keys, "Keys directory (plan.json, secret.key)")->capture_default_str();
   sub->add_option("-i,--input", o->input, "Ciphertext file from 'hepex infer'")->required()->check(CLI::ExistingFile);
-  sub->add_option("--count", o->count, "Samples to keep (default: the plan's batch)");
+  sub->add_option("--count", o->count, "Samples to keep (default: the plan's batch)")
+      ->check(cli::whole_in(1, cli::kMaxBatch));
   sub->add_option("-o,--out", o->out, ".npy file")->required();
   sub->callback([o] { run(*o); });
 });

@@ -6,6 +6,7 @@
 #include "infer/client.hpp"
 #include "infer/files.hpp"
 #include "infer/keys.hpp"
+#include "number_check.hpp"
 #include "verb.hpp"
 
 namespace {
@@ -32,8 +33,9 @@ const cli::VerbRegistrar reg(32, [](CLI::App& app) {
   auto* sub = app.add_subcommand("encrypt", "Encrypt samples (IDX images or .npy rows) for a plan (client side)");
   sub->add_option("--keys", o->keys, "Keys directory (plan.json, public.key)")->capture_default_str();
   sub->add_option("-i,--input", o->input, "IDX image file or .npy array")->required()->check(CLI::ExistingFile);
-  sub->add_option("--count", o->count, "Samples to encrypt (default: the plan's batch)");
-  sub->add_option("--offset", o->offset, "First sample")->capture_default_str();
+  sub->add_option("--count", o->count, "Samples to encrypt (default: the plan's batch)")
+      ->check(cli::whole_in(1, cli::kMaxBatch));
+  sub->add_option("--offset", o->offset, "First sample")->check(cli::whole_in(0, UINT32_MAX))->capture_default_str();
   sub->add_option("-o,--out", o->out, "Ciphertext file")->required();
   sub->callback([o] { run(*o); });
 });
