@@ -3,6 +3,7 @@
 // a training run takes well under a second.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -52,7 +53,10 @@ struct TempDir {
 // the system temp directory unless env sets it, so tests never touch the user's cache.
 inline RunResult run_hepex(const std::vector<std::string>& args, const fs::path& cwd = fs::current_path(),
                            const std::vector<std::string>& env = {}) {
-  const fs::path out = cwd / ".hepex_test_stdout", err = cwd / ".hepex_test_stderr";
+  // Capture files of this process and call: ctest runs the tests in parallel, from one directory.
+  static int calls = 0;
+  const std::string stem = "hepex_cli_test_" + std::to_string(::getpid()) + "_" + std::to_string(calls++);
+  const fs::path out = fs::temp_directory_path() / (stem + ".out"), err = fs::temp_directory_path() / (stem + ".err");
   // Appends only (GCC 12 warns falsely, -Wrestrict, on "literal" + std::string temporaries).
   std::string cmd = "cd ";
   const auto word = [&cmd](const std::string& w) { cmd.append(" ").append(quoted(w)); };
