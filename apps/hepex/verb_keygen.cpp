@@ -30,7 +30,7 @@ const cli::VerbRegistrar reg(31, [](CLI::App& app) {
   auto o = std::make_shared<KeygenOptions>();
   auto* sub = app.add_subcommand("keygen", "Generate the keys of a plan (client side)");
   sub->add_option("--plan", o->plan, "Plan file")->required()->check(CLI::ExistingFile);
-  sub->add_option("--out", o->out, "Keys directory")->capture_default_str();
+  sub->add_option("-o,--out", o->out, "Keys directory")->capture_default_str();
   sub->callback([o] { run(*o); });
 });
 }  // namespace

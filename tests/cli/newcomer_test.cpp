@@ -67,6 +67,16 @@ TEST(CliNewcomer, PredictWritesThePlaintextOutputsOfAnInputFile) {
   EXPECT_NE(bad.err.find("4 features"), std::string::npos) << bad.err;
 }
 
+TEST(CliNewcomer, KeygenTakesDashOLikeEveryOtherVerb) {
+  TempDir d;
+  write_idx_data(d.path / "data", 32, 8, 4, 2, 1);
+  ASSERT_EQ(run_hepex({"train", "--arch", "16-8-16", "--data", d / "data", "--epochs", "1", "-o", d / "m.hpx"}).rc, 0);
+  ASSERT_EQ(run_hepex({"plan", "-m", d / "m.hpx", "--tile", "4x4", "--batch", "8", "-o", d / "p.json"}).rc, 0);
+  const auto r = run_hepex({"keygen", "--plan", d / "p.json", "-o", d / "keys"});
+  EXPECT_EQ(r.rc, 0) << r.all();
+  EXPECT_TRUE(std::filesystem::exists(d.path / "keys" / "eval.keys"));
+}
+
 // Every option an error message of `hepex plan` names must be an option of `hepex plan`.
 TEST(CliNewcomer, PlanErrorsNameOnlyOptionsThatExist) {
   TempDir d;
