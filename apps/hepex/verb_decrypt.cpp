@@ -9,6 +9,7 @@
 #include "infer/keys.hpp"
 #include "io/safe_file.hpp"
 #include "security_options.hpp"
+#include "number_check.hpp"
 #include "verb.hpp"
 
 namespace {
@@ -39,12 +40,13 @@ const cli::VerbRegistrar reg(34, [](CLI::App& app) {
   auto* sub = app.add_subcommand("decrypt", "Decrypt the server's output into a .npy array (client side)");
   sub->add_option("--keys", o->keys, "Keys directory (plan.json, secret.key)")->capture_default_str();
   sub->add_option("-i,--input", o->input, "Ciphertext file from 'hepex infer'")->required()->check(CLI::ExistingFile);
-  sub->add_option("--count", o->count, "Samples to keep (default: the plan's batch)");
+  sub->add_option("--count", o->count, "Samples to keep (default: the plan's batch)")
+      ->check(cli::whole_in(1, cli::kMaxBatch));
   sub->add_option("-o,--out", o->out, ".npy file")->required();
   sub->add_option("--flood-bits", o->flood_bits,
                   "Add uniform noise of this many bits to each decryption (0-60; use it when the decrypted values "
                   "leave the client: e.g. 20 at scale 2^40 costs 20 bits of precision, see README)")
-      ->check(CLI::Range(0, 60))
+      ->check(cli::whole_in(0, 60))
       ->capture_default_str();
   cli::add_allow_insecure(sub, o->allow_insecure);
   sub->callback([o] { run(*o); });

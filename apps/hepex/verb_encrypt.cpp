@@ -8,6 +8,7 @@
 #include "infer/keys.hpp"
 #include "io/safe_file.hpp"
 #include "security_options.hpp"
+#include "number_check.hpp"
 #include "verb.hpp"
 
 namespace {
@@ -40,8 +41,9 @@ const cli::VerbRegistrar reg(32, [](CLI::App& app) {
   sub->add_option("--keys", o->keys, "Keys directory (plan.json; secret.key for half-size seeded ciphertexts, else public.key)")
       ->capture_default_str();
   sub->add_option("-i,--input", o->input, "IDX image file or .npy array")->required()->check(CLI::ExistingFile);
-  sub->add_option("--count", o->count, "Samples to encrypt (default: the plan's batch)");
-  sub->add_option("--offset", o->offset, "First sample")->capture_default_str();
+  sub->add_option("--count", o->count, "Samples to encrypt (default: the plan's batch)")
+      ->check(cli::whole_in(1, cli::kMaxBatch));
+  sub->add_option("--offset", o->offset, "First sample")->check(cli::whole_in(0, UINT32_MAX))->capture_default_str();
   sub->add_option("-o,--out", o->out, "Ciphertext file")->required();
   cli::add_allow_insecure(sub, o->allow_insecure);
   sub->callback([o] { run(*o); });

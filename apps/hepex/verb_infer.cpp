@@ -78,7 +78,9 @@ const cli::VerbRegistrar reg(33, [](CLI::App& app) {
   sub->add_option("--eval-keys", o->eval_keys, "eval.keys from 'hepex keygen'")->required()->check(CLI::ExistingFile);
   sub->add_option("-i,--input", o->input, "Encrypted inputs")->required()->check(CLI::ExistingFile);
   sub->add_option("-o,--out", o->out, "Encrypted outputs")->required();
-  sub->add_option("--weights", o->weights, "plan (the plan's choice), pre-encoded or on-the-fly")->capture_default_str();
+  sub->add_option("--weights", o->weights, "plan (the plan's choice), pre-encoded or on-the-fly")
+      ->check(CLI::IsMember({"plan", "pre-encoded", "on-the-fly"}))
+      ->capture_default_str();
   sub->add_option("--report", o->report, "Write the report as JSON");
   cli::add_allow_insecure(sub, o->allow_insecure);
   sub->callback([o] { run(*o); });

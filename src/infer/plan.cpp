@@ -1,7 +1,6 @@
 #include "infer/plan.hpp"
 
 #include <omp.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -15,6 +14,7 @@
 #include "io/safe_file.hpp"
 #include "util/error.hpp"
 #include "util/hash.hpp"
+#include "util/process.hpp"
 
 namespace hepex::infer {
 
@@ -52,11 +52,6 @@ double CostModel::seconds(const OpCounts& c, int level, std::size_t n, std::size
 
 namespace {
 
-std::size_t physical_memory() {
-  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && page > 0 ? std::size_t(pages) * std::size_t(page) : std::size_t{8} << 30;
-}
-
 std::size_t ct_bytes(const CkksChoice& c, int level) { return 2 * std::size_t(level + 1) * c.ring_degree * 8; }
 std::size_t pt_bytes(const CkksChoice& c, int level) { return std::size_t(level + 1) * c.ring_degree * 8; }
 
@@ -84,7 +79,8 @@ CkksChoice choose_ckks(int depth, std::size_t min_slots, const PlanOptions& o) {
   }
   throw SecurityError("plan: no ring degree up to 65536 holds a depth-" + std::to_string(depth) +
                       " chain with scales of at least 2^" + std::to_string(o.min_scale_bits) +
-                      " at 128-bit security (fewer layers or activations, or a smaller --min-scale-bits)");
+                      " at 128-bit security (fewer layers or activations, or a smaller minimum scale: hepex plan --min-scale-bits, "
+                      "PlanOptions::min_scale_bits)");
 }
 
 std::uint64_t network_hash(const CompiledNetwork& net) {
@@ -201,7 +197,7 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
   p.est_latency_onthefly_s = latency + encode_seconds;
   // Default budget: a quarter of the machine (it is shared, and the allocator's overhead on millions of
   // small plaintext buffers is measured at up to 1.7x the payload).
-  const std::size_t budget = o.memory_budget ? o.memory_budget : physical_memory() / 4;
+  const std::size_t budget = o.memory_budget ? o.memory_budget : (physical_memory_bytes() ? physical_memory_bytes() : std::size_t{8} << 30) / 4;
   p.weight_mode = p.est_peak_bytes_preencoded <= budget ? WeightMode::kPreEncoded : WeightMode::kOnTheFly;
   try {
     validate_plan(p, "plan");

@@ -63,6 +63,7 @@ Report evaluate(const nn::Model& model, const CompiledNetwork& net, const Plan& 
   r.input_ct_bytes = bytes_of(client, x);
   r.output_ct_bytes = bytes_of(client, y);
   fill_errors(r, out, plain_outputs(model, samples, count), samples);
+  if (o.outputs) *o.outputs = out;
   return r;
 }
 
