@@ -73,7 +73,12 @@ void apply_activation_hints(const pb::ModelProto& m, std::vector<nn::DenseLayer>
       if (p.key() != "hepex.layer" + std::to_string(l) + ".activation") continue;
       try {
         const auto hint = nn::Activation::parse(p.value());
-        if (hint.he_friendly() && hint.coefficients() == layers[l].act.coefficients()) layers[l].act = hint;
+        auto& act = layers[l].act;
+        const auto c = act.coefficients();
+        if (hint.kind == nn::ActivationKind::kPoly2 && hint.trainable)  // trained coefficients: the graph's
+          act = nn::Activation::poly2(float(c[2]), float(c[1]), float(c[0]), true);
+        else if (hint.he_friendly() && hint.coefficients() == c)
+          act = hint;
       } catch (const InvalidArgument&) {
         // a foreign or damaged hint: the graph's own polynomial stands
       }
