@@ -14,6 +14,7 @@
 #include "nn/job.hpp"
 #include "prune/tiling.hpp"
 #include "util/progress.hpp"
+#include "model_input.hpp"
 #include "verb.hpp"
 
 namespace {
@@ -68,7 +69,7 @@ Model default_model(const DemoOptions& o, ProgressLine& progress) {
 
 void run(const DemoOptions& o) {
   ProgressLine progress(stderr, cli::global_options().quiet);
-  Model model = o.model.empty() ? default_model(o, progress) : Model::load(o.model);
+  Model model = o.model.empty() ? default_model(o, progress) : hepex::cli::load_model_any(o.model);
   const auto [t1, t2] = prune::parse_tile_shape(o.tile);
   if (o.zero_tiles > 0) {
     const auto n = infer::zero_random_tiles(model, std::size_t(t1), std::size_t(t2), o.zero_tiles, o.job.seed);

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "nn/job.hpp"
+#include "model_input.hpp"
 #include "verb.hpp"
 
 namespace {
@@ -17,7 +18,7 @@ struct EvalOptions {
 };
 
 void run(const EvalOptions& o) {
-  const Model model = Model::load(o.model);
+  const Model model = hepex::cli::load_model_any(o.model);
   const Task task = infer_task(model);
   const Dataset test = load_test_data(o.data, task == Task::kAutoencoder ? o.noise : 0.f, o.seed);
   const Loss loss = loss_for(task);

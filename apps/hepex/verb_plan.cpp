@@ -7,6 +7,7 @@
 #include "infer/plan.hpp"
 #include "nn/model.hpp"
 #include "prune/tiling.hpp"
+#include "model_input.hpp"
 #include "verb.hpp"
 
 namespace {
@@ -19,7 +20,7 @@ struct PlanOptionsCli {
 };
 
 void run(const PlanOptionsCli& o) {
-  const auto model = nn::Model::load(o.model);
+  const auto model = hepex::cli::load_model_any(o.model);
   const auto [t1, t2] = prune::parse_tile_shape(o.tile);
   infer::PlanOptions opts;
   opts.memory_budget = static_cast<std::size_t>(o.memory_gb * 1e9);

@@ -134,7 +134,7 @@ nn::Model walk(const pb::ModelProto& m, const std::string& name) {
     model.layers() = finish(out->track);
     model.validate();
   } catch (const Error& e) {
-    throw FormatError(name + ": " + e.what());
+    throw FormatError(name + ": at output '" + g.output(0).name() + "': " + e.what());
   }
   apply_activation_hints(m, model.layers());
   return model;
