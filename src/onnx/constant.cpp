@@ -1,5 +1,6 @@
 #include "onnx/constant.hpp"
 
+#include <cmath>
 #include <cstring>
 
 #include "util/error.hpp"
@@ -66,6 +67,8 @@ Constant read_tensor(const pb::TensorProto& t, const std::string& what) {
       throw FormatError(what + ": element type " + std::to_string(t.data_type()) +
                         " is not supported (float, double, int32, int64)");
   }
+  for (const double v : c.values)
+    if (!std::isfinite(v)) throw FormatError(what + ": holds a NaN or infinite value");
   return c;
 }
 

@@ -20,6 +20,8 @@ std::string describe_node(const pb::NodeProto& node, int index) {
 }
 
 namespace {
+constexpr std::int64_t kMaxFeatureValues = std::int64_t{1} << 24;
+
 pb::ModelProto parse(std::span<const std::uint8_t> bytes, const std::string& name) {
   if (bytes.size() > kMaxOnnxBytes) throw FormatError(name + ": larger than 2 GiB, the limit of an ONNX file");
   pb::ModelProto model;
@@ -94,6 +96,8 @@ nn::Model walk(const pb::ModelProto& m, const std::string& name) {
   const Data input = graph_input(g, values, name);
   for (const auto& v : g.input())
     if (!values.count(v.name())) values.emplace(v.name(), input);
+  // Every data value holds a few vectors of its width: bound their sum before walking.
+  std::int64_t budget = kMaxFeatureValues;
   for (int i = 0; i < g.node_size(); ++i) {
     const auto& node = g.node(i);
     const std::string where = name + ": " + describe_node(node, i);
@@ -112,6 +116,8 @@ nn::Model walk(const pb::ModelProto& m, const std::string& name) {
       }
       if (node.output_size() < 1) throw InvalidArgument("the node has no output");
       Value out = node.op_type() == "Constant" ? Value{read_constant_node(node, "the constant")} : evaluate_node(node, in);
+      if (const Data* d = std::get_if<Data>(&out); d && (budget -= d->track.features()) < 0)
+        throw InvalidArgument("the graph computes more than 2^24 feature values; hepex imports small dense networks");
       values.insert_or_assign(node.output(0), std::move(out));
     } catch (const Error& e) {
       throw FormatError(where + ": " + e.what());

@@ -35,10 +35,14 @@ struct Effective {
   VectorD s, k;
 };
 Effective effective(const Base& base) {
-  if (!base.parent) return {base.M, base.s, base.k};
-  Effective e = effective(*base.parent);
-  e.k = base.s.cwiseProduct(e.k) + base.k;
-  e.s = base.s.cwiseProduct(e.s);
+  std::vector<const Base*> chain;  // iterative: a graph may fold thousands of element-wise ops
+  for (const Base* b = &base; b; b = b->parent.get()) chain.push_back(b);
+  const Base& r = *chain.back();
+  Effective e{r.M, r.s, r.k};
+  for (std::size_t i = chain.size() - 1; i-- > 0;) {
+    e.k = chain[i]->s.cwiseProduct(e.k) + chain[i]->k;
+    e.s = chain[i]->s.cwiseProduct(e.s);
+  }
   return e;
 }
 // The affine value b z + c of t, as an Effective.

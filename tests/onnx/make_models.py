@@ -207,6 +207,12 @@ def refused_helper_models(out):
                                  helper.make_node("Gemm", ["x", "W"], ["k"], name="g_other", transB=1),
                                  helper.make_node("Add", ["h", "k"], ["y"], name="merge")],
          x20, [W], "node 'merge' (Add): combines two different values", out_dim=10)
+    nan = numpy_helper.from_array(np.full((10, 20), np.nan, np.float32), "W")
+    save("refuse_nan_weights", [helper.make_node("Gemm", ["x", "W"], ["y"], name="g", transB=1)],
+         x20, [nan], "initializer 'W': holds a NaN or infinite value")
+    wide = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 1 << 16])]
+    chain = [helper.make_node("Identity", [f"v{i}" if i else "x"], [f"v{i + 1}"], name=f"id{i}") for i in range(300)]
+    save("refuse_too_many_values", chain, wide, [], "more than 2^24 feature values", out_dim=1 << 16)
     return cases
 
 
