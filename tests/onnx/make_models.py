@@ -77,6 +77,17 @@ class FeatureScale(torch.nn.Module):
         return (x * x) * self.s + self.t
 
 
+class Fn(torch.nn.Module):
+    """Any element-wise expression (traced by the exporter)."""
+
+    def __init__(self, f):
+        super().__init__()
+        self.f = f
+
+    def forward(self, x):
+        return self.f(x)
+
+
 class Reshape(torch.nn.Module):
     def __init__(self, n):
         super().__init__()
@@ -110,6 +121,12 @@ def torch_models():
         "feature_scale": (seq(L(20, 16), FeatureScale(16), L(16, 6)), [20], 2),
         "feature_scale_out": (seq(L(20, 16), FeatureScale(16)), [20], 2),
         "dropout_eval": (seq(L(20, 16), torch.nn.Dropout(0.5), Poly("mul"), L(16, 6)), [20], 2),
+        # the bias Add after MatMul belongs to the pre-activation, whatever the polynomial's form
+        "matmul_params": (seq(MatMulAdd(20, 16), Poly("params"), MatMulAdd(16, 6)), [20], 2),
+        "matmul_factored": (seq(MatMulAdd(20, 16), Poly("factored"), MatMulAdd(16, 6)), [20], 2),
+        "linear_scaled": (seq(L(20, 16), Fn(lambda x: x * 2.0 - 1.0), L(16, 6)), [20], 2),
+        "normalized_input": (seq(Fn(lambda x: (x - 0.5) / 0.25), L(20, 16), Poly("square"), L(16, 6)), [20], 2),
+        "autoencoder32": (seq(L(32, 16), Poly("params"), L(16, 32)), [32], 2),
     }
 
 
