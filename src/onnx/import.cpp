@@ -88,8 +88,22 @@ void apply_activation_hints(const pb::ModelProto& m, std::vector<nn::DenseLayer>
   }
 }
 
-nn::Model walk(const pb::ModelProto& m, const std::string& name) {
-  const pb::GraphProto& g = m.graph();
+std::vector<const Value*> node_inputs(const pb::NodeProto& node, const std::map<std::string, Value>& values) {
+  std::vector<const Value*> in;
+  for (const auto& input_name : node.input()) {
+    if (input_name.empty()) {  // an omitted optional input
+      in.push_back(nullptr);
+      continue;
+    }
+    const auto it = values.find(input_name);
+    if (it == values.end()) throw InvalidArgument("input '" + input_name + "' is not defined before the node");
+    in.push_back(&it->second);
+  }
+  return in;
+}
+
+// Every value of the graph, in node order (ONNX graphs are topologically sorted).
+std::map<std::string, Value> evaluate_graph(const pb::GraphProto& g, const std::string& name) {
   std::map<std::string, Value> values;
   for (const auto& t : g.initializer())
     values.emplace(t.name(), read_tensor(t, name + ": initializer '" + t.name() + "'"));
@@ -104,18 +118,9 @@ nn::Model walk(const pb::ModelProto& m, const std::string& name) {
     if (!is_supported_op(node))
       throw FormatError(where + ": unsupported operator; hepex imports " + std::string(kSupportedOps));
     try {
-      std::vector<const Value*> in;
-      for (const auto& input_name : node.input()) {
-        if (input_name.empty()) {
-          in.push_back(nullptr);
-          continue;
-        }
-        const auto it = values.find(input_name);
-        if (it == values.end()) throw InvalidArgument("input '" + input_name + "' is not defined before the node");
-        in.push_back(&it->second);
-      }
       if (node.output_size() < 1) throw InvalidArgument("the node has no output");
-      Value out = node.op_type() == "Constant" ? Value{read_constant_node(node, "the constant")} : evaluate_node(node, in);
+      Value out = node.op_type() == "Constant" ? Value{read_constant_node(node, "the constant")}
+                                               : evaluate_node(node, node_inputs(node, values));
       if (const Data* d = std::get_if<Data>(&out); d && (budget -= d->track.features()) < 0)
         throw InvalidArgument("the graph computes more than 2^24 feature values; hepex imports small dense networks");
       values.insert_or_assign(node.output(0), std::move(out));
@@ -123,24 +128,34 @@ nn::Model walk(const pb::ModelProto& m, const std::string& name) {
       throw FormatError(where + ": " + e.what());
     }
   }
+  return values;
+}
+
+// The graph's one output: the data path, [batch, features] as declared.
+const Data& graph_output(const pb::GraphProto& g, const std::map<std::string, Value>& values, const std::string& name) {
   if (g.output_size() != 1) throw FormatError(name + ": the graph must have exactly one output");
+  const std::string what = name + ": output '" + g.output(0).name() + "'";
   const auto it = values.find(g.output(0).name());
   const Data* out = it == values.end() ? nullptr : std::get_if<Data>(&it->second);
-  if (!out) throw FormatError(name + ": output '" + g.output(0).name() + "' is not computed from the input");
+  if (!out) throw FormatError(what + " is not computed from the input");
   if (!out->is_matrix() || out->transposed)
-    throw FormatError(name + ": output '" + g.output(0).name() + "' has shape " + shape_text(out->shape()) +
-                      "; hepex models output [batch, features]");
+    throw FormatError(what + " has shape " + shape_text(out->shape()) + "; hepex models output [batch, features]");
   const auto& declared = g.output(0).type().tensor_type().shape();
   if (declared.dim_size() == 2 && declared.dim(1).has_dim_value() && declared.dim(1).dim_value() != out->dims[0])
-    throw FormatError(name + ": output '" + g.output(0).name() + "' is declared with " +
-                      std::to_string(declared.dim(1).dim_value()) + " features, the graph computes " +
-                      std::to_string(out->dims[0]));
+    throw FormatError(what + " is declared with " + std::to_string(declared.dim(1).dim_value()) +
+                      " features, the graph computes " + std::to_string(out->dims[0]));
+  return *out;
+}
+
+nn::Model to_model(const pb::ModelProto& m, const std::string& name) {
+  const auto values = evaluate_graph(m.graph(), name);
+  const Data& out = graph_output(m.graph(), values, name);
   nn::Model model;
   try {
-    model.layers() = finish(out->track);
+    model.layers() = finish(out.track);
     model.validate();
   } catch (const Error& e) {
-    throw FormatError(name + ": at output '" + g.output(0).name() + "': " + e.what());
+    throw FormatError(name + ": at output '" + m.graph().output(0).name() + "': " + e.what());
   }
   apply_activation_hints(m, model.layers());
   return model;
@@ -148,7 +163,7 @@ nn::Model walk(const pb::ModelProto& m, const std::string& name) {
 }  // namespace
 
 nn::Model import_onnx_bytes(std::span<const std::uint8_t> bytes, const std::string& name) {
-  return walk(parse(bytes, name), name);
+  return to_model(parse(bytes, name), name);
 }
 
 nn::Model import_onnx_file(const std::string& path) {
