@@ -2,6 +2,7 @@
 // Internal: what the importer knows about one value of the graph: a constant, or the data path (a Track)
 // with its layout. The data is [batch, dims...] (row layout), or [features, batch] after a Transpose.
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <variant>
 #include <vector>
@@ -21,7 +22,15 @@ struct Data {
   std::vector<std::int64_t> shape() const;
 };
 
-using Value = std::variant<Constant, Data>;
+// A shape computed from the data, as PyTorch emits for x.view(x.size(0), -1): Shape -> Gather -> Unsqueeze
+// -> Concat -> Reshape. Entries are sizes, or kBatch for the (dynamic) batch size.
+inline constexpr std::int64_t kBatch = std::numeric_limits<std::int64_t>::min();
+struct ShapeValue {
+  std::vector<std::int64_t> v;
+  bool scalar = false;  // a 0-D value (one entry)
+};
+
+using Value = std::variant<Constant, Data, ShapeValue>;
 
 // The per-feature vector of constant `k` broadcast (numpy rules) against `d`. Throws InvalidArgument when it
 // does not broadcast, would vary along the batch axis, or would raise the data's rank.

@@ -142,21 +142,43 @@ Value flatten(const pb::NodeProto& node, const Data& d) {
   return out;
 }
 
-Value reshape(const Data& d, const Constant& shape) {
-  if (d.transposed || shape.dims.size() != 1 || shape.size() < 2 || (shape.values[0] != 0 && shape.values[0] != -1))
-    throw InvalidArgument("only Reshape to [batch, ...] with the batch as 0 or -1 is supported, not " +
-                          shape_text(shape.dims.size() == 1 ? std::vector<std::int64_t>(shape.values.begin(), shape.values.end())
-                                                            : shape.dims));
+// A shape input (constant, or computed by Shape/Gather/Unsqueeze/Concat) as integers; kBatch kept.
+ShapeValue shape_of(const Value& v) {
+  if (const ShapeValue* s = std::get_if<ShapeValue>(&v)) return *s;
+  const Constant* k = as_constant(v);
+  if (!k || k->dims.size() > 1) throw InvalidArgument("a shape must be a 0-D or 1-D integer constant");
+  ShapeValue s;
+  s.scalar = k->dims.empty();
+  for (const double x : k->values) {
+    if (x != std::floor(x) || std::abs(x) > double(kMaxFeatures)) throw InvalidArgument("a shape holds a non-integer or huge entry");
+    s.v.push_back(std::int64_t(x));
+  }
+  return s;
+}
+
+std::string shape_entries_text(const std::vector<std::int64_t>& v) {
+  std::vector<std::int64_t> shown = v;
+  for (auto& x : shown)
+    if (x == kBatch) x = -1;  // shape_text prints -1 as "batch"
+  return shape_text(shown);
+}
+
+Value reshape(const Data& d, const ShapeValue& shape) {
+  const auto& s = shape.v;
+  const bool keeps_batch = s.size() >= 2 && (s[0] == 0 || s[0] == -1 || s[0] == kBatch);
+  if (d.transposed || shape.scalar || !keeps_batch)
+    throw InvalidArgument("only Reshape to [batch, ...] with the batch as 0, -1 or the input's batch size is supported, not " +
+                          shape_entries_text(s));
   std::vector<std::int64_t> dims;
   std::int64_t known = 1;
-  int infer_at = shape.values[0] == -1 ? -2 : -1;  // -2: the batch already takes the -1
-  for (std::size_t j = 1; j < shape.size(); ++j) {
-    auto v = std::int64_t(shape.values[j]);
+  int infer_at = s[0] == -1 ? -2 : -1;  // -2: the batch already takes the -1
+  for (std::size_t j = 1; j < s.size(); ++j) {
+    auto v = s[j];
     if (v == 0 && j < d.dims.size() + 1) v = d.dims[j - 1];  // 0 copies the input's dim
     if (v == -1 && infer_at == -1) {
       infer_at = int(j - 1);
     } else if (v <= 0 || v > kMaxFeatures) {
-      throw InvalidArgument("Reshape dim " + std::to_string(shape.values[j]) + " is not supported");
+      throw InvalidArgument("Reshape dim " + shape_entries_text({s[j]}) + " is not supported");
     } else {
       known *= v;
       if (known > kMaxFeatures) throw InvalidArgument("Reshape to more than 2^20 features");
@@ -191,17 +213,70 @@ Value transpose(const pb::NodeProto& node, const Value& x) {
   out.transposed = !d.transposed;
   return out;
 }
+// Shape -> Gather -> Unsqueeze -> Concat: the integer arithmetic PyTorch emits for x.view(x.size(0), -1).
+Value shape_op(const pb::NodeProto& node, const std::vector<const Value*>& in) {
+  const std::string& op = node.op_type();
+  if (op == "Shape") {
+    const Data* d = as_data(input(in, 0));
+    if (!d || find_attribute(node, "start") || find_attribute(node, "end"))
+      throw InvalidArgument("only Shape of the data (whole) is supported");
+    auto s = d->shape();
+    for (auto& x : s)
+      if (x < 0) x = kBatch;
+    return ShapeValue{s, false};
+  }
+  for (const Value* v : in)
+    if (v && std::holds_alternative<Data>(*v)) throw InvalidArgument(op + " of the data is not supported (only of shapes)");
+  if (op == "Gather") {
+    const ShapeValue s = shape_of(input(in, 0)), idx = shape_of(input(in, 1));
+    if (s.scalar || int_attribute(node, "axis", 0) != 0) throw InvalidArgument("only Gather along a 1-D shape");
+    ShapeValue out{{}, idx.scalar};
+    for (auto i : idx.v) {
+      if (i < 0) i += std::int64_t(s.v.size());
+      if (i < 0 || i >= std::int64_t(s.v.size())) throw InvalidArgument("Gather index out of range");
+      out.v.push_back(s.v[std::size_t(i)]);
+    }
+    return out;
+  }
+  if (op == "Unsqueeze") {  // axes: an input from opset 13, an attribute before
+    const auto* attr = find_attribute(node, "axes");
+    const ShapeValue axes = attr ? ShapeValue{{attr->ints().begin(), attr->ints().end()}, false} : shape_of(input(in, 1));
+    ShapeValue s = shape_of(input(in, 0));
+    if (!s.scalar || axes.v.size() != 1 || (axes.v[0] != 0 && axes.v[0] != -1))
+      throw InvalidArgument("only Unsqueeze of a 0-D shape entry to 1-D");
+    s.scalar = false;
+    return s;
+  }
+  // Concat
+  if (int_attribute(node, "axis", 0) != 0 && int_attribute(node, "axis", 0) != -1)
+    throw InvalidArgument("only Concat of 1-D shapes");
+  ShapeValue out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const ShapeValue s = shape_of(input(in, i));
+    if (s.scalar) throw InvalidArgument("only Concat of 1-D shapes");
+    out.v.insert(out.v.end(), s.v.begin(), s.v.end());
+  }
+  return out;
+}
+
+bool is_shape_op(const std::string& op) { return op == "Shape" || op == "Gather" || op == "Unsqueeze" || op == "Concat"; }
 }  // namespace
 
 bool is_supported_op(const pb::NodeProto& node) {
   static const std::set<std::string> ops{"Gemm", "MatMul",  "Add",       "Sub",      "Mul",     "Div",     "Neg",
-                                         "Pow",  "Flatten", "Reshape",   "Transpose", "Identity", "Dropout", "Constant"};
+                                         "Pow",  "Flatten", "Reshape",   "Transpose", "Identity", "Dropout", "Constant",
+                                         "Shape", "Gather",  "Unsqueeze", "Concat"};
   return (node.domain().empty() || node.domain() == "ai.onnx") && ops.count(node.op_type()) != 0;
 }
 
 Value evaluate_node(const pb::NodeProto& node, const std::vector<const Value*>& in) {
   const std::string& op = node.op_type();
   if (op == "Identity") return input(in, 0);
+  if (is_shape_op(op)) return shape_op(node, in);
+  // Shapes only flow into shape ops and a Reshape's shape input.
+  for (std::size_t i = 0; i < in.size(); ++i)
+    if (in[i] && std::holds_alternative<ShapeValue>(*in[i]) && !(op == "Reshape" && i == 1))
+      throw InvalidArgument("computes with a shape; shapes may only feed Gather, Unsqueeze, Concat and Reshape");
   if (op == "Dropout") {  // inference: the identity, unless training mode is switched on
     if (in.size() > 2 && in[2]) {
       const Constant* t = as_constant(*in[2]);
@@ -219,9 +294,7 @@ Value evaluate_node(const pb::NodeProto& node, const std::vector<const Value*>& 
     const Data* d = as_data(input(in, 0));
     if (!d) throw InvalidArgument(op + " of a constant is not supported");
     if (op == "Flatten") return flatten(node, *d);
-    const Constant* shape = as_constant(input(in, 1));
-    if (!shape) throw InvalidArgument("the shape of a Reshape must be a constant");
-    return reshape(*d, *shape);
+    return reshape(*d, shape_of(input(in, 1)));
   }
   throw InvalidArgument("unsupported operator");
 }

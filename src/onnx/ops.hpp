@@ -10,8 +10,9 @@ namespace hepex::onnx {
 
 // What the importer can read, for error messages.
 inline constexpr const char* kSupportedOps =
-    "Gemm, MatMul, Add, Sub, Mul, Div, Neg, Pow, Flatten, Reshape, Transpose, Identity, Dropout, Constant, "
-    "with activations that are polynomials of degree <= 2";
+    "Gemm, MatMul, Add, Sub, Mul, Div, Neg, Pow, Flatten, Reshape, Transpose, Identity, Dropout, Constant "
+    "(and Shape, Gather, Unsqueeze, Concat computing a Reshape's shape), with activations that are "
+    "polynomials of degree <= 2";
 
 bool is_supported_op(const pb::NodeProto& node);
 

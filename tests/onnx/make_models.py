@@ -126,6 +126,7 @@ def torch_models():
         "matmul_factored": (seq(MatMulAdd(20, 16), Poly("factored"), MatMulAdd(16, 6)), [20], 2),
         "linear_scaled": (seq(L(20, 16), Fn(lambda x: x * 2.0 - 1.0), L(16, 6)), [20], 2),
         "normalized_input": (seq(Fn(lambda x: (x - 0.5) / 0.25), L(20, 16), Poly("square"), L(16, 6)), [20], 2),
+        "view_batch": (seq(Fn(lambda x: x.view(x.size(0), -1)), L(16, 8), Poly("mul"), L(8, 3)), [4, 4], 2),
         "autoencoder32": (seq(L(32, 16), Poly("params"), L(16, 32)), [32], 2),
     }
 
@@ -224,6 +225,9 @@ def refused_helper_models(out):
                                  helper.make_node("Gemm", ["x", "W"], ["k"], name="g_other", transB=1),
                                  helper.make_node("Add", ["h", "k"], ["y"], name="merge")],
          x20, [W], "node 'merge' (Add): combines two different values", out_dim=10)
+    save("refuse_shape_arithmetic", [helper.make_node("Shape", ["x"], ["s"], name="shape"),
+                                     helper.make_node("Add", ["x", "s"], ["y"], name="add_shape")],
+         x20, [], "node 'add_shape' (Add): computes with a shape", out_dim=20)
     nan = numpy_helper.from_array(np.full((10, 20), np.nan, np.float32), "W")
     save("refuse_nan_weights", [helper.make_node("Gemm", ["x", "W"], ["y"], name="g", transB=1)],
          x20, [nan], "initializer 'W': holds a NaN or infinite value")
