@@ -59,6 +59,7 @@ Value elementwise(const std::string& op, const Value& x, const Value& y) {
     if (!cx.is_scalar() || !cy.is_scalar()) throw InvalidArgument("only scalar constants are folded");
     const double a = cx.values[0], b = cy.values[0];
     const double r = op == "Add" ? a + b : op == "Sub" ? a - b : op == "Mul" ? a * b : a / b;
+    if (!std::isfinite(r)) throw InvalidArgument("the constant result is not finite");
     return Constant{cx.dims.size() >= cy.dims.size() ? cx.dims : cy.dims, {r}};
   }
   const Data& d = dx ? *dx : *dy;

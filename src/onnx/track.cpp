@@ -61,11 +61,20 @@ MatrixD weights(const Effective& e) {
   return MatrixD(e.s.asDiagonal());
 }
 
+std::size_t depth(const LayerChain& c) {
+  std::size_t n = 1;
+  for (const LayerChain* l = c.prev.get(); l; l = l->prev.get()) ++n;
+  return n;
+}
+
 Track commit(const Track& t, const Effective& e, const nn::Activation& act) {
   nn::DenseLayer layer;
   layer.W = weights(e).cast<float>();
   layer.b = e.k.cast<float>();
   layer.act = act;
+  if (!layer.W.allFinite() || !layer.b.allFinite())
+    throw InvalidArgument("the folded weights of layer " + std::to_string(t.layers ? depth(*t.layers) : 0) +
+                          " overflow float");
   const Index n = layer.W.rows();
   auto chain = std::make_shared<const LayerChain>(LayerChain{t.layers, std::move(layer)});
   return on_base(std::move(chain), root(std::nullopt, VectorD::Zero(n), false));

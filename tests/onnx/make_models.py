@@ -228,6 +228,13 @@ def refused_helper_models(out):
     save("refuse_shape_arithmetic", [helper.make_node("Shape", ["x"], ["s"], name="shape"),
                                      helper.make_node("Add", ["x", "s"], ["y"], name="add_shape")],
          x20, [], "node 'add_shape' (Add): computes with a shape", out_dim=20)
+    big = numpy_helper.from_array(np.array(1e30, np.float32), "big")
+    W3 = numpy_helper.from_array(np.ones((5, 10), np.float32), "W3")
+    save("refuse_overflow", [helper.make_node("Gemm", ["x", "W"], ["h"], name="g1", transB=1),
+                             helper.make_node("Mul", ["h", "big"], ["h1"], name="scale1"),
+                             helper.make_node("Mul", ["h1", "big"], ["h2"], name="scale2"),
+                             helper.make_node("Gemm", ["h2", "W3"], ["y"], name="g2", transB=1)],
+         x20, [W, big, W3], "node 'g2' (Gemm): the folded weights of layer 0 overflow float")
     nan = numpy_helper.from_array(np.full((10, 20), np.nan, np.float32), "W")
     save("refuse_nan_weights", [helper.make_node("Gemm", ["x", "W"], ["y"], name="g", transB=1)],
          x20, [nan], "initializer 'W': holds a NaN or infinite value")
