@@ -20,6 +20,7 @@ PACKAGES=(build-essential cmake pkg-config git ca-certificates
           libeigen3-dev libsodium-dev libcli11-dev nlohmann-json3-dev zlib1g-dev
           libgtest-dev libgmock-dev libbenchmark-dev libgmp-dev libomp-dev
           dataset-fashion-mnist gnuplot-nox)
+PACKAGES+=(libonnx-dev libprotobuf-dev python3-torch python3-onnx python3-numpy)  # ONNX import/export and its tests
 if ! command -v npm >/dev/null 2>&1; then PACKAGES+=(npm); fi
 
 missing=()

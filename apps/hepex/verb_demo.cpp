@@ -19,6 +19,7 @@
 #include "prune/tiling.hpp"
 #include "util/error.hpp"
 #include "util/progress.hpp"
+#include "model_input.hpp"
 #include "verb.hpp"
 
 namespace {
@@ -101,7 +102,7 @@ void run(const DemoOptions& o) {
   TrainJob job = o.job;
   if (!o.data.empty()) job.data = o.data;
   job.task = infer_task(job.arch);  // the widths decide, as in train
-  Model model = o.model.empty() ? default_model(job, progress) : Model::load(o.model);
+  Model model = o.model.empty() ? default_model(job, progress) : hepex::cli::load_model_any(o.model);
   const std::string data = o.model.empty() ? canonical_data_name(job.data) : cli::data_set_for(model, o.data, o.model);
   const auto [t1, t2] = prune::parse_tile_shape(o.tile);
   if (o.zero_tiles > 0) {

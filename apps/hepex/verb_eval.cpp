@@ -7,6 +7,7 @@
 #include "data_choice.hpp"
 #include "nn/job.hpp"
 #include "number_check.hpp"
+#include "model_input.hpp"
 #include "verb.hpp"
 
 namespace {
@@ -20,7 +21,7 @@ struct EvalOptions {
 };
 
 void run(const EvalOptions& o) {
-  const Model model = Model::load(o.model);
+  const Model model = hepex::cli::load_model_any(o.model);
   const std::string data = hepex::cli::data_set_for(model, o.data, o.model);
   const Task task = infer_task(model);
   const Dataset test = load_test_data(data, task == Task::kAutoencoder ? o.noise : 0.f, o.seed);

@@ -14,6 +14,7 @@
 #include "nn/model.hpp"
 #include "security_options.hpp"
 #include "util/progress.hpp"
+#include "model_input.hpp"
 #include "verb.hpp"
 
 namespace {
@@ -31,7 +32,7 @@ void run(const InferOptions& o) {
   ProgressLine progress(stderr, cli::global_options().quiet);
   progress.step("loading the plan and the model...");
   const auto plan = infer::Plan::load(o.plan);
-  const auto model = nn::Model::load(o.model);
+  const auto model = hepex::cli::load_model_any(o.model);
   const auto net = infer::compile(model, plan.t1, plan.t2);
   infer::check_plan_matches(plan, net, o.model);
   const auto ctx = infer::plan_context(plan, cli::security_policy(o.allow_insecure), o.plan);

@@ -10,6 +10,7 @@
 #include "number_check.hpp"
 #include "plan_options.hpp"
 #include "prune/tiling.hpp"
+#include "model_input.hpp"
 #include "util/process.hpp"
 #include "verb.hpp"
 
@@ -38,7 +39,7 @@ void warn_if_too_big(const infer::Plan& plan) {
 }
 
 void run(const PlanOptionsCli& o) {
-  const auto model = nn::Model::load(o.model);
+  const auto model = hepex::cli::load_model_any(o.model);
   const auto [t1, t2] = prune::parse_tile_shape(o.tile);
   infer::PlanOptions opts = o.planner;
   opts.memory_budget = static_cast<std::size_t>(o.memory_gb * 1e9);

@@ -10,6 +10,7 @@
 #include "nn/model.hpp"
 #include "number_check.hpp"
 #include "util/error.hpp"
+#include "model_input.hpp"
 #include "verb.hpp"
 
 namespace {
@@ -21,7 +22,7 @@ struct PredictOptions {
 };
 
 void run(const PredictOptions& o) {
-  const auto model = nn::Model::load(o.model);
+  const auto model = hepex::cli::load_model_any(o.model);
   const auto s = infer::load_samples(o.input, o.offset, o.count);
   if (s.cols != std::size_t(model.input_size()))
     throw InvalidArgument(o.input + ": samples have " + std::to_string(s.cols) + " features, the model " + o.model +

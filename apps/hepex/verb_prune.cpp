@@ -14,6 +14,7 @@
 #include "prune_options.hpp"
 #include "util/error.hpp"
 #include "util/progress.hpp"
+#include "model_input.hpp"
 #include "verb.hpp"
 
 namespace {
@@ -53,7 +54,7 @@ nlohmann::json report_json(const prune::PruneReport& r, double mse_pruned, doubl
 }
 
 void run(PruneOptions& o) {
-  const nn::Model dense = nn::Model::load(o.model);
+  const nn::Model dense = hepex::cli::load_model_any(o.model);
   const nn::Task task = nn::infer_task(dense);
   auto& cfg = o.config;
   cfg.method = prune::parse_method(o.method);
