@@ -100,8 +100,15 @@ IdxArray inflate_idx(const std::vector<std::uint8_t>& gz, int ndims, const std::
     throw FormatError(name + ": IDX header is truncated");
   IdxArray a;
   const std::size_t count = read_dims(header.data(), ndims, name, a.dims);
-  a.data.resize(count);
-  const std::size_t have = in.read(a.data.data(), count);
+  // The buffer grows with the data actually inflated, not with what the header claims.
+  std::size_t have = 0;
+  while (have < count) {
+    const std::size_t step = std::min(count - have, std::max<std::size_t>(have, std::size_t(1) << 20));
+    a.data.resize(have + step);
+    const std::size_t got = in.read(a.data.data() + have, step);
+    have += got;
+    if (got < step) break;
+  }
   if (have < count)
     throw FormatError(name + ": truncated (header promises " + std::to_string(count) + " data bytes, found " +
                       std::to_string(have) + ")");

@@ -197,6 +197,9 @@ TEST(Idx, GzipIsInflatedOnlyAsFarAsTheHeaderDeclares) {
   // Short of it: truncated, named.
   const auto short_head = std::vector<std::uint8_t>(head.begin(), head.end() - 100);
   expect_format_error([&] { parse_idx_file_bytes(gzip(short_head), 3, "s.gz"); }, "s.gz", "found 1468");
+  // A header claiming 1 GiB over 10 bytes of data: truncated (and memory follows the data, not the claim).
+  expect_format_error([&] { parse_idx_file_bytes(gzip(idx_bytes(8, {1u << 14, 256, 256}, 10)), 3, "c.gz"); }, "c.gz",
+                      "header promises 1073741824 data bytes, found 10");
   // A header the gzip stream cuts short, and garbage after the gzip member.
   expect_format_error([&] { parse_idx_file_bytes(gzip({0, 0, 8, 3, 0, 0}), 3, "h.gz"); }, "h.gz", "header is truncated");
   auto trailing = gzip(head);
