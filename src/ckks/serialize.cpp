@@ -471,7 +471,12 @@ std::vector<Ciphertext> parse_ciphertext_batch(const CkksContext& ctx, Bytes byt
   r.header(ObjectType::kCiphertextBatch);
   // Every ciphertext holds at least one polynomial of n words: bounds the count before anything is built.
   const std::uint64_t most = r.remaining() / (ctx.n() * sizeof(u64));
-  const std::uint64_t count = r.read_u64_in(1, std::max<std::uint64_t>(most, 1), "ciphertext count");
+  const std::uint64_t count = r.read_u64();
+  if (count == 0) r.fail("holds no ciphertexts");
+  // More ciphertexts than the bytes left can hold: most likely a file cut short (a copy or upload that stopped).
+  if (count > most)
+    r.fail("truncated: " + std::to_string(count) + " ciphertexts announced, the " + std::to_string(r.remaining()) +
+           " bytes left hold at most " + std::to_string(most));
   std::vector<Ciphertext> batch;
   batch.reserve(count);
   for (std::uint64_t k = 0; k < count; ++k) batch.push_back(read_ciphertext_body(r, "ciphertext " + std::to_string(k)));
