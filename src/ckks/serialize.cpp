@@ -476,12 +476,13 @@ std::vector<Ciphertext> parse_ciphertext_batch(const CkksContext& ctx, Bytes byt
   ObjectReader r(&ctx, std::move(bytes), name);
   r.header(ObjectType::kCiphertextBatch, header);
   // Every ciphertext holds at least one polynomial of n words: bounds the count before anything is built.
-  const std::uint64_t most = (r.remaining() - std::min<std::size_t>(r.remaining(), 8)) / (ctx.n() * sizeof(u64));
+  const std::uint64_t most = r.remaining() / (ctx.n() * sizeof(u64));
   const std::uint64_t count = r.read_u64();
   if (count == 0) r.fail("holds no ciphertexts");
+  // More ciphertexts than the bytes left can hold: most likely a file cut short (a copy or upload that stopped).
   if (count > most)
-    r.fail("truncated: it announces " + std::to_string(count) + " ciphertexts, its " + std::to_string(r.remaining()) +
-           " bytes hold at most " + std::to_string(most));
+    r.fail("truncated: " + std::to_string(count) + " ciphertexts announced, the " + std::to_string(r.remaining()) +
+           " bytes left hold at most " + std::to_string(most));
   std::vector<Ciphertext> batch;
   batch.reserve(count);
   for (std::uint64_t k = 0; k < count; ++k) batch.push_back(read_ciphertext_body(r, "ciphertext " + std::to_string(k)));
@@ -527,7 +528,10 @@ std::size_t batch_body_size(const Ciphertext& ct, SaveOptions opts) {
 KeySizes measure_key_sizes(const PublicKey& pk, const RelinKey& rk, const GaloisKeys& gk) {
   if (gk.keys().empty()) throw InvalidArgument("key sizes: the Galois key set is empty");
   // The size of a file holding only the first key, counted without copying the key.
-  const auto& [element, key] = *gk.keys().begin();
+  // Plain references, not a structured binding: clang 14 cannot capture bindings in lambdas (C++20 allows it).
+  const auto& first = *gk.keys().begin();
+  const auto element = first.first;
+  const auto& key = first.second;
   auto one_galois_key = [&](SaveOptions opts) {
     return count_bytes([&](auto& out) {
       write_header(out, ObjectType::kGaloisKeys, gk.param_hash());

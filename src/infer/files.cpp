@@ -1,11 +1,13 @@
 #include "infer/files.hpp"
 
+#include <cmath>
+#include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <regex>
+#include <filesystem>
 
 #include "ckks/serialize.hpp"
 #include "io/binary.hpp"
+#include "io/safe_file.hpp"
 #include "nn/idx.hpp"
 #include "util/error.hpp"
 
@@ -36,7 +38,14 @@ tile::CipherTileTensor load_ciphertexts(const std::string& path, const backend::
 
 // ------------------------------------------------------------------------------------------------ npy
 
+namespace {
+
+}  // namespace
+
 void save_npy(const std::string& path, const Samples& s) {
+  if (s.values.size() != s.rows * s.cols)
+    throw InvalidArgument("save_npy " + path + ": " + std::to_string(s.values.size()) + " values for a " +
+                          std::to_string(s.rows) + " x " + std::to_string(s.cols) + " array");
   std::string header = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + std::to_string(s.rows) + ", " +
                        std::to_string(s.cols) + "), }";
   const std::size_t total = 10 + header.size() + 1;
@@ -52,63 +61,165 @@ void save_npy(const std::string& path, const Samples& s) {
   io::write_file_atomic(path, bytes);
 }
 
-Samples load_npy(const std::string& path) {
-  const auto bytes = io::read_file_bytes(path);
-  auto fail = [&](const std::string& what) -> void { throw FormatError(path + ": " + what); };
+namespace {
+
+// Limits on sample files, checked before anything is allocated: a .npy file on disk, and the values
+// one file may hold (2^28 doubles = 2 GiB in memory; the 60000 MNIST training images are 4.7e7 values).
+constexpr std::size_t kMaxSampleValues = std::size_t(1) << 28;
+constexpr std::uintmax_t kMaxSampleFileBytes = kMaxSampleValues * 8 + 10 + 65535;  // float64 data + largest header
+
+// The .npy header dict, e.g. {'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }, read by hand:
+// only the three keys NumPy writes, no general Python literal parser (and no backtracking regex).
+class NpyHeader {
+ public:
+  NpyHeader(std::string text, std::string path) : h_(std::move(text)), path_(std::move(path)) {}
+
+  // The string value of 'descr'.
+  std::string descr() {
+    std::size_t i = value_of("descr");
+    if (i >= h_.size() || (h_[i] != '\'' && h_[i] != '"')) fail("'descr' is not a string");
+    const std::size_t end = h_.find(h_[i], i + 1);
+    if (end == std::string::npos) fail("'descr' is not a string");
+    return h_.substr(i + 1, end - i - 1);
+  }
+  bool fortran_order() {
+    const std::size_t i = h_.find("'fortran_order'");
+    if (i == std::string::npos) return false;
+    return h_.compare(value_of("fortran_order"), 4, "True") == 0;
+  }
+  // The dimensions of 'shape'; each at most `max_dim` (larger ones are refused, not wrapped).
+  std::vector<std::size_t> shape(std::size_t max_dim) {
+    std::size_t i = value_of("shape");
+    if (i >= h_.size() || h_[i] != '(') fail("'shape' is not a tuple");
+    std::vector<std::size_t> dims;
+    for (++i;;) {
+      skip_spaces(i);
+      if (i < h_.size() && h_[i] == ')') return dims;
+      if (i >= h_.size() || h_[i] < '0' || h_[i] > '9') fail("'shape' is not a tuple of non-negative integers");
+      std::size_t d = 0;
+      for (; i < h_.size() && h_[i] >= '0' && h_[i] <= '9'; ++i) {
+        d = d * 10 + std::size_t(h_[i] - '0');
+        if (d > max_dim) fail("shape dimension " + digits_from(i) + " is implausibly large (at most " +
+                              std::to_string(max_dim) + " values per file)");
+      }
+      dims.push_back(d);
+      skip_spaces(i);
+      if (i < h_.size() && h_[i] == ',') ++i;
+      else if (i >= h_.size() || h_[i] != ')') fail("'shape' is not a tuple of non-negative integers");
+    }
+  }
+  [[noreturn]] void fail(const std::string& what) const { throw FormatError(path_ + ": " + what); }
+
+ private:
+  void skip_spaces(std::size_t& i) const {
+    while (i < h_.size() && (h_[i] == ' ' || h_[i] == '\t')) ++i;
+  }
+  // Position of the value after 'key': (spaces skipped).
+  std::size_t value_of(const std::string& key) {
+    const std::size_t k = h_.find("'" + key + "'");
+    if (k == std::string::npos) fail("npy header has no '" + key + "'");
+    std::size_t i = k + key.size() + 2;
+    skip_spaces(i);
+    if (i >= h_.size() || h_[i] != ':') fail("npy header entry '" + key + "' has no value");
+    ++i;
+    skip_spaces(i);
+    return i;
+  }
+  // The run of digits around position i, shortened for messages.
+  std::string digits_from(std::size_t i) const {
+    std::size_t b = i;
+    while (b > 0 && h_[b - 1] >= '0' && h_[b - 1] <= '9') --b;
+    std::size_t e = i;
+    while (e < h_.size() && h_[e] >= '0' && h_[e] <= '9') ++e;
+    const std::string d = h_.substr(b, e - b);
+    return d.size() > 24 ? d.substr(0, 20) + "... (" + std::to_string(d.size()) + " digits)" : d;
+  }
+
+  std::string h_, path_;
+};
+
+}  // namespace
+
+Samples load_npy(const std::string& path) { return parse_npy(io::read_file_bytes(path, kMaxSampleFileBytes), path); }
+
+Samples parse_npy(const std::vector<std::uint8_t>& bytes, const std::string& path) {
+  auto fail = [&](const std::string& what) { throw FormatError(path + ": " + what); };
   if (bytes.size() < 10 || std::memcmp(bytes.data(), "\x93NUMPY", 6) != 0) fail("not a .npy file");
   if (bytes[6] != 1) fail("npy version " + std::to_string(bytes[6]) + " (only 1.0 is read)");
   const std::size_t hlen = bytes[8] | (std::size_t(bytes[9]) << 8);
   if (10 + hlen > bytes.size()) fail("truncated header");
-  const std::string header(bytes.begin() + 10, bytes.begin() + 10 + std::ptrdiff_t(hlen));
-  std::smatch m;
-  if (!std::regex_search(header, m, std::regex("'descr':\\s*'([<|=]?)([fu])(\\d)'"))) fail("unsupported dtype");
-  const char kind = m[2].str()[0];
-  const int width = std::stoi(m[3].str());
-  if (!((kind == 'f' && (width == 4 || width == 8)) || (kind == 'u' && width == 1)))
-    fail("dtype " + m[2].str() + m[3].str() + " (float32, float64 or uint8 only)");
-  if (header.find("'fortran_order': True") != std::string::npos) fail("Fortran order is not supported");
-  if (!std::regex_search(header, m, std::regex("'shape':\\s*\\((\\d+),\\s*(\\d*)\\)"))) fail("shape not 1-D or 2-D");
+  NpyHeader header(std::string(bytes.begin() + 10, bytes.begin() + 10 + std::ptrdiff_t(hlen)), path);
+
+  std::string descr = header.descr();
+  if (!descr.empty() && (descr[0] == '<' || descr[0] == '|' || descr[0] == '=')) descr.erase(0, 1);
+  if (descr != "f4" && descr != "f8" && descr != "u1")
+    fail("dtype '" + descr.substr(0, 16) + "' (little-endian float32, float64 or uint8 only)");
+  const char kind = descr[0];
+  const std::size_t width = std::size_t(descr[1] - '0');
+  if (header.fortran_order()) fail("Fortran order is not supported");
+
+  const auto dims = header.shape(kMaxSampleValues);
+  if (dims.empty() || dims.size() > 2)
+    fail("shape has " + std::to_string(dims.size()) + " dimensions (1-D or 2-D arrays only)");
   Samples s;
-  s.rows = std::stoull(m[1].str());
-  s.cols = m[2].str().empty() ? 1 : std::stoull(m[2].str());
-  if (m[2].str().empty()) std::swap(s.rows, s.cols);  // a 1-D array is one sample
+  s.rows = dims.size() == 2 ? dims[0] : 1;  // a 1-D array is one sample
+  s.cols = dims.back();
+  if (s.rows == 0 || s.cols == 0) fail("shape has a zero dimension (no samples)");
+  if (s.rows > kMaxSampleValues / s.cols)
+    fail("shape " + std::to_string(s.rows) + " x " + std::to_string(s.cols) + " is implausibly large (at most " +
+         std::to_string(kMaxSampleValues) + " values per file)");
   const std::size_t count = s.rows * s.cols, data = 10 + hlen;
-  if (bytes.size() - data != count * std::size_t(width)) fail("data size differs from the shape");
+  if (bytes.size() - data != count * width)
+    fail("data size " + std::to_string(bytes.size() - data) + " bytes differs from the shape " + std::to_string(s.rows) +
+         " x " + std::to_string(s.cols) + " of " + std::to_string(width) + "-byte values");
   s.values.resize(count);
   for (std::size_t i = 0; i < count; ++i) {
-    const std::uint8_t* p = bytes.data() + data + i * std::size_t(width);
+    const std::uint8_t* p = bytes.data() + data + i * width;
     if (kind == 'u') s.values[i] = *p / 255.0;
     else if (width == 4) {
       float v;
       std::memcpy(&v, p, 4);
       s.values[i] = v;
     } else std::memcpy(&s.values[i], p, 8);
+    // Encrypting NaN or infinity would give garbage without a word: refuse it here.
+    if (!std::isfinite(s.values[i]))
+      fail("value at row " + std::to_string(i / s.cols) + ", column " + std::to_string(i % s.cols) + " is " +
+           (std::isnan(s.values[i]) ? "NaN" : "infinite"));
   }
   return s;
 }
 
-Samples load_samples(const std::string& path, std::size_t offset, std::size_t count) {
+Samples load_samples(const std::string& path, std::size_t offset, std::size_t count, std::size_t features) {
+  const bool npy = path.size() >= 4 && path.substr(path.size() - 4) == ".npy";
   Samples all;
-  if (path.size() >= 4 && path.substr(path.size() - 4) == ".npy") {
+  nn::IdxArray idx;
+  if (npy) {
     all = load_npy(path);
   } else {
-    const auto idx = nn::read_idx_file(path, 3);
+    idx = nn::read_idx_file(path, 3);
     all.rows = idx.dims[0];
     all.cols = std::size_t(idx.dims[1]) * idx.dims[2];
-    all.values.resize(idx.data.size());
-    for (std::size_t i = 0; i < idx.data.size(); ++i) all.values[i] = idx.data[i] / 255.0;
   }
+  if (features != 0 && all.cols != features)
+    throw MismatchError(path + ": samples have " + std::to_string(all.cols) + " features, the plan's input has " +
+                        std::to_string(features));
   if (offset >= all.rows)
     throw InvalidArgument(path + ": offset " + std::to_string(offset) + " past its " + std::to_string(all.rows) + " samples");
   if (count == 0) count = all.rows - offset;
-  if (offset + count > all.rows)
-    throw InvalidArgument(path + ": samples " + std::to_string(offset) + ".." + std::to_string(offset + count) +
-                          " asked, the file has " + std::to_string(all.rows));
+  if (count > all.rows - offset)
+    throw InvalidArgument(path + ": samples " + std::to_string(offset) + ".." + std::to_string(offset) + "+" +
+                          std::to_string(count) + " asked, the file has " + std::to_string(all.rows));
   Samples s;
   s.rows = count;
   s.cols = all.cols;
-  s.values.assign(all.values.begin() + std::ptrdiff_t(offset * all.cols),
-                  all.values.begin() + std::ptrdiff_t((offset + count) * all.cols));
+  const std::size_t begin = offset * all.cols, end = (offset + count) * all.cols;
+  if (npy) {
+    s.values.assign(all.values.begin() + std::ptrdiff_t(begin), all.values.begin() + std::ptrdiff_t(end));
+  } else {
+    // Only the rows asked for become doubles (a whole IDX file could be 2 GiB of bytes).
+    s.values.resize(end - begin);
+    for (std::size_t i = begin; i < end; ++i) s.values[i - begin] = idx.data[i] / 255.0;
+  }
   return s;
 }
 

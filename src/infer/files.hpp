@@ -27,8 +27,13 @@ struct Samples {
 };
 
 void save_npy(const std::string& path, const Samples& s);
+// Refuses (FormatError naming the file) a malformed header, a shape that does not match the data or is
+// implausibly large, an empty array, and NaN or infinite values (naming row and column).
 Samples load_npy(const std::string& path);
+// The same from the bytes of a .npy file; `name` prefixes every error.
+Samples parse_npy(const std::vector<std::uint8_t>& bytes, const std::string& name);
 // Rows [offset, offset + count) of an IDX image file (count 0: all the rest) or of a .npy file (by suffix).
-Samples load_samples(const std::string& path, std::size_t offset, std::size_t count);
+// `features` (0: any): the width the samples must have, e.g. the plan's input size (MismatchError naming the file).
+Samples load_samples(const std::string& path, std::size_t offset, std::size_t count, std::size_t features = 0);
 
 }  // namespace hepex::infer

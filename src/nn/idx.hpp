@@ -15,9 +15,13 @@ struct IdxArray {
 
 // Parses IDX bytes (already decompressed); `name` prefixes errors. Expects exactly `ndims` dimensions.
 IdxArray parse_idx(const std::vector<std::uint8_t>& bytes, int ndims, const std::string& name);
-// Reads a file, gunzips it if it starts with the gzip magic, and parses it.
+// Parses the bytes of an IDX file as stored: gzip data (by its magic bytes) is inflated only as far as
+// the IDX header inside it declares; a stream going beyond that is refused. `name` prefixes errors.
+IdxArray parse_idx_file_bytes(const std::vector<std::uint8_t>& bytes, int ndims, const std::string& name);
+// Reads a file (its size bounded before reading) and parses it as parse_idx_file_bytes does.
 IdxArray read_idx_file(const std::string& path, int ndims);
-// Inflates a gzip stream; throws FormatError naming `name` for corrupt or truncated data.
+// Inflates a gzip stream (at most 2 GiB out); throws FormatError naming `name` for corrupt, truncated or
+// oversized data.
 std::vector<std::uint8_t> gunzip(const std::vector<std::uint8_t>& gz, const std::string& name);
 
 }  // namespace hepex::nn

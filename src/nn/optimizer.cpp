@@ -80,12 +80,15 @@ class Adam final : public Optimizer {
       const Slot& s = slots[k];
       float* m = m_[k].data();
       float* v = v_[k].data();
+      // Local pointers: through s.param clang reloads the pointer every step and cannot vectorize the loop.
+      float* param = s.param;
+      const float* grad = s.grad;
 #pragma omp simd
       for (std::size_t i = first; i < last; ++i) {
-        const float g = s.grad[i];
+        const float g = grad[i];
         m[i] = b1 * m[i] + (1.f - b1) * g;
         v[i] = b2 * v[i] + (1.f - b2) * g * g;
-        s.param[i] -= step_size * m[i] / (std::sqrt(v[i]) + eps_hat);
+        param[i] -= step_size * m[i] / (std::sqrt(v[i]) + eps_hat);
       }
       if (s.mask)
         for (std::size_t i = first; i < last; ++i) s.param[i] *= s.mask[i];
@@ -108,10 +111,12 @@ class Sgd final : public Optimizer {
     for_each_element(slots, [&](std::size_t k, std::size_t first, std::size_t last) {
       const Slot& s = slots[k];
       float* vel = vel_[k].data();
+      float* param = s.param;  // local pointers, as in Adam
+      const float* grad = s.grad;
 #pragma omp simd
       for (std::size_t i = first; i < last; ++i) {
-        vel[i] = mu * vel[i] - lr * s.grad[i];
-        s.param[i] += vel[i];
+        vel[i] = mu * vel[i] - lr * grad[i];
+        param[i] += vel[i];
       }
       if (s.mask)
         for (std::size_t i = first; i < last; ++i) s.param[i] *= s.mask[i];

@@ -150,3 +150,67 @@ TEST(Idx, LoadsADatasetDirectoryPlainAndGzip) {
     EXPECT_NE(std::string(e.what()).find("train-images-idx3-ubyte"), std::string::npos);
   }
 }
+
+namespace {
+// gzip of `head` followed by `zeros` zero bytes, deflated in pieces (the zeros are never in memory at once).
+std::vector<std::uint8_t> gzip_with_zeros(const std::vector<std::uint8_t>& head, std::size_t zeros) {
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::vector<std::uint8_t> out, piece(1 << 16), zero(1 << 20, 0);
+  auto pump = [&](const std::uint8_t* p, std::size_t n, int flush) {
+    zs.next_in = const_cast<Bytef*>(p);
+    zs.avail_in = uInt(n);
+    do {
+      zs.next_out = piece.data();
+      zs.avail_out = uInt(piece.size());
+      deflate(&zs, flush);
+      out.insert(out.end(), piece.data(), piece.data() + (piece.size() - zs.avail_out));
+    } while (zs.avail_out == 0);
+  };
+  pump(head.data(), head.size(), Z_NO_FLUSH);
+  for (std::size_t left = zeros; left > 0;) {
+    const std::size_t n = std::min(left, zero.size());
+    pump(zero.data(), n, Z_NO_FLUSH);
+    left -= n;
+  }
+  pump(nullptr, 0, Z_FINISH);
+  deflateEnd(&zs);
+  return out;
+}
+}  // namespace
+
+TEST(Idx, GzipIsInflatedOnlyAsFarAsTheHeaderDeclares) {
+  // A bomb: the header declares 2 x 28 x 28 bytes, the stream carries 64 MiB more (65 KB compressed).
+  const auto head = idx_bytes(8, {2, 28, 28}, 2 * 784);
+  auto bomb = gzip_with_zeros(head, std::size_t(64) << 20);
+  ASSERT_LT(bomb.size(), std::size_t(100) << 10);
+  // Corrupt the tail of the stream: a reader that stopped at the declared size never gets there, one that
+  // inflates everything reports corruption (or runs out of memory on a real bomb) instead.
+  for (std::size_t i = bomb.size() - 64; i < bomb.size() - 8; ++i) bomb[i] ^= 0x5a;
+  expect_format_error([&] { parse_idx_file_bytes(bomb, 3, "bomb.gz"); }, "bomb.gz",
+                      "continues past the 1568 data bytes its IDX header declares");
+
+  // The declared size exactly: accepted, equal to the plain file.
+  const IdxArray a = parse_idx_file_bytes(gzip(head), 3, "ok.gz");
+  EXPECT_EQ(a.dims, (std::vector<std::uint32_t>{2, 28, 28}));
+  EXPECT_EQ(a.data, std::vector<std::uint8_t>(head.begin() + 16, head.end()));
+  // Short of it: truncated, named.
+  const auto short_head = std::vector<std::uint8_t>(head.begin(), head.end() - 100);
+  expect_format_error([&] { parse_idx_file_bytes(gzip(short_head), 3, "s.gz"); }, "s.gz", "found 1468");
+  // A header claiming 1 GiB over 10 bytes of data: truncated (and memory follows the data, not the claim).
+  expect_format_error([&] { parse_idx_file_bytes(gzip(idx_bytes(8, {1u << 14, 256, 256}, 10)), 3, "c.gz"); }, "c.gz",
+                      "header promises 1073741824 data bytes, found 10");
+  // A header the gzip stream cuts short, and garbage after the gzip member.
+  expect_format_error([&] { parse_idx_file_bytes(gzip({0, 0, 8, 3, 0, 0}), 3, "h.gz"); }, "h.gz", "header is truncated");
+  auto trailing = gzip(head);
+  trailing.push_back(0);
+  expect_format_error([&] { parse_idx_file_bytes(trailing, 3, "t.gz"); }, "t.gz", "after the gzip data");
+}
+
+TEST(Idx, OversizedFileIsRefusedBeforeReading) {
+  TempDir dir;
+  const auto f = dir.path / "sparse-idx3-ubyte";
+  { std::ofstream(f, std::ios::binary) << "x"; }
+  fs::resize_file(f, (std::uintmax_t(1) << 31) + (std::uintmax_t(1) << 20));  // sparse: no disk used
+  expect_format_error([&] { read_idx_file(f.string(), 3); }, "sparse-idx3-ubyte", "more than the");
+}

@@ -30,8 +30,9 @@ Model random_model(const std::string& arch, std::uint64_t seed, bool masks = fal
 }
 
 bool bitwise_equal(const Matrix& a, const Matrix& b) {
+  // Empty matrices have null data(): memcmp must not see them (UBSan: null pointer argument).
   return a.rows() == b.rows() && a.cols() == b.cols() &&
-         std::memcmp(a.data(), b.data(), std::size_t(a.size()) * sizeof(float)) == 0;
+         (a.size() == 0 || std::memcmp(a.data(), b.data(), std::size_t(a.size()) * sizeof(float)) == 0);
 }
 
 Permutation shuffled(std::size_t n, std::uint64_t seed) {

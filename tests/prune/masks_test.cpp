@@ -71,7 +71,9 @@ TEST(Masks, UnstructuredPrunesSmallestMagnitudes) {
     for (int c = 0; c < 4; ++c) {
       const bool small = std::abs(r * 4 + c + 1) <= 4;
       EXPECT_EQ(L.mask(r, c), small ? 0.f : 1.f) << r << "," << c;
-      if (small) EXPECT_EQ(L.W(r, c), 0.f);
+      if (small) {
+        EXPECT_EQ(L.W(r, c), 0.f);
+      }
     }
   // Pruning further keeps what is pruned and reaches the new fraction.
   prune_unstructured(m, 0.5, Scope::kLayer);

@@ -43,10 +43,13 @@ TEST(Pipeline, EveryMethodProducesAConsistentPrunedModel) {
     EXPECT_EQ(report.finetune_phases, phases) << method_name(method);
     if (method == Method::kP1 || method == Method::kP4 || method == Method::kP4E) {
       // Unstructured methods reach the weight fraction first (P4/P4E then drop/expand whole tiles).
-      if (method == Method::kP1) EXPECT_NEAR(report.weight_density, 0.25, 0.01);
+      if (method == Method::kP1) {
+        EXPECT_NEAR(report.weight_density, 0.25, 0.01);
+      }
     }
-    if (method == Method::kP2 || method == Method::kP3)
+    if (method == Method::kP2 || method == Method::kP3) {
       EXPECT_NEAR(static_cast<double>(report.tiles_kept) / report.tiles_total, 0.25, 0.02) << method_name(method);
+    }
     if (method == Method::kP4E) {
       // Expansion: every kept tile is fully dense.
       for (std::size_t l = 0; l < pruned.layers().size(); ++l) {
@@ -57,8 +60,9 @@ TEST(Pipeline, EveryMethodProducesAConsistentPrunedModel) {
             EXPECT_TRUE(nz(tr, tc2) == 0 || nz(tr, tc2) == grid.tile_area(tr, tc2));
       }
     }
-    if (method == Method::kP3 || method == Method::kP4 || method == Method::kP4E)
+    if (method == Method::kP3 || method == Method::kP4 || method == Method::kP4E) {
       EXPECT_LE(report.permute_tiles_after, report.permute_tiles_before);
+    }
   }
 }
 
