@@ -201,18 +201,25 @@ Ciphertext Evaluator::multiply_relin(const Ciphertext& a, const Ciphertext& b, c
 
 namespace {
 
-// out_i = c_i * p for every polynomial i, limb by limb: each plaintext limb is read once for all of them
-// (while it is in cache) instead of once per polynomial.
-void multiply_polys_by_plain(const CkksContext& ctx, std::size_t level, const std::vector<RnsPoly>& in,
-                             const RnsPoly& p, std::vector<RnsPoly>& out) {
+// out_i = c_i * p (Kernel poly::multiply) or out_i += c_i * p (poly::multiply_add) for every polynomial i,
+// limb by limb: each plaintext limb is read once for all of them (while it is in cache) instead of once
+// per polynomial.
+template <class Kernel>
+void polys_times_plain(const CkksContext& ctx, std::size_t level, const std::vector<RnsPoly>& in, const RnsPoly& p,
+                       std::vector<RnsPoly>& out, Kernel kernel) {
   const std::size_t n = ctx.n(), limbs = level + 1;
   const auto& primes = ctx.level_primes(level);
 #pragma omp parallel for schedule(static) if (limbs > 1 && n * limbs * in.size() >= (std::size_t{1} << 17))
   for (std::ptrdiff_t jj = 0; jj < static_cast<std::ptrdiff_t>(limbs); ++jj) {
     const auto j = static_cast<std::size_t>(jj);
     const poly::Primes one(&primes[j], 1);
-    for (std::size_t i = 0; i < in.size(); ++i) poly::multiply(ctx, one, in[i].limb(j), p.limb(j), out[i].limb(j));
+    for (std::size_t i = 0; i < in.size(); ++i) kernel(ctx, one, in[i].limb(j), p.limb(j), out[i].limb(j));
   }
+}
+
+void multiply_polys_by_plain(const CkksContext& ctx, std::size_t level, const std::vector<RnsPoly>& in,
+                             const RnsPoly& p, std::vector<RnsPoly>& out) {
+  polys_times_plain(ctx, level, in, p, out, poly::multiply);
 }
 
 }  // namespace
@@ -225,13 +232,39 @@ void Evaluator::multiply_plain_inplace(Ciphertext& a, const Plaintext& p) const 
 }
 
 Ciphertext Evaluator::multiply_plain(const Ciphertext& a, const Plaintext& p) const {
-  check_plain(a, p, "multiply_plain", false);
-  // Products written straight into a fresh ciphertext: one pass instead of a copy and an in-place pass.
-  Ciphertext r(*ctx_, 0, a.level(), a.scale() * p.scale(), a.slots());
-  auto& out = r.mutable_polys();
-  for (std::size_t i = 0; i < a.size(); ++i) out.push_back(RnsPoly::uninitialized(ctx_->n(), a.level() + 1));
-  multiply_polys_by_plain(*ctx_, a.level(), a.polys(), p.poly(), out);
+  Ciphertext r;
+  multiply_plain(a, p, r);
   return r;
+}
+
+void Evaluator::multiply_plain(const Ciphertext& a, const Plaintext& p, Ciphertext& dest) const {
+  if (&dest == &a) return multiply_plain_inplace(dest, p);
+  check_plain(a, p, "multiply_plain", false);
+  // Products written straight into dest: one pass instead of a copy and an in-place pass. Its buffers are
+  // kept when it has a's shape, or more limbs (dropping limbs keeps the allocation).
+  const bool reusable = !dest.empty() && dest.param_hash() == a.param_hash() && dest.size() == a.size() &&
+                        dest.level() >= a.level();
+  if (reusable) {
+    dest.drop_to_level(a.level());
+    dest.set_scale(a.scale() * p.scale());
+    dest.set_slots(a.slots());
+  } else {
+    dest = Ciphertext(*ctx_, 0, a.level(), a.scale() * p.scale(), a.slots());
+    for (std::size_t i = 0; i < a.size(); ++i) dest.mutable_polys().push_back(RnsPoly::uninitialized(ctx_->n(), a.level() + 1));
+  }
+  multiply_polys_by_plain(*ctx_, a.level(), a.polys(), p.poly(), dest.mutable_polys());
+}
+
+void Evaluator::multiply_plain_accumulate(const Ciphertext& a, const Plaintext& p, Ciphertext& acc) const {
+  check_plain(a, p, "multiply_plain_accumulate", false);
+  check_pair(acc, a, "multiply_plain_accumulate", false);
+  if (acc.size() != a.size())
+    throw MismatchError("evaluator multiply_plain_accumulate: the accumulator has " + std::to_string(acc.size()) +
+                        " polynomials, the product " + std::to_string(a.size()));
+  if (!scales_close(acc.scale(), a.scale() * p.scale()))
+    throw MismatchError("evaluator multiply_plain_accumulate: scales differ (accumulator " + scale_text(acc.scale()) +
+                        ", product " + scale_text(a.scale() * p.scale()) + ")");
+  polys_times_plain(*ctx_, a.level(), a.polys(), p.poly(), acc.mutable_polys(), poly::multiply_add);
 }
 
 void Evaluator::multiply_const_inplace(Ciphertext& a, std::complex<double> c, double const_scale) const {

@@ -112,6 +112,37 @@ void multiply_add(const CkksContext& ctx, Primes primes, const u64* a, const u64
   multiply_accumulate(ctx, primes, a, b, out, [](u64 x, u64 y, u64 q) { return add_mod(x, y, q); });
 }
 
+std::size_t dot_fold_terms(u64 q) {
+  const u128 largest_product = static_cast<u128>(q - 1) * (q - 1);
+  if (largest_product == 0) return SIZE_MAX;
+  const u128 terms = (~u128{0} - (q - 1)) / largest_product;
+  return terms > SIZE_MAX ? SIZE_MAX : static_cast<std::size_t>(terms);
+}
+
+void dot_product_block(const Modulus& m, std::size_t parts, std::span<const u64* const> a,
+                       std::span<const u64* const> b, std::size_t offset, std::size_t len, u64* const* out) {
+  alignas(64) u128 acc[3][kDotBlockMax];
+  for (std::size_t p = 0; p < parts; ++p) std::fill_n(acc[p], len, u128{0});
+  const std::size_t fold = dot_fold_terms(m.value);
+  std::size_t since_fold = 0;
+  for (std::size_t k = 0; k < b.size(); ++k) {
+    if (since_fold == fold) {
+      for (std::size_t p = 0; p < parts; ++p)
+        for (std::size_t i = 0; i < len; ++i) acc[p][i] = reduce_u128(acc[p][i], m);
+      since_fold = 0;
+    }
+    const u64* y = b[k] + offset;
+    for (std::size_t p = 0; p < parts; ++p) {
+      const u64* x = a[k * parts + p] + offset;
+      u128* s = acc[p];
+      for (std::size_t i = 0; i < len; ++i) s[i] += static_cast<u128>(x[i]) * y[i];
+    }
+    ++since_fold;
+  }
+  for (std::size_t p = 0; p < parts; ++p)
+    for (std::size_t i = 0; i < len; ++i) out[p][i] = reduce_u128(acc[p][i], m);
+}
+
 void multiply_scalar(const CkksContext& ctx, Primes primes, const u64* a, const std::vector<u64>& c, u64* out) {
   const std::size_t n = ctx.n();
   for_each_limb(ctx, primes, [&](std::size_t j, const Modulus& m, std::size_t off) {
