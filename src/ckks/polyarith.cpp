@@ -150,6 +150,9 @@ void dot_product_block_of(const Modulus& m, std::span<const u64* const> a, std::
       for (auto& v : acc) v = reduce_u128(v, m);
       since_fold = 0;
     }
+    // The next plaintext block comes from memory (each is read once): ask for it while this one is summed.
+    if (k + 1 < b.size())
+      for (std::size_t i = 0; i < len; i += 8) __builtin_prefetch(b[k + 1] + offset + i);
     const u64* x[Parts];
     for (std::size_t p = 0; p < Parts; ++p) x[p] = a[k * Parts + p] + offset;
     multiply_accumulate_term<Parts>(x, b[k] + offset, acc, len);
