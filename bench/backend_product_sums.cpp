@@ -27,7 +27,8 @@ Layer make_layer(std::size_t terms, std::size_t outputs) {
       ckks::CkksParameters::create(1 << 14, 50, 40, 8, 3, ckks::SecurityLevel::kInsecureForTestsOnly));
   ckks::KeyGenerator keygen(ctx, seed_from_u64(5));
   Layer layer;
-  layer.be = std::make_unique<CkksBackend>(ctx, CkksKeys{std::make_shared<const ckks::SecretKey>(keygen.secret_key())});
+  const CkksKeys keys{std::make_shared<const ckks::SecretKey>(keygen.secret_key()), nullptr, nullptr, nullptr};
+  layer.be = std::make_unique<CkksBackend>(ctx, keys);
   const CkksBackend& be = *layer.be;
   Csprng rng(seed_from_u64(6));
   std::vector<double> v(be.slot_count());

@@ -87,6 +87,8 @@ class Backend {
   virtual void add_plain_inplace(Ciphertext& a, const Plaintext& b) const { a = add_plain(a, b); }
   virtual void multiply_plain_inplace(Ciphertext& a, const Plaintext& b) const { a = multiply_plain(a, b); }
   virtual void rescale_inplace(Ciphertext& a) const { a = rescale(a); }
+  // a = add(a, rotate(a, step)): one step of a rotate-and-sum, counted as that rotation and that add.
+  virtual void add_rotated_inplace(Ciphertext& a, int step) const { add_inplace(a, rotate(a, step)); }
 };
 
 // The pairs multiply_plain_sums multiplies (both handles present), per output; InvalidArgument when the

@@ -301,6 +301,13 @@ void CkksBackend::multiply_plain_inplace(Ciphertext& a, const Plaintext& b) cons
   }
 }
 
+void CkksBackend::add_rotated_inplace(Ciphertext& a, int step) const {
+  auto* x = is_identity_step(step) ? nullptr : sole(a, "rotate");
+  if (!x) return add_inplace(a, rotate(a, step));
+  check_linear(*x, "rotate");
+  evaluator_.add_rotated_inplace(*x, step, galois_keys("rotate"));
+}
+
 void CkksBackend::rescale_inplace(Ciphertext& a) const {
   if (auto* x = sole(a, "rescale")) {
     if (x->level() == 0) throw InvalidArgument(at("rescale", "ciphertext is at level 0: no prime left to divide by"));

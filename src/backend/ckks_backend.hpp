@@ -114,6 +114,8 @@ class CkksBackend final : public Backend {
   void add_plain_inplace(Ciphertext& a, const Plaintext& b) const override;
   void multiply_plain_inplace(Ciphertext& a, const Plaintext& b) const override;
   void rescale_inplace(Ciphertext& a) const override;
+  // Through Evaluator::add_rotated_inplace (no new ciphertext) when `a` is its object's only handle.
+  void add_rotated_inplace(Ciphertext& a, int step) const override;
 
  private:
   struct Ct;

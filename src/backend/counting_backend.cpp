@@ -112,6 +112,11 @@ void CountingBackend::multiply_plain_inplace(Ciphertext& a, const Plaintext& b) 
   inner_.multiply_plain_inplace(a, b);
   counter_.count(Op::kMultiplyPlain);
 }
+void CountingBackend::add_rotated_inplace(Ciphertext& a, int step) const {
+  inner_.add_rotated_inplace(a, step);
+  counter_.count_rotation(step);
+  counter_.count(Op::kAdd);
+}
 void CountingBackend::rescale_inplace(Ciphertext& a) const {
   inner_.rescale_inplace(a);
   counter_.count(Op::kRescale);

@@ -52,6 +52,7 @@ class CountingBackend final : public Backend {
   void add_plain_inplace(Ciphertext& a, const Plaintext& b) const override;
   void multiply_plain_inplace(Ciphertext& a, const Plaintext& b) const override;
   void rescale_inplace(Ciphertext& a) const override;
+  void add_rotated_inplace(Ciphertext& a, int step) const override;
 
  private:
   const Backend& inner_;

@@ -370,21 +370,36 @@ Ciphertext Evaluator::drop_to_level(const Ciphertext& a, std::size_t level) cons
 
 namespace {
 
-// A two-polynomial result of an automorphism: perm(c0) and an unset second polynomial (the key switch adds
-// its first output to the former and writes the latter).
-Ciphertext permuted_c0(const CkksContext& ctx, const Ciphertext& a, const std::vector<std::uint32_t>& perm) {
-  Ciphertext r(ctx, 0, a.level(), a.scale(), a.slots());
-  auto& p = r.mutable_polys();
-  p.push_back(RnsPoly::uninitialized(ctx.n(), a.level() + 1));
-  p.push_back(RnsPoly());
-  poly::permute(perm, a.level() + 1, a.poly(0).data(), p[0].data());
-  return r;
+// dest = (perm(c0), unset) at a's level, scale and slots, ready for the key switch to add its first output
+// to the former and write the latter. dest's buffers are reused when it has two polynomials at a's level or
+// above (dropping limbs keeps the allocation).
+void permuted_c0_into(const CkksContext& ctx, const Ciphertext& a, const std::vector<std::uint32_t>& perm,
+                      Ciphertext& dest) {
+  if (dest.size() == 2 && dest.param_hash() == a.param_hash() && dest.level() >= a.level()) {
+    dest.drop_to_level(a.level());
+    dest.set_scale(a.scale());
+    dest.set_slots(a.slots());
+  } else {
+    dest = Ciphertext(ctx, 0, a.level(), a.scale(), a.slots());
+    dest.mutable_polys().push_back(RnsPoly::uninitialized(ctx.n(), a.level() + 1));
+    dest.mutable_polys().push_back(RnsPoly());
+  }
+  poly::permute(perm, a.level() + 1, a.poly(0).data(), dest.mutable_polys()[0].data());
+}
+
+// dest = the automorphism of `a` with its key switch.
+void galois_into(const CkksContext& ctx, const Ciphertext& a, const std::vector<std::uint32_t>& perm,
+                 const KeySwitchKey& key, Ciphertext& dest) {
+  permuted_c0_into(ctx, a, perm, dest);
+  auto& p = dest.mutable_polys();
+  key_switch(ctx, a.poly(1), a.level(), key, &perm, p[0], KeySwitchOutput::kAdd, p[1], KeySwitchOutput::kOverwrite);
 }
 
 // Applies the automorphism given the decomposition of a's c1: (perm(c0) + d0, d1).
 Ciphertext galois_from_digits(const CkksContext& ctx, const Ciphertext& a, const KeySwitchDigits& digits,
                               const std::vector<std::uint32_t>& perm, const KeySwitchKey& key) {
-  Ciphertext r = permuted_c0(ctx, a, perm);
+  Ciphertext r;
+  permuted_c0_into(ctx, a, perm, r);
   auto& p = r.mutable_polys();
   switch_key(ctx, digits, key, &perm, p[0], KeySwitchOutput::kAdd, p[1], KeySwitchOutput::kOverwrite);
   return r;
@@ -402,13 +417,20 @@ Ciphertext Evaluator::apply_galois(const Ciphertext& a, std::uint64_t galois_ele
   check_ct(a, "rotate");
   check_key_params(*ctx_, gk.param_hash(), "Galois key set");
   if (a.size() != 2) throw InvalidArgument("evaluator rotate: ciphertext must have 2 polynomials (relinearize first)");
-  const KeySwitchKey& key = gk.at(galois_element);
-  const auto perm = ctx_->galois_permutation(galois_element);
-  Ciphertext r = permuted_c0(*ctx_, a, *perm);
-  auto& p = r.mutable_polys();
-  key_switch(*ctx_, a.poly(1), a.level(), key, perm.get(), p[0], KeySwitchOutput::kAdd, p[1],
-             KeySwitchOutput::kOverwrite);
+  Ciphertext r;
+  galois_into(*ctx_, a, *ctx_->galois_permutation(galois_element), gk.at(galois_element), r);
   return r;
+}
+
+void Evaluator::add_rotated_inplace(Ciphertext& a, long long step, const GaloisKeys& gk) const {
+  check_ct(a, "rotate");
+  check_key_params(*ctx_, gk.param_hash(), "Galois key set");
+  if (a.size() != 2) throw InvalidArgument("evaluator rotate: ciphertext must have 2 polynomials (relinearize first)");
+  const auto plan = rotation_plan(step, a.slots(), gk);
+  if (plan.size() != 1) return add_inplace(a, rotate(a, step, gk));  // the identity, or composed rotations
+  thread_local Ciphertext rotated;  // keeps its buffers from call to call
+  galois_into(*ctx_, a, *ctx_->galois_permutation(plan[0]), gk.at(plan[0]), rotated);
+  add_inplace(a, rotated);
 }
 
 std::vector<std::uint64_t> Evaluator::rotation_plan(long long step, std::size_t slots, const GaloisKeys& gk) const {

@@ -95,6 +95,9 @@ class Evaluator {
   // --- automorphisms ---
   Ciphertext rotate(const Ciphertext& a, long long step, const GaloisKeys& gk) const;
   void rotate_inplace(Ciphertext& a, long long step, const GaloisKeys& gk) const;
+  // a += rotate(a, step), the step of a rotate-and-sum loop, bit for bit add_inplace(a, rotate(a, step)):
+  // the rotation is written into a per-thread scratch ciphertext that keeps its buffers between calls.
+  void add_rotated_inplace(Ciphertext& a, long long step, const GaloisKeys& gk) const;
   Ciphertext conjugate(const Ciphertext& a, const GaloisKeys& gk) const;
   // Several rotations of one ciphertext sharing one key-switching decomposition of c1 (hoisting).
   // Steps without a direct key fall back to composed rotations.

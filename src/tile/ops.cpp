@@ -77,7 +77,7 @@ CipherTileTensor per_tile(const Backend& be, CipherTileTensor a, const TileTenso
 
 // ct + rot(ct, direction * stride * 2^i) for 2^i < t: sums (left) or spreads (right) over one dimension.
 void rotate_and_sum(const Backend& be, Ciphertext& ct, std::size_t stride, std::size_t t, int direction) {
-  for (std::size_t k = 1; k < t; k *= 2) be.add_inplace(ct, be.rotate(ct, direction * static_cast<int>(k * stride)));
+  for (std::size_t k = 1; k < t; k *= 2) be.add_rotated_inplace(ct, direction * static_cast<int>(k * stride));
 }
 
 void require_dim(const TileTensorShape& a, std::size_t dim, const char* who) {

@@ -1,7 +1,8 @@
 // Backend::multiply_plain_sums (the fused layer kernel) against its per-tile path (multiply_plain of the
 // first pair, then add of each further product), with absent tiles, on the CKKS backend (bit for bit) and
 // on the simulator (exactly), counted alike through CountingBackend; and the in-place forms against the
-// out-of-place operations, including the copy-on-write rule (a shared handle is never changed).
+// out-of-place operations (add_rotated_inplace against add of the rotation), including the copy-on-write
+// rule (a shared handle is never changed).
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -29,7 +30,8 @@ std::shared_ptr<const ckks::CkksContext> context() {
 CkksBackend& ckks_backend() {
   static ckks::KeyGenerator keygen(context(), seed_from_u64(73));
   static CkksBackend be(context(), {std::make_shared<const ckks::SecretKey>(keygen.secret_key()), nullptr, nullptr,
-                                    nullptr});
+                                    std::make_shared<const ckks::GaloisKeys>(
+                                        keygen.create_galois_keys(std::vector<long long>{1, -1, 4}, false))});
   return be;
 }
 
@@ -177,6 +179,11 @@ TEST(InPlace, EqualsOutOfPlaceAndNeverChangesASharedHandle) {
     x = start();
     be.rescale_inplace(x);
     same(x, be.rescale(base()));
+    for (const int step : {1, 3, 0}) {  // a direct key, a step composed as 4 - 1, the identity
+      x = start();
+      be.add_rotated_inplace(x, step);
+      same(x, be.add(base(), be.rotate(base(), step)));
+    }
   }
   EXPECT_EQ(be.unwrap(a).poly(0), snapshot.poly(0));  // the shared input never changed
   EXPECT_EQ(be.unwrap(a).poly(1), snapshot.poly(1));
