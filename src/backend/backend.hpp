@@ -13,7 +13,9 @@
 //   size    multiply/square leave a 3-part ciphertext that must be relinearized before it is multiplied
 //           or rotated again (add/sub/rescale accept it).
 //
-// All operations are const and safe to call from several threads at once; handles are immutable.
+// All operations are const and safe to call from several threads at once; handles are values: the in-place
+// forms replace their handle's object (a backend may reuse its storage when no other handle shares it,
+// never when one does), so no other handle ever sees a change.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -71,6 +73,27 @@ class Backend {
   virtual Ciphertext rotate(const Ciphertext& a, int step) const = 0;
   // Hoisted: one decomposition of a shared by all rotations; out[i] = rotate(a, steps[i]).
   virtual std::vector<Ciphertext> rotate_many(const Ciphertext& a, std::span<const int> steps) const = 0;
+
+  // The fused kernel of a matrix-vector layer. cts and pts hold `terms` pairs per output, output j's at
+  // [j * terms, (j + 1) * terms): out[j] = sum over its pairs, in order, of multiply_plain(ct, pt), pairs
+  // with an empty handle skipped (an output with none is empty). Equal to that per-tile path (multiply_plain
+  // of the first pair, then add of each further product) and counted as it: one multiply_plain per pair,
+  // one add per pair after the first; the products of one output need one level, size and scale.
+  virtual std::vector<Ciphertext> multiply_plain_sums(std::span<const Ciphertext> cts, std::span<const Plaintext> pts,
+                                                      std::size_t terms) const = 0;
+
+  // --- in place: a = op(a, ...), with the checks, errors and counts of the out-of-place operation.
+  virtual void add_inplace(Ciphertext& a, const Ciphertext& b) const { a = add(a, b); }
+  virtual void add_plain_inplace(Ciphertext& a, const Plaintext& b) const { a = add_plain(a, b); }
+  virtual void multiply_plain_inplace(Ciphertext& a, const Plaintext& b) const { a = multiply_plain(a, b); }
+  virtual void rescale_inplace(Ciphertext& a) const { a = rescale(a); }
+  // a = add(a, rotate(a, step)): one step of a rotate-and-sum, counted as that rotation and that add.
+  virtual void add_rotated_inplace(Ciphertext& a, int step) const { add_inplace(a, rotate(a, step)); }
 };
+
+// The pairs multiply_plain_sums multiplies (both handles present), per output; InvalidArgument when the
+// spans differ in length or `terms` does not divide it (`who` names the caller).
+std::vector<std::size_t> product_sum_pairs(std::span<const Ciphertext> cts, std::span<const Plaintext> pts,
+                                           std::size_t terms, const char* who);
 
 }  // namespace hepex::backend

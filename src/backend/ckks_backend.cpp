@@ -104,7 +104,13 @@ const ckks::Plaintext& CkksBackend::pt_of(const Plaintext& p, const char* who) c
   return p.as<Pt>((std::string("CkksBackend::") + who).c_str()).value;
 }
 
-Ciphertext CkksBackend::make(ckks::Ciphertext ct) const { return Ciphertext(std::make_shared<const Ct>(std::move(ct))); }
+// Created non-const so that a sole owner may update it in place (Handle::sole_owner_as).
+Ciphertext CkksBackend::make(ckks::Ciphertext ct) const { return Ciphertext(std::make_shared<Ct>(std::move(ct))); }
+
+ckks::Ciphertext* CkksBackend::sole(Ciphertext& a, const char* who) const {
+  Ct* object = a.sole_owner_as<Ct>((std::string("CkksBackend::") + who).c_str());
+  return object ? &object->value : nullptr;
+}
 
 Ciphertext CkksBackend::wrap(ckks::Ciphertext ct) const {
   if (ct.empty()) throw InvalidArgument(at("wrap", "empty ciphertext"));
@@ -249,11 +255,72 @@ Ciphertext CkksBackend::sub_plain(const Ciphertext& a, const Plaintext& b) const
   return make(evaluator_.sub_plain(ct_of(a, "sub_plain"), pt_of(b, "sub_plain")));
 }
 
+void CkksBackend::check_product_fits(const ckks::Ciphertext& x, const ckks::Plaintext& y, const char* who) const {
+  if (y.level() >= x.level()) check_scale_fits(x.scale() * y.scale(), x.level(), who);
+}
+
 Ciphertext CkksBackend::multiply_plain(const Ciphertext& a, const Plaintext& b) const {
   const auto& x = ct_of(a, "multiply_plain");
   const auto& y = pt_of(b, "multiply_plain");
-  if (y.level() >= x.level()) check_scale_fits(x.scale() * y.scale(), x.level(), "multiply_plain");
+  check_product_fits(x, y, "multiply_plain");
   return make(evaluator_.multiply_plain(x, y));
+}
+
+std::vector<Ciphertext> CkksBackend::multiply_plain_sums(std::span<const Ciphertext> cts,
+                                                         std::span<const Plaintext> pts, std::size_t terms) const {
+  const auto pairs = product_sum_pairs(cts, pts, terms, "CkksBackend::multiply_plain_sums");
+  std::vector<ckks::ProductSum> sums(pairs.size());
+  for (std::size_t i = 0; i < cts.size(); ++i) {
+    if (cts[i].empty() || pts[i].empty()) continue;
+    const auto& x = ct_of(cts[i], "multiply_plain_sums");
+    const auto& y = pt_of(pts[i], "multiply_plain_sums");
+    check_product_fits(x, y, "multiply_plain_sums");
+    sums[i / terms].cts.push_back(&x);
+    sums[i / terms].pts.push_back(&y);
+  }
+  std::vector<ckks::Ciphertext> results = evaluator_.multiply_plain_sums(sums);
+  std::vector<Ciphertext> out(results.size());
+  for (std::size_t j = 0; j < results.size(); ++j)
+    if (!results[j].empty()) out[j] = make(std::move(results[j]));
+  return out;
+}
+
+void CkksBackend::add_inplace(Ciphertext& a, const Ciphertext& b) const {
+  const auto& y = ct_of(b, "add");
+  if (auto* x = sole(a, "add")) evaluator_.add_inplace(*x, y);
+  else a = add(a, b);
+}
+
+void CkksBackend::add_plain_inplace(Ciphertext& a, const Plaintext& b) const {
+  const auto& y = pt_of(b, "add_plain");
+  if (auto* x = sole(a, "add_plain")) evaluator_.add_plain_inplace(*x, y);
+  else a = add_plain(a, b);
+}
+
+void CkksBackend::multiply_plain_inplace(Ciphertext& a, const Plaintext& b) const {
+  const auto& y = pt_of(b, "multiply_plain");
+  if (auto* x = sole(a, "multiply_plain")) {
+    check_product_fits(*x, y, "multiply_plain");
+    evaluator_.multiply_plain_inplace(*x, y);
+  } else {
+    a = multiply_plain(a, b);
+  }
+}
+
+void CkksBackend::add_rotated_inplace(Ciphertext& a, int step) const {
+  auto* x = is_identity_step(step) ? nullptr : sole(a, "rotate");
+  if (!x) return add_inplace(a, rotate(a, step));
+  check_linear(*x, "rotate");
+  evaluator_.add_rotated_inplace(*x, step, galois_keys("rotate"));
+}
+
+void CkksBackend::rescale_inplace(Ciphertext& a) const {
+  if (auto* x = sole(a, "rescale")) {
+    if (x->level() == 0) throw InvalidArgument(at("rescale", "ciphertext is at level 0: no prime left to divide by"));
+    evaluator_.rescale_inplace(*x);
+  } else {
+    a = rescale(a);
+  }
 }
 
 Ciphertext CkksBackend::multiply(const Ciphertext& a, const Ciphertext& b) const {

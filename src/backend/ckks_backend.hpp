@@ -112,6 +112,16 @@ class CkksBackend final : public Backend {
   Ciphertext drop_to_level(const Ciphertext& a, int level) const override;
   Ciphertext rotate(const Ciphertext& a, int step) const override;
   std::vector<Ciphertext> rotate_many(const Ciphertext& a, std::span<const int> steps) const override;
+  // Evaluator::multiply_plain_sums: one call for all outputs, parallel inside (call it from one thread).
+  std::vector<Ciphertext> multiply_plain_sums(std::span<const Ciphertext> cts, std::span<const Plaintext> pts,
+                                              std::size_t terms) const override;
+  // In place where `a` is its object's only handle (no allocation), else out of place.
+  void add_inplace(Ciphertext& a, const Ciphertext& b) const override;
+  void add_plain_inplace(Ciphertext& a, const Plaintext& b) const override;
+  void multiply_plain_inplace(Ciphertext& a, const Plaintext& b) const override;
+  void rescale_inplace(Ciphertext& a) const override;
+  // Through Evaluator::add_rotated_inplace (no new ciphertext) when `a` is its object's only handle.
+  void add_rotated_inplace(Ciphertext& a, int step) const override;
 
  private:
   struct Ct;
@@ -121,9 +131,13 @@ class CkksBackend final : public Backend {
   const ckks::Ciphertext& ct_of(const Ciphertext& c, const char* who) const;
   const ckks::Plaintext& pt_of(const Plaintext& p, const char* who) const;
   Ciphertext make(ckks::Ciphertext ct) const;
+  // The engine object behind `a` when `a` is its only handle (it may be updated in place), else nullptr.
+  ckks::Ciphertext* sole(Ciphertext& a, const char* who) const;
   void check_level(int level, const char* who) const;
   void check_scale_fits(double scale, std::size_t level, const char* who) const;
   void check_linear(const ckks::Ciphertext& ct, const char* who) const;
+  // A product's scale must fit the modulus at the ciphertext's level (a too-low plaintext is the evaluator's error).
+  void check_product_fits(const ckks::Ciphertext& x, const ckks::Plaintext& y, const char* who) const;
   const ckks::RelinKey& relin_key(const char* who) const;
   const ckks::GaloisKeys& galois_keys(const char* who) const;
   bool is_identity_step(long long step) const;

@@ -93,4 +93,33 @@ std::vector<Ciphertext> CountingBackend::rotate_many(const Ciphertext& a, std::s
   return r;
 }
 
+std::vector<Ciphertext> CountingBackend::multiply_plain_sums(std::span<const Ciphertext> cts,
+                                                             std::span<const Plaintext> pts, std::size_t terms) const {
+  auto r = inner_.multiply_plain_sums(cts, pts, terms);
+  for (std::size_t pairs : product_sum_pairs(cts, pts, terms, "CountingBackend::multiply_plain_sums"))
+    counter_.count_product_sum(pairs);
+  return r;
+}
+void CountingBackend::add_inplace(Ciphertext& a, const Ciphertext& b) const {
+  inner_.add_inplace(a, b);
+  counter_.count(Op::kAdd);
+}
+void CountingBackend::add_plain_inplace(Ciphertext& a, const Plaintext& b) const {
+  inner_.add_plain_inplace(a, b);
+  counter_.count(Op::kAddPlain);
+}
+void CountingBackend::multiply_plain_inplace(Ciphertext& a, const Plaintext& b) const {
+  inner_.multiply_plain_inplace(a, b);
+  counter_.count(Op::kMultiplyPlain);
+}
+void CountingBackend::add_rotated_inplace(Ciphertext& a, int step) const {
+  inner_.add_rotated_inplace(a, step);
+  counter_.count_rotation(step);
+  counter_.count(Op::kAdd);
+}
+void CountingBackend::rescale_inplace(Ciphertext& a) const {
+  inner_.rescale_inplace(a);
+  counter_.count(Op::kRescale);
+}
+
 }  // namespace hepex::backend

@@ -88,6 +88,12 @@ void OpCounter::count_relinearize() {
   count(Op::kDecompose);
 }
 
+void OpCounter::count_product_sum(std::uint64_t products) {
+  if (products == 0) return;
+  count(Op::kMultiplyPlain, products);
+  count(Op::kAdd, products - 1);
+}
+
 OpCounts OpCounter::snapshot() const {
   OpCounts c;
   for (std::size_t i = 0; i < kOpKinds; ++i) c.n[i] = n_[i].load();

@@ -65,6 +65,9 @@ class OpCounter {
   void count_rotation(int step);
   void count_hoisted_rotation(std::span<const int> steps);
   void count_relinearize();
+  // A fused sum of `products` plaintext products (Backend::multiply_plain_sums): counted as its per-tile
+  // path, `products` multiply_plain and products - 1 add.
+  void count_product_sum(std::uint64_t products);
 
   OpCounts snapshot() const;
   // The distinct left-rotation steps used, normalized to (0, slots): the Galois keys a plan needs.

@@ -36,6 +36,19 @@ class TrackedBytes {
 
 std::string at(const char* who, const std::string& what) { return std::string("SimBackend::") + who + ": " + what; }
 
+// Slot arithmetic shared by the per-tile operations and the fused sums, so that both round every product
+// and every sum once, the same way (products are stored before they are added: never one fused multiply-add).
+std::vector<double> slot_products(const std::vector<double>& x, const std::vector<double>& y) {
+  std::vector<double> out(x.size());
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = x[i] * y[i];
+  return out;
+}
+std::vector<double> slot_sums(const std::vector<double>& x, const std::vector<double>& y, double sign) {
+  std::vector<double> out(x.size());
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = x[i] + sign * y[i];
+  return out;
+}
+
 }  // namespace
 
 struct SimBackend::Ct final : CiphertextObject {
@@ -194,10 +207,8 @@ Ciphertext SimBackend::combine(const Ciphertext& a, const Ciphertext& b, double 
   const auto &x = ct_of(a, who), &y = ct_of(b, who);
   check_same_level(x.level, y.level, who, "other ciphertext");
   check_same_scale(x.scale, y.scale, who, "other ciphertext");
-  std::vector<double> out(x.slots.size());
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = x.slots[i] + sign * y.slots[i];
   counter_.count(op);
-  return make_ct(std::move(out), x.level, x.scale, std::max(x.size, y.size));
+  return make_ct(slot_sums(x.slots, y.slots, sign), x.level, x.scale, std::max(x.size, y.size));
 }
 
 Ciphertext SimBackend::combine_plain(const Ciphertext& a, const Plaintext& b, double sign, Op op,
@@ -206,10 +217,8 @@ Ciphertext SimBackend::combine_plain(const Ciphertext& a, const Plaintext& b, do
   const auto& y = pt_of(b, who);
   check_plain_level(x.level, y.level, who);
   check_same_scale(x.scale, y.scale, who, "plaintext");
-  std::vector<double> out(x.slots.size());
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = x.slots[i] + sign * y.slots[i];
   counter_.count(op);
-  return make_ct(std::move(out), x.level, x.scale, x.size);
+  return make_ct(slot_sums(x.slots, y.slots, sign), x.level, x.scale, x.size);
 }
 
 Ciphertext SimBackend::add(const Ciphertext& a, const Ciphertext& b) const { return combine(a, b, 1, Op::kAdd, "add"); }
@@ -227,10 +236,43 @@ Ciphertext SimBackend::multiply_plain(const Ciphertext& a, const Plaintext& b) c
   check_plain_level(x.level, y.level, "multiply_plain");
   const double scale = x.scale * y.scale;
   check_scale_fits(scale, x.level, "multiply_plain");
-  std::vector<double> out(x.slots.size());
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = x.slots[i] * y.slots[i];
   counter_.count(Op::kMultiplyPlain);
-  return make_ct(std::move(out), x.level, scale, x.size);
+  return make_ct(slot_products(x.slots, y.slots), x.level, scale, x.size);
+}
+
+std::vector<Ciphertext> SimBackend::multiply_plain_sums(std::span<const Ciphertext> cts, std::span<const Plaintext> pts,
+                                                        std::size_t terms) const {
+  const char* who = "multiply_plain_sums";
+  const auto pairs = product_sum_pairs(cts, pts, terms, "SimBackend::multiply_plain_sums");
+  std::vector<Ciphertext> out(pairs.size());
+  for (std::size_t j = 0; j < out.size(); ++j) {
+    const Ct* first = nullptr;
+    double scale = 0;
+    std::vector<double> sum;
+    for (std::size_t i = j * terms; i < (j + 1) * terms; ++i) {
+      if (cts[i].empty() || pts[i].empty()) continue;
+      const auto& x = ct_of(cts[i], who);
+      const auto& y = pt_of(pts[i], who);
+      check_plain_level(x.level, y.level, who);
+      check_scale_fits(x.scale * y.scale, x.level, who);
+      if (!first) {
+        first = &x;
+        scale = x.scale * y.scale;
+        sum = slot_products(x.slots, y.slots);
+        continue;
+      }
+      // As add on the products: one level, one scale; and one size, as the engine's fused kernel requires.
+      check_same_level(first->level, x.level, who, "another term's ciphertext");
+      check_same_scale(scale, x.scale * y.scale, who, "another term's product");
+      if (x.size != first->size)
+        throw MismatchError(at(who, "ciphertexts of " + std::to_string(first->size) + " and " +
+                                        std::to_string(x.size) + " parts in one sum"));
+      sum = slot_sums(sum, slot_products(x.slots, y.slots), 1);
+    }
+    counter_.count_product_sum(pairs[j]);
+    if (first) out[j] = make_ct(std::move(sum), first->level, scale, first->size);
+  }
+  return out;
 }
 
 Ciphertext SimBackend::product(const Ct& x, const Ct& y, Op op, const char* who) const {
@@ -239,10 +281,8 @@ Ciphertext SimBackend::product(const Ct& x, const Ct& y, Op op, const char* who)
   check_same_level(x.level, y.level, who, "other ciphertext");
   const double scale = x.scale * y.scale;
   check_scale_fits(scale, x.level, who);
-  std::vector<double> out(x.slots.size());
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = x.slots[i] * y.slots[i];
   counter_.count(op);
-  return make_ct(std::move(out), x.level, scale, 3);
+  return make_ct(slot_products(x.slots, y.slots), x.level, scale, 3);
 }
 
 Ciphertext SimBackend::multiply(const Ciphertext& a, const Ciphertext& b) const {

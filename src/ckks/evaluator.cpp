@@ -201,18 +201,25 @@ Ciphertext Evaluator::multiply_relin(const Ciphertext& a, const Ciphertext& b, c
 
 namespace {
 
-// out_i = c_i * p for every polynomial i, limb by limb: each plaintext limb is read once for all of them
-// (while it is in cache) instead of once per polynomial.
-void multiply_polys_by_plain(const CkksContext& ctx, std::size_t level, const std::vector<RnsPoly>& in,
-                             const RnsPoly& p, std::vector<RnsPoly>& out) {
+// out_i = c_i * p (Kernel poly::multiply) or out_i += c_i * p (poly::multiply_add) for every polynomial i,
+// limb by limb: each plaintext limb is read once for all of them (while it is in cache) instead of once
+// per polynomial.
+template <class Kernel>
+void polys_times_plain(const CkksContext& ctx, std::size_t level, const std::vector<RnsPoly>& in, const RnsPoly& p,
+                       std::vector<RnsPoly>& out, Kernel kernel) {
   const std::size_t n = ctx.n(), limbs = level + 1;
   const auto& primes = ctx.level_primes(level);
 #pragma omp parallel for schedule(static) if (limbs > 1 && n * limbs * in.size() >= (std::size_t{1} << 17))
   for (std::ptrdiff_t jj = 0; jj < static_cast<std::ptrdiff_t>(limbs); ++jj) {
     const auto j = static_cast<std::size_t>(jj);
     const poly::Primes one(&primes[j], 1);
-    for (std::size_t i = 0; i < in.size(); ++i) poly::multiply(ctx, one, in[i].limb(j), p.limb(j), out[i].limb(j));
+    for (std::size_t i = 0; i < in.size(); ++i) kernel(ctx, one, in[i].limb(j), p.limb(j), out[i].limb(j));
   }
+}
+
+void multiply_polys_by_plain(const CkksContext& ctx, std::size_t level, const std::vector<RnsPoly>& in,
+                             const RnsPoly& p, std::vector<RnsPoly>& out) {
+  polys_times_plain(ctx, level, in, p, out, poly::multiply);
 }
 
 }  // namespace
@@ -225,13 +232,39 @@ void Evaluator::multiply_plain_inplace(Ciphertext& a, const Plaintext& p) const 
 }
 
 Ciphertext Evaluator::multiply_plain(const Ciphertext& a, const Plaintext& p) const {
-  check_plain(a, p, "multiply_plain", false);
-  // Products written straight into a fresh ciphertext: one pass instead of a copy and an in-place pass.
-  Ciphertext r(*ctx_, 0, a.level(), a.scale() * p.scale(), a.slots());
-  auto& out = r.mutable_polys();
-  for (std::size_t i = 0; i < a.size(); ++i) out.push_back(RnsPoly::uninitialized(ctx_->n(), a.level() + 1));
-  multiply_polys_by_plain(*ctx_, a.level(), a.polys(), p.poly(), out);
+  Ciphertext r;
+  multiply_plain(a, p, r);
   return r;
+}
+
+void Evaluator::multiply_plain(const Ciphertext& a, const Plaintext& p, Ciphertext& dest) const {
+  if (&dest == &a) return multiply_plain_inplace(dest, p);
+  check_plain(a, p, "multiply_plain", false);
+  // Products written straight into dest: one pass instead of a copy and an in-place pass. Its buffers are
+  // kept when it has a's shape, or more limbs (dropping limbs keeps the allocation).
+  const bool reusable = !dest.empty() && dest.param_hash() == a.param_hash() && dest.size() == a.size() &&
+                        dest.level() >= a.level();
+  if (reusable) {
+    dest.drop_to_level(a.level());
+    dest.set_scale(a.scale() * p.scale());
+    dest.set_slots(a.slots());
+  } else {
+    dest = Ciphertext(*ctx_, 0, a.level(), a.scale() * p.scale(), a.slots());
+    for (std::size_t i = 0; i < a.size(); ++i) dest.mutable_polys().push_back(RnsPoly::uninitialized(ctx_->n(), a.level() + 1));
+  }
+  multiply_polys_by_plain(*ctx_, a.level(), a.polys(), p.poly(), dest.mutable_polys());
+}
+
+void Evaluator::multiply_plain_accumulate(const Ciphertext& a, const Plaintext& p, Ciphertext& acc) const {
+  check_plain(a, p, "multiply_plain_accumulate", false);
+  check_pair(acc, a, "multiply_plain_accumulate", false);
+  if (acc.size() != a.size())
+    throw MismatchError("evaluator multiply_plain_accumulate: the accumulator has " + std::to_string(acc.size()) +
+                        " polynomials, the product " + std::to_string(a.size()));
+  if (!scales_close(acc.scale(), a.scale() * p.scale()))
+    throw MismatchError("evaluator multiply_plain_accumulate: scales differ (accumulator " + scale_text(acc.scale()) +
+                        ", product " + scale_text(a.scale() * p.scale()) + ")");
+  polys_times_plain(*ctx_, a.level(), a.polys(), p.poly(), acc.mutable_polys(), poly::multiply_add);
 }
 
 void Evaluator::multiply_const_inplace(Ciphertext& a, std::complex<double> c, double const_scale) const {
@@ -337,21 +370,36 @@ Ciphertext Evaluator::drop_to_level(const Ciphertext& a, std::size_t level) cons
 
 namespace {
 
-// A two-polynomial result of an automorphism: perm(c0) and an unset second polynomial (the key switch adds
-// its first output to the former and writes the latter).
-Ciphertext permuted_c0(const CkksContext& ctx, const Ciphertext& a, const std::vector<std::uint32_t>& perm) {
-  Ciphertext r(ctx, 0, a.level(), a.scale(), a.slots());
-  auto& p = r.mutable_polys();
-  p.push_back(RnsPoly::uninitialized(ctx.n(), a.level() + 1));
-  p.push_back(RnsPoly());
-  poly::permute(perm, a.level() + 1, a.poly(0).data(), p[0].data());
-  return r;
+// dest = (perm(c0), unset) at a's level, scale and slots, ready for the key switch to add its first output
+// to the former and write the latter. dest's buffers are reused when it has two polynomials at a's level or
+// above (dropping limbs keeps the allocation).
+void permuted_c0_into(const CkksContext& ctx, const Ciphertext& a, const std::vector<std::uint32_t>& perm,
+                      Ciphertext& dest) {
+  if (dest.size() == 2 && dest.param_hash() == a.param_hash() && dest.level() >= a.level()) {
+    dest.drop_to_level(a.level());
+    dest.set_scale(a.scale());
+    dest.set_slots(a.slots());
+  } else {
+    dest = Ciphertext(ctx, 0, a.level(), a.scale(), a.slots());
+    dest.mutable_polys().push_back(RnsPoly::uninitialized(ctx.n(), a.level() + 1));
+    dest.mutable_polys().push_back(RnsPoly());
+  }
+  poly::permute(perm, a.level() + 1, a.poly(0).data(), dest.mutable_polys()[0].data());
+}
+
+// dest = the automorphism of `a` with its key switch.
+void galois_into(const CkksContext& ctx, const Ciphertext& a, const std::vector<std::uint32_t>& perm,
+                 const KeySwitchKey& key, Ciphertext& dest) {
+  permuted_c0_into(ctx, a, perm, dest);
+  auto& p = dest.mutable_polys();
+  key_switch(ctx, a.poly(1), a.level(), key, &perm, p[0], KeySwitchOutput::kAdd, p[1], KeySwitchOutput::kOverwrite);
 }
 
 // Applies the automorphism given the decomposition of a's c1: (perm(c0) + d0, d1).
 Ciphertext galois_from_digits(const CkksContext& ctx, const Ciphertext& a, const KeySwitchDigits& digits,
                               const std::vector<std::uint32_t>& perm, const KeySwitchKey& key) {
-  Ciphertext r = permuted_c0(ctx, a, perm);
+  Ciphertext r;
+  permuted_c0_into(ctx, a, perm, r);
   auto& p = r.mutable_polys();
   switch_key(ctx, digits, key, &perm, p[0], KeySwitchOutput::kAdd, p[1], KeySwitchOutput::kOverwrite);
   return r;
@@ -369,13 +417,20 @@ Ciphertext Evaluator::apply_galois(const Ciphertext& a, std::uint64_t galois_ele
   check_ct(a, "rotate");
   check_key_params(*ctx_, gk.param_hash(), "Galois key set");
   if (a.size() != 2) throw InvalidArgument("evaluator rotate: ciphertext must have 2 polynomials (relinearize first)");
-  const KeySwitchKey& key = gk.at(galois_element);
-  const auto perm = ctx_->galois_permutation(galois_element);
-  Ciphertext r = permuted_c0(*ctx_, a, *perm);
-  auto& p = r.mutable_polys();
-  key_switch(*ctx_, a.poly(1), a.level(), key, perm.get(), p[0], KeySwitchOutput::kAdd, p[1],
-             KeySwitchOutput::kOverwrite);
+  Ciphertext r;
+  galois_into(*ctx_, a, *ctx_->galois_permutation(galois_element), gk.at(galois_element), r);
   return r;
+}
+
+void Evaluator::add_rotated_inplace(Ciphertext& a, long long step, const GaloisKeys& gk) const {
+  check_ct(a, "rotate");
+  check_key_params(*ctx_, gk.param_hash(), "Galois key set");
+  if (a.size() != 2) throw InvalidArgument("evaluator rotate: ciphertext must have 2 polynomials (relinearize first)");
+  const auto plan = rotation_plan(step, a.slots(), gk);
+  if (plan.size() != 1) return add_inplace(a, rotate(a, step, gk));  // the identity, or composed rotations
+  thread_local Ciphertext rotated;  // keeps its buffers from call to call
+  galois_into(*ctx_, a, *ctx_->galois_permutation(plan[0]), gk.at(plan[0]), rotated);
+  add_inplace(a, rotated);
 }
 
 std::vector<std::uint64_t> Evaluator::rotation_plan(long long step, std::size_t slots, const GaloisKeys& gk) const {

@@ -28,6 +28,12 @@
 
 namespace hepex::ckks {
 
+// One sum of plaintext products, sum_k cts[k] * pts[k] (cts and pts of equal length).
+struct ProductSum {
+  std::vector<const Ciphertext*> cts;
+  std::vector<const Plaintext*> pts;
+};
+
 class Evaluator {
  public:
   static constexpr double kScaleTolerance = 1e-9;
@@ -60,6 +66,18 @@ class Evaluator {
   Ciphertext square_relin(const Ciphertext& a, const RelinKey& rk) const { return multiply_relin(a, a, rk); }
   Ciphertext multiply_plain(const Ciphertext& a, const Plaintext& p) const;
   void multiply_plain_inplace(Ciphertext& a, const Plaintext& p) const;
+  // Destination form: dest = a * p, reusing dest's buffers when they have the right shape (dest may be a).
+  void multiply_plain(const Ciphertext& a, const Plaintext& p, Ciphertext& dest) const;
+  // Multiply-accumulate: acc += a * p (acc at a's level and size, scale matching a * p); no product is stored.
+  void multiply_plain_accumulate(const Ciphertext& a, const Plaintext& p, Ciphertext& acc) const;
+  // The fused kernel of a matrix-vector layer: every sum of `sums` in one call, each equal bit for bit to
+  // multiply_plain of its first pair followed by multiply_plain_accumulate of the others (so its scale is
+  // the first product's). No product is stored: the 128-bit sums are reduced once per coefficient, in
+  // blocks of coefficients that keep the ciphertext blocks of all terms in cache while every sum reads
+  // them, in parallel over limbs and blocks. Each pair is checked as multiply_plain checks it; the
+  // ciphertexts of one sum need one level, size and slot count, and their products matching scales
+  // (MismatchError). An empty sum yields an empty ciphertext.
+  std::vector<Ciphertext> multiply_plain_sums(std::span<const ProductSum> sums) const;
   // Every slot times c, c rounded at const_scale; result scale = a.scale() * const_scale.
   Ciphertext multiply_const(const Ciphertext& a, std::complex<double> c, double const_scale) const;
   void multiply_const_inplace(Ciphertext& a, std::complex<double> c, double const_scale) const;
@@ -77,6 +95,9 @@ class Evaluator {
   // --- automorphisms ---
   Ciphertext rotate(const Ciphertext& a, long long step, const GaloisKeys& gk) const;
   void rotate_inplace(Ciphertext& a, long long step, const GaloisKeys& gk) const;
+  // a += rotate(a, step), the step of a rotate-and-sum loop, bit for bit add_inplace(a, rotate(a, step)):
+  // the rotation is written into a per-thread scratch ciphertext that keeps its buffers between calls.
+  void add_rotated_inplace(Ciphertext& a, long long step, const GaloisKeys& gk) const;
   Ciphertext conjugate(const Ciphertext& a, const GaloisKeys& gk) const;
   // Several rotations of one ciphertext sharing one key-switching decomposition of c1 (hoisting).
   // Steps without a direct key fall back to composed rotations.

@@ -52,6 +52,19 @@ void multiply(const CkksContext& ctx, Primes primes, const u64* a, const u64* b,
 void multiply_add(const CkksContext& ctx, Primes primes, const u64* a, const u64* b, u64* out);
 // out -= a * b (pointwise).
 void multiply_sub(const CkksContext& ctx, Primes primes, const u64* a, const u64* b, u64* out);
+// The kernel of a fused sum of products (Evaluator::multiply_plain_sums), on one limb and one block of
+// coefficients [offset, offset + len), len <= kDotBlockMax, for `parts` <= 3 ciphertext parts sharing one
+// plaintext per term:
+//   out[p][i] = sum_k a[k * parts + p][offset + i] * b[k][offset + i]  mod q,   p < parts, i < len.
+// The products are accumulated unreduced in 128 bits and reduced once per coefficient (folded back below q
+// every dot_fold_terms(q) terms, so the sum never overflows): exact, hence equal to reducing every product
+// and adding modulo q. Scalar and branch-free in the inner loop (two mulx and four add/adc per coefficient
+// and part); the accumulators (16 bytes per coefficient and part) live on the stack, in L1/L2.
+inline constexpr std::size_t kDotBlockMax = 2048;
+void dot_product_block(const Modulus& m, std::size_t parts, std::span<const u64* const> a,
+                       std::span<const u64* const> b, std::size_t offset, std::size_t len, u64* const* out);
+// How many products of residues below q a 128-bit sum that starts below q can take without overflowing.
+std::size_t dot_fold_terms(u64 q);
 // The tensor product of (a0, a1) and (b0, b1): out0 = a0 b0, out1 = a0 b1 + a1 b0, out2 = a1 b1, in one pass.
 void multiply_tensor(const CkksContext& ctx, Primes primes, const u64* a0, const u64* a1, const u64* b0,
                      const u64* b1, u64* out0, u64* out1, u64* out2);

@@ -176,23 +176,22 @@ CipherTileTensor Executor::run_layer(std::size_t l, const CipherTileTensor& x, L
     });
     cur = CipherTileTensor(out_shape, std::move(tiles));
   }
-  cur = tile::add_plain(be, cur, biases_[l]);
+  cur = tile::add_plain(be, std::move(cur), biases_[l]);
   run.weight_bytes += bytes_of(be_, biases_[l]);
-  if (L.clear_and_duplicate) cur = tile::clear_unknowns(be, cur);
-  if (L.square) cur = tile::rescale(be, tile::square(be, cur));
-  if (L.clear_and_duplicate) cur = tile::duplicate_over_dim(be, cur, 1);
+  if (L.clear_and_duplicate) cur = tile::clear_unknowns(be, std::move(cur));
+  if (L.square) cur = tile::rescale(be, tile::square(be, std::move(cur)));
+  if (L.clear_and_duplicate) cur = tile::duplicate_over_dim(be, std::move(cur), 1);
 
   if (L.post_sign != 1.0 || L.post_offset != 0.0) {
-    std::vector<Ciphertext> tiles = cur.tiles();
+    std::vector<Ciphertext> tiles = std::move(cur).take_tiles();
     parallel_for(tiles.size(), [&](std::size_t i) {
       if (tiles[i].empty()) return;
-      Ciphertext t = tiles[i];
+      Ciphertext& t = tiles[i];
       if (L.post_sign != 1.0) t = be.multiply_const(t, L.post_sign, 1.0);
       if (L.post_offset != 0.0) {
         const std::vector<double> offset(be.slot_count(), L.post_offset);
-        t = be.add_plain(t, be.encode(offset, be.level(t), be.scale(t)));
+        be.add_plain_inplace(t, be.encode(offset, be.level(t), be.scale(t)));
       }
-      tiles[i] = t;
     });
     cur = CipherTileTensor(cur.shape(), std::move(tiles));
   }

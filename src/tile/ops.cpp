@@ -63,21 +63,21 @@ CipherTileTensor elementwise(const Backend& be, const CipherTileTensor& a, const
   return CipherTileTensor(out, std::move(tiles));
 }
 
+// fn(tile, index) replaces every present tile of `a` (taken by value: when the caller hands over its tensor,
+// each tile has one owner and may be updated in place).
 template <class Fn>
-CipherTileTensor per_tile(const Backend& be, const CipherTileTensor& a, const TileTensorShape& out, const char* who,
-                          Fn fn) {
+CipherTileTensor per_tile(const Backend& be, CipherTileTensor a, const TileTensorShape& out, const char* who, Fn fn) {
   out.require_slots(be.slot_count(), who);
-  std::vector<Ciphertext> tiles(a.tile_count());
+  std::vector<Ciphertext> tiles = std::move(a).take_tiles();
   parallel_for(tiles.size(), [&](std::size_t i) {
-    if (!a.absent(i)) tiles[i] = fn(a.tile(i), i);
+    if (!tiles[i].empty()) fn(tiles[i], i);
   });
   return CipherTileTensor(out, std::move(tiles));
 }
 
 // ct + rot(ct, direction * stride * 2^i) for 2^i < t: sums (left) or spreads (right) over one dimension.
-Ciphertext rotate_and_sum(const Backend& be, Ciphertext ct, std::size_t stride, std::size_t t, int direction) {
-  for (std::size_t k = 1; k < t; k *= 2) ct = be.add(ct, be.rotate(ct, direction * static_cast<int>(k * stride)));
-  return ct;
+void rotate_and_sum(const Backend& be, Ciphertext& ct, std::size_t stride, std::size_t t, int direction) {
+  for (std::size_t k = 1; k < t; k *= 2) be.add_rotated_inplace(ct, direction * static_cast<int>(k * stride));
 }
 
 void require_dim(const TileTensorShape& a, std::size_t dim, const char* who) {
@@ -148,9 +148,9 @@ CipherTileTensor multiply(const Backend& be, const CipherTileTensor& a, const Ci
                      });
 }
 
-CipherTileTensor square(const Backend& be, const CipherTileTensor& a) {
-  return per_tile(be, a, a.shape(), "square",
-                  [&](const Ciphertext& x, std::size_t) { return be.relinearize(be.square(x)); });
+CipherTileTensor square(const Backend& be, CipherTileTensor a) {
+  const TileTensorShape shape = a.shape();
+  return per_tile(be, std::move(a), shape, "square", [&](Ciphertext& x, std::size_t) { x = be.relinearize(be.square(x)); });
 }
 
 CipherTileTensor multiply_plain(const Backend& be, const CipherTileTensor& a, const PlainTileTensor& b) {
@@ -168,71 +168,90 @@ CipherTileTensor add(const Backend& be, const CipherTileTensor& a, const CipherT
   });
 }
 
-CipherTileTensor add_plain(const Backend& be, const CipherTileTensor& a, const PlainTileTensor& b) {
-  return elementwise(be, a, b, sum_shape(a.shape(), b.shape()), "add_plain",
-                     [&](const Ciphertext& x, const Plaintext& y) {
-                       if (y.empty()) return x;
-                       if (x.empty())
-                         throw InvalidArgument("add_plain: a plaintext tile meets an absent ciphertext tile in " +
-                                               pair_name(a.shape(), b.shape()) + ": it cannot be encrypted here");
-                       return be.add_plain(x, y);
-                     });
+CipherTileTensor add_plain(const Backend& be, CipherTileTensor a, const PlainTileTensor& b) {
+  const TileTensorShape out = sum_shape(a.shape(), b.shape());
+  const std::string names = pair_name(a.shape(), b.shape());
+  auto add_tile = [&](Ciphertext& x, const Plaintext& y) {
+    if (y.empty()) return;
+    if (x.empty())
+      throw InvalidArgument("add_plain: a plaintext tile meets an absent ciphertext tile in " + names +
+                            ": it cannot be encrypted here");
+    be.add_plain_inplace(x, y);
+  };
+  // With a's own grid, each of its tiles feeds one output tile: add in place. Else a broadcasts.
+  if (a.tile_count() != out.tile_count())
+    return elementwise(be, a, b, out, "add_plain", [&](Ciphertext x, const Plaintext& y) {
+      add_tile(x, y);
+      return x;
+    });
+  out.require_slots(be.slot_count(), "add_plain");
+  std::vector<Ciphertext> tiles = std::move(a).take_tiles();
+  parallel_for(tiles.size(), [&](std::size_t i) { add_tile(tiles[i], b.tile(source_tile(b.shape(), out.grid_position(i)))); });
+  return CipherTileTensor(out, std::move(tiles));
 }
 
-CipherTileTensor rescale(const Backend& be, const CipherTileTensor& a) {
-  return per_tile(be, a, a.shape(), "rescale", [&](const Ciphertext& x, std::size_t) { return be.rescale(x); });
+CipherTileTensor rescale(const Backend& be, CipherTileTensor a) {
+  const TileTensorShape shape = a.shape();
+  return per_tile(be, std::move(a), shape, "rescale", [&](Ciphertext& x, std::size_t) { be.rescale_inplace(x); });
 }
 
 CipherTileTensor drop_to_level(const Backend& be, const CipherTileTensor& a, int level) {
   return per_tile(be, a, a.shape(), "drop_to_level",
-                  [&](const Ciphertext& x, std::size_t) { return be.drop_to_level(x, level); });
+                  [&](Ciphertext& x, std::size_t) { x = be.drop_to_level(x, level); });
 }
 
 namespace {
-// Sums over `dim` of a tensor of shape `in` whose tiles come from `tile_at(grid position)`: add the tiles
-// along dim (no rotation), then rotate-and-sum inside each tile. Tiles are produced one at a time inside
-// each output tile's accumulation, so a product feeding the sum is never held for the whole tensor.
-template <class TileAt>
-CipherTileTensor accumulate_over_dim(const Backend& be, const TileTensorShape& in, std::size_t dim, const char* who,
-                                     TileAt tile_at) {
+// Rotate-and-sum inside every present tile of partial sums over `dim` (the tiles along dim already added):
+// completes a sum over dim of a tensor of shape `in`. A tile row with no present tile stays absent.
+CipherTileTensor finish_sum_over_dim(const Backend& be, const TileTensorShape& in, std::size_t dim,
+                                     std::vector<Ciphertext> partial, const char* who) {
   const TileTensorShape out = summed_shape(in, dim);
-  out.require_slots(be.slot_count(), who);
   const std::size_t t = in.dim(dim).tile, stride = in.slot_stride(dim);
-  const std::size_t along = in.dim(dim).tile_count();
-  std::vector<Ciphertext> tiles(out.tile_count());
-  parallel_for(tiles.size(), [&](std::size_t i) {
-    auto pos = out.grid_position(i);
-    Ciphertext acc;
-    for (std::size_t g = 0; g < along; ++g) {
-      pos[dim] = g;
-      Ciphertext x = tile_at(pos);
-      if (x.empty()) continue;
-      acc = acc.empty() ? std::move(x) : be.add(acc, x);
-    }
-    // A tile row with no present tile stays absent: no rotations at all.
-    if (!acc.empty()) tiles[i] = rotate_and_sum(be, acc, stride, t, +1);
-  });
-  return CipherTileTensor(out, std::move(tiles));
+  return per_tile(be, CipherTileTensor(out, std::move(partial)), out, who,
+                  [&](Ciphertext& x, std::size_t) { rotate_and_sum(be, x, stride, t, +1); });
 }
 }  // namespace
 
 CipherTileTensor sum_over_dim(const Backend& be, const CipherTileTensor& a, std::size_t dim) {
-  return accumulate_over_dim(be, a.shape(), dim, "sum_over_dim",
-                             [&](const std::vector<std::size_t>& pos) { return a.tile(a.shape().tile_index(pos)); });
+  const TileTensorShape out = summed_shape(a.shape(), dim);
+  out.require_slots(be.slot_count(), "sum_over_dim");
+  const std::size_t along = a.shape().dim(dim).tile_count();
+  std::vector<Ciphertext> partial(out.tile_count());
+  parallel_for(partial.size(), [&](std::size_t i) {
+    auto pos = out.grid_position(i);
+    for (std::size_t g = 0; g < along; ++g) {
+      pos[dim] = g;
+      const Ciphertext& x = a.tile(a.shape().tile_index(pos));
+      if (x.empty()) continue;
+      if (partial[i].empty()) partial[i] = x;
+      else be.add_inplace(partial[i], x);
+    }
+  });
+  return finish_sum_over_dim(be, a.shape(), dim, std::move(partial), "sum_over_dim");
 }
 
 CipherTileTensor multiply_plain_sum(const Backend& be, const CipherTileTensor& a, const PlainTileTensor& b,
                                     std::size_t dim) {
   const TileTensorShape product = product_shape(a.shape(), b.shape());
-  return accumulate_over_dim(be, product, dim, "multiply_plain_sum", [&](const std::vector<std::size_t>& pos) {
-    const Ciphertext& x = a.tile(source_tile(a.shape(), pos));
-    const Plaintext& y = b.tile(source_tile(b.shape(), pos));
-    return x.empty() || y.empty() ? Ciphertext{} : be.multiply_plain(x, y);
-  });
+  const TileTensorShape out = summed_shape(product, dim);
+  out.require_slots(be.slot_count(), "multiply_plain_sum");
+  // Output tile i sums the products of the tiles along dim: pairs [i * along, (i + 1) * along).
+  const std::size_t along = product.dim(dim).tile_count();
+  std::vector<Ciphertext> cts(out.tile_count() * along);
+  std::vector<Plaintext> pts(cts.size());
+  for (std::size_t i = 0; i < out.tile_count(); ++i) {
+    auto pos = out.grid_position(i);
+    for (std::size_t g = 0; g < along; ++g) {
+      pos[dim] = g;
+      cts[i * along + g] = a.tile(source_tile(a.shape(), pos));
+      pts[i * along + g] = b.tile(source_tile(b.shape(), pos));
+    }
+  }
+  return finish_sum_over_dim(be, product, dim, be.multiply_plain_sums(cts, pts, along), "multiply_plain_sum");
 }
 
-CipherTileTensor clear_unknowns(const Backend& be, const CipherTileTensor& a) {
-  const TileTensorShape& shape = a.shape();
+CipherTileTensor clear_unknowns(const Backend& be, CipherTileTensor a) {
+  const TileTensorShape shape = a.shape();
   if (!shape.has_unknowns()) return a;
   shape.require_slots(be.slot_count(), "clear_unknowns");
   // One mask per (level, valid extents): boundary tiles differ, interior tiles share one plaintext.
@@ -251,17 +270,18 @@ CipherTileTensor clear_unknowns(const Backend& be, const CipherTileTensor& a) {
     }
     mask_of[i] = &it->second;
   }
-  return per_tile(be, a, cleared_shape(shape), "clear_unknowns", [&](const Ciphertext& x, std::size_t i) {
-    return be.rescale(be.multiply_plain(x, *mask_of[i]));
+  return per_tile(be, std::move(a), cleared_shape(shape), "clear_unknowns", [&](Ciphertext& x, std::size_t i) {
+    be.multiply_plain_inplace(x, *mask_of[i]);
+    be.rescale_inplace(x);
   });
 }
 
-CipherTileTensor duplicate_over_dim(const Backend& be, const CipherTileTensor& a, std::size_t dim) {
+CipherTileTensor duplicate_over_dim(const Backend& be, CipherTileTensor a, std::size_t dim) {
   const TileTensorShape out = duplicated_shape(a.shape(), dim);
   if (a.shape().dim(dim).replicated) return a;
   const std::size_t t = a.shape().dim(dim).tile, stride = a.shape().slot_stride(dim);
-  return per_tile(be, a, out, "duplicate_over_dim",
-                  [&](const Ciphertext& x, std::size_t) { return rotate_and_sum(be, x, stride, t, -1); });
+  return per_tile(be, std::move(a), out, "duplicate_over_dim",
+                  [&](Ciphertext& x, std::size_t) { rotate_and_sum(be, x, stride, t, -1); });
 }
 
 std::optional<int> level_of(const Backend& be, const CipherTileTensor& a) {

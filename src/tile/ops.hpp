@@ -34,21 +34,23 @@ TileTensorShape cleared_shape(const TileTensorShape& a);
 bool sum_is_replicating(const TileTensorShape& a, std::size_t dim);
 
 // --- evaluation
+// Operations taking a CipherTileTensor by value update its tiles in place when the caller hands it over
+// (std::move) and its tiles are not shared; given a copy, they compute new tiles as before.
 CipherTileTensor multiply(const backend::Backend& be, const CipherTileTensor& a, const CipherTileTensor& b);  // + relin
-CipherTileTensor square(const backend::Backend& be, const CipherTileTensor& a);                               // + relin
+CipherTileTensor square(const backend::Backend& be, CipherTileTensor a);                               // + relin
 CipherTileTensor multiply_plain(const backend::Backend& be, const CipherTileTensor& a, const PlainTileTensor& b);
 CipherTileTensor add(const backend::Backend& be, const CipherTileTensor& a, const CipherTileTensor& b);
 // Throws if a plaintext tile meets an absent ciphertext tile (the server cannot encrypt it).
-CipherTileTensor add_plain(const backend::Backend& be, const CipherTileTensor& a, const PlainTileTensor& b);
-CipherTileTensor rescale(const backend::Backend& be, const CipherTileTensor& a);
+CipherTileTensor add_plain(const backend::Backend& be, CipherTileTensor a, const PlainTileTensor& b);
+CipherTileTensor rescale(const backend::Backend& be, CipherTileTensor a);
 CipherTileTensor drop_to_level(const backend::Backend& be, const CipherTileTensor& a, int level);
 CipherTileTensor sum_over_dim(const backend::Backend& be, const CipherTileTensor& a, std::size_t dim);
-// sum_over_dim(multiply_plain(a, b), dim) with the same operations, but each product is made inside the
-// accumulation of its output tile: memory holds one product per thread, not the whole product tensor.
+// sum_over_dim(multiply_plain(a, b), dim) with the same operations and counts, the products and the sums
+// along dim in one backend call (Backend::multiply_plain_sums, the fused layer kernel): no product is stored.
 CipherTileTensor multiply_plain_sum(const backend::Backend& be, const CipherTileTensor& a, const PlainTileTensor& b,
                                     std::size_t dim);
-CipherTileTensor clear_unknowns(const backend::Backend& be, const CipherTileTensor& a);  // no-op without unknowns
-CipherTileTensor duplicate_over_dim(const backend::Backend& be, const CipherTileTensor& a, std::size_t dim);
+CipherTileTensor clear_unknowns(const backend::Backend& be, CipherTileTensor a);  // no-op without unknowns
+CipherTileTensor duplicate_over_dim(const backend::Backend& be, CipherTileTensor a, std::size_t dim);
 
 // Level of the present tiles (all equal, else MismatchError); nullopt when every tile is absent.
 std::optional<int> level_of(const backend::Backend& be, const CipherTileTensor& a);

@@ -26,6 +26,8 @@ class TileTensorOf {
 
   const TileTensorShape& shape() const { return shape_; }
   const std::vector<Handle>& tiles() const { return tiles_; }
+  // The tiles, moved out (the tensor is left without tiles): lets an operation update them in place.
+  std::vector<Handle> take_tiles() && { return std::move(tiles_); }
   const Handle& tile(std::size_t index) const { return tiles_.at(index); }
   bool absent(std::size_t index) const { return tiles_.at(index).empty(); }
   std::size_t tile_count() const { return tiles_.size(); }

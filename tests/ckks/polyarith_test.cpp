@@ -77,3 +77,39 @@ TEST(PolyArith, AddSubMultiplySubMatchScalar) {
     }
   }
 }
+
+// The fused kernel's lazily reduced sums against products reduced one by one (mul_mod, add_mod): at the
+// largest modulus size (61 bits) with worst-case residues q - 1, so the 128-bit accumulator must be folded
+// (fewer than 70 such products fit), over 1, 2 and 3 parts and blocks of every length up to the maximum.
+TEST(PolyArith, DotProductBlockEqualsProductsReducedOneByOne) {
+  hepex::Csprng rng(hepex::seed_from_u64(43));
+  for (const u64 q : {(u64{1} << 61) - 1, u64{1099511480321}, u64{97}}) {
+    const Modulus m(q);
+    ASSERT_GE(poly::dot_fold_terms(q), 64u);
+    for (std::size_t parts = 1; parts <= 3; ++parts) {
+      const std::size_t terms = 3 * std::min<std::size_t>(poly::dot_fold_terms(q), 100) + 1, n = 3 * poly::kDotBlockMax;
+      std::vector<std::vector<u64>> ct(terms * parts, std::vector<u64>(n)), pt(terms, std::vector<u64>(n));
+      for (auto& v : ct)
+        for (std::size_t i = 0; i < n; ++i) v[i] = i % 3 == 0 ? q - 1 : rng.uniform_below(q);
+      for (auto& v : pt)
+        for (std::size_t i = 0; i < n; ++i) v[i] = i % 3 == 0 ? q - 1 : rng.uniform_below(q);
+      std::vector<const u64*> a, b;
+      for (auto& v : ct) a.push_back(v.data());
+      for (auto& v : pt) b.push_back(v.data());
+      for (const std::size_t len : {std::size_t{1}, std::size_t{7}, poly::kDotBlockMax}) {
+        const std::size_t offset = n - len - 5;
+        std::vector<std::vector<u64>> out(parts, std::vector<u64>(len));
+        u64* dst[3] = {};
+        for (std::size_t p = 0; p < parts; ++p) dst[p] = out[p].data();
+        poly::dot_product_block(m, parts, a, b, offset, len, dst);
+        for (std::size_t p = 0; p < parts; ++p)
+          for (std::size_t i = 0; i < len; ++i) {
+            u64 want = 0;
+            for (std::size_t k = 0; k < terms; ++k)
+              want = add_mod(want, mul_mod(ct[k * parts + p][offset + i], pt[k][offset + i], m), q);
+            ASSERT_EQ(out[p][i], want) << "q " << q << " part " << p << " coefficient " << i << " of " << len;
+          }
+      }
+    }
+  }
+}

@@ -99,3 +99,28 @@ TEST_F(RotationTest, GaloisKeysOnlyForRequestedSteps) {
   EXPECT_TRUE(gk.contains(galois_element_for_step(e.ctx->n(), 5)));
   EXPECT_FALSE(gk.contains(conjugation_element(e.ctx->n())));
 }
+
+TEST_F(RotationTest, AddRotatedInPlaceEqualsAddOfTheRotationBitForBit) {
+  // Direct keys, a composed step, the identity; then again one level down and back up, so the per-thread
+  // scratch ciphertext is reused, shrunk and regrown.
+  const GaloisKeys gk = e.keygen->create_galois_keys(std::vector<long long>{1, 4, -2}, false);
+  Ciphertext low = cx;
+  low.drop_to_level(1);
+  for (const Ciphertext* start : {&cx, &low, &cx}) {
+    for (long long step : {1LL, 4LL, -2LL, 5LL, 0LL}) {
+      SCOPED_TRACE(step);
+      Ciphertext got = *start;
+      e.evaluator->add_rotated_inplace(got, step, gk);
+      const Ciphertext want = e.evaluator->add(*start, e.evaluator->rotate(*start, step, gk));
+      ASSERT_EQ(got.size(), want.size());
+      EXPECT_EQ(got.level(), want.level());
+      for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got.poly(i), want.poly(i));
+    }
+  }
+  cvec want = x;
+  const cvec r = rotated(x, 4);
+  for (std::size_t i = 0; i < slots; ++i) want[i] += r[i];
+  Ciphertext y = cx;
+  e.evaluator->add_rotated_inplace(y, 4, gk);
+  EXPECT_LT(max_error(e.decrypt(y), want), kTol);
+}

@@ -135,3 +135,38 @@ TEST(CkksMatvec, TwoLayersDownToLevelZeroEqualTheSimulator) {
     return Outcome{unpack(be, y).data(), counts, *level_of(be, y)};
   });
 }
+
+TEST(CkksMatvec, FusedProductSumEqualsProductsThenSumBitForBit) {
+  // multiply_plain_sum (one fused backend call) against multiply_plain of the whole tensor then
+  // sum_over_dim, both on CKKS: the same ciphertexts word for word, with absent weight tiles.
+  const std::size_t m = 10, n = 20, batch = 70;
+  for (Orientation o : {Orientation::kRows, Orientation::kTransposed}) {
+    SCOPED_TRACE(o == Orientation::kRows ? "rows" : "transposed");
+    Csprng rng(seed_from_u64(o == Orientation::kRows ? 84 : 85));
+    const std::size_t tm = o == Orientation::kRows ? kTiles[0] : kTiles[1];
+    const std::size_t tn = o == Orientation::kRows ? kTiles[1] : kTiles[0];
+    const auto w = random_blocky(rng, m, n, tm, tn, 1.0);
+    const auto x = random_input(rng, n * batch);
+    backend::SimBackend sim(backend::sim_params_for(small_context()->params()));
+    const auto steps_of = [&](const Backend& be) {
+      const auto cx = pack_encrypted(be, input_tensor(x, n, batch, 3, o), input_shape(n, batch, kTiles, o),
+                                     be.max_level(), be.default_scale());
+      return matvec(be, pack_matrix(be, w, kTiles, o, be.max_level(), be.default_scale()), cx, o);
+    };
+    steps_of(sim);
+    const auto ckks = ckks_backend_for(sim.rotation_steps());
+    const auto cx = pack_encrypted(*ckks, input_tensor(x, n, batch, 3, o), input_shape(n, batch, kTiles, o),
+                                   ckks->max_level(), ckks->default_scale());
+    const auto pw = pack_matrix(*ckks, w, kTiles, o, ckks->max_level(), ckks->default_scale());
+    const auto fused = multiply_plain_sum(*ckks, cx, pw, summed_dim(o));
+    const auto unfused = sum_over_dim(*ckks, multiply_plain(*ckks, cx, pw), summed_dim(o));
+    ASSERT_EQ(fused.tile_count(), unfused.tile_count());
+    for (std::size_t i = 0; i < fused.tile_count(); ++i) {
+      ASSERT_EQ(fused.absent(i), unfused.absent(i)) << "tile " << i;
+      if (fused.absent(i)) continue;
+      const auto &a = ckks->unwrap(fused.tile(i)), &b = ckks->unwrap(unfused.tile(i));
+      ASSERT_EQ(a.size(), b.size());
+      for (std::size_t p = 0; p < a.size(); ++p) EXPECT_EQ(a.poly(p), b.poly(p)) << "tile " << i << " part " << p;
+    }
+  }
+}

@@ -1,0 +1,23 @@
+#include "backend/backend.hpp"
+
+#include <string>
+
+#include "util/error.hpp"
+
+namespace hepex::backend {
+
+std::vector<std::size_t> product_sum_pairs(std::span<const Ciphertext> cts, std::span<const Plaintext> pts,
+                                           std::size_t terms, const char* who) {
+  if (cts.size() != pts.size())
+    throw InvalidArgument(std::string(who) + ": " + std::to_string(cts.size()) + " ciphertexts but " +
+                          std::to_string(pts.size()) + " plaintexts");
+  if (terms == 0 || cts.size() % terms != 0)
+    throw InvalidArgument(std::string(who) + ": " + std::to_string(cts.size()) + " pairs do not split into sums of " +
+                          std::to_string(terms) + " terms");
+  std::vector<std::size_t> pairs(cts.size() / terms, 0);
+  for (std::size_t i = 0; i < cts.size(); ++i)
+    if (!cts[i].empty() && !pts[i].empty()) ++pairs[i / terms];
+  return pairs;
+}
+
+}  // namespace hepex::backend
