@@ -30,7 +30,7 @@ part() {  # arch tile weight-mode part-name options...
   if [ -f "results/parts/${name}_${what}.csv" ]; then echo "== $arch $tile $what: done before"; return; fi
   echo "== $arch tile $tile, $what (encrypted weights: $weights)"
   "$hepex" experiment --arch "$arch" --tile "$tile" --he-weights "$weights" "${common[@]}" "$@" \
-    --out "$work/$name" 2> "$work/${name}_${what}.log"
+    --out "$work/$name" --force 2> "$work/${name}_${what}.log"
   cp "$work/$name/results.csv" "results/parts/${name}_${what}.csv"
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -214,6 +215,10 @@ DenseSetup dense_setup(const ExperimentConfig& config, const std::string& arch, 
            std::to_string(config.seed) + ".hpx";
   if (fs::exists(s.path)) {
     s.model = nn::Model::load(s.path);
+    const std::string data = nn::canonical_data_name(config.data);
+    if (!s.model.data_set().empty() && s.model.data_set() != data)
+      throw InvalidArgument("experiment: the cached dense model " + s.path + " was trained on " + s.model.data_set() +
+                            ", not " + data + "; use another --out");
     progress.step("reusing " + s.path);
   } else {
     progress.step("training dense " + arch);
@@ -288,9 +293,29 @@ std::vector<ExperimentRow> rebaseline_experiment(const ExperimentConfig& config)
   return rows;
 }
 
+std::string new_experiment_dir_name() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "experiment-%Y%m%d-%H%M%S", &utc);
+  return buf;
+}
+
+namespace {
+void refuse_non_empty_dir(const ExperimentConfig& config) {
+  std::error_code ec;
+  if (config.overwrite || !fs::is_directory(config.out_dir, ec) || fs::is_empty(config.out_dir, ec)) return;
+  throw InvalidArgument("experiment: output directory '" + config.out_dir +
+                        "' is not empty; choose a new --out (the default is a new experiment-<date>-<time>), or add "
+                        "--force to replace its results (the dense models cached there are reused)");
+}
+}  // namespace
+
 std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const HeRunner& he_runner) {
   for (const auto& method : config.methods) parse_method_spec(method);  // fail before any training
   for (const auto& tile : config.tiles) prune::parse_tile_shape(tile);
+  refuse_non_empty_dir(config);
   fs::create_directories(config.out_dir);
   const bool quiet = global_options().quiet;
   ProgressLine progress(stderr, quiet);

@@ -13,6 +13,10 @@
 
 namespace hepex::cli {
 
+// "experiment-20261129-051500" (UTC now): the default output directory, so a run never lands in the
+// committed results/ (or an earlier run) by accident.
+std::string new_experiment_dir_name();
+
 struct ExperimentConfig {
   std::vector<std::string> archs{"784-256-64-256-784:poly2"};
   std::vector<std::string> tiles{"4x8"};
@@ -20,7 +24,8 @@ struct ExperimentConfig {
   std::vector<double> fractions{0.5, 0.7, 0.8, 0.9, 0.95};
   std::vector<double> bounds{1.5e-5};  // delta-MSE quality bounds for the encrypted comparison
   std::string data = "mnist";
-  std::string out_dir = "results";
+  std::string out_dir = new_experiment_dir_name();
+  bool overwrite = false;  // run into a non-empty out_dir (its results are replaced, its dense models reused)
   int dense_epochs = 20;
   float dense_lr_decay = 1.0f;
   prune::PruneConfig prune;  // method, tile, fraction are overwritten per point
@@ -52,6 +57,8 @@ struct ExperimentRow {
 // (ExperimentConfig::he_weights binds the weight mode).
 using HeRunner = std::function<HeMeasurement(const nn::Model& model, const std::string& tile, std::size_t batch)>;
 
+// Throws InvalidArgument, before any work, when config.out_dir is a non-empty directory and not
+// config.overwrite.
 std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const HeRunner& he_runner);
 
 // Rewrites <out_dir>/results.md and the plots from <out_dir>/results.csv (e.g. several sweeps' CSVs

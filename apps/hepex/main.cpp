@@ -1,14 +1,19 @@
-// hepex command-line interface: thin verbs over the library. Errors become one line on stderr and exit 1.
+// hepex command-line interface: thin verbs over the library. Errors (usage errors too) become one line on
+// stderr and exit code 1; internal errors exit 2.
 #include <omp.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <string>
 #include <vector>
 
+#include "global_hint.hpp"
+#include "number_check.hpp"
 #include "util/error.hpp"
 #include "verb.hpp"
+#include "version.hpp"
 
 namespace hepex::cli {
 namespace {
@@ -33,8 +38,10 @@ int main(int argc, char** argv) {
       "hepex: privacy-preserving neural-network inference under CKKS homomorphic encryption,\n"
       "with HE-aware pruning (prune, permute, expand). Run 'hepex <verb> --help' for a verb's options."};
   app.require_subcommand(1);
-  app.add_option("--threads", global_options().threads, "Worker threads (default: OMP_NUM_THREADS or all cores)")
-      ->check(CLI::NonNegativeNumber);
+  app.set_version_flag("--version", kVersionLine);
+  app.add_option("--threads", global_options().threads,
+                 "Worker threads, before the verb (default: OMP_NUM_THREADS or all cores)")
+      ->check(whole_in(0, kMaxThreads));
   app.add_flag("-q,--quiet", global_options().quiet, "Print only results, no progress");
   app.parse_complete_callback([] {
     if (global_options().threads > 0) omp_set_num_threads(global_options().threads);
@@ -47,7 +54,12 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // A usage error: one line and exit code 1, like every other error (plus a hint for the common slip).
+    std::fprintf(stderr, "hepex: error: %s (see --help)\n", e.what());
+    if (const auto hint = misplaced_global_option_hint(std::vector<std::string>(argv + 1, argv + argc)))
+      std::fprintf(stderr, "hepex: hint: %s\n", hint->c_str());
+    return 1;
   } catch (const hepex::Error& e) {
     std::fprintf(stderr, "hepex: error: %s\n", e.what());
     return 1;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "ckks/speed.hpp"
+#include "number_check.hpp"
 #include "util/error.hpp"
 #include "util/progress.hpp"
 #include "verb.hpp"
@@ -106,9 +107,9 @@ const hepex::cli::VerbRegistrar reg(900, [](CLI::App& app) {
       ->capture_default_str();
   ckks->add_option("--dnum", opts->config.dnum,
                    "Key-switching digits (hybrid key switching; default: one per data prime, as SEAL)")
-      ->check(CLI::PositiveNumber);
+      ->check(hepex::cli::whole_in(1, 64));
   ckks->add_option("--reps", opts->config.reps, "Timed runs per operation")
-      ->check(CLI::PositiveNumber)
+      ->check(hepex::cli::whole_in(1, 100000))
       ->capture_default_str();
   ckks->add_flag("--json", opts->json, "Print a JSON object instead of a table");
   ckks->add_flag("--allow-insecure", opts->config.allow_insecure,

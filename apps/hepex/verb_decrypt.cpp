@@ -1,4 +1,5 @@
 // `hepex decrypt`: decrypt, unpack and unpermute the server's output into a .npy array (samples x outputs).
+// The server's ciphertexts are checked (key set, level, scale, value range) before anything is written.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -6,6 +7,9 @@
 #include "infer/client.hpp"
 #include "infer/files.hpp"
 #include "infer/keys.hpp"
+#include "io/safe_file.hpp"
+#include "security_options.hpp"
+#include "number_check.hpp"
 #include "verb.hpp"
 
 namespace {
@@ -14,16 +18,21 @@ using namespace hepex;
 struct DecryptOptions {
   std::string keys = "keys", input, out;
   std::size_t count = 0;
+  int flood_bits = 0;
+  bool allow_insecure = false;
 };
 
 void run(const DecryptOptions& o) {
-  const auto c = infer::load_client_keys(o.keys, true);
-  const backend::CkksBackend be(c.ctx, c.keys);
+  io::check_destination(o.out);
+  const auto c = infer::load_client_keys(o.keys, true, cli::security_policy(o.allow_insecure));
+  backend::CkksBackend be(c.ctx, c.keys);
+  be.set_decryption_flooding(o.flood_bits);
   const std::size_t count = o.count ? o.count : c.plan.batch;
   const auto y = infer::load_ciphertexts(o.input, be, infer::plan_output_shape(c.plan));
   infer::Samples s{infer::decrypt_output(be, c.plan, y, count), count, c.plan.output_size};
   infer::save_npy(o.out, s);
-  std::printf("decrypted %zu samples x %zu outputs: %s\n", s.rows, s.cols, o.out.c_str());
+  std::printf("decrypted %zu samples x %zu outputs: %s%s\n", s.rows, s.cols, o.out.c_str(),
+              o.flood_bits ? (" (flooded with " + std::to_string(o.flood_bits) + "-bit noise)").c_str() : "");
 }
 
 const cli::VerbRegistrar reg(34, [](CLI::App& app) {
@@ -31,8 +40,15 @@ const cli::VerbRegistrar reg(34, [](CLI::App& app) {
   auto* sub = app.add_subcommand("decrypt", "Decrypt the server's output into a .npy array (client side)");
   sub->add_option("--keys", o->keys, "Keys directory (plan.json, secret.key)")->capture_default_str();
   sub->add_option("-i,--input", o->input, "Ciphertext file from 'hepex infer'")->required()->check(CLI::ExistingFile);
-  sub->add_option("--count", o->count, "Samples to keep (default: the plan's batch)");
+  sub->add_option("--count", o->count, "Samples to keep (default: the plan's batch)")
+      ->check(cli::whole_in(1, cli::kMaxBatch));
   sub->add_option("-o,--out", o->out, ".npy file")->required();
+  sub->add_option("--flood-bits", o->flood_bits,
+                  "Add uniform noise of this many bits to each decryption (0-60; use it when the decrypted values "
+                  "leave the client: e.g. 20 at scale 2^40 costs 20 bits of precision, see README)")
+      ->check(cli::whole_in(0, 60))
+      ->capture_default_str();
+  cli::add_allow_insecure(sub, o->allow_insecure);
   sub->callback([o] { run(*o); });
 });
 }  // namespace

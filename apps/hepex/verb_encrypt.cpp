@@ -6,6 +6,9 @@
 #include "infer/client.hpp"
 #include "infer/files.hpp"
 #include "infer/keys.hpp"
+#include "io/safe_file.hpp"
+#include "security_options.hpp"
+#include "number_check.hpp"
 #include "verb.hpp"
 
 namespace {
@@ -14,27 +17,35 @@ using namespace hepex;
 struct EncryptOptions {
   std::string keys = "keys", input, out;
   std::size_t count = 0, offset = 0;
+  bool allow_insecure = false;
 };
 
 void run(const EncryptOptions& o) {
-  const auto c = infer::load_client_keys(o.keys, false);
+  io::check_destination(o.out);
+  const auto c = infer::load_client_keys(o.keys, false, cli::security_policy(o.allow_insecure));
+  cli::print_security_verdict(*c.ctx);
   const std::size_t count = o.count ? o.count : c.plan.batch;
   const auto s = infer::load_samples(o.input, o.offset, count);
-  // Public-key encryption when the public key is there (the secret key is not needed to encrypt).
-  const backend::CkksBackend be(c.ctx, {c.keys.pub ? nullptr : c.keys.secret, c.keys.pub, nullptr, nullptr});
+  // Secret-key encryption when the secret key is there: seeded ciphertexts, half the upload. The public
+  // key alone (a keys directory without secret.key) encrypts too.
+  const backend::CkksBackend be(c.ctx, c.keys);
   infer::save_ciphertexts(o.out, be, infer::encrypt_input(be, c.plan, s.values, s.rows));
-  std::printf("encrypted %zu samples (%zu features) into %zu ciphertexts: %s (%.1f MB)\n", s.rows, s.cols,
-              c.plan.input_ciphertexts, o.out.c_str(), infer::file_bytes(o.out) / 1e6);
+  std::printf("encrypted %zu samples (%zu features) into %zu ciphertexts (%s key, %s): %s (%.1f MB)\n", s.rows,
+              s.cols, c.plan.input_ciphertexts, c.keys.secret ? "secret" : "public",
+              c.keys.secret ? "seeded" : "not seeded", o.out.c_str(), infer::file_bytes(o.out) / 1e6);
 }
 
 const cli::VerbRegistrar reg(32, [](CLI::App& app) {
   auto o = std::make_shared<EncryptOptions>();
   auto* sub = app.add_subcommand("encrypt", "Encrypt samples (IDX images or .npy rows) for a plan (client side)");
-  sub->add_option("--keys", o->keys, "Keys directory (plan.json, public.key)")->capture_default_str();
+  sub->add_option("--keys", o->keys, "Keys directory (plan.json; secret.key for half-size seeded ciphertexts, else public.key)")
+      ->capture_default_str();
   sub->add_option("-i,--input", o->input, "IDX image file or .npy array")->required()->check(CLI::ExistingFile);
-  sub->add_option("--count", o->count, "Samples to encrypt (default: the plan's batch)");
-  sub->add_option("--offset", o->offset, "First sample")->capture_default_str();
+  sub->add_option("--count", o->count, "Samples to encrypt (default: the plan's batch)")
+      ->check(cli::whole_in(1, cli::kMaxBatch));
+  sub->add_option("--offset", o->offset, "First sample")->check(cli::whole_in(0, UINT32_MAX))->capture_default_str();
   sub->add_option("-o,--out", o->out, "Ciphertext file")->required();
+  cli::add_allow_insecure(sub, o->allow_insecure);
   sub->callback([o] { run(*o); });
 });
 }  // namespace

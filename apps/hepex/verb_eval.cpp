@@ -1,9 +1,13 @@
-// `hepex eval`: test-set quality of a saved model (reconstruction MSE, or accuracy for classifiers).
+// `hepex eval`: test-set quality of a saved model (reconstruction MSE, or accuracy for classifiers), on the
+// data set the model was trained on unless --data says otherwise.
 #include <cstdio>
 #include <memory>
 #include <string>
 
+#include "data_choice.hpp"
 #include "nn/job.hpp"
+#include "number_check.hpp"
+#include "model_input.hpp"
 #include "verb.hpp"
 
 namespace {
@@ -11,31 +15,34 @@ using namespace hepex::nn;
 
 struct EvalOptions {
   std::string model;
-  std::string data = "mnist";
+  std::string data;  // empty: the model's recorded data set
   float noise = 0.f;
   std::uint64_t seed = 1;
 };
 
 void run(const EvalOptions& o) {
-  const Model model = Model::load(o.model);
+  const Model model = hepex::cli::load_model_any(o.model);
+  const std::string data = hepex::cli::data_set_for(model, o.data, o.model);
   const Task task = infer_task(model);
-  const Dataset test = load_test_data(o.data, task == Task::kAutoencoder ? o.noise : 0.f, o.seed);
+  const Dataset test = load_test_data(data, task == Task::kAutoencoder ? o.noise : 0.f, o.seed);
   const Loss loss = loss_for(task);
   const auto r = evaluate(model, test, loss);
-  std::printf("%s  (%s, %s, %zu parameters, %s)\n", format_eval(r, loss).c_str(), model.arch_string().c_str(),
-              task_name(task), model.parameter_count(), model.he_friendly() ? "HE-friendly" : "not HE-friendly");
+  std::printf("%s on %s  (%s, %s, %zu parameters, %s)\n", format_eval(r, loss).c_str(), data.c_str(),
+              model.arch_string().c_str(), task_name(task), model.parameter_count(),
+              model.he_friendly() ? "HE-friendly" : "not HE-friendly");
 }
 
 const hepex::cli::VerbRegistrar reg(21, [](CLI::App& app) {
   auto opts = std::make_shared<EvalOptions>();
   auto* sub = app.add_subcommand("eval", "Evaluate a model on the test set (MSE, or accuracy for classifiers)");
-  sub->footer("The task follows from the model: equal input and output widths = autoencoder, else classifier.");
+  sub->footer("The task follows from the model: equal input and output widths = autoencoder, else classifier.\n"
+              "Predictions for your own inputs (to compare with decrypted outputs): hepex predict.");
   sub->add_option("-m,--model", opts->model, "Model file written by 'hepex train'")->required()->check(CLI::ExistingFile);
-  sub->add_option("--data", opts->data, "Data set: mnist, fashion-mnist, or a directory of IDX files")->capture_default_str();
+  sub->add_option("--data", opts->data, hepex::cli::data_option_help_for_models());
   sub->add_option("--noise", opts->noise, "Denoising autoencoders: Gaussian noise sigma on the test inputs")
-      ->check(CLI::NonNegativeNumber)
+      ->check(hepex::cli::real_in(0, 10))
       ->capture_default_str();
-  sub->add_option("--seed", opts->seed, "Seed of the test noise")->capture_default_str();
+  sub->add_option("--seed", opts->seed, "Seed of the test noise")->check(hepex::cli::any_seed())->capture_default_str();
   sub->callback([opts] { run(*opts); });
 });
 }  // namespace

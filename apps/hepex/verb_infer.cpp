@@ -10,8 +10,11 @@
 #include "infer/files.hpp"
 #include "infer/keys.hpp"
 #include "infer/report.hpp"
+#include "io/safe_file.hpp"
 #include "nn/model.hpp"
+#include "security_options.hpp"
 #include "util/progress.hpp"
+#include "model_input.hpp"
 #include "verb.hpp"
 
 namespace {
@@ -19,16 +22,25 @@ using namespace hepex;
 
 struct InferOptions {
   std::string model, plan, eval_keys, input, out, report, weights = "plan";
+  bool allow_insecure = false;
 };
 
 void run(const InferOptions& o) {
+  // Every destination is checked before minutes of work; nothing is written unless everything succeeds.
+  io::check_destination(o.out);
+  if (!o.report.empty()) io::check_destination(o.report);
   ProgressLine progress(stderr, cli::global_options().quiet);
+  progress.step("loading the plan and the model...");
   const auto plan = infer::Plan::load(o.plan);
-  const auto model = nn::Model::load(o.model);
+  const auto model = hepex::cli::load_model_any(o.model);
   const auto net = infer::compile(model, plan.t1, plan.t2);
   infer::check_plan_matches(plan, net, o.model);
-  const auto ctx = infer::plan_context(plan);
+  const auto ctx = infer::plan_context(plan, cli::security_policy(o.allow_insecure), o.plan);
+  cli::print_security_verdict(*ctx);
+  auto mb = [](const std::string& path) { return " (" + std::to_string(infer::file_bytes(path) >> 20) + " MiB)..."; };
+  progress.step("loading the evaluation keys " + o.eval_keys + mb(o.eval_keys));
   const backend::CkksBackend be(ctx, infer::load_eval_keys(*ctx, o.eval_keys));
+  progress.step("loading the encrypted inputs " + o.input + mb(o.input));
   const auto x = infer::load_ciphertexts(o.input, be, infer::plan_input_shape(plan));
   const auto mode = o.weights == "plan" ? plan.weight_mode : infer::parse_weight_mode(o.weights);
   progress.step(std::string("encoding weights (") + infer::weight_mode_name(mode) + ")...");
@@ -37,18 +49,26 @@ void run(const InferOptions& o) {
   std::vector<infer::LayerRun> runs;
   const auto y = ex.run(x, &runs);
   progress.finish();
-  infer::save_ciphertexts(o.out, be, y);
 
   auto r = infer::make_report(plan, runs, "ckks", mode);
   r.preencode_s = ex.preencode_seconds();
   r.resident_model_bytes = ex.resident_plaintext_bytes();
   r.eval_key_bytes = infer::file_bytes(o.eval_keys);
   r.input_ct_bytes = infer::file_bytes(o.input);
+  // All or nothing: if the report cannot be written, the output goes too.
+  infer::save_ciphertexts(o.out, be, y);
   r.output_ct_bytes = infer::file_bytes(o.out);
   r.peak_rss_bytes = infer::peak_rss_bytes();
+  if (!o.report.empty()) {
+    try {
+      r.save(o.report);
+    } catch (...) {
+      std::remove(o.out.c_str());
+      throw;
+    }
+  }
   std::printf("%s", r.format_table().c_str());
   std::printf("wrote %s\n", o.out.c_str());
-  if (!o.report.empty()) r.save(o.report);
 }
 
 const cli::VerbRegistrar reg(33, [](CLI::App& app) {
@@ -59,8 +79,11 @@ const cli::VerbRegistrar reg(33, [](CLI::App& app) {
   sub->add_option("--eval-keys", o->eval_keys, "eval.keys from 'hepex keygen'")->required()->check(CLI::ExistingFile);
   sub->add_option("-i,--input", o->input, "Encrypted inputs")->required()->check(CLI::ExistingFile);
   sub->add_option("-o,--out", o->out, "Encrypted outputs")->required();
-  sub->add_option("--weights", o->weights, "plan (the plan's choice), pre-encoded or on-the-fly")->capture_default_str();
+  sub->add_option("--weights", o->weights, "plan (the plan's choice), pre-encoded or on-the-fly")
+      ->check(CLI::IsMember({"plan", "pre-encoded", "on-the-fly"}))
+      ->capture_default_str();
   sub->add_option("--report", o->report, "Write the report as JSON");
+  cli::add_allow_insecure(sub, o->allow_insecure);
   sub->callback([o] { run(*o); });
 });
 }  // namespace

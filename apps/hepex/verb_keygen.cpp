@@ -1,11 +1,14 @@
 // `hepex keygen`: keys for a plan (client side): secret.key, public.key, eval.keys (relinearization +
-// the plan's rotations only) and a copy of the plan, in one directory. The server needs eval.keys only.
+// the plan's rotations only) and a copy of the plan naming the key set, in one directory. The server needs
+// eval.keys only.
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
 
 #include "infer/keys.hpp"
+#include "io/binary.hpp"
+#include "security_options.hpp"
 #include "verb.hpp"
 
 namespace {
@@ -13,24 +16,33 @@ using namespace hepex;
 
 struct KeygenOptions {
   std::string plan, out = "keys";
+  bool force = false, allow_insecure = false;
 };
 
 void run(const KeygenOptions& o) {
   const auto plan = infer::Plan::load(o.plan);
-  const auto ctx = infer::plan_context(plan);
-  infer::save_key_dir(o.out, plan, infer::generate_keys(ctx, plan));
+  const auto ctx = infer::plan_context(plan, cli::security_policy(o.allow_insecure), o.plan);
+  cli::print_security_verdict(*ctx);
+  infer::check_key_dir_writable(o.out, o.force);  // before the (long) key generation
+  const auto keys = infer::generate_keys(ctx, plan);
+  infer::save_key_dir(o.out, plan, keys, o.force);
   const std::filesystem::path d(o.out);
-  std::printf("keys for N = %zu, %zu rotation steps in %s: secret.key %.1f MB, public.key %.1f MB, eval.keys %.1f MB\n",
-              plan.ckks.ring_degree, plan.rotation_steps.size(), o.out.c_str(),
+  std::printf("keys (key set %s) for N = %zu, %zu rotation steps in %s: secret.key %.1f MB, public.key %.1f MB, "
+              "eval.keys %.1f MB\n",
+              io::key_id_text(keys.id).c_str(), plan.ckks.ring_degree, plan.rotation_steps.size(), o.out.c_str(),
               infer::file_bytes((d / "secret.key").string()) / 1e6, infer::file_bytes((d / "public.key").string()) / 1e6,
               infer::file_bytes((d / "eval.keys").string()) / 1e6);
+  std::printf("send the server %s only (never secret.key)\n", (d / "eval.keys").string().c_str());
 }
 
 const cli::VerbRegistrar reg(31, [](CLI::App& app) {
   auto o = std::make_shared<KeygenOptions>();
   auto* sub = app.add_subcommand("keygen", "Generate the keys of a plan (client side)");
   sub->add_option("--plan", o->plan, "Plan file")->required()->check(CLI::ExistingFile);
-  sub->add_option("--out", o->out, "Keys directory")->capture_default_str();
+  sub->add_option("-o,--out", o->out, "Keys directory (created 0700; secret.key is written 0600)")->capture_default_str();
+  sub->add_flag("--force", o->force,
+                "Replace an existing secret.key (ciphertexts encrypted under the old key become undecryptable)");
+  cli::add_allow_insecure(sub, o->allow_insecure);
   sub->callback([o] { run(*o); });
 });
 }  // namespace

@@ -6,19 +6,22 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "data_choice.hpp"
 #include "nn/job.hpp"
 #include "prune/pipeline.hpp"
 #include "prune/tiling.hpp"
+#include "number_check.hpp"
 #include "prune_options.hpp"
 #include "util/error.hpp"
 #include "util/progress.hpp"
+#include "model_input.hpp"
 #include "verb.hpp"
 
 namespace {
 using namespace hepex;
 
 struct PruneOptions {
-  std::string model, out, report, data = "mnist";
+  std::string model, out, report, data;  // data empty: the model's recorded data set
   std::string method = "P4E", tile = "4x8";
   cli::PruneTextOptions text;
   prune::PruneConfig config;
@@ -51,7 +54,7 @@ nlohmann::json report_json(const prune::PruneReport& r, double mse_pruned, doubl
 }
 
 void run(PruneOptions& o) {
-  const nn::Model dense = nn::Model::load(o.model);
+  const nn::Model dense = hepex::cli::load_model_any(o.model);
   const nn::Task task = nn::infer_task(dense);
   auto& cfg = o.config;
   cfg.method = prune::parse_method(o.method);
@@ -62,7 +65,7 @@ void run(PruneOptions& o) {
   cfg.finetune.seed = o.seed;
 
   nn::TrainJob job;
-  job.data = o.data;
+  job.data = cli::data_set_for(dense, o.data, o.model);
   job.task = task;
   job.val_split = o.val_split;
   job.seed = o.seed;
@@ -103,11 +106,11 @@ void run(PruneOptions& o) {
     std::printf("permutation: %ld -> %ld non-empty tiles\n", static_cast<long>(report.permute_tiles_before),
                 static_cast<long>(report.permute_tiles_after));
   if (o.baseline)
-    std::printf("test %s: pruned %.6g, dense (fine-tuned likewise, %d x %d epochs) %.6g, delta %+.3g\n",
-                nn::loss_name(cfg.finetune.loss), mse_pruned, report.finetune_phases, cfg.finetune.epochs, mse_dense,
+    std::printf("test %s on %s: pruned %.6g, dense (fine-tuned likewise, %d x %d epochs) %.6g, delta %+.3g\n",
+                nn::loss_name(cfg.finetune.loss), job.data.c_str(), mse_pruned, report.finetune_phases, cfg.finetune.epochs, mse_dense,
                 mse_pruned - mse_dense);
   else
-    std::printf("test %s: pruned %.6g\n", nn::loss_name(cfg.finetune.loss), mse_pruned);
+    std::printf("test %s on %s: pruned %.6g\n", nn::loss_name(cfg.finetune.loss), job.data.c_str(), mse_pruned);
 
   if (!o.report.empty()) {
     std::ofstream out(o.report);
@@ -136,15 +139,15 @@ const cli::VerbRegistrar reg(30, [](CLI::App& app) {
   sub->add_option("-m,--model", o->model, "Dense model file (hepex train)")->required()->check(CLI::ExistingFile);
   sub->add_option("--method", o->method, "P1, P2, P3, P4 or P4E")->capture_default_str();
   sub->add_option("--tile", o->tile, "Tile shape t1xt2 (the batch fills the remaining slots)")->capture_default_str();
-  sub->add_option("--fraction", c.fraction, "Fraction pruned, in [0, 1)")->check(CLI::Range(0.0, 0.9999))->capture_default_str();
+  sub->add_option("--fraction", c.fraction, "Fraction pruned")->check(cli::real_in(0, 0.9999))->capture_default_str();
   cli::add_prune_options(sub, c, o->text);
   sub->add_flag("--saliency", c.saliency,
                 "Rank weights and tiles by data saliency (estimated loss increase, bias compensated) instead of |w|");
   sub->add_flag("--cost-aware", o->cost_aware,
                 "Divide scores by each layer's HE cost per tile (RNS limbs at its level): prune where it saves most");
-  sub->add_option("--data", o->data, "Data set: mnist, fashion-mnist, or a directory of IDX files")->capture_default_str();
-  sub->add_option("--val-split", o->val_split, "Validation fraction of the training set")->check(CLI::Range(0.0, 0.9))->capture_default_str();
-  sub->add_option("--seed", o->seed, "Seed of the split and the fine-tuning order")->capture_default_str();
+  sub->add_option("--data", o->data, cli::data_option_help_for_models());
+  sub->add_option("--val-split", o->val_split, "Validation fraction of the training set")->check(cli::real_in(0, 0.9))->capture_default_str();
+  sub->add_option("--seed", o->seed, "Seed of the split and the fine-tuning order")->check(cli::any_seed())->capture_default_str();
   sub->add_flag("!--no-baseline", o->baseline, "Skip fine-tuning the dense model for the delta MSE");
   sub->add_option("--report", o->report, "Write a JSON report here");
   sub->add_option("-o,--out", o->out, "Write the pruned model here");

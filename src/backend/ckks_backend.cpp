@@ -64,9 +64,10 @@ class CkksBackend::EncryptorPool {
         return e;
       }
     }
-    // The public key when present (what a client that also holds the secret key would publish).
-    if (keys_.pub) return std::make_unique<ckks::Encryptor>(ctx_, *keys_.pub);
-    return std::make_unique<ckks::Encryptor>(ctx_, *keys_.secret);
+    // The secret key when present: a secret-key encryption (c0, a) keeps the seed of its uniform part a,
+    // so its file is half the size (and its noise smaller); the public key otherwise.
+    if (keys_.secret) return std::make_unique<ckks::Encryptor>(ctx_, *keys_.secret);
+    return std::make_unique<ckks::Encryptor>(ctx_, *keys_.pub);
   }
 
   std::shared_ptr<const ckks::CkksContext> ctx_;
@@ -204,10 +205,15 @@ Ciphertext CkksBackend::encrypt(const Plaintext& pt) const {
   return make(encryptors_->encrypt(p));
 }
 
+void CkksBackend::set_decryption_flooding(int bits) {
+  if (bits < 0 || bits > 60) throw InvalidArgument("decryption flooding of " + std::to_string(bits) + " bits (0 to 60)");
+  flood_bits_ = bits;
+}
+
 std::vector<double> CkksBackend::decrypt(const Ciphertext& ct) const {
   const auto& c = ct_of(ct, "decrypt");
   if (!decryptor_) throw InvalidArgument(at("decrypt", "decrypt needs the secret key: this is the server side"));
-  return encoder_.decode_real(decryptor_->decrypt(c));
+  return encoder_.decode_real(decryptor_->decrypt(c, flood_bits_));
 }
 
 // -------------------------------------------------------------------------------------------- queries

@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "backend/backend.hpp"
@@ -43,6 +44,8 @@ struct CkksKeys {
   std::shared_ptr<const ckks::PublicKey> pub;
   std::shared_ptr<const ckks::RelinKey> relin;
   std::shared_ptr<const ckks::GaloisKeys> galois;
+  io::KeyId id{};       // the key set (ckks::key_set_id), zero when unknown
+  std::string source;   // where the keys came from (a file or directory), for messages
 };
 
 // The simulator parameters of these CKKS parameters (exact primes, default scale, special primes): a
@@ -62,6 +65,9 @@ class CkksBackend final : public Backend {
   const CkksKeys& keys() const { return keys_; }
   bool can_encrypt() const { return keys_.pub || keys_.secret; }
   bool can_decrypt() const { return keys_.secret != nullptr; }
+  // Flood every later decryption with noise of `bits` bits (ckks/decryptor.hpp; 0: off). Set it before
+  // decrypting, not while other threads decrypt.
+  void set_decryption_flooding(int bits);
 
   // --- engine objects <-> handles (the CLI loads/saves ciphertexts with ckks/serialize.hpp).
   // wrap checks the object: non-empty, same parameters (MismatchError), all N/2 slots (MismatchError).
@@ -129,6 +135,7 @@ class CkksBackend final : public Backend {
   std::unique_ptr<const ckks::Decryptor> decryptor_;  // only with the secret key
   std::unique_ptr<EncryptorPool> encryptors_;         // only with a public or secret key
   std::vector<double> log2_modulus_prefix_;           // log2(q_0 * ... * q_l)
+  int flood_bits_ = 0;
 };
 
 }  // namespace hepex::backend

@@ -6,14 +6,16 @@
 #include "ckks/polyarith.hpp"
 #include "ckks/sampling.hpp"
 #include "util/error.hpp"
+#include "util/hash.hpp"
 
 namespace hepex::ckks {
 namespace {
 
 SecretKey sample_secret(const CkksContext& ctx, Csprng& rng) {
-  const auto t = sample_ternary(rng, ctx.n());
+  auto t = sample_ternary(rng, ctx.n());
   RnsPoly s(ctx.n(), ctx.prime_count());
   small_to_rns(t.data(), ctx.n(), ctx.all_moduli(), s.data());
+  secure_wipe(t.data(), t.size());
   poly::ntt_forward(ctx, ctx.all_primes(), s.data());
   return SecretKey(ctx, std::move(s));
 }
@@ -42,11 +44,12 @@ KeyGenerator::KeyGenerator(std::shared_ptr<const CkksContext> ctx, SecretKey sec
 }
 
 RnsPoly KeyGenerator::sample_error_ntt(const std::vector<std::size_t>& primes) {
-  const auto e = sample_gaussian(rng_, ctx_->n());
+  auto e = sample_gaussian(rng_, ctx_->n());
   std::vector<Modulus> moduli;
   for (std::size_t g : primes) moduli.push_back(ctx_->modulus(g));
   RnsPoly p = RnsPoly::uninitialized(ctx_->n(), primes.size());
   small_to_rns(e.data(), ctx_->n(), moduli, p.data());
+  secure_wipe(e.data(), e.size() * sizeof(e[0]));  // the error reveals the secret through b = e - a s
   poly::ntt_forward(*ctx_, primes, p.data());
   return p;
 }
@@ -96,7 +99,9 @@ RelinKey KeyGenerator::create_relin_key() {
   const CkksContext& ctx = *ctx_;
   RnsPoly s2(ctx.n(), ctx.prime_count());
   poly::multiply(ctx, ctx.all_primes(), sk_.poly().data(), sk_.poly().data(), s2.data());
-  return RelinKey{create_switch_key(s2)};
+  RelinKey rk{create_switch_key(s2)};
+  s2.wipe();
+  return rk;
 }
 
 void KeyGenerator::add_galois_key(GaloisKeys& keys, std::uint64_t galois_element) {
@@ -106,7 +111,9 @@ void KeyGenerator::add_galois_key(GaloisKeys& keys, std::uint64_t galois_element
   const auto perm = ctx.galois_permutation(galois_element);
   RnsPoly s_auto = RnsPoly::uninitialized(ctx.n(), ctx.prime_count());
   poly::permute(*perm, ctx.prime_count(), sk_.poly().data(), s_auto.data());
-  keys.insert(galois_element, create_switch_key(s_auto));
+  auto key = create_switch_key(s_auto);
+  s_auto.wipe();
+  keys.insert(galois_element, std::move(key));
 }
 
 GaloisKeys KeyGenerator::create_galois_keys(std::span<const long long> steps, bool conjugation) {

@@ -4,6 +4,7 @@
 
 #include "ckks/polyarith.hpp"
 #include "util/error.hpp"
+#include "util/hash.hpp"
 
 namespace hepex::ckks {
 namespace {
@@ -18,6 +19,37 @@ void check_full(const CkksContext& ctx, const RnsPoly& p, const std::vector<std:
 
 SecretKey::SecretKey(const CkksContext& ctx, RnsPoly s_ntt) : s_(std::move(s_ntt)), param_hash_(ctx.param_hash()) {
   check_full(ctx, s_, ctx.all_primes(), "secret key");
+}
+
+SecretKey::~SecretKey() { s_.wipe(); }
+
+SecretKey& SecretKey::operator=(const SecretKey& other) {
+  if (this != &other) {
+    s_.wipe();
+    s_ = other.s_;
+    param_hash_ = other.param_hash_;
+  }
+  return *this;
+}
+
+SecretKey& SecretKey::operator=(SecretKey&& other) {
+  if (this != &other) {
+    s_.wipe();
+    s_ = std::move(other.s_);
+    param_hash_ = other.param_hash_;
+  }
+  return *this;
+}
+
+io::KeyId key_set_id(const PublicKey& pk) {
+  Blake2b<sizeof(io::KeyId)> h;
+  static const char kContext[] = "hepex key set";
+  h.update(kContext, sizeof kContext);
+  const std::uint64_t param_hash = pk.param_hash();
+  h.update(&param_hash, sizeof param_hash);
+  h.update(pk.b().data(), pk.b().size() * sizeof(u64));
+  h.update(pk.a().data(), pk.a().size() * sizeof(u64));
+  return h.finish();
 }
 
 PublicKey::PublicKey(const CkksContext& ctx, RnsPoly b, RnsPoly a, std::optional<Seed> a_seed)

@@ -19,6 +19,7 @@
 
 #include "ckks/context.hpp"
 #include "ckks/poly.hpp"
+#include "io/binary.hpp"
 #include "util/csprng.hpp"
 
 namespace hepex::ckks {
@@ -30,6 +31,12 @@ class SecretKey {
   SecretKey() = default;
   // Validates shape (all L+1+K primes) and residues.
   SecretKey(const CkksContext& ctx, RnsPoly s_ntt);
+  // The key's words are wiped when it goes away (copies wipe their own).
+  ~SecretKey();
+  SecretKey(const SecretKey&) = default;
+  SecretKey(SecretKey&&) = default;
+  SecretKey& operator=(const SecretKey& other);
+  SecretKey& operator=(SecretKey&& other);
   const RnsPoly& poly() const { return s_; }
   std::uint64_t param_hash() const { return param_hash_; }
 
@@ -78,6 +85,10 @@ class KeySwitchKey {
   std::optional<Seed> a_seed_;
   std::uint64_t param_hash_ = 0;
 };
+
+// The identity of the key set a public key belongs to: BLAKE2b-128 of its parameters hash and both
+// polynomials. Every file of the key set carries it (io/binary.hpp).
+io::KeyId key_set_id(const PublicKey& pk);
 
 struct RelinKey {
   KeySwitchKey key;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ckks/modarith.hpp"
+#include "util/hash.hpp"
 
 namespace hepex::ckks {
 
@@ -79,6 +80,9 @@ class RnsPoly {
   const u64* data() const { return data_.data(); }
   u64* limb(std::size_t j) { return data_.data() + j * n_; }
   const u64* limb(std::size_t j) const { return data_.data() + j * n_; }
+
+  // Overwrites every word with zero in a way the compiler keeps (secret material going away).
+  void wipe() { secure_wipe(data_.data(), data_.size() * sizeof(u64)); }
 
   // Keeps the first `limbs` limbs (dropping moduli from the top of the chain).
   void truncate(std::size_t limbs) {

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <string>
 
+#include "util/hash.hpp"
+
 namespace hepex::ckks {
 namespace {
 
@@ -51,6 +53,7 @@ std::vector<std::int8_t> sample_ternary(Csprng& rng, std::size_t n) {
       for (int d = 0; d < 5 && produced < n; ++d, v /= 3) out[produced++] = static_cast<std::int8_t>(v % 3) - 1;
     }
   }
+  secure_wipe(block.data(), block.size());  // the bytes a secret key was drawn from
   return out;
 }
 

@@ -30,7 +30,7 @@ constexpr std::uint64_t kMaxCiphertextSize = 3;
 // Counts the bytes a BinaryWriter would produce.
 struct ByteCounter {
   std::size_t count = 0;
-  void write_header(const io::Header&) { count += sizeof(io::kMagic) + 4 + 4 + 8; }
+  void write_header(const io::Header&) { count += sizeof(io::kMagic) + 4 + 4 + 8 + sizeof(io::KeyId); }
   void write_bytes(const void*, std::size_t n) { count += n; }
   template <class T>
   void write(const T&) {
@@ -39,10 +39,11 @@ struct ByteCounter {
 };
 
 template <class Out>
-void write_header(Out& out, ObjectType type, std::uint64_t param_hash) {
+void write_header(Out& out, ObjectType type, std::uint64_t param_hash, const io::KeyId& key_id = {}) {
   io::Header h;
   h.type = type;
   h.param_hash = param_hash;
+  h.key_id = key_id;
   out.write_header(h);
 }
 
@@ -73,7 +74,7 @@ void write_switch_key(Out& out, const KeySwitchKey& key, SaveOptions opts) {
 
 template <class Out>
 void write_galois_keys(Out& out, const GaloisKeys& gk, SaveOptions opts) {
-  write_header(out, ObjectType::kGaloisKeys, gk.param_hash());
+  write_header(out, ObjectType::kGaloisKeys, gk.param_hash(), opts.key_id);
   out.template write<std::uint64_t>(gk.keys().size());
   for (const auto& [element, key] : gk.keys()) {  // std::map: increasing elements
     out.template write<std::uint64_t>(element);
@@ -83,7 +84,7 @@ void write_galois_keys(Out& out, const GaloisKeys& gk, SaveOptions opts) {
 
 template <class Out>
 void write_public_key(Out& out, const PublicKey& pk, SaveOptions opts) {
-  write_header(out, ObjectType::kPublicKey, pk.param_hash());
+  write_header(out, ObjectType::kPublicKey, pk.param_hash(), opts.key_id);
   const bool seeded = write_seed(out, pk.a_seed(), opts.use_seeds);
   write_poly(out, pk.b());
   if (!seeded) write_poly(out, pk.a());
@@ -91,7 +92,7 @@ void write_public_key(Out& out, const PublicKey& pk, SaveOptions opts) {
 
 template <class Out>
 void write_relin_key(Out& out, const RelinKey& rk, SaveOptions opts) {
-  write_header(out, ObjectType::kRelinKey, rk.key.param_hash());
+  write_header(out, ObjectType::kRelinKey, rk.key.param_hash(), opts.key_id);
   write_switch_key(out, rk.key, opts);
 }
 
@@ -109,7 +110,7 @@ void write_ciphertext_body(Out& out, const Ciphertext& ct, SaveOptions opts) {
 
 template <class Out>
 void write_ciphertext(Out& out, const Ciphertext& ct, SaveOptions opts) {
-  write_header(out, ObjectType::kCiphertext, ct.param_hash());
+  write_header(out, ObjectType::kCiphertext, ct.param_hash(), opts.key_id);
   write_ciphertext_body(out, ct, opts);
 }
 
@@ -126,12 +127,13 @@ class ObjectReader {
  public:
   ObjectReader(const CkksContext* ctx, Bytes bytes, const std::string& name) : ctx_(ctx), in_(std::move(bytes), name) {}
 
-  // Magic, version, type; with a context, the parameter hash too.
-  std::uint64_t header(ObjectType type) {
+  // Magic, version, type; with a context, the parameter hash too. Hands the header to `out` if given.
+  std::uint64_t header(ObjectType type, io::Header* out = nullptr) {
     const io::Header h = in_.read_header(type);
     if (ctx_ && h.param_hash != ctx_->param_hash())
       fail("made for other CKKS parameters (hash " + hex64(h.param_hash) + " vs " + hex64(ctx_->param_hash()) +
            " expected)");
+    if (out) *out = h;
     return h.param_hash;
   }
 
@@ -286,8 +288,8 @@ void write_parameters(Out& out, const CkksParameters& params) {
 }
 
 template <class Out>
-void write_secret_key(Out& out, const SecretKey& sk) {
-  write_header(out, ObjectType::kSecretKey, sk.param_hash());
+void write_secret_key(Out& out, const SecretKey& sk, const io::KeyId& key_id) {
+  write_header(out, ObjectType::kSecretKey, sk.param_hash(), key_id);
   write_poly(out, sk.poly());
 }
 
@@ -306,16 +308,16 @@ void write_batch(Out& out, std::span<const Ciphertext> batch, SaveOptions opts) 
   for (const auto& ct : batch)
     if (ct.param_hash() != batch[0].param_hash())
       throw MismatchError("ciphertext batch: the ciphertexts belong to different parameters");
-  write_header(out, ObjectType::kCiphertextBatch, batch[0].param_hash());
+  write_header(out, ObjectType::kCiphertextBatch, batch[0].param_hash(), opts.key_id);
   out.template write<std::uint64_t>(batch.size());
   for (const auto& ct : batch) write_ciphertext_body(out, ct, opts);
 }
 
 template <class Write>
-void write_file(const std::string& path, Write&& write) {
+void write_file(const std::string& path, Write&& write, bool secret = false) {
   io::BinaryWriter w;
   write(w);
-  w.save(path);
+  w.save(path, secret);
 }
 
 }  // namespace
@@ -323,8 +325,8 @@ void write_file(const std::string& path, Write&& write) {
 Bytes to_bytes(const CkksParameters& params) {
   return write_bytes([&](auto& w) { write_parameters(w, params); });
 }
-Bytes to_bytes(const SecretKey& sk) {
-  return write_bytes([&](auto& w) { write_secret_key(w, sk); });
+Bytes to_bytes(const SecretKey& sk, const io::KeyId& key_id) {
+  return write_bytes([&](auto& w) { write_secret_key(w, sk, key_id); });
 }
 Bytes to_bytes(const PublicKey& pk, SaveOptions opts) {
   return write_bytes([&](auto& w) { write_public_key(w, pk, opts); });
@@ -348,8 +350,8 @@ Bytes to_bytes(std::span<const Ciphertext> batch, SaveOptions opts) {
 void save(const std::string& path, const CkksParameters& params) {
   write_file(path, [&](auto& w) { write_parameters(w, params); });
 }
-void save(const std::string& path, const SecretKey& sk) {
-  write_file(path, [&](auto& w) { write_secret_key(w, sk); });
+void save(const std::string& path, const SecretKey& sk, const io::KeyId& key_id) {
+  write_file(path, [&](auto& w) { write_secret_key(w, sk, key_id); }, /*secret=*/true);
 }
 void save(const std::string& path, const PublicKey& pk, SaveOptions opts) {
   write_file(path, [&](auto& w) { write_public_key(w, pk, opts); });
@@ -373,7 +375,7 @@ void save(const std::string& path, std::span<const Ciphertext> batch, SaveOption
 // ---------------------------------------------------------------------------------------------------
 // from bytes
 
-CkksParameters parse_parameters(Bytes bytes, const std::string& name) {
+CkksParameters parse_parameters(Bytes bytes, const std::string& name, bool allow_insecure) {
   ObjectReader r(nullptr, std::move(bytes), name);
   const std::uint64_t hash = r.header(ObjectType::kParameters);
   const std::uint64_t n = r.read_u64();
@@ -381,6 +383,9 @@ CkksParameters parse_parameters(Bytes bytes, const std::string& name) {
   const std::uint8_t security = r.read_u8();
   if (security > static_cast<std::uint8_t>(SecurityLevel::kInsecureForTestsOnly))
     r.fail("security level " + std::to_string(security) + " is unknown");
+  if (static_cast<SecurityLevel>(security) != SecurityLevel::kClassical128 && !allow_insecure)
+    throw SecurityError(name + ": the parameters are marked insecure (below 128-bit security); refused (the "
+                        "insecure level is for tests only)");
   const double default_scale = r.read_f64();
   auto data = r.vector<u64>(kMaxPrimes);
   auto special = r.vector<u64>(kMaxPrimes);
@@ -395,17 +400,17 @@ CkksParameters parse_parameters(Bytes bytes, const std::string& name) {
   return params;
 }
 
-SecretKey parse_secret_key(const CkksContext& ctx, Bytes bytes, const std::string& name) {
+SecretKey parse_secret_key(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header) {
   ObjectReader r(&ctx, std::move(bytes), name);
-  r.header(ObjectType::kSecretKey);
+  r.header(ObjectType::kSecretKey, header);
   RnsPoly s = r.poly(ctx.all_primes(), "secret key");
   r.end();
   return r.build([&] { return SecretKey(ctx, std::move(s)); });
 }
 
-PublicKey parse_public_key(const CkksContext& ctx, Bytes bytes, const std::string& name) {
+PublicKey parse_public_key(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header) {
   ObjectReader r(&ctx, std::move(bytes), name);
-  r.header(ObjectType::kPublicKey);
+  r.header(ObjectType::kPublicKey, header);
   const auto seed = r.seed();
   // Over all L+1+K primes (keys.hpp): encryption works modulo Q_l * P.
   const auto& primes = ctx.all_primes();
@@ -419,17 +424,17 @@ PublicKey parse_public_key(const CkksContext& ctx, Bytes bytes, const std::strin
   return r.build([&] { return PublicKey(ctx, std::move(b), std::move(a)); });
 }
 
-RelinKey parse_relin_key(const CkksContext& ctx, Bytes bytes, const std::string& name) {
+RelinKey parse_relin_key(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header) {
   ObjectReader r(&ctx, std::move(bytes), name);
-  r.header(ObjectType::kRelinKey);
+  r.header(ObjectType::kRelinKey, header);
   RelinKey rk{read_switch_key(r, "relinearization key")};
   r.end();
   return rk;
 }
 
-GaloisKeys parse_galois_keys(const CkksContext& ctx, Bytes bytes, const std::string& name) {
+GaloisKeys parse_galois_keys(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header) {
   ObjectReader r(&ctx, std::move(bytes), name);
-  r.header(ObjectType::kGaloisKeys);
+  r.header(ObjectType::kGaloisKeys, header);
   // At most one key per odd element below 2N.
   const std::uint64_t count = r.read_u64_in(0, ctx.n(), "Galois key count");
   GaloisKeys gk(ctx.param_hash());
@@ -447,9 +452,9 @@ GaloisKeys parse_galois_keys(const CkksContext& ctx, Bytes bytes, const std::str
   return gk;
 }
 
-Plaintext parse_plaintext(const CkksContext& ctx, Bytes bytes, const std::string& name) {
+Plaintext parse_plaintext(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header) {
   ObjectReader r(&ctx, std::move(bytes), name);
-  r.header(ObjectType::kPlaintext);
+  r.header(ObjectType::kPlaintext, header);
   const std::size_t level = r.level();
   const double scale = r.scale();
   const std::size_t slots = r.slots();
@@ -458,25 +463,25 @@ Plaintext parse_plaintext(const CkksContext& ctx, Bytes bytes, const std::string
   return r.build([&] { return Plaintext::from_parts(ctx, std::move(m), level, scale, slots); });
 }
 
-Ciphertext parse_ciphertext(const CkksContext& ctx, Bytes bytes, const std::string& name) {
+Ciphertext parse_ciphertext(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header) {
   ObjectReader r(&ctx, std::move(bytes), name);
-  r.header(ObjectType::kCiphertext);
+  r.header(ObjectType::kCiphertext, header);
   Ciphertext ct = read_ciphertext_body(r, "ciphertext");
   r.end();
   return ct;
 }
 
-std::vector<Ciphertext> parse_ciphertext_batch(const CkksContext& ctx, Bytes bytes, const std::string& name) {
+std::vector<Ciphertext> parse_ciphertext_batch(const CkksContext& ctx, Bytes bytes, const std::string& name,
+                                               io::Header* header) {
   ObjectReader r(&ctx, std::move(bytes), name);
-  r.header(ObjectType::kCiphertextBatch);
+  r.header(ObjectType::kCiphertextBatch, header);
   // Every ciphertext holds at least one polynomial of n words: bounds the count before anything is built.
-  const std::uint64_t most = r.remaining() / (ctx.n() * sizeof(u64));
+  const std::uint64_t most = (r.remaining() - std::min<std::size_t>(r.remaining(), 8)) / (ctx.n() * sizeof(u64));
   const std::uint64_t count = r.read_u64();
   if (count == 0) r.fail("holds no ciphertexts");
-  // More ciphertexts than the bytes left can hold: most likely a file cut short (a copy or upload that stopped).
   if (count > most)
-    r.fail("truncated: " + std::to_string(count) + " ciphertexts announced, the " + std::to_string(r.remaining()) +
-           " bytes left hold at most " + std::to_string(most));
+    r.fail("truncated: it announces " + std::to_string(count) + " ciphertexts, its " + std::to_string(r.remaining()) +
+           " bytes hold at most " + std::to_string(most));
   std::vector<Ciphertext> batch;
   batch.reserve(count);
   for (std::uint64_t k = 0; k < count; ++k) batch.push_back(read_ciphertext_body(r, "ciphertext " + std::to_string(k)));
@@ -487,39 +492,42 @@ std::vector<Ciphertext> parse_ciphertext_batch(const CkksContext& ctx, Bytes byt
 // ---------------------------------------------------------------------------------------------------
 // from files
 
-CkksParameters load_parameters(const std::string& path) { return parse_parameters(io::read_file_bytes(path), path); }
-SecretKey load_secret_key(const CkksContext& ctx, const std::string& path) {
-  return parse_secret_key(ctx, io::read_file_bytes(path), path);
+CkksParameters load_parameters(const std::string& path, bool allow_insecure) {
+  return parse_parameters(io::read_hepex_file(path), path, allow_insecure);
 }
-PublicKey load_public_key(const CkksContext& ctx, const std::string& path) {
-  return parse_public_key(ctx, io::read_file_bytes(path), path);
+SecretKey load_secret_key(const CkksContext& ctx, const std::string& path, io::Header* header) {
+  return parse_secret_key(ctx, io::read_hepex_file(path), path, header);
 }
-RelinKey load_relin_key(const CkksContext& ctx, const std::string& path) {
-  return parse_relin_key(ctx, io::read_file_bytes(path), path);
+PublicKey load_public_key(const CkksContext& ctx, const std::string& path, io::Header* header) {
+  return parse_public_key(ctx, io::read_hepex_file(path), path, header);
 }
-GaloisKeys load_galois_keys(const CkksContext& ctx, const std::string& path) {
-  return parse_galois_keys(ctx, io::read_file_bytes(path), path);
+RelinKey load_relin_key(const CkksContext& ctx, const std::string& path, io::Header* header) {
+  return parse_relin_key(ctx, io::read_hepex_file(path), path, header);
 }
-Plaintext load_plaintext(const CkksContext& ctx, const std::string& path) {
-  return parse_plaintext(ctx, io::read_file_bytes(path), path);
+GaloisKeys load_galois_keys(const CkksContext& ctx, const std::string& path, io::Header* header) {
+  return parse_galois_keys(ctx, io::read_hepex_file(path), path, header);
 }
-Ciphertext load_ciphertext(const CkksContext& ctx, const std::string& path) {
-  return parse_ciphertext(ctx, io::read_file_bytes(path), path);
+Plaintext load_plaintext(const CkksContext& ctx, const std::string& path, io::Header* header) {
+  return parse_plaintext(ctx, io::read_hepex_file(path), path, header);
 }
-std::vector<Ciphertext> load_ciphertext_batch(const CkksContext& ctx, const std::string& path) {
-  return parse_ciphertext_batch(ctx, io::read_file_bytes(path), path);
+Ciphertext load_ciphertext(const CkksContext& ctx, const std::string& path, io::Header* header) {
+  return parse_ciphertext(ctx, io::read_hepex_file(path), path, header);
+}
+std::vector<Ciphertext> load_ciphertext_batch(const CkksContext& ctx, const std::string& path, io::Header* header) {
+  return parse_ciphertext_batch(ctx, io::read_hepex_file(path), path, header);
 }
 
 // ---------------------------------------------------------------------------------------------------
 // sizes
 
+std::size_t batch_body_size(const Ciphertext& ct, SaveOptions opts) {
+  return count_bytes([&](auto& out) { write_ciphertext_body(out, ct, opts); });
+}
+
 KeySizes measure_key_sizes(const PublicKey& pk, const RelinKey& rk, const GaloisKeys& gk) {
   if (gk.keys().empty()) throw InvalidArgument("key sizes: the Galois key set is empty");
   // The size of a file holding only the first key, counted without copying the key.
-  // Plain references, not a structured binding: clang 14 cannot capture bindings in lambdas (C++20 allows it).
-  const auto& first = *gk.keys().begin();
-  const auto element = first.first;
-  const auto& key = first.second;
+  const auto& [element, key] = *gk.keys().begin();
   auto one_galois_key = [&](SaveOptions opts) {
     return count_bytes([&](auto& out) {
       write_header(out, ObjectType::kGaloisKeys, gk.param_hash());

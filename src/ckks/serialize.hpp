@@ -11,7 +11,12 @@
 // their uniform `a` part was expanded from (expand_uniform in polyarith.hpp); with SaveOptions::use_seeds
 // the file stores that seed instead of the polynomial (about half the size) and the loader regenerates it.
 //
-// The secret key has its own file type and no other object ever contains it.
+// The secret key has its own file type and no other object ever contains it; its file is created 0600.
+//
+// Key sets: the header of every key and ciphertext carries the key set's identity (key_set_id in
+// keys.hpp, given through SaveOptions::key_id); loaders hand the header back (`header` out-parameter) so
+// that callers can refuse objects of another key set. Files end with an integrity digest (io/binary.hpp);
+// the parse_* functions read byte strings without it, the load_* functions check and remove it.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -29,13 +34,15 @@ namespace hepex::ckks {
 struct SaveOptions {
   // Store the seed instead of a uniform polynomial when the object still has it.
   bool use_seeds = true;
+  // Key set written into the header (zero: none).
+  io::KeyId key_id{};
 };
 
 using Bytes = std::vector<std::uint8_t>;
 
 // --- to bytes ---
 Bytes to_bytes(const CkksParameters& params);
-Bytes to_bytes(const SecretKey& sk);
+Bytes to_bytes(const SecretKey& sk, const io::KeyId& key_id = {});
 Bytes to_bytes(const PublicKey& pk, SaveOptions opts = {});
 Bytes to_bytes(const RelinKey& rk, SaveOptions opts = {});
 Bytes to_bytes(const GaloisKeys& gk, SaveOptions opts = {});
@@ -46,7 +53,7 @@ Bytes to_bytes(std::span<const Ciphertext> batch, SaveOptions opts = {});
 
 // --- to files (atomic: temporary file + rename) ---
 void save(const std::string& path, const CkksParameters& params);
-void save(const std::string& path, const SecretKey& sk);
+void save(const std::string& path, const SecretKey& sk, const io::KeyId& key_id = {});
 void save(const std::string& path, const PublicKey& pk, SaveOptions opts = {});
 void save(const std::string& path, const RelinKey& rk, SaveOptions opts = {});
 void save(const std::string& path, const GaloisKeys& gk, SaveOptions opts = {});
@@ -55,25 +62,29 @@ void save(const std::string& path, const Ciphertext& ct, SaveOptions opts = {});
 void save(const std::string& path, std::span<const Ciphertext> batch, SaveOptions opts = {});
 
 // --- from bytes; `name` (a file name) prefixes every error message ---
-// Parameters are rebuilt through the validating CkksParameters constructor (primes, dnum, security).
-CkksParameters parse_parameters(Bytes bytes, const std::string& name);
-SecretKey parse_secret_key(const CkksContext& ctx, Bytes bytes, const std::string& name);
-PublicKey parse_public_key(const CkksContext& ctx, Bytes bytes, const std::string& name);
-RelinKey parse_relin_key(const CkksContext& ctx, Bytes bytes, const std::string& name);
-GaloisKeys parse_galois_keys(const CkksContext& ctx, Bytes bytes, const std::string& name);
-Plaintext parse_plaintext(const CkksContext& ctx, Bytes bytes, const std::string& name);
-Ciphertext parse_ciphertext(const CkksContext& ctx, Bytes bytes, const std::string& name);
-std::vector<Ciphertext> parse_ciphertext_batch(const CkksContext& ctx, Bytes bytes, const std::string& name);
+// Parameters are rebuilt through the validating CkksParameters constructor (primes, dnum, security); a file
+// that marks itself insecure is refused (SecurityError) unless `allow_insecure` (tests only).
+// `header`, when given, receives the object's header (its key set id in particular).
+CkksParameters parse_parameters(Bytes bytes, const std::string& name, bool allow_insecure = false);
+SecretKey parse_secret_key(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header = nullptr);
+PublicKey parse_public_key(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header = nullptr);
+RelinKey parse_relin_key(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header = nullptr);
+GaloisKeys parse_galois_keys(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header = nullptr);
+Plaintext parse_plaintext(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header = nullptr);
+Ciphertext parse_ciphertext(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header = nullptr);
+std::vector<Ciphertext> parse_ciphertext_batch(const CkksContext& ctx, Bytes bytes, const std::string& name,
+                                               io::Header* header = nullptr);
 
-// --- from files ---
-CkksParameters load_parameters(const std::string& path);
-SecretKey load_secret_key(const CkksContext& ctx, const std::string& path);
-PublicKey load_public_key(const CkksContext& ctx, const std::string& path);
-RelinKey load_relin_key(const CkksContext& ctx, const std::string& path);
-GaloisKeys load_galois_keys(const CkksContext& ctx, const std::string& path);
-Plaintext load_plaintext(const CkksContext& ctx, const std::string& path);
-Ciphertext load_ciphertext(const CkksContext& ctx, const std::string& path);
-std::vector<Ciphertext> load_ciphertext_batch(const CkksContext& ctx, const std::string& path);
+// --- from files (integrity digest checked first) ---
+CkksParameters load_parameters(const std::string& path, bool allow_insecure = false);
+SecretKey load_secret_key(const CkksContext& ctx, const std::string& path, io::Header* header = nullptr);
+PublicKey load_public_key(const CkksContext& ctx, const std::string& path, io::Header* header = nullptr);
+RelinKey load_relin_key(const CkksContext& ctx, const std::string& path, io::Header* header = nullptr);
+GaloisKeys load_galois_keys(const CkksContext& ctx, const std::string& path, io::Header* header = nullptr);
+Plaintext load_plaintext(const CkksContext& ctx, const std::string& path, io::Header* header = nullptr);
+Ciphertext load_ciphertext(const CkksContext& ctx, const std::string& path, io::Header* header = nullptr);
+std::vector<Ciphertext> load_ciphertext_batch(const CkksContext& ctx, const std::string& path,
+                                              io::Header* header = nullptr);
 
 // --- sizes ---
 // File sizes in bytes (header included) of the evaluation keys, stored seeded and expanded.
@@ -85,5 +96,9 @@ struct KeySizes {
 };
 // Throws InvalidArgument if `gk` is empty. Seeded sizes equal the expanded ones for keys without a seed.
 KeySizes measure_key_sizes(const PublicKey& pk, const RelinKey& rk, const GaloisKeys& gk);
+// What a batch file save(path, batch, opts) holds, counted without writing it (what a client uploads or
+// downloads): kBatchFileOverhead (header, count, integrity trailer) plus each ciphertext's body.
+std::size_t batch_body_size(const Ciphertext& ct, SaveOptions opts = {});
+inline constexpr std::size_t kBatchFileOverhead = 40 + 8 + io::kDigestBytes;
 
 }  // namespace hepex::ckks

@@ -1,6 +1,9 @@
 #include "infer/client.hpp"
 
+#include <cmath>
 #include <string>
+
+#include "backend/backend.hpp"
 
 #include "tile/matmul.hpp"
 #include "tile/pack.hpp"
@@ -53,12 +56,35 @@ std::vector<double> output_samples(const Plan& plan, const tile::Tensor& y, std:
   return out;
 }
 
+double output_limit(const Plan& plan) {
+  return std::ldexp(1.0, plan.ckks.data_bits.at(0) - plan.ckks.scale_bits - 4);
+}
+
 std::vector<double> decrypt_output(const backend::Backend& be, const Plan& plan, const tile::CipherTileTensor& y,
                                    std::size_t count) {
   if (!(y.shape() == plan_output_shape(plan)))
     throw MismatchError("client: output ciphertexts have tile shape " + y.shape().to_string() + ", the plan gives " +
                         plan_output_shape(plan).to_string());
-  return output_samples(plan, tile::unpack(be, y), count);
+  const int level = plan.layers.back().level_out;
+  const double scale = std::ldexp(1.0, plan.ckks.scale_bits);
+  for (std::size_t i = 0; i < y.tile_count(); ++i) {
+    const auto& t = y.tile(i);
+    if (be.size(t) != 2 || be.level(t) != level || !backend::scales_match(be.scale(t), scale))
+      throw MismatchError("client: output ciphertext " + std::to_string(i) + " is a " + std::to_string(be.size(t)) +
+                          "-part ciphertext at level " + std::to_string(be.level(t)) + ", scale 2^" +
+                          std::to_string(std::log2(be.scale(t))) + "; the plan promises 2 parts at level " +
+                          std::to_string(level) + ", scale 2^" + std::to_string(plan.ckks.scale_bits) +
+                          " (refused: decrypting what the server chose can leak the secret key)");
+  }
+  auto out = output_samples(plan, tile::unpack(be, y), count);
+  const double limit = output_limit(plan);
+  for (std::size_t k = 0; k < out.size(); ++k)
+    if (!(std::abs(out[k]) <= limit))
+      throw FormatError("client: decrypted output " + std::to_string(k / plan.output_size) + "," +
+                        std::to_string(k % plan.output_size) + " is " + std::to_string(out[k]) +
+                        ", beyond anything the plan's parameters carry (" + std::to_string(limit) +
+                        "): the ciphertexts are corrupted or not encrypted under this key set");
+  return out;
 }
 
 }  // namespace hepex::infer

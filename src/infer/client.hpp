@@ -26,9 +26,16 @@ tile::Tensor input_tensor(const Plan& plan, const std::vector<double>& samples, 
 // Encrypts every tile at the backend's top level with its default scale.
 tile::CipherTileTensor encrypt_input(const backend::Backend& be, const Plan& plan, const std::vector<double>& samples,
                                      std::size_t count);
-// Decrypts and unpacks the first `count` samples: count x output_size, original order.
+// Decrypts and unpacks the first `count` samples: count x output_size, original order. The server's
+// ciphertexts are not trusted: each must be a 2-part ciphertext at the level and scale the plan promises
+// (MismatchError otherwise, before any decryption), and the decrypted values must stay below
+// output_limit(plan) (FormatError otherwise: such values come from a corrupted ciphertext or another key
+// set, never from the model).
 std::vector<double> decrypt_output(const backend::Backend& be, const Plan& plan, const tile::CipherTileTensor& y,
                                    std::size_t count);
+// The largest output magnitude the plan's chain carries with margin: 2^(bits(q_0) - scale_bits - 4), a
+// sixteenth of the value at which a decryption wraps around q_0.
+double output_limit(const Plan& plan);
 // The same for an already decrypted (unpacked) output tensor of plan_output_shape().
 std::vector<double> output_samples(const Plan& plan, const tile::Tensor& y, std::size_t count);
 

@@ -1,18 +1,13 @@
 #include "infer/files.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "ckks/serialize.hpp"
+#include "io/safe_file.hpp"
 #include "nn/idx.hpp"
-#include "util/csprng.hpp"
 #include "util/error.hpp"
 
 namespace hepex::infer {
@@ -21,12 +16,19 @@ void save_ciphertexts(const std::string& path, const backend::CkksBackend& be, c
   for (std::size_t i = 0; i < t.tile_count(); ++i)
     if (t.absent(i)) throw InvalidArgument("save_ciphertexts " + path + ": tile " + std::to_string(i) + " is absent");
   const auto batch = be.unwrap_batch(t.tiles());
-  ckks::save(path, std::span<const ckks::Ciphertext>(batch));
+  ckks::SaveOptions opts;
+  opts.key_id = be.keys().id;
+  ckks::save(path, std::span<const ckks::Ciphertext>(batch), opts);
 }
 
 tile::CipherTileTensor load_ciphertexts(const std::string& path, const backend::CkksBackend& be,
                                         const tile::TileTensorShape& shape) {
-  auto batch = ckks::load_ciphertext_batch(be.context(), path);
+  io::Header header;
+  auto batch = ckks::load_ciphertext_batch(be.context(), path, &header);
+  const auto& keys = be.keys();
+  if (io::is_set(keys.id) && header.key_id != keys.id)
+    throw MismatchError(path + ": encrypted under key set " + io::key_id_text(header.key_id) + ", but " + keys.source +
+                        " is key set " + io::key_id_text(keys.id) + " (the ciphertexts come from another keygen)");
   if (batch.size() != shape.tile_count())
     throw FormatError(path + ": " + std::to_string(batch.size()) + " ciphertexts, the plan's tile tensor " +
                       shape.to_string() + " has " + std::to_string(shape.tile_count()));
@@ -34,42 +36,6 @@ tile::CipherTileTensor load_ciphertexts(const std::string& path, const backend::
 }
 
 // ------------------------------------------------------------------------------------------------ npy
-
-namespace {
-
-// Writes `bytes` to a fresh temporary next to `path` (unique random name, O_EXCL | O_NOFOLLOW, so two
-// writers or a planted link never share it), syncs it and renames it into place; removes it on failure.
-// TODO(lead): replace by the shared safe writer in io/ once it exists.
-void write_new_file(const std::string& path, const std::vector<std::uint8_t>& bytes) {
-  std::string tmp;
-  int fd = -1;
-  for (int attempt = 0; attempt < 16 && fd < 0; ++attempt) {
-    const Seed r = random_seed();
-    unsigned long long v;
-    std::memcpy(&v, r.data(), sizeof v);
-    char suffix[32];
-    std::snprintf(suffix, sizeof suffix, ".tmp-%016llx", v);
-    tmp = path + suffix;
-    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0 && errno != EEXIST) break;
-  }
-  if (fd < 0) throw IoError(path + ": cannot create a temporary file next to it (" + std::strerror(errno) + ")");
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += std::size_t(n);
-  }
-  const bool ok = done == bytes.size() && ::fsync(fd) == 0;
-  if (::close(fd) != 0 || !ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    throw IoError("cannot write " + path + " (" + why + ")");
-  }
-}
-
-}  // namespace
 
 void save_npy(const std::string& path, const Samples& s) {
   if (s.values.size() != s.rows * s.cols)
@@ -87,7 +53,7 @@ void save_npy(const std::string& path, const Samples& s) {
   bytes.insert(bytes.end(), header.begin(), header.end());
   const auto* p = reinterpret_cast<const std::uint8_t*>(s.values.data());
   bytes.insert(bytes.end(), p, p + s.values.size() * sizeof(double));
-  write_new_file(path, bytes);
+  io::write_file_atomic(path, bytes);
 }
 
 namespace {

@@ -3,7 +3,8 @@
 //
 //   ciphertexts   a ckks/serialize.hpp ciphertext batch: the tiles of one tile tensor in row-major tile
 //                 order; the shape is the plan's (input or output), checked on load (tile count, and every
-//                 ciphertext's parameters, level and slots by the ckks loader and CkksBackend::wrap).
+//                 ciphertext's parameters, level and slots by the ckks loader and CkksBackend::wrap), and
+//                 the key set: a file of another key set than the backend's keys is refused, naming both.
 //   .npy          NumPy arrays (version 1.0, little-endian, C order): written as float64 rows x cols;
 //                 read as float32, float64 or uint8 (uint8 scaled by 1/255 like IDX pixels), 1-D or 2-D.
 //   IDX images    MNIST files (plain or gzip), pixels scaled to [0, 1].

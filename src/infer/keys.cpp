@@ -4,23 +4,46 @@
 #include <filesystem>
 
 #include "ckks/keygen.hpp"
+#include "ckks/security.hpp"
 #include "ckks/serialize.hpp"
 #include "io/binary.hpp"
+#include "io/safe_file.hpp"
 
 namespace hepex::infer {
 
 namespace fs = std::filesystem;
 
-ckks::CkksParameters plan_parameters(const Plan& plan) {
+ckks::CkksParameters plan_parameters(const Plan& plan, SecurityPolicy policy, const std::string& plan_name) {
   const auto& c = plan.ckks;
-  return ckks::CkksParameters::from_bit_sizes(
-      c.ring_degree, c.data_bits, c.special_bits, c.dnum,
-      c.secure ? ckks::SecurityLevel::kClassical128 : ckks::SecurityLevel::kInsecureForTestsOnly,
-      std::ldexp(1.0, c.scale_bits));
+  const bool allow = policy == SecurityPolicy::kAllowInsecureForTestsOnly;
+  // The flag in the plan may switch the check off only when the caller allows it too.
+  if (!c.secure && !allow)
+    throw SecurityError(plan_name + ": the plan asks for parameters below 128-bit security (\"secure\": false, N = " +
+                        std::to_string(c.ring_degree) + ", log QP = " + std::to_string(c.total_bits()) +
+                        "); refused (--allow-insecure accepts them, for tests only)");
+  const auto level = allow ? ckks::SecurityLevel::kInsecureForTestsOnly : ckks::SecurityLevel::kClassical128;
+  try {
+    return ckks::CkksParameters::from_bit_sizes(c.ring_degree, c.data_bits, c.special_bits, c.dnum, level,
+                                                std::ldexp(1.0, c.scale_bits));
+  } catch (const SecurityError& e) {
+    throw SecurityError(plan_name + ": " + e.what());
+  } catch (const InvalidArgument& e) {
+    throw FormatError(plan_name + ": invalid CKKS parameters: " + e.what());
+  }
 }
 
-std::shared_ptr<const ckks::CkksContext> plan_context(const Plan& plan) {
-  return ckks::CkksContext::create(plan_parameters(plan));
+std::shared_ptr<const ckks::CkksContext> plan_context(const Plan& plan, SecurityPolicy policy,
+                                                      const std::string& plan_name) {
+  return ckks::CkksContext::create(plan_parameters(plan, policy, plan_name));
+}
+
+std::string security_verdict(const ckks::CkksParameters& p) {
+  const int bits = p.total_bits(), bound = ckks::max_log_qp_128(p.n());
+  const bool secure = bound > 0 && bits <= bound;
+  std::string s = secure ? "128-bit (HE Standard)" : "INSECURE (below 128-bit; test parameters)";
+  s += ": N = " + std::to_string(p.n()) + ", log QP = " + std::to_string(bits);
+  s += bound > 0 ? (secure ? " <= " : " > ") + std::to_string(bound) : std::string(" (no bound for this N)");
+  return s;
 }
 
 backend::CkksKeys generate_keys(const std::shared_ptr<const ckks::CkksContext>& ctx, const Plan& plan,
@@ -32,6 +55,8 @@ backend::CkksKeys generate_keys(const std::shared_ptr<const ckks::CkksContext>& 
   k.relin = std::make_shared<const ckks::RelinKey>(gen.create_relin_key());
   const std::vector<long long> steps(plan.rotation_steps.begin(), plan.rotation_steps.end());
   k.galois = std::make_shared<const ckks::GaloisKeys>(gen.create_galois_keys(steps, /*conjugation=*/false));
+  k.id = ckks::key_set_id(*k.pub);
+  k.source = "the generated keys";
   return k;
 }
 
@@ -43,10 +68,12 @@ backend::CkksKeys server_keys(const backend::CkksKeys& keys) {
 
 void save_eval_keys(const std::string& path, const backend::CkksKeys& keys) {
   if (!keys.relin || !keys.galois) throw InvalidArgument("save_eval_keys " + path + ": relinearization or Galois keys missing");
+  ckks::SaveOptions opts;
+  opts.key_id = keys.id;
   io::BinaryWriter w;
-  w.write_header({io::kFormatVersion, io::ObjectType::kEvalKeys, keys.relin->key.param_hash()});
-  w.write_vector(ckks::to_bytes(*keys.relin));
-  w.write_vector(ckks::to_bytes(*keys.galois));
+  w.write_header({io::kFormatVersion, io::ObjectType::kEvalKeys, keys.relin->key.param_hash(), keys.id});
+  w.write_vector(ckks::to_bytes(*keys.relin, opts));
+  w.write_vector(ckks::to_bytes(*keys.galois, opts));
   w.save(path);
 }
 
@@ -55,36 +82,83 @@ backend::CkksKeys load_eval_keys(const ckks::CkksContext& ctx, const std::string
   const auto h = r.read_header(io::ObjectType::kEvalKeys);
   if (h.param_hash != ctx.param_hash())
     throw FormatError(path + ": evaluation keys made for other CKKS parameters (not this plan's)");
+  if (!io::is_set(h.key_id)) throw FormatError(path + ": evaluation keys without a key set id");
   const std::uint64_t limit = std::uint64_t{1} << 40;
   auto relin = r.read_vector<std::uint8_t>(limit);
   auto galois = r.read_vector<std::uint8_t>(limit);
   r.expect_end();
   backend::CkksKeys k;
-  k.relin = std::make_shared<const ckks::RelinKey>(ckks::parse_relin_key(ctx, std::move(relin), path + " (relinearization key)"));
-  k.galois = std::make_shared<const ckks::GaloisKeys>(ckks::parse_galois_keys(ctx, std::move(galois), path + " (Galois keys)"));
+  io::Header relin_header, galois_header;
+  k.relin = std::make_shared<const ckks::RelinKey>(
+      ckks::parse_relin_key(ctx, std::move(relin), path + " (relinearization key)", &relin_header));
+  k.galois = std::make_shared<const ckks::GaloisKeys>(
+      ckks::parse_galois_keys(ctx, std::move(galois), path + " (Galois keys)", &galois_header));
+  if (relin_header.key_id != h.key_id || galois_header.key_id != h.key_id)
+    throw FormatError(path + ": its relinearization and Galois keys belong to different key sets");
+  k.id = h.key_id;
+  k.source = path;
   return k;
 }
 
-void save_key_dir(const std::string& dir, const Plan& plan, const backend::CkksKeys& keys) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw IoError("cannot create the keys directory " + dir + ": " + ec.message());
+namespace {
+const char* const kSecretFile = "secret.key";
+const char* const kPublicFile = "public.key";
+const char* const kEvalFile = "eval.keys";
+const char* const kPlanFile = "plan.json";
+}  // namespace
+
+void check_key_dir_writable(const std::string& dir, bool force) {
   const fs::path d(dir);
-  plan.save((d / "plan.json").string());
-  ckks::save((d / "secret.key").string(), *keys.secret);
-  ckks::save((d / "public.key").string(), *keys.pub);
-  save_eval_keys((d / "eval.keys").string(), keys);
+  std::error_code ec;
+  if (fs::exists(d, ec) && !fs::is_directory(d, ec)) throw IoError(dir + ": exists and is not a directory");
+  io::check_not_exists((d / kSecretFile).string(), force, "a secret key (ciphertexts encrypted under it need it)");
+  if (fs::is_directory(d, ec))
+    for (const char* f : {kSecretFile, kPublicFile, kEvalFile, kPlanFile}) io::check_destination((d / f).string());
 }
 
-ClientKeys load_client_keys(const std::string& dir, bool need_secret) {
+void save_key_dir(const std::string& dir, const Plan& plan, const backend::CkksKeys& keys, bool force) {
+  if (!keys.secret || !keys.pub) throw InvalidArgument("save_key_dir " + dir + ": the secret or public key is missing");
+  check_key_dir_writable(dir, force);
+  io::create_directory(dir, 0700);
   const fs::path d(dir);
-  ClientKeys c{Plan::load((d / "plan.json").string()), nullptr, {}};
-  c.ctx = plan_context(c.plan);
-  const auto secret = d / "secret.key", pub = d / "public.key";
-  if (fs::exists(secret)) c.keys.secret = std::make_shared<const ckks::SecretKey>(ckks::load_secret_key(*c.ctx, secret.string()));
+  Plan with_keys = plan;
+  with_keys.key_set = keys.id;
+  ckks::SaveOptions opts;
+  opts.key_id = keys.id;
+  // The secret key last: a failure before it leaves no new secret behind that nothing else matches.
+  with_keys.save((d / kPlanFile).string());
+  ckks::save((d / kPublicFile).string(), *keys.pub, opts);
+  save_eval_keys((d / kEvalFile).string(), keys);
+  ckks::save((d / kSecretFile).string(), *keys.secret, keys.id);
+}
+
+ClientKeys load_client_keys(const std::string& dir, bool need_secret, SecurityPolicy policy) {
+  const fs::path d(dir);
+  const std::string plan_path = (d / kPlanFile).string();
+  ClientKeys c{Plan::load(plan_path), nullptr, {}};
+  c.ctx = plan_context(c.plan, policy, plan_path);
+  const auto secret = d / kSecretFile, pub = d / kPublicFile;
+  io::Header secret_header, pub_header;
+  if (fs::exists(secret))
+    c.keys.secret = std::make_shared<const ckks::SecretKey>(ckks::load_secret_key(*c.ctx, secret.string(), &secret_header));
   else if (need_secret) throw IoError("keys directory " + dir + ": secret.key is missing (decryption needs it)");
-  if (fs::exists(pub)) c.keys.pub = std::make_shared<const ckks::PublicKey>(ckks::load_public_key(*c.ctx, pub.string()));
+  if (fs::exists(pub))
+    c.keys.pub = std::make_shared<const ckks::PublicKey>(ckks::load_public_key(*c.ctx, pub.string(), &pub_header));
   if (!c.keys.secret && !c.keys.pub) throw IoError("keys directory " + dir + ": neither secret.key nor public.key");
+  // One key set: the public key's own digest, the ids in both headers and the plan's must agree.
+  const io::KeyId id = c.keys.pub ? ckks::key_set_id(*c.keys.pub) : secret_header.key_id;
+  if (c.keys.pub && pub_header.key_id != id)
+    throw FormatError(pub.string() + ": its header names key set " + io::key_id_text(pub_header.key_id) +
+                      ", the key itself is key set " + io::key_id_text(id));
+  if (c.keys.secret && secret_header.key_id != id)
+    throw MismatchError(secret.string() + " (key set " + io::key_id_text(secret_header.key_id) + ") and " +
+                        pub.string() + " (key set " + io::key_id_text(id) + ") are not one key set");
+  if (!io::is_set(id)) throw FormatError("keys directory " + dir + ": the keys carry no key set id");
+  if (io::is_set(c.plan.key_set) && c.plan.key_set != id)
+    throw MismatchError(plan_path + " names key set " + io::key_id_text(c.plan.key_set) + ", the keys in " + dir +
+                        " are key set " + io::key_id_text(id));
+  c.keys.id = id;
+  c.keys.source = dir;
   return c;
 }
 

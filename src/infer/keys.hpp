@@ -1,15 +1,20 @@
 #pragma once
 // Keys and files of a deployment, made from a plan.
 //
-// A keys directory holds:
-//   plan.json     the plan (no secret: the client packs with it, the server checks against it)
-//   secret.key    client only
+// A keys directory (mode 0700 when keygen creates it) holds:
+//   plan.json     the plan, with the key set's identity added ("key_set"): the client packs with it
+//   secret.key    client only, mode 0600
 //   public.key    encryption key
 //   eval.keys     what the server reads: relinearization key + Galois keys for the plan's rotation steps
-//                 only (hepex header, object type kEvalKeys, parameter hash; two length-prefixed blobs in
-//                 the ckks/serialize.hpp formats, each validated against the parameters)
+//                 only (hepex header, object type kEvalKeys, parameter hash, key set id; two length-prefixed
+//                 blobs in the ckks/serialize.hpp formats, each validated against the parameters)
 // The CKKS parameters are rebuilt from the plan (deterministic prime choice); every file's parameter hash
-// is checked against them, so keys made for another plan are refused.
+// is checked against them, so keys made for another plan are refused. Every file of a key set carries its
+// identity (ckks::key_set_id of the public key), so keys and ciphertexts of two keygens are never mixed.
+//
+// Security: the plan is written by the server's side, so a client never trusts its "secure" flag:
+// plan_parameters enforces the 128-bit HE Standard bound unless the caller itself allows insecure
+// parameters (tests only).
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,30 +27,49 @@
 
 namespace hepex::infer {
 
-ckks::CkksParameters plan_parameters(const Plan& plan);
-std::shared_ptr<const ckks::CkksContext> plan_context(const Plan& plan);
+// What the caller accepts, whatever the plan says.
+enum class SecurityPolicy {
+  kRequire128Bit,             // the default of every verb
+  kAllowInsecureForTestsOnly  // `--allow-insecure`: small rings in tests
+};
 
-// Fresh keys for the plan: secret, public, relinearization and the plan's Galois keys (no conjugation).
-// `seed`: reproducible keys for tests and experiments only.
+// Throws SecurityError naming `plan_name` when the plan's chain is not 128-bit secure and the policy
+// requires it (also when the plan itself says "secure": false).
+ckks::CkksParameters plan_parameters(const Plan& plan, SecurityPolicy policy = SecurityPolicy::kRequire128Bit,
+                                     const std::string& plan_name = "plan");
+std::shared_ptr<const ckks::CkksContext> plan_context(const Plan& plan,
+                                                      SecurityPolicy policy = SecurityPolicy::kRequire128Bit,
+                                                      const std::string& plan_name = "plan");
+// One line on the security of the parameters, e.g. "128-bit (HE Standard): N = 16384, log QP = 398 <= 438".
+std::string security_verdict(const ckks::CkksParameters& params);
+
+// Fresh keys for the plan: secret, public, relinearization and the plan's Galois keys (no conjugation),
+// with the key set id. `seed`: reproducible keys for tests and experiments only.
 backend::CkksKeys generate_keys(const std::shared_ptr<const ckks::CkksContext>& ctx, const Plan& plan,
                                 const std::optional<Seed>& seed = std::nullopt);
 
 // Server-side keys (no secret key) of a full key set.
 backend::CkksKeys server_keys(const backend::CkksKeys& keys);
 
-// Evaluation keys file (relin + Galois).
+// Evaluation keys file (relin + Galois, with the key set id).
 void save_eval_keys(const std::string& path, const backend::CkksKeys& keys);
 backend::CkksKeys load_eval_keys(const ckks::CkksContext& ctx, const std::string& path);
 
-// The whole directory: plan.json, secret.key, public.key, eval.keys.
-void save_key_dir(const std::string& dir, const Plan& plan, const backend::CkksKeys& keys);
-// Client side: the plan and the keys present (secret.key / public.key may be missing; no eval keys).
+// The whole directory: plan.json (with the key set id), secret.key, public.key, eval.keys. Refuses
+// (IoError) to replace an existing secret.key unless `force`: ciphertexts in flight would become
+// undecryptable.
+void save_key_dir(const std::string& dir, const Plan& plan, const backend::CkksKeys& keys, bool force = false);
+// Throws IoError naming the file unless save_key_dir(dir, .., force) can write (before keygen starts).
+void check_key_dir_writable(const std::string& dir, bool force);
+// Client side: the plan and the keys present (secret.key / public.key may be missing; no eval keys). The
+// keys must belong to one key set, the one the plan names.
 struct ClientKeys {
   Plan plan;
   std::shared_ptr<const ckks::CkksContext> ctx;
   backend::CkksKeys keys;
 };
-ClientKeys load_client_keys(const std::string& dir, bool need_secret);
+ClientKeys load_client_keys(const std::string& dir, bool need_secret,
+                            SecurityPolicy policy = SecurityPolicy::kRequire128Bit);
 
 // Bytes of a file (0 when missing).
 std::size_t file_bytes(const std::string& path);

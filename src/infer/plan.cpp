@@ -1,7 +1,6 @@
 #include "infer/plan.hpp"
 
 #include <omp.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -12,7 +11,10 @@
 #include "ckks/security.hpp"
 #include "infer/schedule.hpp"
 #include "io/binary.hpp"
+#include "io/safe_file.hpp"
 #include "util/error.hpp"
+#include "util/hash.hpp"
+#include "util/process.hpp"
 
 namespace hepex::infer {
 
@@ -50,11 +52,6 @@ double CostModel::seconds(const OpCounts& c, int level, std::size_t n, std::size
 
 namespace {
 
-std::size_t physical_memory() {
-  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && page > 0 ? std::size_t(pages) * std::size_t(page) : std::size_t{8} << 30;
-}
-
 std::size_t ct_bytes(const CkksChoice& c, int level) { return 2 * std::size_t(level + 1) * c.ring_degree * 8; }
 std::size_t pt_bytes(const CkksChoice& c, int level) { return std::size_t(level + 1) * c.ring_degree * 8; }
 
@@ -82,7 +79,8 @@ CkksChoice choose_ckks(int depth, std::size_t min_slots, const PlanOptions& o) {
   }
   throw SecurityError("plan: no ring degree up to 65536 holds a depth-" + std::to_string(depth) +
                       " chain with scales of at least 2^" + std::to_string(o.min_scale_bits) +
-                      " at 128-bit security (fewer layers or activations, or a smaller --min-scale-bits)");
+                      " at 128-bit security (fewer layers or activations, or a smaller minimum scale: hepex plan --min-scale-bits, "
+                      "PlanOptions::min_scale_bits)");
 }
 
 std::uint64_t network_hash(const CompiledNetwork& net) {
@@ -199,14 +197,32 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
   p.est_latency_onthefly_s = latency + encode_seconds;
   // Default budget: a quarter of the machine (it is shared, and the allocator's overhead on millions of
   // small plaintext buffers is measured at up to 1.7x the payload).
-  const std::size_t budget = o.memory_budget ? o.memory_budget : physical_memory() / 4;
+  const std::size_t budget = o.memory_budget ? o.memory_budget : (physical_memory_bytes() ? physical_memory_bytes() : std::size_t{8} << 30) / 4;
   p.weight_mode = p.est_peak_bytes_preencoded <= budget ? WeightMode::kPreEncoded : WeightMode::kOnTheFly;
+  try {
+    validate_plan(p, "plan");
+  } catch (const FormatError& e) {
+    throw InvalidArgument(std::string(e.what()) + " (choose a smaller batch or model)");
+  }
   return p;
 }
 
 // ---------------------------------------------------------------------------------------------- JSON
 
 namespace {
+
+io::KeyId key_set_from_hex(const std::string& hex, const std::string& name) {
+  io::KeyId id{};
+  if (hex.empty()) return id;
+  auto nibble = [&](char c) -> unsigned {
+    if (c >= '0' && c <= '9') return unsigned(c - '0');
+    if (c >= 'a' && c <= 'f') return unsigned(c - 'a' + 10);
+    throw FormatError(name + ": \"key_set\" is not lower-case hex");
+  };
+  if (hex.size() != 2 * id.size()) throw FormatError(name + ": \"key_set\" must hold " + std::to_string(2 * id.size()) + " hex digits");
+  for (std::size_t i = 0; i < id.size(); ++i) id[i] = std::uint8_t(nibble(hex[2 * i]) << 4 | nibble(hex[2 * i + 1]));
+  return id;
+}
 
 json counts_json(const OpCounts& c) {
   json j = json::object();
@@ -276,6 +292,7 @@ json Plan::to_json() const {
           {"est_peak_bytes_onthefly", est_peak_bytes_onthefly},
           {"est_latency_preencoded_s", est_latency_preencoded_s},
           {"est_latency_onthefly_s", est_latency_onthefly_s},
+          {"key_set", io::is_set(key_set) ? to_hex(key_set) : std::string()},
           {"layers", layers_j}};
 }
 
@@ -338,44 +355,99 @@ Plan Plan::from_json(const json& j, const std::string& name) {
       lp.counts = counts_from_json(l.at("counts"));
       p.layers.push_back(lp);
     }
-    // Consistency: what the client relies on.
-    const std::size_t slots = p.ckks.ring_degree / 2;
-    if (p.ckks.ring_degree < 16 || (p.ckks.ring_degree & (p.ckks.ring_degree - 1)) || p.t1 == 0 || p.t2 == 0 ||
-        p.t3 == 0 || p.t1 * p.t2 * p.t3 != slots)
-      throw FormatError(name + ": tile sizes " + std::to_string(p.t1) + "x" + std::to_string(p.t2) + "x" +
-                        std::to_string(p.t3) + " do not fill the " + std::to_string(slots) + " slots of the ring");
-    if (p.batch == 0 || p.layers.empty() || p.depth + 1 != int(p.ckks.data_bits.size()))
-      throw FormatError(name + ": batch, layers or depth inconsistent with the CKKS chain");
-    if ((!p.input_perm.empty() && p.input_perm.size() != p.input_size) ||
-        (!p.output_perm.empty() && p.output_perm.size() != p.output_size))
-      throw FormatError(name + ": permutation lengths differ from the input/output sizes");
+    p.key_set = key_set_from_hex(j.value("key_set", std::string()), name);
+    validate_plan(p, name);
     return p;
   } catch (const json::exception& e) {
     throw FormatError(name + ": malformed plan: " + e.what());
   }
 }
 
-void Plan::save(const std::string& path) const {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp);
-    if (!f) throw IoError("cannot write plan " + path);
-    f << to_json().dump(2) << '\n';
-    if (!f) throw IoError("cannot write plan " + path);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw IoError("cannot write plan " + path);
-}
+void Plan::save(const std::string& path) const { io::write_file_atomic(path, to_json().dump(2) + "\n"); }
 
 Plan Plan::load(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw IoError("cannot open plan " + path);
+  const auto bytes = io::read_file_bytes(path, PlanLimits::kMaxPlanFileBytes);
   json j;
   try {
-    f >> j;
+    j = json::parse(bytes.begin(), bytes.end());
   } catch (const json::exception& e) {
     throw FormatError(path + ": not JSON: " + e.what());
   }
   return from_json(j, path);
+}
+
+namespace {
+
+void check_permutation(const nn::Permutation& perm, std::size_t size, const char* field, const std::string& name) {
+  if (perm.empty()) return;
+  if (perm.size() != size)
+    throw FormatError(name + ": \"" + field + "\" has " + std::to_string(perm.size()) + " entries, expected " +
+                      std::to_string(size));
+  std::vector<bool> seen(size, false);
+  for (std::size_t i = 0; i < size; ++i) {
+    const std::size_t v = perm[i];
+    if (v >= size || seen[v])
+      throw FormatError(name + ": \"" + field + "\" is not a permutation (entry " + std::to_string(i) + " is " +
+                        std::to_string(v) + (v >= size ? ", out of range)" : ", repeated)"));
+    seen[v] = true;
+  }
+}
+
+}  // namespace
+
+void validate_plan(const Plan& p, const std::string& name) {
+  using L = PlanLimits;
+  auto fail = [&](const std::string& what) { throw FormatError(name + ": " + what); };
+  auto in = [](auto v, auto lo, auto hi) { return v >= lo && v <= hi; };
+  const auto& c = p.ckks;
+  if (c.ring_degree < 16 || c.ring_degree > (std::size_t{1} << 17) || (c.ring_degree & (c.ring_degree - 1)))
+    fail("ring degree " + std::to_string(c.ring_degree) + " is not a power of two in [16, 131072]");
+  if (!in(c.data_bits.size(), std::size_t{1}, L::kMaxPrimes))
+    fail(std::to_string(c.data_bits.size()) + " data primes, expected 1 to " + std::to_string(L::kMaxPrimes));
+  if (!in(c.special_bits.size(), std::size_t{1}, L::kMaxSpecialPrimes))
+    fail(std::to_string(c.special_bits.size()) + " special primes, expected 1 to " + std::to_string(L::kMaxSpecialPrimes));
+  for (int b : c.data_bits)
+    if (!in(b, 20, 60)) fail("data prime of " + std::to_string(b) + " bits, expected 20 to 60");
+  for (int b : c.special_bits)
+    if (!in(b, 20, 60)) fail("special prime of " + std::to_string(b) + " bits, expected 20 to 60");
+  if (!in(c.dnum, std::size_t{1}, c.data_bits.size())) fail("dnum " + std::to_string(c.dnum) + " is outside [1, data primes]");
+  if (!in(c.scale_bits, 10, 60)) fail("scale of 2^" + std::to_string(c.scale_bits) + ", expected 2^10 to 2^60");
+  const std::size_t slots = c.ring_degree / 2;
+  if (p.t1 == 0 || p.t2 == 0 || p.t3 == 0 || p.t1 > slots || p.t2 > slots || p.t3 > slots || p.t1 * p.t2 * p.t3 != slots)
+    fail("tile sizes " + std::to_string(p.t1) + "x" + std::to_string(p.t2) + "x" + std::to_string(p.t3) +
+         " do not fill the " + std::to_string(slots) + " slots of the ring");
+  if (p.depth < 1 || p.depth + 1 != int(c.data_bits.size())) fail("depth " + std::to_string(p.depth) + " does not match the CKKS chain");
+  if (!in(p.batch, std::size_t{1}, L::kMaxBatch))
+    fail("batch " + std::to_string(p.batch) + " is outside [1, " + std::to_string(L::kMaxBatch) + "]");
+  for (auto [size, what] : {std::pair{p.input_size, "input"}, std::pair{p.output_size, "output"}}) {
+    if (!in(size, std::size_t{1}, L::kMaxFeatures)) fail(std::string(what) + " size " + std::to_string(size) + " is out of range");
+    if (size * p.batch > L::kMaxPackedValues)
+      fail(std::string(what) + " matrix of " + std::to_string(size) + " x batch " + std::to_string(p.batch) +
+           " values exceeds the limit of " + std::to_string(L::kMaxPackedValues));
+  }
+  check_permutation(p.input_perm, p.input_size, "input_perm", name);
+  check_permutation(p.output_perm, p.output_size, "output_perm", name);
+  if (p.rotation_steps.size() > slots) fail(std::to_string(p.rotation_steps.size()) + " rotation steps, more than the slots");
+  for (std::size_t i = 0; i < p.rotation_steps.size(); ++i) {
+    const int s = p.rotation_steps[i];
+    if (s <= 0 || std::size_t(s) >= slots || (i > 0 && s <= p.rotation_steps[i - 1]))
+      fail("rotation step " + std::to_string(s) + " is not in (0, " + std::to_string(slots) + ") in increasing order");
+  }
+  if (!in(p.layers.size(), std::size_t{1}, L::kMaxLayers)) fail(std::to_string(p.layers.size()) + " layers, expected 1 to 64");
+  std::size_t width = p.input_size;
+  int level = c.max_level();
+  for (std::size_t l = 0; l < p.layers.size(); ++l) {
+    const auto& lp = p.layers[l];
+    if (lp.in != width || !in(lp.out, std::size_t{1}, L::kMaxFeatures))
+      fail("layer " + std::to_string(l) + " (" + std::to_string(lp.in) + " -> " + std::to_string(lp.out) +
+           ") does not continue the chain of widths");
+    if (lp.level_in != level || lp.level_out >= lp.level_in || lp.level_out < 0)
+      fail("layer " + std::to_string(l) + " levels " + std::to_string(lp.level_in) + " -> " + std::to_string(lp.level_out) +
+           " do not follow the chain");
+    width = lp.out;
+    level = lp.level_out;
+  }
+  if (width != p.output_size) fail("the last layer's width differs from the output size");
 }
 
 std::string format_plan(const Plan& p) {

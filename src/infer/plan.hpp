@@ -23,6 +23,7 @@
 #include "backend/op_counts.hpp"
 #include "backend/sim_params.hpp"
 #include "infer/compiled.hpp"
+#include "io/binary.hpp"
 #include "nn/model.hpp"
 
 namespace hepex::infer {
@@ -94,6 +95,7 @@ struct Plan {
   std::size_t eval_key_bytes = 0;                 // relinearization + planned Galois keys, expanded
   std::size_t est_peak_bytes_preencoded = 0, est_peak_bytes_onthefly = 0;
   double est_latency_preencoded_s = 0, est_latency_onthefly_s = 0;
+  io::KeyId key_set{};  // the key set made for this plan (set by keygen in the keys directory's copy)
 
   std::size_t batch_tiles() const { return (batch + t3 - 1) / t3; }
   std::vector<std::size_t> tile_sizes() const { return {t1, t2, t3}; }
@@ -102,7 +104,8 @@ struct Plan {
   }
 
   nlohmann::json to_json() const;
-  static Plan from_json(const nlohmann::json& j, const std::string& name);  // FormatError naming `name`
+  // FormatError naming `name` for a malformed plan or one that fails validate_plan.
+  static Plan from_json(const nlohmann::json& j, const std::string& name);
   void save(const std::string& path) const;
   static Plan load(const std::string& path);
 };
@@ -118,6 +121,22 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
 
 // CKKS chain for `depth` levels (see the header comment); throws SecurityError when nothing fits.
 CkksChoice choose_ckks(int depth, std::size_t min_slots, const PlanOptions& options);
+
+// Limits of what a plan may ask for: a plan comes from the other side, and every size in it is bounded
+// before anything is allocated or generated from it.
+struct PlanLimits {
+  static constexpr std::size_t kMaxPrimes = 64, kMaxSpecialPrimes = 8, kMaxLayers = 64;
+  static constexpr std::size_t kMaxFeatures = std::size_t{1} << 24;
+  static constexpr std::size_t kMaxBatch = std::size_t{1} << 24;
+  // Values of one packed input or output matrix (features x batch): 2^28 doubles are 2 GiB.
+  static constexpr std::size_t kMaxPackedValues = std::size_t{1} << 28;
+  static constexpr std::uint64_t kMaxPlanFileBytes = std::uint64_t{64} << 20;
+};
+
+// Checks everything the client and the server rely on: ring degree and tile sizes, prime counts and sizes,
+// levels, batch and matrix sizes, rotation steps (sorted, in (0, slots)), the layer chain, and that both
+// permutations are permutations. Throws FormatError naming `name` and the field.
+void validate_plan(const Plan& plan, const std::string& name);
 
 // Fingerprint of the compiled weights, biases and activation flags.
 std::uint64_t network_hash(const CompiledNetwork& net);

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "io/safe_file.hpp"
 #include "util/error.hpp"
 
 namespace hepex::infer {
@@ -156,11 +157,6 @@ std::string Report::format_table() const {
   return o.str();
 }
 
-void Report::save(const std::string& path) const {
-  std::ofstream f(path);
-  if (!f) throw IoError("cannot write report " + path);
-  f << to_json().dump(2) << '\n';
-  if (!f) throw IoError("cannot write report " + path);
-}
+void Report::save(const std::string& path) const { io::write_file_atomic(path, to_json().dump(2) + "\n"); }
 
 }  // namespace hepex::infer

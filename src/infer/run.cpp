@@ -17,7 +17,14 @@ double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// Bytes sent: the file size on the CKKS backend (seeded ciphertexts count half), memory size on the simulator.
 std::size_t bytes_of(const backend::Backend& be, const tile::CipherTileTensor& t) {
+  if (const auto* ckks = dynamic_cast<const backend::CkksBackend*>(&be)) {
+    std::size_t b = ckks::kBatchFileOverhead;
+    for (const auto& c : t.tiles())
+      if (!c.empty()) b += ckks::batch_body_size(ckks->unwrap(c));
+    return b;
+  }
   std::size_t b = 0;
   for (const auto& c : t.tiles())
     if (!c.empty()) b += be.byte_size(c);
@@ -56,6 +63,7 @@ Report evaluate(const nn::Model& model, const CompiledNetwork& net, const Plan& 
   r.input_ct_bytes = bytes_of(client, x);
   r.output_ct_bytes = bytes_of(client, y);
   fill_errors(r, out, plain_outputs(model, samples, count), samples);
+  if (o.outputs) *o.outputs = out;
   return r;
 }
 
@@ -74,7 +82,10 @@ Report run_encrypted(const nn::Model& model, const Plan& plan, const std::vector
   } else {
     if (o.progress) o.progress("generating keys");
     const double t = now_seconds();
-    const auto ctx = plan_context(plan);
+    // In-process: the plan was made by this caller (make_plan with `insecure` set only by tests), so its flag
+    // is the caller's own choice, not a file from the other side.
+    const auto ctx = plan_context(plan, plan.ckks.secure ? SecurityPolicy::kRequire128Bit
+                                                         : SecurityPolicy::kAllowInsecureForTestsOnly);
     const auto keys = generate_keys(ctx, plan, o.key_seed);
     const double keygen_s = now_seconds() - t;
     const backend::CkksBackend client(ctx, {keys.secret, keys.pub, nullptr, nullptr});

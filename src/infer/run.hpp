@@ -22,6 +22,7 @@ struct RunOptions {
   std::optional<WeightMode> weight_mode;  // default: the plan's choice
   std::optional<Seed> key_seed;           // reproducible keys (experiments only)
   std::function<void(const std::string&)> progress;  // optional milestones ("keygen", "encrypt", ...)
+  std::vector<double>* outputs = nullptr;  // if set: receives the decrypted outputs (count x width, original order)
 };
 
 // samples: count x input width, original order (count <= plan.batch). Throws MismatchError when the

@@ -1,10 +1,10 @@
 #include "io/binary.hpp"
 
-#include <cerrno>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "io/safe_file.hpp"
+#include "util/hash.hpp"
 
 namespace hepex::io {
 
@@ -30,9 +30,11 @@ void BinaryWriter::write_header(const Header& h) {
   write<std::uint32_t>(h.version);
   write<std::uint32_t>(static_cast<std::uint32_t>(h.type));
   write<std::uint64_t>(h.param_hash);
+  write_bytes(h.key_id.data(), h.key_id.size());
 }
 
 void BinaryWriter::write_bytes(const void* data, std::size_t n) {
+  if (n == 0) return;
   const auto* p = static_cast<const std::uint8_t*>(data);
   buf_.insert(buf_.end(), p, p + n);
 }
@@ -42,51 +44,75 @@ void BinaryWriter::write_string(const std::string& s) {
   write_bytes(s.data(), s.size());
 }
 
-void BinaryWriter::save(const std::string& path) const {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  fs::path tmp = target;
-  tmp += ".tmp-hepex";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw IoError(path + ": cannot open for writing");
-    out.write(reinterpret_cast<const char*>(buf_.data()), static_cast<std::streamsize>(buf_.size()));
-    out.flush();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw IoError(path + ": write failed (disk full?)");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw IoError(path + ": cannot move the finished file into place");
-  }
+void BinaryWriter::save(const std::string& path, bool secret) const {
+  const auto digest = blake2b<kDigestBytes>(buf_);
+  std::vector<std::uint8_t> file;
+  file.reserve(buf_.size() + digest.size());
+  file.insert(file.end(), buf_.begin(), buf_.end());
+  file.insert(file.end(), digest.begin(), digest.end());
+  write_file_atomic(path, file, secret ? FileMode::kSecret : FileMode::kShared);
 }
 
-std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(path + ": cannot open for reading");
-  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw IoError(path + ": read failed");
+namespace {
+constexpr std::size_t kHeaderV1Bytes = sizeof(kMagic) + 4 + 4 + 8;
+constexpr std::size_t kHeaderBytes = kHeaderV1Bytes + sizeof(KeyId);
+
+// The first `n` bytes of a file (fewer if it is shorter).
+std::vector<std::uint8_t> read_prefix(const std::string& path, std::size_t n) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw IoError(path + ": cannot open for reading");
+  std::vector<std::uint8_t> b(n);
+  std::size_t done = 0;
+  while (done < n) {
+    const ssize_t r = ::read(fd, b.data() + done, n - done);
+    if (r <= 0) break;
+    done += std::size_t(r);
+  }
+  ::close(fd);
+  b.resize(done);
+  return b;
+}
+}  // namespace
+
+std::string key_id_text(const KeyId& id) {
+  return is_set(id) ? to_hex(std::span(id.data(), 8)) : std::string("none");
+}
+
+std::vector<std::uint8_t> read_hepex_file(const std::string& path) {
+  const auto head = read_prefix(path, kHeaderV1Bytes);
+  if (head.size() < kHeaderV1Bytes) throw FormatError(path + ": too short to be a hepex file");
+  if (std::memcmp(head.data(), kMagic, sizeof(kMagic)) != 0) throw FormatError(path + ": not a hepex file (bad magic)");
+  std::uint32_t version;
+  std::memcpy(&version, head.data() + sizeof(kMagic), sizeof version);
+  if (version != 1 && version != kFormatVersion)
+    throw FormatError(path + ": format version " + std::to_string(version) + " is not supported (this build reads " +
+                      "versions 1 and " + std::to_string(kFormatVersion) + ")");
+  auto bytes = read_file_bytes(path);
+  if (version == 1) return bytes;  // no trailer; read_header admits version 1 for models only
+  if (bytes.size() < kHeaderBytes + kDigestBytes)
+    throw FormatError(path + ": truncated (" + std::to_string(bytes.size()) + " bytes, shorter than a header and digest)");
+  const std::size_t body = bytes.size() - kDigestBytes;
+  const auto digest = blake2b<kDigestBytes>(std::span<const std::uint8_t>(bytes.data(), body));
+  if (std::memcmp(digest.data(), bytes.data() + body, kDigestBytes) != 0)
+    throw FormatError(path + ": integrity check failed: the file is corrupted or truncated (its BLAKE2b digest differs)");
+  bytes.resize(body);
   return bytes;
 }
 
 BinaryReader::BinaryReader(std::vector<std::uint8_t> bytes, std::string name)
     : bytes_(std::move(bytes)), name_(std::move(name)) {}
 
-BinaryReader BinaryReader::from_file(const std::string& path) { return BinaryReader(read_file_bytes(path), path); }
+BinaryReader BinaryReader::from_file(const std::string& path) { return BinaryReader(read_hepex_file(path), path); }
 
 Header BinaryReader::read_header(ObjectType expected) {
-  if (remaining() < sizeof(kMagic) + 16) fail("too short to be a hepex file");
+  if (remaining() < kHeaderV1Bytes) fail("too short to be a hepex file");
   char magic[sizeof(kMagic)];
   read_bytes(magic, sizeof(magic));
   if (std::memcmp(magic, kMagic, sizeof(kMagic)) != 0) fail("not a hepex file (bad magic)");
   Header h;
   h.version = read<std::uint32_t>();
-  if (h.version != kFormatVersion)
+  const bool legacy_model = h.version == 1 && expected == ObjectType::kModel;
+  if (h.version != kFormatVersion && !legacy_model)
     fail("format version " + std::to_string(h.version) + " is not supported (this build reads version " +
          std::to_string(kFormatVersion) + ")");
   const auto type = read<std::uint32_t>();
@@ -94,10 +120,12 @@ Header BinaryReader::read_header(ObjectType expected) {
   if (h.type != expected)
     fail(std::string("holds a ") + object_type_name(h.type) + ", expected a " + object_type_name(expected));
   h.param_hash = read<std::uint64_t>();
+  if (!legacy_model) read_bytes(h.key_id.data(), h.key_id.size());
   return h;
 }
 
 void BinaryReader::read_bytes(void* out, std::size_t n) {
+  if (n == 0) return;  // (memcpy into the null data() of an empty vector is undefined)
   if (n > remaining()) fail("truncated (needed " + std::to_string(n) + " more bytes, " + std::to_string(remaining()) + " left)");
   std::memcpy(out, bytes_.data() + pos_, n);
   pos_ += n;

@@ -1,20 +1,33 @@
 #pragma once
 // Versioned little-endian binary files. Every hepex file starts with the same header:
-//   magic "HEPEX\x1a\r\n" (8 bytes) | format version u32 | object type u32 | parameter hash u64
+//   magic "HEPEX\x1a\r\n" (8 bytes) | format version u32 | object type u32 | parameter hash u64 |
+//   key set id (16 bytes; zero for objects of no key set)
+// and a file on disk ends with a 32-byte BLAKE2b digest of everything before it (the integrity trailer),
+// checked before anything else is parsed. Byte strings made by bytes() (nested objects) carry no trailer.
+// Version 1 (no key set id, no trailer) is still read for models; every other object must be version 2.
 // Readers validate every length against the bytes left before allocating, and every error names the
-// file. Writers go to a temporary file and rename it into place, so a failed write leaves nothing behind.
+// file. Writers go through io/safe_file.hpp, so a failed write leaves nothing behind.
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <type_traits>
 #include <vector>
 
+#include "io/safe_file.hpp"
 #include "util/error.hpp"
 
 namespace hepex::io {
 
 inline constexpr char kMagic[8] = {'H', 'E', 'P', 'E', 'X', '\x1a', '\r', '\n'};
-inline constexpr std::uint32_t kFormatVersion = 1;
+inline constexpr std::uint32_t kFormatVersion = 2;
+inline constexpr std::size_t kDigestBytes = 32;
+
+// Identity of a key set: a BLAKE2b digest of its public key (ckks::key_set_id). Files of a key set (its
+// keys and the ciphertexts encrypted under it) carry it, so that objects of two key sets are never mixed.
+using KeyId = std::array<std::uint8_t, 16>;
+inline bool is_set(const KeyId& id) { return id != KeyId{}; }
+std::string key_id_text(const KeyId& id);  // the first 8 bytes in hex, or "none"
 
 // Object types stored in hepex files.
 enum class ObjectType : std::uint32_t {
@@ -37,6 +50,7 @@ struct Header {
   std::uint32_t version = kFormatVersion;
   ObjectType type{};
   std::uint64_t param_hash = 0;  // 0 when the object does not depend on CKKS parameters
+  KeyId key_id{};                // zero when the object belongs to no key set
 };
 
 class BinaryWriter {
@@ -56,8 +70,9 @@ class BinaryWriter {
   void write_string(const std::string& s);
 
   const std::vector<std::uint8_t>& bytes() const { return buf_; }
-  // Atomically writes the buffer to path (temp file + rename); throws IoError naming path on failure.
-  void save(const std::string& path) const;
+  // Writes the buffer and its integrity trailer to path (io/safe_file.hpp); IoError naming path on failure.
+  // secret: mode 0600.
+  void save(const std::string& path, bool secret = false) const;
 
  private:
   std::vector<std::uint8_t> buf_;
@@ -67,6 +82,7 @@ class BinaryReader {
  public:
   // `name` (usually the file path) prefixes every error message.
   BinaryReader(std::vector<std::uint8_t> bytes, std::string name);
+  // A hepex file: read_hepex_file(path).
   static BinaryReader from_file(const std::string& path);
 
   // Reads and checks magic, version and type; returns the header. Throws FormatError otherwise.
@@ -104,8 +120,10 @@ class BinaryReader {
   std::string name_;
 };
 
-// Reads a whole file; throws IoError naming the path.
-std::vector<std::uint8_t> read_file_bytes(const std::string& path);
+// Reads a hepex file: checks its magic and version on the first bytes (so a foreign or huge file is refused
+// before it is read), then its integrity trailer; returns the bytes without the trailer. FormatError naming
+// the path: "corrupted or truncated" when the digest differs.
+std::vector<std::uint8_t> read_hepex_file(const std::string& path);
 
 // FNV-1a 64-bit, for parameter fingerprints in headers (not a cryptographic hash: it detects mix-ups).
 std::uint64_t fnv1a64(const void* data, std::size_t n, std::uint64_t h = 0xcbf29ce484222325ull);

@@ -40,7 +40,7 @@ ArchSpec parse_arch(std::string_view text) {
   std::vector<Activation> acts;
   try {
     if (colon == std::string_view::npos) {
-      acts.assign(layers, Activation::square());
+      acts.assign(layers, Activation::parse("poly2"));  // the HE-friendly default of every verb
       acts.back() = Activation::identity();
     } else {
       const auto names = split(text.substr(colon + 1), ',');

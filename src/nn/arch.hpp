@@ -2,7 +2,7 @@
 // Architecture strings: "784-256-64-256-784:poly2"
 //   sizes joined by '-', then ':' and either one activation for every hidden layer (the last layer is
 //   linear), or one activation per layer separated by ',' (e.g. "784-10-784:square,sigmoid").
-// Without ':' every hidden layer uses square. See Activation::parse for the activation names.
+// Without ':' every hidden layer uses poly2 (trained coefficients), the default everywhere. See Activation::parse for the activation names.
 #include <string>
 #include <string_view>
 #include <vector>

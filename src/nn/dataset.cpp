@@ -68,10 +68,18 @@ Dataset load_idx_dataset(const std::string& dir, Split split) {
   return data;
 }
 
-std::string resolve_data_dir(const std::string& name) {
+std::string canonical_data_name(const std::string& text) {
+  if (text == "fashion") return "fashion-mnist";
+  if (text == "mnist" || text == "fashion-mnist" || text.empty()) return text;
+  return fs::absolute(fs::path(text)).lexically_normal().string();
+}
+
+std::string resolve_data_dir(const std::string& text) {
+  const std::string name = text == "fashion" ? "fashion-mnist" : text;
+  const bool known = name == "mnist" || name == "fashion-mnist";
   std::vector<fs::path> candidates;
   const char* env = std::getenv("HEPEX_DATA_DIR");
-  if (name == "mnist" || name == "fashion-mnist") {
+  if (known) {
     if (env && *env) candidates.push_back(fs::path(env) / name);
     if (name == "mnist") {
       candidates.push_back(fs::path("data") / name);
@@ -89,7 +97,9 @@ std::string resolve_data_dir(const std::string& name) {
     if (fs::is_directory(c)) return c.lexically_normal().string();
     tried += (tried.empty() ? "" : ", ") + c.string();
   }
-  throw IoError("data set '" + name + "': no directory found (tried " + tried +
+  if (!known)
+    throw IoError("data set '" + text + "': neither a known name (" + kDataSetNames + ") nor a directory of IDX files");
+  throw IoError("data set '" + text + "': no directory found (tried " + tried +
                 "; set HEPEX_DATA_DIR or run scripts/setup.sh)");
 }
 

@@ -32,9 +32,16 @@ enum class Split { kTrain, kTest };
 // Throws IoError if the files are missing, FormatError (naming the file) if they are malformed or disagree.
 Dataset load_idx_dataset(const std::string& dir, Split split);
 
+// The data set names --data knows; anything else is a directory of IDX files.
+inline constexpr const char* kDataSetNames = "mnist, fashion-mnist (alias fashion)";
+// The name a data set is recorded under (in model files, result lines): "fashion" -> "fashion-mnist",
+// "mnist" and "fashion-mnist" as they are, a directory as its absolute normal path.
+std::string canonical_data_name(const std::string& text);
+
 // Resolves --data: "mnist" -> $HEPEX_DATA_DIR/mnist, ./data/mnist, <executable dir>/../data/mnist (first that
-// exists); "fashion-mnist" -> $HEPEX_DATA_DIR/fashion-mnist, then the Debian package's directory; anything
-// else is taken as a directory path. Throws IoError listing the places tried.
+// exists); "fashion-mnist" (or "fashion") -> $HEPEX_DATA_DIR/fashion-mnist, then the Debian package's
+// directory; anything else is taken as a directory path. Throws IoError listing the places tried (and the
+// known names, when the text is no directory).
 std::string resolve_data_dir(const std::string& name);
 
 // Seeded shuffle, then the last round(fraction * N) samples become the validation set.

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "io/binary.hpp"
 #include "util/error.hpp"
 
 namespace hepex::nn {
@@ -19,6 +20,28 @@ Loss loss_for(Task task) { return task == Task::kAutoencoder ? Loss::kMse : Loss
 
 Task infer_task(const Model& model) {
   return model.input_size() == model.output_size() ? Task::kAutoencoder : Task::kClassifier;
+}
+
+Task infer_task(const std::string& arch) {
+  const ArchSpec spec = parse_arch(arch);
+  return spec.sizes.front() == spec.sizes.back() ? Task::kAutoencoder : Task::kClassifier;
+}
+
+std::uint64_t train_job_fingerprint(const TrainJob& job) {
+  // A text of every setting (floats in hex, exact), hashed; new settings must be added here.
+  const TrainConfig& c = job.config;
+  const OptimizerConfig& o = c.optimizer;
+  char numbers[512];
+  std::snprintf(numbers, sizeof numbers,
+                "v%u task%d noise%a copies%d val%a seed%llu opt%d b1%a b2%a eps%a mom%a lr%a batch%d epochs%d "
+                "decay%a every%d warmup%d patience%d mindelta%a restore%d clip%a",
+                kTrainerVersion, int(job.task), double(job.noise), job.noise_copies, job.val_split,
+                static_cast<unsigned long long>(job.seed), int(o.kind), double(o.beta1), double(o.beta2),
+                double(o.epsilon), double(o.momentum), double(c.lr), c.batch, c.epochs, double(c.lr_decay),
+                c.decay_every, c.warmup_steps, c.patience, double(c.min_delta), int(c.restore_best),
+                double(c.clip_norm));
+  const std::string text = job.arch + "|" + canonical_data_name(job.data) + "|" + numbers;
+  return io::fnv1a64(text.data(), text.size());
 }
 
 namespace {
@@ -59,6 +82,7 @@ TrainJobResult run_train_job(const TrainJob& job, const EpochCallback& on_epoch,
   TrainJobResult r;
   r.history = train(model, data.train, data.val, cfg, on_epoch, on_batch);
   r.test = evaluate(model, data.test, cfg.loss);
+  model.set_data_set(canonical_data_name(job.data));
   r.model = std::move(model);
   return r;
 }

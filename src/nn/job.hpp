@@ -17,9 +17,11 @@ const char* task_name(Task task);
 Loss loss_for(Task task);
 // A model whose output width equals its input width is an autoencoder, otherwise a classifier.
 Task infer_task(const Model& model);
+// The same rule for an architecture string (throws InvalidArgument for a bad one).
+Task infer_task(const std::string& arch);
 
 struct TrainJob {
-  std::string arch = "784-256-64-256-784:square";
+  std::string arch = "784-256-64-256-784:poly2";
   std::string data = "mnist";  // resolve_data_dir() name or a directory
   Task task = Task::kAutoencoder;
   float noise = 0.f;     // > 0: denoising autoencoder, inputs + N(0, noise^2) clipped to [0, 1]
@@ -43,6 +45,14 @@ struct TrainJobResult {
   EvalResult test;
 };
 
+// Bump when a change to the trainer, the initialisation or the data pipeline changes what a job trains:
+// trained models cached by fingerprint (hepex demo) are then trained afresh.
+inline constexpr std::uint32_t kTrainerVersion = 1;
+// Fingerprint of everything that determines the model a job trains: architecture, data set (by canonical
+// name), task, noise, split, seed, every TrainConfig setting and kTrainerVersion. Equal jobs, equal value.
+std::uint64_t train_job_fingerprint(const TrainJob& job);
+
+// Trains; the model records the job's data set (canonical_data_name).
 TrainJobResult run_train_job(const TrainJob& job, const EpochCallback& on_epoch = {},
                              const BatchCallback& on_batch = {});
 

@@ -57,6 +57,11 @@ class Model {
   // The layers on a column batch (features x batch, model order), in place; z is scratch space.
   void forward_columns(Matrix& a, Matrix& z) const;
 
+  // The data set the model was trained on (nn::canonical_data_name: "mnist", "fashion-mnist" or a directory),
+  // recorded in the model file; empty = unknown (files written before the field existed).
+  const std::string& data_set() const { return data_set_; }
+  void set_data_set(std::string name) { data_set_ = std::move(name); }
+
   // Throws InvalidArgument if widths of consecutive layers, bias/mask shapes or permutations disagree.
   void validate() const;
 
@@ -72,6 +77,7 @@ class Model {
   std::vector<DenseLayer> layers_;
   Permutation input_perm_;
   Permutation output_perm_;
+  std::string data_set_;
 };
 
 }  // namespace hepex::nn

@@ -1,8 +1,9 @@
 // Model file, after the common hepex header (type kModel, parameter hash 0):
-//   u32 model schema (1) | u32 layer count
+//   u32 model schema (2; 1 is read too) | u32 layer count
 //   per layer: u32 in | u32 out | u32 activation kind | u8 trainable | f32 a, b, c
 //              f32 W[out][in] (row-major) | f32 b[out] | u8 has_mask | (if has_mask) u8 mask[out][in] in {0,1}
 //   u64 n + u32[n] input permutation | u64 n + u32[n] output permutation   (n = 0: identity)
+//   schema 2 only: u64 n + n bytes, the training data set's name (n = 0: unknown; schema 1 files read so)
 // Every length is checked against the architecture and the bytes left before anything is allocated.
 #include "io/binary.hpp"
 #include "nn/model.hpp"
@@ -10,7 +11,9 @@
 namespace hepex::nn {
 namespace {
 
-constexpr std::uint32_t kModelSchema = 1;
+constexpr std::uint32_t kModelSchema = 2;
+constexpr std::uint32_t kOldestModelSchema = 1;  // before the training data set was recorded
+constexpr std::uint64_t kMaxDataSetName = 4096;
 constexpr std::uint32_t kMaxLayers = 4096;
 constexpr std::uint32_t kMaxWidth = 1u << 20;
 
@@ -62,6 +65,7 @@ std::vector<std::uint8_t> Model::serialize() const {
   }
   write_perm(w, input_perm_);
   write_perm(w, output_perm_);
+  w.write_string(data_set_);
   return w.bytes();
 }
 
@@ -69,9 +73,9 @@ Model Model::deserialize(std::vector<std::uint8_t> bytes, const std::string& nam
   io::BinaryReader r(std::move(bytes), name);
   r.read_header(io::ObjectType::kModel);
   const auto schema = r.read<std::uint32_t>();
-  if (schema != kModelSchema)
+  if (schema < kOldestModelSchema || schema > kModelSchema)
     r.fail("model schema " + std::to_string(schema) + " is not supported (this build reads " +
-           std::to_string(kModelSchema) + ")");
+           std::to_string(kOldestModelSchema) + " to " + std::to_string(kModelSchema) + ")");
   const auto count = r.read<std::uint32_t>();
   if (count == 0 || count > kMaxLayers) r.fail("layer count " + std::to_string(count) + " is invalid");
 
@@ -114,6 +118,7 @@ Model Model::deserialize(std::vector<std::uint8_t> bytes, const std::string& nam
   }
   model.input_perm_ = read_perm(r, model.input_size(), "input");
   model.output_perm_ = read_perm(r, model.output_size(), "output");
+  if (schema >= 2) model.data_set_ = r.read_string(kMaxDataSetName);
   r.expect_end();
   try {
     model.validate();
@@ -130,6 +135,6 @@ void Model::save(const std::string& path) const {
   w.save(path);
 }
 
-Model Model::load(const std::string& path) { return deserialize(io::read_file_bytes(path), path); }
+Model Model::load(const std::string& path) { return deserialize(io::read_hepex_file(path), path); }
 
 }  // namespace hepex::nn

@@ -36,6 +36,11 @@ Csprng::Csprng() : Csprng(random_seed()) {}
 
 Csprng::Csprng(const Seed& seed) : seed_(seed) { ensure_sodium(); }
 
+Csprng::~Csprng() {
+  sodium_memzero(seed_.data(), seed_.size());
+  sodium_memzero(buf_.data(), buf_.size());
+}
+
 void Csprng::refill() {
   // ChaCha20 (IETF) keystream: key = seed, 96-bit nonce = refill counter.
   unsigned char nonce[crypto_stream_chacha20_ietf_NONCEBYTES] = {};

@@ -17,6 +17,11 @@ class Csprng {
   Csprng();
   // Deterministic stream for the given seed.
   explicit Csprng(const Seed& seed);
+  // Not copyable nor movable: a copy would repeat the same random bytes. The key and the buffered
+  // stream are wiped on destruction.
+  Csprng(const Csprng&) = delete;
+  Csprng& operator=(const Csprng&) = delete;
+  ~Csprng();
 
   void fill(std::span<std::uint8_t> out);
   std::uint64_t next_u64();

@@ -19,6 +19,7 @@ namespace hepex::infer {
 namespace {
 
 namespace fs = std::filesystem;
+constexpr auto kInsecure = SecurityPolicy::kAllowInsecureForTestsOnly;  // the small test rings
 using nn::Activation;
 
 constexpr std::size_t kT1 = 2, kT2 = 4;
@@ -79,7 +80,7 @@ TEST(InferCkks, ServerRunsFromFilesWithoutTheSecretKey) {
   const Plan plan = make_plan(m, kT1, kT2, 8, small_ring());
   const auto client_dir = temp_dir("client"), server_dir = temp_dir("server");
   {
-    const auto ctx = plan_context(plan);
+    const auto ctx = plan_context(plan, kInsecure);
     save_key_dir(client_dir.string(), plan, generate_keys(ctx, plan, seed_from_u64(4)));
   }
   fs::copy_file(client_dir / "eval.keys", server_dir / "eval.keys");
@@ -88,13 +89,15 @@ TEST(InferCkks, ServerRunsFromFilesWithoutTheSecretKey) {
   // Client: encrypt.
   const auto x = testing::random_inputs(8, 16, 6);
   {
-    const auto c = load_client_keys(client_dir.string(), false);
-    const backend::CkksBackend be(c.ctx, {nullptr, c.keys.pub, nullptr, nullptr});  // public-key encryption
+    const auto c = load_client_keys(client_dir.string(), false, kInsecure);
+    auto pub_only = c.keys;
+    pub_only.secret.reset();  // public-key encryption
+    const backend::CkksBackend be(c.ctx, pub_only);
     save_ciphertexts((client_dir / "x.ct").string(), be, encrypt_input(be, c.plan, x, 8));
   }
   // Server: plan + eval keys only.
   {
-    const auto ctx = plan_context(plan);
+    const auto ctx = plan_context(plan, kInsecure);
     const backend::CkksBackend be(ctx, load_eval_keys(*ctx, (server_dir / "eval.keys").string()));
     EXPECT_FALSE(be.can_decrypt());
     Executor ex(be, compile(m, kT1, kT2), plan.batch, plan.weight_mode);
@@ -104,14 +107,14 @@ TEST(InferCkks, ServerRunsFromFilesWithoutTheSecretKey) {
     save_ciphertexts((server_dir / "y.ct").string(), be, y);
   }
   // Client: decrypt.
-  const auto c = load_client_keys(client_dir.string(), true);
+  const auto c = load_client_keys(client_dir.string(), true, kInsecure);
   const backend::CkksBackend be(c.ctx, c.keys);
   const auto y = decrypt_output(be, c.plan, load_ciphertexts((server_dir / "y.ct").string(), be, plan_output_shape(c.plan)), 8);
   const auto want = plain_outputs(m, x, 8);
   for (std::size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], want[i], 1e-4);
 
   // A keys directory without secret.key cannot decrypt.
-  EXPECT_THROW(load_client_keys(server_dir.string(), true), Error);
+  EXPECT_THROW(load_client_keys(server_dir.string(), true, kInsecure), Error);
   fs::remove_all(client_dir);
   fs::remove_all(server_dir);
 }
@@ -120,7 +123,7 @@ TEST(InferCkks, RefusesWrongKeysParametersAndShapes) {
   const auto m = small_model();
   const Plan plan = make_plan(m, kT1, kT2, 8, small_ring());
   const auto dir = temp_dir("wrong");
-  const auto ctx = plan_context(plan);
+  const auto ctx = plan_context(plan, kInsecure);
   const auto keys = generate_keys(ctx, plan, seed_from_u64(5));
   save_eval_keys((dir / "eval.keys").string(), keys);
 
@@ -128,7 +131,7 @@ TEST(InferCkks, RefusesWrongKeysParametersAndShapes) {
   auto other_opts = small_ring();
   other_opts.max_scale_bits = 33;
   const Plan other = make_plan(m, kT1, kT2, 8, other_opts);
-  const auto other_ctx = plan_context(other);
+  const auto other_ctx = plan_context(other, kInsecure);
   EXPECT_THROW(load_eval_keys(*other_ctx, (dir / "eval.keys").string()), FormatError);
 
   // Ciphertexts of other parameters.

@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include <unistd.h>
 
 using namespace hepex::io;
 
@@ -76,4 +80,56 @@ TEST(Binary, SaveIsAtomicAndLoads) {
   EXPECT_THROW(sample().save((dir / "no_such_dir" / "t.bin").string()), hepex::IoError);
   EXPECT_THROW(BinaryReader::from_file((dir / "missing.bin").string()), hepex::IoError);
   std::filesystem::remove_all(dir);
+}
+
+TEST(Binary, IntegrityTrailerCatchesFlippedBitsAndTruncation) {
+  const auto dir = std::filesystem::temp_directory_path() / ("hepex_binary_integrity_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / "t.bin").string();
+  sample().save(path);
+  EXPECT_EQ(read_hepex_file(path), sample().bytes());  // the trailer is checked and removed
+  const auto good = read_hepex_file(path);
+  auto file = [&] {
+    std::ifstream f(path, std::ios::binary);
+    return std::vector<char>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  }();
+  for (std::size_t at : {std::size_t{30}, good.size() - 1, file.size() - 1}) {
+    auto bad = file;
+    bad[at] ^= 0x10;
+    std::ofstream(path, std::ios::binary | std::ios::trunc).write(bad.data(), std::streamsize(bad.size()));
+    try {
+      read_hepex_file(path);
+      FAIL() << "flipped bit at " << at << " not detected";
+    } catch (const hepex::FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find("integrity"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos);
+    }
+  }
+  std::ofstream(path, std::ios::binary | std::ios::trunc).write(file.data(), std::streamsize(file.size() - 5));
+  EXPECT_THROW(read_hepex_file(path), hepex::FormatError);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Binary, KeySetIdRoundTripsAndVersionOneIsReadForModelsOnly) {
+  KeyId id{};
+  id[0] = 0xab;
+  id[15] = 1;
+  BinaryWriter w;
+  w.write_header({kFormatVersion, ObjectType::kCiphertext, 7, id});
+  BinaryReader r(w.bytes(), "mem");
+  EXPECT_EQ(r.read_header(ObjectType::kCiphertext).key_id, id);
+  EXPECT_EQ(key_id_text(id), "ab00000000000000");
+  EXPECT_EQ(key_id_text(KeyId{}), "none");
+
+  // A version-1 header (no key set id): a model is still read, a ciphertext is not.
+  std::vector<std::uint8_t> v1(kMagic, kMagic + sizeof(kMagic));
+  auto put32 = [&](std::uint32_t v) { v1.insert(v1.end(), reinterpret_cast<std::uint8_t*>(&v), reinterpret_cast<std::uint8_t*>(&v) + 4); };
+  put32(1);
+  put32(static_cast<std::uint32_t>(ObjectType::kModel));
+  v1.insert(v1.end(), 8, 0);
+  BinaryReader model(v1, "old.hpx");
+  EXPECT_EQ(model.read_header(ObjectType::kModel).version, 1u);
+  v1[12] = static_cast<std::uint8_t>(ObjectType::kCiphertext);
+  BinaryReader ct(v1, "old.ct");
+  EXPECT_THROW(ct.read_header(ObjectType::kCiphertext), hepex::FormatError);
 }

@@ -58,7 +58,7 @@ TEST(Arch, ParsesAndFormats) {
   EXPECT_EQ(format_arch(s), "784-256-64-256-784:poly2");
   for (const char* text : {"10-4-10:square", "5-3:relu", "6-4-2:square,sigmoid", "8-4-8:poly2@0.25/0.5/-0.125"})
     EXPECT_EQ(format_arch(parse_arch(text)), text);
-  EXPECT_EQ(format_arch(parse_arch("3-2-3")), "3-2-3:square");
+  EXPECT_EQ(format_arch(parse_arch("3-2-3")), "3-2-3:poly2");  // poly2: the default activation
   const ArchSpec fixed = parse_arch("4-2-4:poly2@0.1/0.2/0.3");
   EXPECT_FALSE(fixed.activations[0].trainable);
   EXPECT_FLOAT_EQ(fixed.activations[0].poly[2], 0.3f);
@@ -156,6 +156,39 @@ TEST(ModelFile, RoundTripIsBitwise) {
   EXPECT_EQ(r.arch_string(), m.arch_string());
 }
 
+TEST(ModelFile, RecordsTheTrainingDataSetAndReadsOlderFilesAsUnknown) {
+  Model m = random_model("6-4-6:square", 3);
+  m.set_data_set("fashion-mnist");
+  const auto bytes = m.serialize();
+  EXPECT_EQ(Model::deserialize(bytes, "new.hpx").data_set(), "fashion-mnist");
+
+  // A schema-1 file (written before the field existed): schema 1 at offset 40, no trailing name.
+  m.set_data_set("");
+  auto old = m.serialize();
+  const std::uint32_t schema1 = 1;
+  std::memcpy(old.data() + 40, &schema1, 4);
+  old.resize(old.size() - sizeof(std::uint64_t));  // the empty name's length
+  const Model r = Model::deserialize(old, "old.hpx");
+  EXPECT_EQ(r.data_set(), "");
+  EXPECT_EQ(r.arch_string(), m.arch_string());
+  // A schema-1 file with the name appended is refused (trailing bytes), so the versions cannot be confused.
+  auto mixed = bytes;
+  std::memcpy(mixed.data() + 40, &schema1, 4);
+  EXPECT_THROW(Model::deserialize(mixed, "mixed.hpx"), hepex::FormatError);
+}
+
+TEST(DataSetNames, FashionIsAnAliasAndUnknownNamesListTheKnownOnes) {
+  EXPECT_EQ(canonical_data_name("fashion"), "fashion-mnist");
+  EXPECT_EQ(canonical_data_name("mnist"), "mnist");
+  EXPECT_EQ(canonical_data_name("some/dir"), (fs::current_path() / "some" / "dir").string());
+  try {
+    resolve_data_dir("no-such-data-set");
+    FAIL();
+  } catch (const hepex::IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("mnist, fashion-mnist (alias fashion)"), std::string::npos) << e.what();
+  }
+}
+
 TEST(ModelFile, RefusesCorruptAndForeignFiles) {
   const Model m = random_model("6-4-6:square", 8, true);
   const auto good = m.serialize();
@@ -173,21 +206,22 @@ TEST(ModelFile, RefusesCorruptAndForeignFiles) {
   trailing.push_back(0);
   EXPECT_THROW(Model::deserialize(trailing, "t.hpx"), hepex::FormatError);
 
-  // Header offsets: magic 8, version 4, type 4, hash 8 -> schema at 24, layer count at 28, layer 0 at 32.
+  // Header offsets: magic 8, version 4, type 4, hash 8, key set 16 -> schema at 40, layer count at 44, layer 0 at 48.
   const auto patched = [&](std::size_t at, std::uint32_t v) {
     auto b = good;
     std::memcpy(b.data() + at, &v, 4);
     return b;
   };
-  EXPECT_THROW(Model::deserialize(patched(24, 2), "s.hpx"), hepex::FormatError);          // schema
-  EXPECT_THROW(Model::deserialize(patched(28, 0), "s.hpx"), hepex::FormatError);          // no layers
-  EXPECT_THROW(Model::deserialize(patched(28, 1u << 30), "s.hpx"), hepex::FormatError);  // absurd count
-  EXPECT_THROW(Model::deserialize(patched(32, 1u << 20), "s.hpx"), hepex::FormatError);  // width vs data left
-  EXPECT_THROW(Model::deserialize(patched(36, 5), "s.hpx"), hepex::FormatError);          // next layer disagrees
-  EXPECT_THROW(Model::deserialize(patched(40, 9), "s.hpx"), hepex::FormatError);          // activation kind
+  EXPECT_THROW(Model::deserialize(patched(40, 0), "s.hpx"), hepex::FormatError);          // schema
+  EXPECT_THROW(Model::deserialize(patched(40, 3), "s.hpx"), hepex::FormatError);          // newer schema
+  EXPECT_THROW(Model::deserialize(patched(44, 0), "s.hpx"), hepex::FormatError);          // no layers
+  EXPECT_THROW(Model::deserialize(patched(44, 1u << 30), "s.hpx"), hepex::FormatError);  // absurd count
+  EXPECT_THROW(Model::deserialize(patched(48, 1u << 20), "s.hpx"), hepex::FormatError);  // width vs data left
+  EXPECT_THROW(Model::deserialize(patched(52, 5), "s.hpx"), hepex::FormatError);          // next layer disagrees
+  EXPECT_THROW(Model::deserialize(patched(56, 9), "s.hpx"), hepex::FormatError);          // activation kind
   // A mask byte other than 0/1: the first mask byte follows W, b and the flag of layer 0.
   auto mask = good;
-  mask[32 + 12 + 1 + 12 + 4 * (24 + 4) + 1] = 2;
+  mask[48 + 12 + 1 + 12 + 4 * (24 + 4) + 1] = 2;
   EXPECT_THROW(Model::deserialize(mask, "m.hpx"), hepex::FormatError);
 
   // A valid hepex file of another type, and a file that is not hepex at all.

@@ -1,0 +1,18 @@
+#pragma once
+// Planner options shared by the verbs that plan (`hepex plan`, `hepex demo`): the planner's own messages
+// name them (e.g. "a smaller --min-scale-bits"), so every verb that plans must accept them.
+#include <CLI/CLI.hpp>
+
+#include "infer/plan.hpp"
+#include "number_check.hpp"
+
+namespace hepex::cli {
+
+inline void add_plan_options(CLI::App* sub, infer::PlanOptions& options) {
+  sub->add_option("--min-scale-bits", options.min_scale_bits,
+                  "Smallest CKKS scale (bits) the planner may choose: smaller fits deeper networks, less precisely")
+      ->check(whole_in(20, infer::PlanOptions{}.max_scale_bits))
+      ->capture_default_str();
+}
+
+}  // namespace hepex::cli

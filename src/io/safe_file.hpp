@@ -1,0 +1,43 @@
+#pragma once
+// Safe file writing and bounded reading, for every file hepex writes or reads.
+//
+// A write goes to a fresh temporary in the destination directory, created with O_EXCL and a random name
+// (so a planted symlink or a second process writing the same output cannot redirect it), mode 0600 while
+// it is written, then fsync, the final mode, an atomic rename over the destination and an fsync of the
+// directory. On any failure the temporary is removed and the destination is left as it was; a SIGINT,
+// SIGTERM or SIGHUP during the write removes the temporary too (the process then dies of the signal as
+// it would have).
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hepex::io {
+
+enum class FileMode {
+  kShared,  // 0666 less the umask, like any file a program writes
+  kSecret,  // 0600: secret keys
+};
+
+void write_file_atomic(const std::string& path, std::span<const std::uint8_t> bytes, FileMode mode = FileMode::kShared);
+void write_file_atomic(const std::string& path, std::string_view text, FileMode mode = FileMode::kShared);
+
+// Throws IoError naming `path` unless a file can be created there: its directory exists and is writable,
+// and the path is not a directory. Verbs call it for every output before they start long work.
+void check_destination(const std::string& path);
+
+// Refuses (IoError) when `path` exists, unless `force`: for outputs that must not be replaced silently.
+void check_not_exists(const std::string& path, bool force, const std::string& what);
+
+// Creates `dir` (and its parents) if missing; a directory this call creates gets `mode` (e.g. 0700).
+void create_directory(const std::string& dir, unsigned mode);
+
+// Largest file read whole: bigger ones are refused before any byte is read.
+inline constexpr std::uint64_t kMaxFileBytes = std::uint64_t{16} << 30;
+
+// Reads a whole regular file in one pass after checking its size against `max_bytes`; IoError naming the
+// path on failure, FormatError when it is larger than max_bytes.
+std::vector<std::uint8_t> read_file_bytes(const std::string& path, std::uint64_t max_bytes = kMaxFileBytes);
+
+}  // namespace hepex::io
