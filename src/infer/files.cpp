@@ -2,8 +2,6 @@
 
 #include <cmath>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 
 #include "ckks/serialize.hpp"
 #include "io/safe_file.hpp"
@@ -62,22 +60,6 @@ namespace {
 // one file may hold (2^28 doubles = 2 GiB in memory; the 60000 MNIST training images are 4.7e7 values).
 constexpr std::size_t kMaxSampleValues = std::size_t(1) << 28;
 constexpr std::uintmax_t kMaxSampleFileBytes = kMaxSampleValues * 8 + 10 + 65535;  // float64 data + largest header
-
-// The whole file in one read, its size checked first.
-std::vector<std::uint8_t> read_sample_file(const std::string& path) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) throw IoError(path + ": cannot open for reading (" + ec.message() + ")");
-  if (size > kMaxSampleFileBytes)
-    throw FormatError(path + ": " + std::to_string(size >> 20) + " MiB is larger than the " +
-                      std::to_string(kMaxSampleFileBytes >> 20) + " MiB a sample file may have");
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw IoError(path + ": cannot open for reading");
-  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
-  f.read(reinterpret_cast<char*>(bytes.data()), std::streamsize(size));
-  if (std::uintmax_t(f.gcount()) != size) throw IoError(path + ": read failed (file changed while reading?)");
-  return bytes;
-}
 
 // The .npy header dict, e.g. {'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }, read by hand:
 // only the three keys NumPy writes, no general Python literal parser (and no backtracking regex).
@@ -151,7 +133,7 @@ class NpyHeader {
 
 }  // namespace
 
-Samples load_npy(const std::string& path) { return parse_npy(read_sample_file(path), path); }
+Samples load_npy(const std::string& path) { return parse_npy(io::read_file_bytes(path, kMaxSampleFileBytes), path); }
 
 Samples parse_npy(const std::vector<std::uint8_t>& bytes, const std::string& path) {
   auto fail = [&](const std::string& what) { throw FormatError(path + ": " + what); };

@@ -3,9 +3,8 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
 
+#include "io/safe_file.hpp"
 #include "util/error.hpp"
 
 namespace hepex::nn {
@@ -118,22 +117,6 @@ IdxArray inflate_idx(const std::vector<std::uint8_t>& gz, int ndims, const std::
   return a;
 }
 
-// The whole file, its size checked before reading (one read, not byte by byte).
-std::vector<std::uint8_t> read_bounded(const std::string& path) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) throw IoError(path + ": cannot open for reading (" + ec.message() + ")");
-  if (size > kMaxFileBytes)
-    throw FormatError(path + ": " + std::to_string(size >> 20) + " MiB is larger than any IDX file this reader accepts (" +
-                      std::to_string(kMaxFileBytes >> 20) + " MiB)");
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw IoError(path + ": cannot open for reading");
-  std::vector<std::uint8_t> bytes(size);
-  f.read(reinterpret_cast<char*>(bytes.data()), std::streamsize(size));
-  if (std::size_t(f.gcount()) != size) throw IoError(path + ": read failed (file changed while reading?)");
-  return bytes;
-}
-
 bool is_gzip(const std::vector<std::uint8_t>& b) { return b.size() >= 2 && b[0] == 0x1f && b[1] == 0x8b; }
 
 }  // namespace
@@ -179,6 +162,9 @@ IdxArray parse_idx_file_bytes(const std::vector<std::uint8_t>& bytes, int ndims,
   return is_gzip(bytes) ? inflate_idx(bytes, ndims, name) : parse_idx(bytes, ndims, name);
 }
 
-IdxArray read_idx_file(const std::string& path, int ndims) { return parse_idx_file_bytes(read_bounded(path), ndims, path); }
+// The size is checked before reading (io::read_file_bytes): no IDX file is larger than kMaxFileBytes.
+IdxArray read_idx_file(const std::string& path, int ndims) {
+  return parse_idx_file_bytes(io::read_file_bytes(path, kMaxFileBytes), ndims, path);
+}
 
 }  // namespace hepex::nn
