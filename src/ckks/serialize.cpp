@@ -527,7 +527,10 @@ std::size_t batch_body_size(const Ciphertext& ct, SaveOptions opts) {
 KeySizes measure_key_sizes(const PublicKey& pk, const RelinKey& rk, const GaloisKeys& gk) {
   if (gk.keys().empty()) throw InvalidArgument("key sizes: the Galois key set is empty");
   // The size of a file holding only the first key, counted without copying the key.
-  const auto& [element, key] = *gk.keys().begin();
+  // Plain references, not a structured binding: clang 14 cannot capture bindings in lambdas (C++20 allows it).
+  const auto& first = *gk.keys().begin();
+  const auto element = first.first;
+  const auto& key = first.second;
   auto one_galois_key = [&](SaveOptions opts) {
     return count_bytes([&](auto& out) {
       write_header(out, ObjectType::kGaloisKeys, gk.param_hash());
