@@ -19,6 +19,7 @@
 #include "infer/files.hpp"
 #include "infer/keys.hpp"
 #include "infer/plan.hpp"
+#include "io/binary.hpp"
 #include "nn/model.hpp"
 
 namespace {
@@ -100,14 +101,18 @@ int main(int argc, char** argv) {
   const auto rk = gen.create_relin_key();
   const std::vector<long long> steps{1, -2};
   const auto gk = gen.create_galois_keys(steps, /*conjugation=*/true);
-  const ckks::SaveOptions expanded{false};
+  // Every object carries the key set's identity, as keygen writes them.
+  const io::KeyId id = ckks::key_set_id(pk);
+  ckks::SaveOptions seeded, expanded;
+  seeded.key_id = expanded.key_id = id;
+  expanded.use_seeds = false;
   c.add("parameters", "params", ckks::to_bytes(ctx->params()));
-  c.add("secret_key", "secret", ckks::to_bytes(gen.secret_key()));
-  c.add("public_key", "seeded", ckks::to_bytes(pk));
+  c.add("secret_key", "secret", ckks::to_bytes(gen.secret_key(), id));
+  c.add("public_key", "seeded", ckks::to_bytes(pk, seeded));
   c.add("public_key", "expanded", ckks::to_bytes(pk, expanded));
-  c.add("relin_key", "seeded", ckks::to_bytes(rk));
+  c.add("relin_key", "seeded", ckks::to_bytes(rk, seeded));
   c.add("relin_key", "expanded", ckks::to_bytes(rk, expanded), false);
-  c.add("galois_keys", "seeded", ckks::to_bytes(gk));
+  c.add("galois_keys", "seeded", ckks::to_bytes(gk, seeded));
 
   const ckks::CkksEncoder encoder(ctx);
   const std::vector<double> values{0.5, -0.25, 1.0, 0.125};
@@ -116,16 +121,17 @@ int main(int argc, char** argv) {
   c.add("plaintext", "level0", ckks::to_bytes(encoder.encode(values, 1 << 20, 0)), false);
   ckks::Encryptor sym(ctx, gen.secret_key(), seed_from_u64(2)), pub(ctx, pk, seed_from_u64(3));
   const auto ct_sym = sym.encrypt(pt), ct_pub = pub.encrypt(pt);
-  c.add("ciphertext", "symmetric_seeded", ckks::to_bytes(ct_sym));
-  c.add("ciphertext", "public", ckks::to_bytes(ct_pub));
+  c.add("ciphertext", "symmetric_seeded", ckks::to_bytes(ct_sym, seeded));
+  c.add("ciphertext", "public", ckks::to_bytes(ct_pub, seeded));
   const std::vector<ckks::Ciphertext> batch{ct_pub, ct_sym};
-  c.add("ciphertext_batch", "two", ckks::to_bytes(std::span<const ckks::Ciphertext>(batch)));
+  c.add("ciphertext_batch", "two", ckks::to_bytes(std::span<const ckks::Ciphertext>(batch), seeded));
 
   backend::CkksKeys keys;
+  keys.id = id;
   keys.relin = std::make_shared<const ckks::RelinKey>(rk);
   keys.galois = std::make_shared<const ckks::GaloisKeys>(gen.create_galois_keys(std::vector<long long>{1}, false));
   infer::save_eval_keys((tmp / "eval.keys").string(), keys);
-  c.add("eval_keys", "eval", read_all(tmp / "eval.keys"));
+  c.add("eval_keys", "eval", io::read_hepex_file((tmp / "eval.keys").string()));  // the body: no trailer
 
   // A model with a mask and permutations, and a plan for it.
   nn::Model m = nn::Model::from_arch("16-8-4:poly2");

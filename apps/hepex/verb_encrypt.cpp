@@ -25,7 +25,7 @@ void run(const EncryptOptions& o) {
   const auto c = infer::load_client_keys(o.keys, false, cli::security_policy(o.allow_insecure));
   cli::print_security_verdict(*c.ctx);
   const std::size_t count = o.count ? o.count : c.plan.batch;
-  const auto s = infer::load_samples(o.input, o.offset, count);
+  const auto s = infer::load_samples(o.input, o.offset, count, c.plan.input_size);
   // Secret-key encryption when the secret key is there: seeded ciphertexts, half the upload. The public
   // key alone (a keys directory without secret.key) encrypts too.
   const backend::CkksBackend be(c.ctx, c.keys);

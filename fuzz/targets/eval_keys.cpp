@@ -1,11 +1,10 @@
-// Fuzzes the server's evaluation-keys loader, infer::load_eval_keys (relinearization + Galois keys in one
-// file). It only takes a path, so the input goes through an in-memory file.
+// Fuzzes the server's evaluation-keys parser, infer::parse_eval_keys (relinearization + Galois keys in one
+// file; load_eval_keys checks the integrity trailer and calls it).
 #include "fuzz_support.hpp"
 #include "infer/keys.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace hepex;
-  const fuzz::MemoryFile file(data, size);
-  fuzz::expect_only_hepex_errors([&] { infer::load_eval_keys(*fuzz::context(), file.path()); });
+  fuzz::expect_only_hepex_errors([&] { infer::parse_eval_keys(*fuzz::context(), fuzz::bytes_of(data, size), "fuzz"); });
   return 0;
 }

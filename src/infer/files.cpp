@@ -1,12 +1,9 @@
 #include "infer/files.hpp"
 
 #include <cmath>
-#include <cstdio>
 #include <cstring>
-#include <filesystem>
 
 #include "ckks/serialize.hpp"
-#include "io/binary.hpp"
 #include "io/safe_file.hpp"
 #include "nn/idx.hpp"
 #include "util/error.hpp"
@@ -37,10 +34,6 @@ tile::CipherTileTensor load_ciphertexts(const std::string& path, const backend::
 }
 
 // ------------------------------------------------------------------------------------------------ npy
-
-namespace {
-
-}  // namespace
 
 void save_npy(const std::string& path, const Samples& s) {
   if (s.values.size() != s.rows * s.cols)

@@ -78,7 +78,11 @@ void save_eval_keys(const std::string& path, const backend::CkksKeys& keys) {
 }
 
 backend::CkksKeys load_eval_keys(const ckks::CkksContext& ctx, const std::string& path) {
-  auto r = io::BinaryReader::from_file(path);
+  return parse_eval_keys(ctx, io::read_hepex_file(path), path);
+}
+
+backend::CkksKeys parse_eval_keys(const ckks::CkksContext& ctx, std::vector<std::uint8_t> bytes, const std::string& path) {
+  io::BinaryReader r(std::move(bytes), path);
   const auto h = r.read_header(io::ObjectType::kEvalKeys);
   if (h.param_hash != ctx.param_hash())
     throw FormatError(path + ": evaluation keys made for other CKKS parameters (not this plan's)");

@@ -54,6 +54,8 @@ backend::CkksKeys server_keys(const backend::CkksKeys& keys);
 // Evaluation keys file (relin + Galois, with the key set id).
 void save_eval_keys(const std::string& path, const backend::CkksKeys& keys);
 backend::CkksKeys load_eval_keys(const ckks::CkksContext& ctx, const std::string& path);
+// The same from the file's bytes without its integrity trailer (`name` prefixes every error).
+backend::CkksKeys parse_eval_keys(const ckks::CkksContext& ctx, std::vector<std::uint8_t> bytes, const std::string& name);
 
 // The whole directory: plan.json (with the key set id), secret.key, public.key, eval.keys. Refuses
 // (IoError) to replace an existing secret.key unless `force`: ciphertexts in flight would become

@@ -3,7 +3,6 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <filesystem>
 
 #include "io/safe_file.hpp"
 #include "util/error.hpp"
@@ -163,6 +162,7 @@ IdxArray parse_idx_file_bytes(const std::vector<std::uint8_t>& bytes, int ndims,
   return is_gzip(bytes) ? inflate_idx(bytes, ndims, name) : parse_idx(bytes, ndims, name);
 }
 
+// The size is checked before reading (io::read_file_bytes): no IDX file is larger than kMaxFileBytes.
 IdxArray read_idx_file(const std::string& path, int ndims) {
   return parse_idx_file_bytes(io::read_file_bytes(path, kMaxFileBytes), ndims, path);
 }

@@ -267,7 +267,7 @@ TEST(Serialize, CiphertextBatchRoundTrip) {
   }
   expect_refused([&] { parse_ciphertext(*e.ctx, bytes, "in.ctb"); }, "in.ctb", "expected a ciphertext");
   // A file cut short says so (it used to say "ciphertext count 3 is outside [1, 1]").
-  expect_refused([&] { parse_ciphertext_batch(*e.ctx, prefix(bytes, 24 + 8 + 100), "in.ctb"); }, "in.ctb",
+  expect_refused([&] { parse_ciphertext_batch(*e.ctx, prefix(bytes, 40 + 8 + 100), "in.ctb"); }, "in.ctb",
                  "truncated: 3 ciphertexts announced");
 }
 
