@@ -20,6 +20,7 @@
 #include "util/error.hpp"
 #include "util/progress.hpp"
 #include "model_input.hpp"
+#include "io/safe_file.hpp"
 #include "verb.hpp"
 
 namespace {
@@ -98,6 +99,9 @@ double accuracy(const std::vector<double>& outputs, std::size_t width, const std
 }
 
 void run(const DemoOptions& o) {
+  // Outputs are checked before the work, so a bad path fails in a second, not after it.
+  for (const auto* path : {&o.out, &o.report})
+    if (!path->empty()) io::check_destination(*path);
   ProgressLine progress(stderr, cli::global_options().quiet);
   TrainJob job = o.job;
   if (!o.data.empty()) job.data = o.data;

@@ -12,6 +12,7 @@
 #include "prune/tiling.hpp"
 #include "model_input.hpp"
 #include "util/process.hpp"
+#include "io/safe_file.hpp"
 #include "verb.hpp"
 
 namespace {
@@ -39,6 +40,7 @@ void warn_if_too_big(const infer::Plan& plan) {
 }
 
 void run(const PlanOptionsCli& o) {
+  io::check_destination(o.out);
   const auto model = hepex::cli::load_model_any(o.model);
   const auto [t1, t2] = prune::parse_tile_shape(o.tile);
   infer::PlanOptions opts = o.planner;

@@ -11,6 +11,7 @@
 #include "number_check.hpp"
 #include "util/error.hpp"
 #include "model_input.hpp"
+#include "io/safe_file.hpp"
 #include "verb.hpp"
 
 namespace {
@@ -22,6 +23,7 @@ struct PredictOptions {
 };
 
 void run(const PredictOptions& o) {
+  io::check_destination(o.out);
   const auto model = hepex::cli::load_model_any(o.model);
   const auto s = infer::load_samples(o.input, o.offset, o.count);
   if (s.cols != std::size_t(model.input_size()))

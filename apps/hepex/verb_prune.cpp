@@ -15,6 +15,7 @@
 #include "util/error.hpp"
 #include "util/progress.hpp"
 #include "model_input.hpp"
+#include "io/safe_file.hpp"
 #include "verb.hpp"
 
 namespace {
@@ -54,6 +55,9 @@ nlohmann::json report_json(const prune::PruneReport& r, double mse_pruned, doubl
 }
 
 void run(PruneOptions& o) {
+  // Outputs are checked before the work, so a bad path fails in a second, not after it.
+  for (const auto* path : {&o.out, &o.report})
+    if (!path->empty()) io::check_destination(*path);
   const nn::Model dense = hepex::cli::load_model_any(o.model);
   const nn::Task task = nn::infer_task(dense);
   auto& cfg = o.config;
@@ -113,9 +117,7 @@ void run(PruneOptions& o) {
     std::printf("test %s on %s: pruned %.6g\n", nn::loss_name(cfg.finetune.loss), job.data.c_str(), mse_pruned);
 
   if (!o.report.empty()) {
-    std::ofstream out(o.report);
-    if (!out) throw IoError(o.report + ": cannot open for writing");
-    out << report_json(report, mse_pruned, mse_dense, o.baseline).dump(2) << "\n";
+    io::write_file_atomic(o.report, report_json(report, mse_pruned, mse_dense, o.baseline).dump(2) + "\n");
   }
   if (!o.out.empty()) {
     pruned.save(o.out);

@@ -8,6 +8,7 @@
 #include "number_check.hpp"
 #include "util/error.hpp"
 #include "util/progress.hpp"
+#include "io/safe_file.hpp"
 #include "verb.hpp"
 
 namespace {
@@ -22,6 +23,8 @@ struct TrainOptions {
 };
 
 void run(const TrainOptions& o) {
+  // Outputs are checked before the work, so a bad path fails in a second, not after it.
+  if (!o.out.empty()) hepex::io::check_destination(o.out);
   TrainJob job = o.job;
   // "auto": the widths decide (equal input and output: autoencoder, else classifier), as eval decides.
   job.task = o.task == "auto" ? infer_task(job.arch) : parse_task(o.task);
