@@ -45,9 +45,13 @@ void run(const InferOptions& o) {
   const auto mode = o.weights == "plan" ? plan.weight_mode : infer::parse_weight_mode(o.weights);
   progress.step(std::string("encoding weights (") + infer::weight_mode_name(mode) + ")...");
   infer::Executor ex(be, net, plan.batch, mode);
-  progress.step("evaluating...");
   std::vector<infer::LayerRun> runs;
-  const auto y = ex.run(x, &runs);
+  const auto y = ex.run(x, &runs, [&](std::size_t l, std::size_t layers) {
+    const auto& lp = plan.layers[l];
+    progress.step("evaluating layer " + std::to_string(l + 1) + "/" + std::to_string(layers) + " (" +
+                  std::to_string(lp.in) + " -> " + std::to_string(lp.out) + ", " + std::to_string(lp.tiles_kept) +
+                  " weight tiles)...");
+  });
   progress.finish();
 
   auto r = infer::make_report(plan, runs, "ckks", mode);

@@ -111,7 +111,8 @@ PlainTileTensor Executor::encode_block(std::size_t l, std::size_t r0, std::size_
   return tile::pack_plain(be_, t, shape, schedule_[l].level_in, schedule_[l].weight_scale, /*skip_zero_tiles=*/true);
 }
 
-CipherTileTensor Executor::run(const CipherTileTensor& x, std::vector<LayerRun>* runs) const {
+CipherTileTensor Executor::run(const CipherTileTensor& x, std::vector<LayerRun>* runs,
+                               const LayerCallback& on_layer) const {
   if (!(x.shape() == input_shape_))
     throw MismatchError("executor: the input ciphertexts have tile shape " + x.shape().to_string() +
                         ", the plan expects " + input_shape_.to_string() + " (tile size, batch or input width differ)");
@@ -127,6 +128,7 @@ CipherTileTensor Executor::run(const CipherTileTensor& x, std::vector<LayerRun>*
   if (runs) runs->clear();
   CipherTileTensor cur = x;
   for (std::size_t l = 0; l < net_.layers.size(); ++l) {
+    if (on_layer) on_layer(l, net_.layers.size());
     LayerRun run;
     cur = run_layer(l, cur, run);
     if (runs) runs->push_back(run);

@@ -20,6 +20,7 @@
 // Weights are pre-encoded once (fast, memory-heavy) or encoded on the fly, a block of output tile rows at
 // a time (memory-light); both give identical results.
 #include <cstddef>
+#include <functional>
 #include <vector>
 
 #include "backend/backend.hpp"
@@ -46,7 +47,10 @@ class Executor {
 
   // Input: the client's tile tensor (input_shape(), every tile at max_level with the default scale).
   // Throws MismatchError naming what differs. Output: output_shape().
-  tile::CipherTileTensor run(const tile::CipherTileTensor& x, std::vector<LayerRun>* runs = nullptr) const;
+  // `on_layer(l, layers)`, when given, is called before layer l starts (progress for long runs).
+  using LayerCallback = std::function<void(std::size_t layer, std::size_t layers)>;
+  tile::CipherTileTensor run(const tile::CipherTileTensor& x, std::vector<LayerRun>* runs = nullptr,
+                             const LayerCallback& on_layer = {}) const;
 
   const tile::TileTensorShape& input_shape() const { return input_shape_; }
   std::vector<std::size_t> tile_sizes() const { return {net_.t1, net_.t2, t3_}; }

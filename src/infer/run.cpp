@@ -47,7 +47,9 @@ Report evaluate(const nn::Model& model, const CompiledNetwork& net, const Plan& 
   Executor ex(server, net, plan.batch, mode);
   say("evaluating on the server");
   std::vector<LayerRun> runs;
-  const auto y = ex.run(x, &runs);
+  const auto y = ex.run(x, &runs, [&](std::size_t l, std::size_t layers) {
+    say("evaluating layer " + std::to_string(l + 1) + "/" + std::to_string(layers) + " on the server");
+  });
 
   say("decrypting");
   t = now_seconds();

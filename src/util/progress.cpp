@@ -23,6 +23,7 @@ void ProgressLine::step(const std::string& text) {
   if (tty_) {
     update(text);
   } else {
+    std::fflush(stdout);  // results printed so far come first when both streams go to one pipe or file
     std::fprintf(out_, "%s\n", text.c_str());
     std::fflush(out_);
   }
