@@ -46,11 +46,8 @@ void BinaryWriter::write_string(const std::string& s) {
 
 void BinaryWriter::save(const std::string& path, bool secret) const {
   const auto digest = blake2b<kDigestBytes>(buf_);
-  std::vector<std::uint8_t> file;
-  file.reserve(buf_.size() + digest.size());
-  file.insert(file.end(), buf_.begin(), buf_.end());
-  file.insert(file.end(), digest.begin(), digest.end());
-  write_file_atomic(path, file, secret ? FileMode::kSecret : FileMode::kShared);
+  write_file_atomic(path, {std::span<const std::uint8_t>(buf_), std::span<const std::uint8_t>(digest)},
+                    secret ? FileMode::kSecret : FileMode::kShared);
 }
 
 namespace {

@@ -131,12 +131,17 @@ void fsync_directory(const fs::path& dir) {
 }  // namespace
 
 void write_file_atomic(const std::string& path, std::span<const std::uint8_t> bytes, FileMode mode) {
+  write_file_atomic(path, {bytes}, mode);
+}
+
+void write_file_atomic(const std::string& path, std::initializer_list<std::span<const std::uint8_t>> parts,
+                       FileMode mode) {
   const fs::path target(path);
   if (target.filename().empty()) throw IoError(path + ": not a file name");
   const fs::path dir = target.parent_path();
   Temporary tmp((dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string());
   if (tmp.fd() < 0) throw IoError(path + ": cannot create a temporary file in its directory: " + errno_text());
-  write_all(tmp.fd(), bytes.data(), bytes.size(), path);
+  for (const auto& part : parts) write_all(tmp.fd(), part.data(), part.size(), path);
   if (mode == FileMode::kShared && ::fchmod(tmp.fd(), shared_mode()) != 0)
     throw IoError(path + ": cannot set the file mode: " + errno_text());
   if (::fsync(tmp.fd()) != 0) throw IoError(path + ": fsync failed (disk full?): " + errno_text());

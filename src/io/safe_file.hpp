@@ -8,6 +8,7 @@
 // SIGTERM or SIGHUP during the write removes the temporary too (the process then dies of the signal as
 // it would have).
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
@@ -22,6 +23,9 @@ enum class FileMode {
 
 void write_file_atomic(const std::string& path, std::span<const std::uint8_t> bytes, FileMode mode = FileMode::kShared);
 void write_file_atomic(const std::string& path, std::string_view text, FileMode mode = FileMode::kShared);
+// The parts one after another (e.g. a body and its digest, without copying the body).
+void write_file_atomic(const std::string& path, std::initializer_list<std::span<const std::uint8_t>> parts,
+                       FileMode mode = FileMode::kShared);
 
 // Throws IoError naming `path` unless a file can be created there: its directory exists and is writable,
 // and the path is not a directory. Verbs call it for every output before they start long work.
