@@ -53,6 +53,15 @@ u64 rounded_residue(double x, const Modulus& q) {
   return residue(split(std::nearbyint(x)), q);
 }
 
+void check_scaled_fits(const CkksContext& ctx, double max_abs, std::size_t level) {
+  double log_q = 0;
+  for (std::size_t j = 0; j <= level; ++j) log_q += std::log2(static_cast<double>(ctx.modulus(j).value));
+  if (max_abs > 0 && std::log2(max_abs) + 1 >= log_q)
+    throw InvalidArgument("encoder: scaled value of magnitude 2^" + std::to_string(std::log2(max_abs)) +
+                          " does not fit modulo Q at level " + std::to_string(level) + " (2^" +
+                          std::to_string(log_q) + "); lower the scale or encode at a higher level");
+}
+
 void round_to_rns(const CkksContext& ctx, const double* coeffs, std::size_t level, RnsPoly& out) {
   const std::size_t n = ctx.n(), limbs = level + 1;
   double max_abs = 0;
@@ -60,12 +69,7 @@ void round_to_rns(const CkksContext& ctx, const double* coeffs, std::size_t leve
     if (!std::isfinite(coeffs[i])) throw InvalidArgument("encoder: value is not finite (NaN or infinity)");
     max_abs = std::max(max_abs, std::fabs(coeffs[i]));
   }
-  double log_q = 0;
-  for (std::size_t j = 0; j < limbs; ++j) log_q += std::log2(static_cast<double>(ctx.modulus(j).value));
-  if (max_abs > 0 && std::log2(max_abs) + 1 >= log_q)
-    throw InvalidArgument("encoder: scaled value of magnitude 2^" + std::to_string(std::log2(max_abs)) +
-                          " does not fit modulo Q at level " + std::to_string(level) + " (2^" +
-                          std::to_string(log_q) + "); lower the scale or encode at a higher level");
+  check_scaled_fits(ctx, max_abs, level);
   if (out.n() != n || out.limbs() != limbs) out = RnsPoly(n, limbs);
   std::vector<ExactInteger> ints(n);
   for (std::size_t i = 0; i < n; ++i) ints[i] = split(std::nearbyint(coeffs[i]));

@@ -42,6 +42,9 @@ class CkksEncoder {
 // primes of `level` into `out` (level+1 limbs, coefficient form). Shared by the encoder and the evaluator.
 void round_to_rns(const CkksContext& ctx, const double* coeffs, std::size_t level, RnsPoly& out);
 
+// InvalidArgument unless integers of magnitude max_abs fit (centered) modulo Q at `level`.
+void check_scaled_fits(const CkksContext& ctx, double max_abs, std::size_t level);
+
 // round(x) mod q, exact for any finite double (also beyond 2^63).
 u64 rounded_residue(double x, const Modulus& q);
 

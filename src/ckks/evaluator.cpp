@@ -64,6 +64,21 @@ void Evaluator::check_plain(const Ciphertext& a, const Plaintext& p, const char*
     throw MismatchError(where + "scales differ (" + scale_text(a.scale()) + " vs " + scale_text(p.scale()) + ")");
 }
 
+void Evaluator::check_compact(const Ciphertext& a, const CompactPlaintext& p, const char* op, bool same_scale) const {
+  check_ct(a, op);
+  const std::string where = std::string("evaluator ") + op + ": ";
+  if (p.empty()) throw InvalidArgument(where + "empty compact plaintext");
+  if (p.param_hash() != ctx_->param_hash()) throw MismatchError(where + "plaintext belongs to other parameters");
+  if (p.level() < a.level())
+    throw MismatchError(where + "plaintext level " + std::to_string(p.level()) + " is below the ciphertext level " +
+                        std::to_string(a.level()));
+  if (a.slots() != p.slots())
+    throw MismatchError(where + "slot counts differ (" + std::to_string(a.slots()) + " vs " +
+                        std::to_string(p.slots()) + ")");
+  if (same_scale && !scales_close(a.scale(), p.scale()))
+    throw MismatchError(where + "scales differ (" + scale_text(a.scale()) + " vs " + scale_text(p.scale()) + ")");
+}
+
 // -------------------------------------------------------------------------------------------- additive
 
 void Evaluator::add_inplace(Ciphertext& a, const Ciphertext& b) const {

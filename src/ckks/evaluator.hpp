@@ -22,16 +22,19 @@
 #include <vector>
 
 #include "ckks/ciphertext.hpp"
+#include "ckks/compact_plaintext.hpp"
 #include "ckks/context.hpp"
 #include "ckks/keys.hpp"
 #include "ckks/plaintext.hpp"
 
 namespace hepex::ckks {
 
-// One sum of plaintext products, sum_k cts[k] * pts[k] (cts and pts of equal length).
+// One sum of plaintext products, sum_k cts[k] * pts[k] (cts and pts of equal length). A sum of compact
+// plaintexts (compact_plaintext.hpp) gives them in `compact` instead, pts empty.
 struct ProductSum {
   std::vector<const Ciphertext*> cts;
   std::vector<const Plaintext*> pts;
+  std::vector<const CompactPlaintext*> compact;
 };
 
 class Evaluator {
@@ -78,6 +81,11 @@ class Evaluator {
   // ciphertexts of one sum need one level, size and slot count, and their products matching scales
   // (MismatchError). An empty sum yields an empty ciphertext.
   std::vector<Ciphertext> multiply_plain_sums(std::span<const ProductSum> sums) const;
+  // Compact plaintexts (compact_plaintext.hpp): the products and sums above, bit for bit those of the
+  // expanded plaintext, reading 2p words per limb. Checked as the full forms (level, slots, scale).
+  Ciphertext multiply_plain(const Ciphertext& a, const CompactPlaintext& p) const;
+  void multiply_plain_inplace(Ciphertext& a, const CompactPlaintext& p) const;
+  void add_plain_inplace(Ciphertext& a, const CompactPlaintext& p) const;
   // Every slot times c, c rounded at const_scale; result scale = a.scale() * const_scale.
   Ciphertext multiply_const(const Ciphertext& a, std::complex<double> c, double const_scale) const;
   void multiply_const_inplace(Ciphertext& a, std::complex<double> c, double const_scale) const;
@@ -117,6 +125,7 @@ class Evaluator {
   void check_ct(const Ciphertext& a, const char* op) const;
   void check_pair(const Ciphertext& a, const Ciphertext& b, const char* op, bool same_scale) const;
   void check_plain(const Ciphertext& a, const Plaintext& p, const char* op, bool same_scale) const;
+  void check_compact(const Ciphertext& a, const CompactPlaintext& p, const char* op, bool same_scale) const;
   // NTT values of the constant re + im*X^(n/2) per limb: first/second half of the evaluation indices.
   void constant_ntt(std::size_t level, double re, double im, std::vector<u64>& lo, std::vector<u64>& hi) const;
 

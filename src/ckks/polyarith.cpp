@@ -162,7 +162,57 @@ void dot_product_block_of(const Modulus& m, std::span<const u64* const> a, std::
     for (std::size_t i = 0; i < len; ++i) out[p][i] = reduce_u128(acc[p * kDotBlockMax + i], m);
 }
 
+// s_p[i] += x_p[i] * w for p < Parts, begin <= i < end: one run of a compact term (one word for the run).
+template <std::size_t Parts>
+[[gnu::noinline]] void multiply_accumulate_run(const u64* const* x, u64 w, u128* __restrict s, std::size_t begin,
+                                               std::size_t end) {
+  const u64* __restrict x0 = x[0];
+  const u64* __restrict x1 = Parts > 1 ? x[1] : nullptr;
+  const u64* __restrict x2 = Parts > 2 ? x[2] : nullptr;
+  for (std::size_t i = begin; i < end; ++i) {
+    s[i] += static_cast<u128>(x0[i]) * w;
+    if constexpr (Parts > 1) s[kDotBlockMax + i] += static_cast<u128>(x1[i]) * w;
+    if constexpr (Parts > 2) s[2 * kDotBlockMax + i] += static_cast<u128>(x2[i]) * w;
+  }
+}
+
+template <std::size_t Parts>
+void dot_product_runs_of(const Modulus& m, std::span<const u64* const> a, std::span<const u64* const> b,
+                         std::size_t a_offset, std::size_t first, std::size_t len, int shift, u64* const* out) {
+  alignas(64) u128 acc[Parts * kDotBlockMax];
+  std::fill_n(acc, Parts * kDotBlockMax, u128{0});
+  const std::size_t fold = dot_fold_terms(m.value);
+  std::size_t since_fold = 0;
+  for (std::size_t k = 0; k < b.size(); ++k) {
+    if (since_fold == fold) {
+      for (auto& v : acc) v = reduce_u128(v, m);
+      since_fold = 0;
+    }
+    const u64* x[Parts];
+    for (std::size_t p = 0; p < Parts; ++p) x[p] = a[k * Parts + p] + a_offset;
+    for (std::size_t i = 0; i < len;) {
+      const std::size_t word = (first + i) >> shift, end = std::min(len, ((word + 1) << shift) - first);
+      multiply_accumulate_run<Parts>(x, b[k][word], acc, i, end);
+      i = end;
+    }
+    ++since_fold;
+  }
+  for (std::size_t p = 0; p < Parts; ++p)
+    for (std::size_t i = 0; i < len; ++i) out[p][i] = reduce_u128(acc[p * kDotBlockMax + i], m);
+}
+
 }  // namespace
+
+void dot_product_block_runs(const Modulus& m, std::size_t parts, std::span<const u64* const> a,
+                            std::span<const u64* const> b, std::size_t a_offset, std::size_t first, std::size_t len,
+                            int shift, u64* const* out) {
+  switch (parts) {
+    case 1: return dot_product_runs_of<1>(m, a, b, a_offset, first, len, shift, out);
+    case 2: return dot_product_runs_of<2>(m, a, b, a_offset, first, len, shift, out);
+    case 3: return dot_product_runs_of<3>(m, a, b, a_offset, first, len, shift, out);
+    default: throw InvalidArgument("dot_product_block_runs: " + std::to_string(parts) + " parts (1 to 3)");
+  }
+}
 
 void dot_product_block(const Modulus& m, std::size_t parts, std::span<const u64* const> a,
                        std::span<const u64* const> b, std::size_t offset, std::size_t len, u64* const* out) {

@@ -63,6 +63,12 @@ void multiply_sub(const CkksContext& ctx, Primes primes, const u64* a, const u64
 inline constexpr std::size_t kDotBlockMax = 2048;
 void dot_product_block(const Modulus& m, std::size_t parts, std::span<const u64* const> a,
                        std::span<const u64* const> b, std::size_t offset, std::size_t len, u64* const* out);
+// The same kernel for compact plaintexts (compact_plaintext.hpp): b[k] points at term k's words of this
+// limb, one per run of 2^shift coefficients; coefficient `first` + i of the limb (a[...] + a_offset + i)
+// meets word (first + i) >> shift.
+void dot_product_block_runs(const Modulus& m, std::size_t parts, std::span<const u64* const> a,
+                            std::span<const u64* const> b, std::size_t a_offset, std::size_t first, std::size_t len,
+                            int shift, u64* const* out);
 // How many products of residues below q a 128-bit sum that starts below q can take without overflowing.
 std::size_t dot_fold_terms(u64 q);
 // The tensor product of (a0, a1) and (b0, b1): out0 = a0 b0, out1 = a0 b1 + a1 b0, out2 = a1 b1, in one pass.

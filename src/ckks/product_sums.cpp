@@ -22,8 +22,10 @@ std::size_t block_size(std::size_t n) { return std::min(n, poly::kDotBlockMax); 
 struct Terms {
   std::size_t limbs = 0, parts = 0;
   std::vector<const u64*> a;  // terms x parts
-  std::vector<const u64*> b;  // terms
+  std::vector<const u64*> b;  // terms: limb 0 of each plaintext (full), or its words of limb 0 (compact)
   u64* out[3] = {};           // the output parts
+  int shift = -1;             // compact terms: log2 of the run a word covers (-1: full plaintexts)
+  std::size_t b_stride = 0;   // words between limbs of a compact plaintext
 };
 
 std::string sum_text(std::size_t s, std::size_t k) {
@@ -40,27 +42,40 @@ std::vector<Ciphertext> Evaluator::multiply_plain_sums(std::span<const ProductSu
   std::size_t max_limbs = 0;
   for (std::size_t s = 0; s < sums.size(); ++s) {
     const ProductSum& sum = sums[s];
-    if (sum.cts.size() != sum.pts.size())
+    const bool compact = !sum.compact.empty();
+    const std::size_t plains = compact ? sum.compact.size() : sum.pts.size();
+    if (sum.cts.size() != plains || (compact && !sum.pts.empty()))
       throw InvalidArgument("evaluator multiply_plain_sums: sum " + std::to_string(s) + " has " +
-                            std::to_string(sum.cts.size()) + " ciphertexts and " + std::to_string(sum.pts.size()) +
-                            " plaintexts");
+                            std::to_string(sum.cts.size()) + " ciphertexts, " + std::to_string(sum.pts.size()) +
+                            " plaintexts and " + std::to_string(sum.compact.size()) +
+                            " compact plaintexts (one kind of plaintext per term)");
     if (sum.cts.empty()) continue;
     const Ciphertext& first = *sum.cts[0];
-    const double scale = first.scale() * sum.pts[0]->scale();
+    auto plain_scale = [&](std::size_t k) { return compact ? sum.compact[k]->scale() : sum.pts[k]->scale(); };
+    const double scale = first.scale() * plain_scale(0);
+    Terms& t = terms[s];
     for (std::size_t k = 0; k < sum.cts.size(); ++k) {
       const Ciphertext& c = *sum.cts[k];
-      const Plaintext& p = *sum.pts[k];
-      check_plain(c, p, "multiply_plain_sums", false);
+      if (compact) {
+        const CompactPlaintext& p = *sum.compact[k];
+        check_compact(c, p, "multiply_plain_sums", false);
+        if (k == 0) t.shift = p.block_shift();
+        if (p.block_shift() != t.shift)
+          throw MismatchError(sum_text(s, k) + "compact plaintext of period " + std::to_string(p.period()) +
+                              " among plaintexts of another period");
+      } else {
+        check_plain(c, *sum.pts[k], "multiply_plain_sums", false);
+      }
       if (c.level() != first.level() || c.size() != first.size() || c.slots() != first.slots())
         throw MismatchError(sum_text(s, k) + "ciphertext at level " + std::to_string(c.level()) + " with " +
                             std::to_string(c.size()) + " polynomials and " + std::to_string(c.slots()) +
                             " slots, the first term's at level " + std::to_string(first.level()) + " with " +
                             std::to_string(first.size()) + " and " + std::to_string(first.slots()));
-      if (std::fabs(c.scale() * p.scale() - scale) > kScaleTolerance * std::max(c.scale() * p.scale(), scale))
-        throw MismatchError(sum_text(s, k) + "product scale 2^" + std::to_string(std::log2(c.scale() * p.scale())) +
+      const double product = c.scale() * plain_scale(k);
+      if (std::fabs(product - scale) > kScaleTolerance * std::max(product, scale))
+        throw MismatchError(sum_text(s, k) + "product scale 2^" + std::to_string(std::log2(product)) +
                             " differs from the first product's 2^" + std::to_string(std::log2(scale)));
     }
-    Terms& t = terms[s];
     t.limbs = first.level() + 1;
     t.parts = first.size();
     if (t.parts > 3)
@@ -68,8 +83,9 @@ std::vector<Ciphertext> Evaluator::multiply_plain_sums(std::span<const ProductSu
                             std::to_string(t.parts) + " polynomials (at most 3)");
     for (std::size_t k = 0; k < sum.cts.size(); ++k) {
       for (std::size_t p = 0; p < t.parts; ++p) t.a.push_back(sum.cts[k]->poly(p).data());
-      t.b.push_back(sum.pts[k]->poly().data());
+      t.b.push_back(compact ? sum.compact[k]->values(0) : sum.pts[k]->poly().data());
     }
+    if (compact) t.b_stride = sum.compact[0]->words_per_limb();
     out[s] = Ciphertext(ctx, 0, first.level(), scale, first.slots());
     auto& polys = out[s].mutable_polys();
     for (std::size_t p = 0; p < t.parts; ++p) {
@@ -92,7 +108,15 @@ std::vector<Ciphertext> Evaluator::multiply_plain_sums(std::span<const ProductSu
       if (j >= t.limbs || t.b.empty()) continue;
       u64* dst[3];
       for (std::size_t p = 0; p < t.parts; ++p) dst[p] = t.out[p] + offset;
-      poly::dot_product_block(m, t.parts, t.a, t.b, offset, block, dst);
+      if (t.shift < 0) {
+        poly::dot_product_block(m, t.parts, t.a, t.b, offset, block, dst);
+      } else {
+        // This limb's words of every term (a few hundred bytes in all: they stay in L1).
+        thread_local std::vector<const u64*> words;
+        words.resize(t.b.size());
+        for (std::size_t k = 0; k < words.size(); ++k) words[k] = t.b[k] + j * t.b_stride;
+        poly::dot_product_block_runs(m, t.parts, t.a, words, offset, offset - j * n, block, t.shift, dst);
+      }
     }
   }
   return out;

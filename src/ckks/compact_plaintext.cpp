@@ -1,0 +1,138 @@
+#include "ckks/compact_plaintext.hpp"
+
+#include <cmath>
+#include <complex>
+#include <string>
+
+#include "ckks/encoder.hpp"
+#include "ckks/modarith.hpp"
+#include "ckks/ntt.hpp"
+#include "ckks/polyarith.hpp"
+#include "util/error.hpp"
+
+namespace hepex::ckks {
+namespace {
+
+int log2_exact(std::size_t x) {
+  int k = 0;
+  while ((std::size_t{1} << k) < x) ++k;
+  return k;
+}
+
+std::size_t resolve_slots(const CkksContext& ctx, std::size_t slots) {
+  if (slots == 0) slots = ctx.n() / 2;
+  check_slot_count(ctx, slots, "compact plaintext");
+  return slots;
+}
+
+void check_period(std::size_t period, std::size_t slots) {
+  if (period == 0 || (period & (period - 1)) != 0 || period > slots)
+    throw InvalidArgument("compact plaintext: period " + std::to_string(period) +
+                          " must be a power of two of at most " + std::to_string(slots) + " slots");
+}
+
+}  // namespace
+
+std::size_t slot_period(std::span<const double> values, std::size_t slots) {
+  auto at = [&](std::size_t i) { return i < values.size() ? values[i] : 0.0; };
+  for (std::size_t p = 1; p < slots; p *= 2) {
+    bool repeats = true;
+    for (std::size_t i = p; i < slots && repeats; ++i) repeats = at(i) == at(i % p);
+    if (repeats) return p;
+  }
+  return slots;
+}
+
+CompactPlaintext::CompactPlaintext(const CkksContext& ctx, std::size_t level, double scale, std::size_t slots,
+                                   std::size_t period)
+    : level_(level), scale_(scale), slots_(slots), period_(period), param_hash_(ctx.param_hash()) {
+  if (level > ctx.max_level())
+    throw InvalidArgument("compact plaintext: level " + std::to_string(level) + " exceeds the maximum " +
+                          std::to_string(ctx.max_level()));
+  if (!(scale > 0) || !std::isfinite(scale))
+    throw InvalidArgument("compact plaintext: scale must be positive and finite");
+  check_period(period, slots);
+  block_shift_ = log2_exact(ctx.n() / (2 * period));
+  values_.assign((level + 1) * words_per_limb(), 0);
+}
+
+void CompactPlaintext::finish(const CkksContext& ctx) {
+  shoup_.resize(values_.size());
+  for (std::size_t j = 0; j <= level_; ++j) {
+    const u64 q = ctx.modulus(j).value;
+    for (std::size_t b = 0; b < words_per_limb(); ++b)
+      shoup_[j * words_per_limb() + b] = shoup_precompute(values(j)[b], q);
+  }
+}
+
+CompactPlaintext CompactPlaintext::encode(const CkksContext& ctx, std::span<const double> period, double scale,
+                                          std::size_t level, std::size_t slots) {
+  slots = resolve_slots(ctx, slots);
+  CompactPlaintext pt(ctx, level, scale, slots, period.size());
+  const std::size_t p = period.size(), w = pt.words_per_limb(), gap = std::size_t{1} << pt.block_shift_;
+
+  // The 2p coefficients of b (a = b(X^gap)): the sparse embedding of one period, as the encoder does it.
+  std::vector<std::complex<double>> z(period.begin(), period.end());
+  std::vector<double> coeffs(ctx.n());
+  ctx.fft().embed_inverse(z.data(), p, coeffs.data());
+  std::vector<double> b(w);
+  double max_abs = 0;
+  for (std::size_t t = 0; t < w; ++t) {
+    b[t] = coeffs[t * gap] * scale;
+    if (!std::isfinite(b[t])) throw InvalidArgument("encoder: value is not finite (NaN or infinity)");
+    max_abs = std::max(max_abs, std::fabs(b[t]));
+  }
+  check_scaled_fits(ctx, max_abs, level);
+
+  // Block B of limb j: b(omega^e), omega = psi^gap of order 4p, e = 2 bitrev(B) + 1 (see the header).
+  const int bits = log2_exact(w);
+  std::vector<u64> residues(w), powers(2 * w);
+  for (std::size_t j = 0; j <= level; ++j) {
+    const Modulus& m = ctx.modulus(j);
+    for (std::size_t t = 0; t < w; ++t) residues[t] = rounded_residue(b[t], m);
+    const u64 omega = pow_mod(ctx.ntt(j).psi(), gap, m);
+    powers[0] = 1;
+    for (std::size_t e = 1; e < powers.size(); ++e) powers[e] = mul_mod(powers[e - 1], omega, m);
+    u64* out = pt.values_.data() + j * w;
+    for (std::size_t blk = 0; blk < w; ++blk) {
+      const std::size_t e = 2 * bit_reverse(blk, bits) + 1;
+      u64 sum = 0;
+      for (std::size_t t = 0; t < w; ++t) sum = add_mod(sum, mul_mod(residues[t], powers[(t * e) & (2 * w - 1)], m), m.value);
+      out[blk] = sum;
+    }
+  }
+  pt.finish(ctx);
+  return pt;
+}
+
+CompactPlaintext CompactPlaintext::from_full(const CkksContext& ctx, const Plaintext& full, std::size_t period) {
+  if (full.param_hash() != ctx.param_hash())
+    throw MismatchError("compact plaintext: plaintext belongs to other parameters");
+  CompactPlaintext pt(ctx, full.level(), full.scale(), full.slots(), period);
+  const std::size_t w = pt.words_per_limb(), gap = std::size_t{1} << pt.block_shift_;
+  for (std::size_t j = 0; j <= full.level(); ++j) {
+    const u64* limb = full.poly().limb(j);
+    for (std::size_t blk = 0; blk < w; ++blk) {
+      const u64 v = limb[blk * gap];
+      for (std::size_t i = 1; i < gap; ++i)
+        if (limb[blk * gap + i] != v)
+          throw InvalidArgument("compact plaintext: NTT block " + std::to_string(blk) + " of limb " +
+                                std::to_string(j) + " is not constant: the slots do not repeat with period " +
+                                std::to_string(period));
+      pt.values_[j * w + blk] = v;
+    }
+  }
+  pt.finish(ctx);
+  return pt;
+}
+
+Plaintext CompactPlaintext::expand(const CkksContext& ctx) const {
+  if (param_hash_ != ctx.param_hash()) throw MismatchError("compact plaintext: belongs to other parameters");
+  const std::size_t n = ctx.n(), w = words_per_limb(), gap = std::size_t{1} << block_shift_;
+  RnsPoly poly = RnsPoly::uninitialized(n, level_ + 1);
+  for (std::size_t j = 0; j <= level_; ++j)
+    for (std::size_t blk = 0; blk < w; ++blk) std::fill_n(poly.limb(j) + blk * gap, gap, values(j)[blk]);
+  return Plaintext(ctx, std::move(poly), level_, scale_, slots_);
+}
+
+}  // namespace hepex::ckks
