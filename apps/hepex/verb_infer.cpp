@@ -33,7 +33,7 @@ void run(const InferOptions& o) {
   progress.step("loading the plan and the model...");
   const auto plan = infer::Plan::load(o.plan);
   const auto model = hepex::cli::load_model_any(o.model);
-  const auto net = infer::compile(model, plan.t1, plan.t2);
+  const auto net = infer::compile_for(model, plan);
   infer::check_plan_matches(plan, net, o.model);
   const auto ctx = infer::plan_context(plan, cli::security_policy(o.allow_insecure), o.plan);
   cli::print_security_verdict(*ctx);

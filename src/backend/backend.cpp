@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "ckks/compact_plaintext.hpp"
 #include "util/error.hpp"
 
 namespace hepex::backend {
@@ -18,6 +19,11 @@ std::vector<std::size_t> product_sum_pairs(std::span<const Ciphertext> cts, std:
   for (std::size_t i = 0; i < cts.size(); ++i)
     if (!cts[i].empty() && !pts[i].empty()) ++pairs[i / terms];
   return pairs;
+}
+
+std::size_t compact_period(std::span<const double> values, std::size_t slots) {
+  const std::size_t p = ckks::slot_period(values, slots);
+  return p * 4 <= slots ? p : 0;
 }
 
 }  // namespace hepex::backend

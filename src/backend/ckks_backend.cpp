@@ -35,9 +35,16 @@ struct CkksBackend::Ct final : CiphertextObject {
   ckks::Ciphertext value;
 };
 
+// A plaintext held in full or compact (backend.hpp: compact_period); exactly one of the two is set.
 struct CkksBackend::Pt final : PlaintextObject {
-  explicit Pt(ckks::Plaintext p) : value(std::move(p)) {}
-  ckks::Plaintext value;
+  explicit Pt(ckks::Plaintext p) : full(std::move(p)) {}
+  explicit Pt(ckks::CompactPlaintext p) : compact(std::move(p)) {}
+  bool is_compact() const { return !compact.empty(); }
+  std::size_t level() const { return is_compact() ? compact.level() : full.level(); }
+  double scale() const { return is_compact() ? compact.scale() : full.scale(); }
+  std::size_t bytes() const { return is_compact() ? compact.byte_size() : full.poly().size() * sizeof(ckks::u64); }
+  ckks::Plaintext full;
+  ckks::CompactPlaintext compact;
 };
 
 // Encryptors carry a random stream, so one may not serve two threads at once: each caller takes an idle
@@ -100,8 +107,13 @@ CkksBackend::~CkksBackend() = default;
 const ckks::Ciphertext& CkksBackend::ct_of(const Ciphertext& c, const char* who) const {
   return c.as<Ct>((std::string("CkksBackend::") + who).c_str()).value;
 }
-const ckks::Plaintext& CkksBackend::pt_of(const Plaintext& p, const char* who) const {
-  return p.as<Pt>((std::string("CkksBackend::") + who).c_str()).value;
+const CkksBackend::Pt& CkksBackend::pt_of(const Plaintext& p, const char* who) const {
+  return p.as<Pt>((std::string("CkksBackend::") + who).c_str());
+}
+
+ckks::Plaintext CkksBackend::full_of(const Plaintext& p, const char* who) const {
+  const Pt& pt = pt_of(p, who);
+  return pt.is_compact() ? pt.compact.expand(*ctx_) : pt.full;
 }
 
 // Created non-const so that a sole owner may update it in place (Handle::sole_owner_as).
@@ -140,7 +152,7 @@ std::vector<Ciphertext> CkksBackend::wrap_batch(std::vector<ckks::Ciphertext> ba
 }
 
 const ckks::Ciphertext& CkksBackend::unwrap(const Ciphertext& ct) const { return ct_of(ct, "unwrap"); }
-const ckks::Plaintext& CkksBackend::unwrap(const Plaintext& pt) const { return pt_of(pt, "unwrap"); }
+ckks::Plaintext CkksBackend::unwrap(const Plaintext& pt) const { return full_of(pt, "unwrap"); }
 
 std::vector<ckks::Ciphertext> CkksBackend::unwrap_batch(std::span<const Ciphertext> batch) const {
   std::vector<ckks::Ciphertext> out;
@@ -199,13 +211,19 @@ Plaintext CkksBackend::encode(std::span<const double> values, int level, double 
                                            std::to_string(slot_count()) + " slots"));
   check_level(level, "encode");
   check_scale_fits(scale, static_cast<std::size_t>(level), "encode");
-  return Plaintext(std::make_shared<const Pt>(encoder_.encode(values, scale, static_cast<std::size_t>(level))));
+  const auto l = static_cast<std::size_t>(level);
+  if (const std::size_t period = compact_period(values, slot_count())) {
+    std::vector<double> one(period, 0.0);
+    std::copy_n(values.begin(), std::min(period, values.size()), one.begin());
+    return Plaintext(std::make_shared<const Pt>(ckks::CompactPlaintext::encode(*ctx_, one, scale, l, slot_count())));
+  }
+  return Plaintext(std::make_shared<const Pt>(encoder_.encode(values, scale, l)));
 }
 
-std::vector<double> CkksBackend::decode(const Plaintext& pt) const { return encoder_.decode_real(pt_of(pt, "decode")); }
+std::vector<double> CkksBackend::decode(const Plaintext& pt) const { return encoder_.decode_real(full_of(pt, "decode")); }
 
 Ciphertext CkksBackend::encrypt(const Plaintext& pt) const {
-  const auto& p = pt_of(pt, "encrypt");
+  const auto p = full_of(pt, "encrypt");
   if (!encryptors_)
     throw InvalidArgument(at("encrypt", "needs the public key (or the secret key), neither was given"));
   return make(encryptors_->encrypt(p));
@@ -236,9 +254,7 @@ std::size_t CkksBackend::byte_size(const Ciphertext& ct) const {
   return words * sizeof(ckks::u64);
 }
 
-std::size_t CkksBackend::byte_size(const Plaintext& pt) const {
-  return pt_of(pt, "byte_size").poly().size() * sizeof(ckks::u64);
-}
+std::size_t CkksBackend::byte_size(const Plaintext& pt) const { return pt_of(pt, "byte_size").bytes(); }
 
 // ------------------------------------------------------------------------------------------ evaluation
 
@@ -249,21 +265,28 @@ Ciphertext CkksBackend::sub(const Ciphertext& a, const Ciphertext& b) const {
   return make(evaluator_.sub(ct_of(a, "sub"), ct_of(b, "sub")));
 }
 Ciphertext CkksBackend::add_plain(const Ciphertext& a, const Plaintext& b) const {
-  return make(evaluator_.add_plain(ct_of(a, "add_plain"), pt_of(b, "add_plain")));
+  ckks::Ciphertext r = ct_of(a, "add_plain");
+  add_plain_to(r, pt_of(b, "add_plain"));
+  return make(std::move(r));
 }
 Ciphertext CkksBackend::sub_plain(const Ciphertext& a, const Plaintext& b) const {
-  return make(evaluator_.sub_plain(ct_of(a, "sub_plain"), pt_of(b, "sub_plain")));
+  return make(evaluator_.sub_plain(ct_of(a, "sub_plain"), full_of(b, "sub_plain")));
 }
 
-void CkksBackend::check_product_fits(const ckks::Ciphertext& x, const ckks::Plaintext& y, const char* who) const {
+void CkksBackend::add_plain_to(ckks::Ciphertext& x, const Pt& y) const {
+  if (y.is_compact()) evaluator_.add_plain_inplace(x, y.compact);
+  else evaluator_.add_plain_inplace(x, y.full);
+}
+
+void CkksBackend::check_product_fits(const ckks::Ciphertext& x, const Pt& y, const char* who) const {
   if (y.level() >= x.level()) check_scale_fits(x.scale() * y.scale(), x.level(), who);
 }
 
 Ciphertext CkksBackend::multiply_plain(const Ciphertext& a, const Plaintext& b) const {
   const auto& x = ct_of(a, "multiply_plain");
-  const auto& y = pt_of(b, "multiply_plain");
+  const Pt& y = pt_of(b, "multiply_plain");
   check_product_fits(x, y, "multiply_plain");
-  return make(evaluator_.multiply_plain(x, y));
+  return make(y.is_compact() ? evaluator_.multiply_plain(x, y.compact) : evaluator_.multiply_plain(x, y.full));
 }
 
 std::vector<Ciphertext> CkksBackend::multiply_plain_sums(std::span<const Ciphertext> cts,
@@ -273,10 +296,12 @@ std::vector<Ciphertext> CkksBackend::multiply_plain_sums(std::span<const Ciphert
   for (std::size_t i = 0; i < cts.size(); ++i) {
     if (cts[i].empty() || pts[i].empty()) continue;
     const auto& x = ct_of(cts[i], "multiply_plain_sums");
-    const auto& y = pt_of(pts[i], "multiply_plain_sums");
+    const Pt& y = pt_of(pts[i], "multiply_plain_sums");
     check_product_fits(x, y, "multiply_plain_sums");
-    sums[i / terms].cts.push_back(&x);
-    sums[i / terms].pts.push_back(&y);
+    ckks::ProductSum& sum = sums[i / terms];
+    sum.cts.push_back(&x);
+    if (y.is_compact()) sum.compact.push_back(&y.compact);
+    else sum.pts.push_back(&y.full);
   }
   std::vector<ckks::Ciphertext> results = evaluator_.multiply_plain_sums(sums);
   std::vector<Ciphertext> out(results.size());
@@ -292,16 +317,17 @@ void CkksBackend::add_inplace(Ciphertext& a, const Ciphertext& b) const {
 }
 
 void CkksBackend::add_plain_inplace(Ciphertext& a, const Plaintext& b) const {
-  const auto& y = pt_of(b, "add_plain");
-  if (auto* x = sole(a, "add_plain")) evaluator_.add_plain_inplace(*x, y);
+  const Pt& y = pt_of(b, "add_plain");
+  if (auto* x = sole(a, "add_plain")) add_plain_to(*x, y);
   else a = add_plain(a, b);
 }
 
 void CkksBackend::multiply_plain_inplace(Ciphertext& a, const Plaintext& b) const {
-  const auto& y = pt_of(b, "multiply_plain");
+  const Pt& y = pt_of(b, "multiply_plain");
   if (auto* x = sole(a, "multiply_plain")) {
     check_product_fits(*x, y, "multiply_plain");
-    evaluator_.multiply_plain_inplace(*x, y);
+    if (y.is_compact()) evaluator_.multiply_plain_inplace(*x, y.compact);
+    else evaluator_.multiply_plain_inplace(*x, y.full);
   } else {
     a = multiply_plain(a, b);
   }

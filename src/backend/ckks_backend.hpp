@@ -1,6 +1,7 @@
 #pragma once
 // CkksBackend: the Backend interface on the real RNS-CKKS engine (src/ckks), every operation mapped 1:1 to
-// the engine (encode -> CkksEncoder at the given level and scale over all N/2 slots, rotate ->
+// the engine (encode -> CkksEncoder at the given level and scale over all N/2 slots, or a CompactPlaintext
+// when the slots repeat with a short period (backend.hpp: compact_period), rotate ->
 // Evaluator::rotate, rotate_many -> Evaluator::rotate_hoisted, decode/decrypt -> real parts of the slots).
 //
 // Key material is split the way a client/server deployment holds it; every key is optional:
@@ -76,7 +77,8 @@ class CkksBackend final : public Backend {
   std::vector<Ciphertext> wrap_batch(std::vector<ckks::Ciphertext> batch) const;
   // The engine object behind a handle (InvalidArgument if empty, MismatchError if made by another backend).
   const ckks::Ciphertext& unwrap(const Ciphertext& ct) const;
-  const ckks::Plaintext& unwrap(const Plaintext& pt) const;
+  // A plaintext's engine object in full (a compact one expanded: compact_period in backend.hpp).
+  ckks::Plaintext unwrap(const Plaintext& pt) const;
   // Copies, contiguous as ckks::save(path, span) wants them.
   std::vector<ckks::Ciphertext> unwrap_batch(std::span<const Ciphertext> batch) const;
 
@@ -129,7 +131,9 @@ class CkksBackend final : public Backend {
   class EncryptorPool;
 
   const ckks::Ciphertext& ct_of(const Ciphertext& c, const char* who) const;
-  const ckks::Plaintext& pt_of(const Plaintext& p, const char* who) const;
+  const Pt& pt_of(const Plaintext& p, const char* who) const;
+  ckks::Plaintext full_of(const Plaintext& p, const char* who) const;  // expanded when held compact
+  void add_plain_to(ckks::Ciphertext& x, const Pt& y) const;
   Ciphertext make(ckks::Ciphertext ct) const;
   // The engine object behind `a` when `a` is its only handle (it may be updated in place), else nullptr.
   ckks::Ciphertext* sole(Ciphertext& a, const char* who) const;
@@ -137,7 +141,7 @@ class CkksBackend final : public Backend {
   void check_scale_fits(double scale, std::size_t level, const char* who) const;
   void check_linear(const ckks::Ciphertext& ct, const char* who) const;
   // A product's scale must fit the modulus at the ciphertext's level (a too-low plaintext is the evaluator's error).
-  void check_product_fits(const ckks::Ciphertext& x, const ckks::Plaintext& y, const char* who) const;
+  void check_product_fits(const ckks::Ciphertext& x, const Pt& y, const char* who) const;
   const ckks::RelinKey& relin_key(const char* who) const;
   const ckks::GaloisKeys& galois_keys(const char* who) const;
   bool is_identity_step(long long step) const;

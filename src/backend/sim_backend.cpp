@@ -144,7 +144,8 @@ Plaintext SimBackend::encode(std::span<const double> values, int level, double s
   std::vector<double> slots(slot_count(), 0.0);
   std::copy(values.begin(), values.end(), slots.begin());
   counter_.count(Op::kEncode);
-  const auto bytes = static_cast<std::int64_t>(params_.poly_bytes(level, 1));
+  const std::size_t period = compact_period(values, slot_count());  // held as the engine holds it
+  const auto bytes = static_cast<std::int64_t>(period ? compact_plaintext_bytes(level, period) : params_.poly_bytes(level, 1));
   return Plaintext(std::make_shared<const Pt>(std::move(slots), level, scale, memory_, bytes));
 }
 

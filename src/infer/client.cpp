@@ -11,12 +11,13 @@
 namespace hepex::infer {
 
 tile::TileTensorShape plan_input_shape(const Plan& plan) {
-  return tile::input_shape(plan.input_size, plan.batch, plan.tile_sizes(), tile::Orientation::kTransposed);
+  return tile::input_shape(plan.input_size, plan.batch, plan.tile_sizes(), tile::Orientation::kTransposed,
+                           plan.batch_layout);
 }
 
 tile::TileTensorShape plan_output_shape(const Plan& plan) {
   const auto o = plan.layers.back().transposed ? tile::Orientation::kTransposed : tile::Orientation::kRows;
-  return tile::output_shape(plan.output_size, plan.batch, plan.tile_sizes(), o);
+  return tile::output_shape(plan.output_size, plan.batch, plan.tile_sizes(), o, plan.batch_layout);
 }
 
 tile::Tensor input_tensor(const Plan& plan, const std::vector<double>& samples, std::size_t count) {

@@ -56,7 +56,7 @@ int CompiledNetwork::depth() const {
   return d;
 }
 
-CompiledNetwork compile(const nn::Model& model, std::size_t t1, std::size_t t2) {
+CompiledNetwork compile(const nn::Model& model, std::size_t t1, std::size_t t2, tile::BatchLayout layout) {
   if (!power_of_two(t1) || !power_of_two(t2))
     throw InvalidArgument("compile: tile sizes " + std::to_string(t1) + "x" + std::to_string(t2) +
                           " must be powers of two");
@@ -72,6 +72,7 @@ CompiledNetwork compile(const nn::Model& model, std::size_t t1, std::size_t t2) 
   CompiledNetwork net;
   net.t1 = t1;
   net.t2 = t2;
+  net.batch_layout = layout;
   const std::size_t count = model.layers().size();
   // Affine map of the previous layer's ciphertext outputs to its true outputs: true = scale * enc + offset.
   std::vector<double> in_scale, in_offset;
@@ -139,8 +140,11 @@ CompiledNetwork compile(const nn::Model& model, std::size_t t1, std::size_t t2) 
       L.post_offset = offset;
       for (bool d : L.dead_tile_rows) L.fill_dead_rows = L.fill_dead_rows || d;
     } else {
-      // A rows layer leaves unknowns along t2 (none when t2 = 1): clear them, then re-replicate.
-      L.clear_and_duplicate = L.orientation == tile::Orientation::kRows && t2 > 1;
+      // A sum over an inner slot dimension leaves unknowns along it (none when its tile is 1): clear them,
+      // then re-replicate. Rows layers sum over t2; transposed ones over t1, which is inner only with the
+      // batch outermost (tile/matmul.hpp: BatchLayout).
+      const bool inner_sum = L.orientation == tile::Orientation::kRows || layout == tile::BatchLayout::kOuter;
+      L.clear_and_duplicate = inner_sum && L.in_tile > 1;
     }
     net.layers.push_back(std::move(L));
   }

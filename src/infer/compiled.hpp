@@ -31,7 +31,7 @@ struct CompiledLayer {
   std::vector<double> bias;    // folded b (out)
   tile::Orientation orientation = tile::Orientation::kTransposed;
   bool square = false;         // evaluate u^2 after the bias
-  bool clear_and_duplicate = false;  // rows layer followed by another layer: repair the unknowns
+  bool clear_and_duplicate = false;  // followed by another layer, summed over an inner slot dimension: repair the unknowns
   bool fill_dead_rows = false;       // last layer with dead tile rows: trivial ciphertexts for them
   double post_sign = 1.0;      // last layer only: y = post_sign * y + post_offset
   double post_offset = 0.0;
@@ -50,6 +50,7 @@ struct CompiledLayer {
 struct CompiledNetwork {
   std::vector<CompiledLayer> layers;
   std::size_t t1 = 0, t2 = 0;
+  tile::BatchLayout batch_layout = tile::BatchLayout::kInner;  // the slot order of every tile tensor
   std::size_t input_size() const { return layers.front().in(); }
   std::size_t output_size() const { return layers.back().out(); }
   // Multiplicative depth: levels from a fresh ciphertext to the output.
@@ -59,7 +60,8 @@ struct CompiledNetwork {
 
 // Throws InvalidArgument for relu/sigmoid (naming the layer), for an invalid model, for tile sizes that are
 // not powers of two, and when the output does not depend on the input (every tile row pruned).
-CompiledNetwork compile(const nn::Model& model, std::size_t t1, std::size_t t2);
+CompiledNetwork compile(const nn::Model& model, std::size_t t1, std::size_t t2,
+                        tile::BatchLayout layout = tile::BatchLayout::kInner);
 
 // The folded network in the clear, in double, model order: x (batch x in, row-major) -> y (batch x out).
 // Equal to the model's own forward pass up to rounding: the reference the executor must match exactly.

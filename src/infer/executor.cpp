@@ -50,11 +50,14 @@ Executor::Executor(const Backend& be, const CompiledNetwork& net, std::size_t ba
     throw MismatchError("executor: tiles " + std::to_string(net.t1) + "x" + std::to_string(net.t2) +
                         " do not divide the backend's " + std::to_string(slots) + " slots");
   t3_ = slots / (net.t1 * net.t2);
+  if (net.batch_layout == tile::BatchLayout::kOuter && t3_ < 2)
+    throw MismatchError("executor: the batch-outer layout needs at least 2 batch slots per tile; tiles " +
+                        std::to_string(net.t1) + "x" + std::to_string(net.t2) + " fill all " + std::to_string(slots));
   if (net.depth() > be.max_level())
     throw MismatchError("executor: the network needs " + std::to_string(net.depth()) +
                         " levels, the CKKS parameters give " + std::to_string(be.max_level()));
   const auto sizes = tile_sizes();
-  input_shape_ = tile::input_shape(net.input_size(), batch, sizes, tile::Orientation::kTransposed);
+  input_shape_ = tile::input_shape(net.input_size(), batch, sizes, tile::Orientation::kTransposed, net.batch_layout);
 
   const double start = now_seconds();
   int level = be.max_level();
@@ -80,7 +83,7 @@ Executor::Executor(const Backend& be, const CompiledNetwork& net, std::size_t ba
     schedule_.push_back(s);
 
     // Bias, in the layout of the layer's output; rows folded into the next layer stay absent.
-    const auto out_shape = tile::output_shape(L.out(), batch, sizes, L.orientation);
+    const auto out_shape = tile::output_shape(L.out(), batch, sizes, L.orientation, net.batch_layout);
     tile::Tensor bias(out_shape.tensor_dims());  // (1, m, B) or (m, 1, B): both m x B row-major
     for (std::size_t i = 0; i < L.out(); ++i) {
       if (L.dead_tile_rows[i / L.out_tile] && !L.fill_dead_rows) continue;
@@ -101,7 +104,7 @@ Executor::Executor(const Backend& be, const CompiledNetwork& net, std::size_t ba
 PlainTileTensor Executor::encode_block(std::size_t l, std::size_t r0, std::size_t r1) const {
   const CompiledLayer& L = net_.layers[l];
   const std::size_t i0 = r0 * L.out_tile, i1 = std::min(L.out(), r1 * L.out_tile), n = L.in();
-  const auto shape = tile::matrix_shape(i1 - i0, n, tile_sizes(), L.orientation);
+  const auto shape = tile::matrix_shape(i1 - i0, n, tile_sizes(), L.orientation, net_.batch_layout);
   tile::Tensor t(shape.tensor_dims());
   for (std::size_t i = i0; i < i1; ++i)
     for (std::size_t j = 0; j < n; ++j) {
@@ -144,7 +147,7 @@ CipherTileTensor Executor::run_layer(std::size_t l, const CipherTileTensor& x, L
   run.level_in = s.level_in;
 
   // y = W x, one block of output tile rows at a time, assembled into the full output tile tensor.
-  const auto out_shape = tile::output_shape(L.out(), batch_, tile_sizes(), L.orientation);
+  const auto out_shape = tile::output_shape(L.out(), batch_, tile_sizes(), L.orientation, net_.batch_layout);
   const std::size_t row_dim = output_row_dim(L.orientation), rows = L.dead_tile_rows.size();
   std::vector<Ciphertext> y(out_shape.tile_count());
   for (std::size_t r0 = 0; r0 < rows; r0 += s.rows_per_block) {
@@ -182,7 +185,7 @@ CipherTileTensor Executor::run_layer(std::size_t l, const CipherTileTensor& x, L
   run.weight_bytes += bytes_of(be_, biases_[l]);
   if (L.clear_and_duplicate) cur = tile::clear_unknowns(be, std::move(cur));
   if (L.square) cur = tile::rescale(be, tile::square(be, std::move(cur)));
-  if (L.clear_and_duplicate) cur = tile::duplicate_over_dim(be, std::move(cur), 1);
+  if (L.clear_and_duplicate) cur = tile::duplicate_over_dim(be, std::move(cur), tile::summed_dim(L.orientation));
 
   if (L.post_sign != 1.0 || L.post_offset != 0.0) {
     std::vector<Ciphertext> tiles = std::move(cur).take_tiles();

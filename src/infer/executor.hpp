@@ -7,9 +7,10 @@
 //   rescale                    one level
 //   dead rows (last layer)     0 * (a present tile) + bias: a trivial ciphertext, so every output exists
 //   + bias                     plaintext add at the rescaled level and scale
-//   clear_unknowns             rows layers followed by another layer (one level)
+//   clear_unknowns             layers followed by another that summed over an inner slot dimension:
+//                              rows layers, and transposed ones with the batch outermost (one level)
 //   square + relin + rescale   square / poly2 activations (one level)
-//   duplicate_over_dim(1)      rows layers followed by another layer: back to the transposed input layout
+//   duplicate_over_dim(d)      the same layers, d the summed dimension: back to the next layer's input layout
 //   post                       last layer only: sign and offset of a folded poly2
 //
 // Scales: a layer with input scale D at level L encodes W at scale q_L * S / D, so that y has scale S after

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "backend/backend.hpp"
 #include "ckks/security.hpp"
 #include "infer/schedule.hpp"
 #include "io/binary.hpp"
@@ -97,6 +98,10 @@ std::uint64_t network_hash(const CompiledNetwork& net) {
   return h;
 }
 
+CompiledNetwork compile_for(const nn::Model& model, const Plan& plan) {
+  return compile(model, plan.t1, plan.t2, plan.batch_layout);
+}
+
 void check_plan_matches(const Plan& plan, const CompiledNetwork& net, const std::string& who) {
   if (plan.t1 != net.t1 || plan.t2 != net.t2)
     throw MismatchError(who + ": the plan is for tiles " + std::to_string(plan.t1) + "x" + std::to_string(plan.t2) +
@@ -106,7 +111,15 @@ void check_plan_matches(const Plan& plan, const CompiledNetwork& net, const std:
 }
 
 Plan make_plan(const nn::Model& model, std::size_t t1, std::size_t t2, std::size_t batch, const PlanOptions& options) {
-  return make_plan(model, compile(model, t1, t2), batch, options);
+  if (options.batch_layout) return make_plan(model, compile(model, t1, t2, *options.batch_layout), batch, options);
+  Plan inner = make_plan(model, compile(model, t1, t2, tile::BatchLayout::kInner), batch, options);
+  if (inner.t3 < 2) return inner;  // no batch to put outside
+  try {
+    Plan outer = make_plan(model, compile(model, t1, t2, tile::BatchLayout::kOuter), batch, options);
+    if (outer.ckks.ring_degree == inner.ckks.ring_degree) return outer;
+  } catch (const SecurityError&) {
+  }
+  return inner;
 }
 
 Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t batch, const PlanOptions& o) {
@@ -116,6 +129,7 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
   p.model_hash = network_hash(net);
   p.t1 = net.t1;
   p.t2 = net.t2;
+  p.batch_layout = net.batch_layout;
   p.batch = batch;
   p.input_size = net.input_size();
   p.output_size = net.output_size();
@@ -126,6 +140,20 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
   const std::size_t slots = p.ckks.slots(), special = p.ckks.special_bits.size();
   p.t3 = slots / (net.t1 * net.t2);
   const std::size_t nb = p.batch_tiles();
+  const bool outer = net.batch_layout == tile::BatchLayout::kOuter;
+  if (outer && p.t3 < 2)
+    throw InvalidArgument("plan: the batch-outer layout needs at least 2 batch slots per tile; tiles " +
+                          std::to_string(net.t1) + "x" + std::to_string(net.t2) + " fill all " + std::to_string(slots));
+  // Plaintext bytes as the backends hold them (backend.hpp: compact_period): with the batch outermost, weight
+  // tiles repeat with period t1 t2, and biases too when the batch fills its tiles.
+  const std::size_t period = net.t1 * net.t2;
+  const bool compact_weights = outer && period * 4 <= slots, compact_biases = compact_weights && batch % p.t3 == 0;
+  auto weight_pt_bytes = [&](int level) {
+    return compact_weights ? backend::compact_plaintext_bytes(level, period) : pt_bytes(p.ckks, level);
+  };
+  auto bias_pt_bytes = [&](int level) {
+    return compact_biases ? backend::compact_plaintext_bytes(level, period) : pt_bytes(p.ckks, level);
+  };
   const int threads = std::max(1, o.threads ? o.threads : omp_get_max_threads());
 
   std::set<int> steps;
@@ -147,7 +175,7 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
     std::size_t bias_rows = 0;
     for (bool b : bias_rows_present(L)) bias_rows += b ? 1 : 0;
     lp.weight_plaintexts = lp.tiles_kept + bias_rows * nb;
-    lp.weight_bytes = lp.tiles_kept * pt_bytes(p.ckks, level) + bias_rows * nb * pt_bytes(p.ckks, level - 1);
+    lp.weight_bytes = lp.tiles_kept * weight_pt_bytes(level) + bias_rows * nb * bias_pt_bytes(level - 1);
     double seconds = 0;
     for (const auto& s : layer_stages(net, l, nb, level)) {
       lp.counts += s.counts;
@@ -168,16 +196,16 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
   for (std::size_t l = 0; l < net.layers.size(); ++l) {
     const auto& lp = p.layers[l];
     const std::size_t rows = net.layers[l].dead_tile_rows.size();
-    const std::size_t row_bytes = (lp.tiles_kept * pt_bytes(p.ckks, lp.level_in) + rows - 1) / rows;
+    const std::size_t row_bytes = (lp.tiles_kept * weight_pt_bytes(lp.level_in) + rows - 1) / rows;
     const std::size_t per_block = std::max<std::size_t>(1, kOnTheFlyBlockBytes / std::max<std::size_t>(1, row_bytes));
     block = std::max(block, std::min(rows, per_block) * row_bytes);
     p.preencoded_weight_bytes += lp.weight_bytes;
   }
   p.onthefly_weight_bytes = block;
-  const auto in_shape = tile::input_shape(p.input_size, batch, p.tile_sizes(), tile::Orientation::kTransposed);
+  const auto in_shape = tile::input_shape(p.input_size, batch, p.tile_sizes(), tile::Orientation::kTransposed, net.batch_layout);
   p.input_ciphertexts = in_shape.tile_count();
   p.input_bytes = p.input_ciphertexts * ct_bytes(p.ckks, p.ckks.max_level());
-  const auto out_shape = tile::output_shape(p.output_size, batch, p.tile_sizes(), net.layers.back().orientation);
+  const auto out_shape = tile::output_shape(p.output_size, batch, p.tile_sizes(), net.layers.back().orientation, net.batch_layout);
   p.output_ciphertexts = out_shape.tile_count();
   p.output_bytes = p.output_ciphertexts * ct_bytes(p.ckks, p.layers.back().level_out);
   const auto sim = p.ckks.sim_params();
@@ -266,6 +294,7 @@ json Plan::to_json() const {
           {"model_hash", model_hash},
           {"tile", {t1, t2, t3}},
           {"batch", batch},
+          {"batch_layout", batch_layout == tile::BatchLayout::kOuter ? "outer" : "inner"},
           {"input_size", input_size},
           {"output_size", output_size},
           {"input_perm", input_perm},
@@ -311,6 +340,10 @@ Plan Plan::from_json(const json& j, const std::string& name) {
     p.t2 = tile[1];
     p.t3 = tile[2];
     p.batch = j.at("batch").get<std::size_t>();
+    const std::string layout = j.value("batch_layout", std::string("inner"));
+    if (layout != "inner" && layout != "outer")
+      throw FormatError(name + ": \"batch_layout\" is \"" + layout + "\", expected \"inner\" or \"outer\"");
+    p.batch_layout = layout == "outer" ? tile::BatchLayout::kOuter : tile::BatchLayout::kInner;
     p.input_size = j.at("input_size").get<std::size_t>();
     p.output_size = j.at("output_size").get<std::size_t>();
     p.input_perm = j.at("input_perm").get<nn::Permutation>();
@@ -417,6 +450,7 @@ void validate_plan(const Plan& p, const std::string& name) {
     fail("tile sizes " + std::to_string(p.t1) + "x" + std::to_string(p.t2) + "x" + std::to_string(p.t3) +
          " do not fill the " + std::to_string(slots) + " slots of the ring");
   if (p.depth < 1 || p.depth + 1 != int(c.data_bits.size())) fail("depth " + std::to_string(p.depth) + " does not match the CKKS chain");
+  if (p.batch_layout == tile::BatchLayout::kOuter && p.t3 < 2) fail("the batch-outer layout needs a batch tile of at least 2");
   if (!in(p.batch, std::size_t{1}, L::kMaxBatch))
     fail("batch " + std::to_string(p.batch) + " is outside [1, " + std::to_string(L::kMaxBatch) + "]");
   for (auto [size, what] : {std::pair{p.input_size, "input"}, std::pair{p.output_size, "output"}}) {
@@ -453,8 +487,10 @@ void validate_plan(const Plan& p, const std::string& name) {
 std::string format_plan(const Plan& p) {
   std::ostringstream o;
   char buf[256];
-  std::snprintf(buf, sizeof buf, "plan: %s, tiles %zux%zux%zu, batch %zu (%zu batch tiles), depth %d\n",
-                p.model_arch.c_str(), p.t1, p.t2, p.t3, p.batch, p.batch_tiles(), p.depth);
+  std::snprintf(buf, sizeof buf, "plan: %s, tiles %zux%zux%zu, batch %zu (%zu batch tiles, %s), depth %d\n",
+                p.model_arch.c_str(), p.t1, p.t2, p.t3, p.batch, p.batch_tiles(),
+                p.batch_layout == tile::BatchLayout::kOuter ? "batch outermost: compact weights" : "batch innermost",
+                p.depth);
   o << buf;
   std::string chain;
   for (int b : p.ckks.data_bits) chain += (chain.empty() ? "" : ", ") + std::to_string(b);

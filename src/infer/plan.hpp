@@ -4,8 +4,9 @@
 // and permutes with it, the server checks its model and keys against it).
 //
 //   tiles        [t1, t2, t3] with t3 = slots / (t1 t2): the batch runs along t3.
-//   depth        levels consumed: per layer 1 (ct x pt product) + 1 (clear unknowns, rows layers followed by
-//                another layer) + 1 (square, non-affine activations); see compiled.hpp for the folding.
+//   depth        levels consumed: per layer 1 (ct x pt product) + 1 (clear unknowns, layers followed by another
+//                that summed over an inner slot dimension) + 1 (square, non-affine activations); compiled.hpp.
+//   layout       the batch innermost or outermost in every tile's slot order (tile/matmul.hpp: BatchLayout).
 //   CKKS         the smallest ring degree N (8192 .. 65536) whose 128-bit HE Standard bound admits the chain
 //                {first, scale_bits x depth} + {special}, first = special = scale_bits + 20 (<= 60), with the
 //                largest scale_bits in [min_scale_bits, 40] that fits; dnum = depth + 1 (one prime per digit).
@@ -15,6 +16,7 @@
 //                equal them), latency from a per-operation cost model, memory for both weight modes.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,6 +71,8 @@ struct CostModel {
 
 struct PlanOptions {
   std::size_t ring_degree = 0;      // 0: the smallest N that fits at 128-bit security
+  // Slot order of the tiles (tile/matmul.hpp); unset: the planner's choice (see make_plan).
+  std::optional<tile::BatchLayout> batch_layout;
   bool insecure = false;            // tests only: allow rings below the HE Standard bound
   int max_scale_bits = 40, min_scale_bits = 30;
   std::size_t memory_budget = 0;    // bytes for pre-encoded weights; 0: a quarter of physical memory
@@ -81,6 +85,7 @@ struct Plan {
   std::string model_arch;
   std::uint64_t model_hash = 0;    // fingerprint of the compiled weights (infer refuses another model)
   std::size_t t1 = 0, t2 = 0, t3 = 0, batch = 0;
+  tile::BatchLayout batch_layout = tile::BatchLayout::kInner;  // "batch_layout": "inner" / "outer" (absent: inner)
   std::size_t input_size = 0, output_size = 0;
   nn::Permutation input_perm, output_perm;
   int depth = 0;
@@ -115,8 +120,11 @@ inline constexpr std::size_t kOnTheFlyBlockBytes = std::size_t{256} << 20;
 
 // The plan for `model` with tile shape t1 x t2 and `batch` inputs. Throws InvalidArgument (relu, bad
 // tile shape, t1 t2 larger than the slots) or SecurityError (no ring fits the depth).
+// Batch layout, unless options.batch_layout sets it: the batch outermost (compact weight plaintexts: the
+// weights take 2 t1 t2 words per limb and tile instead of N, and the layer kernel reads no weight stream)
+// when its chain fits the same ring degree as the batch-inner chain, else the batch innermost.
 Plan make_plan(const nn::Model& model, std::size_t t1, std::size_t t2, std::size_t batch, const PlanOptions& options = {});
-// The same from a model already compiled.
+// The same from a model already compiled (with its batch layout).
 Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t batch, const PlanOptions& options);
 
 // CKKS chain for `depth` levels (see the header comment); throws SecurityError when nothing fits.
@@ -140,6 +148,9 @@ void validate_plan(const Plan& plan, const std::string& name);
 
 // Fingerprint of the compiled weights, biases and activation flags.
 std::uint64_t network_hash(const CompiledNetwork& net);
+
+// The model compiled as the plan says (tile sizes and batch layout): what the server evaluates.
+CompiledNetwork compile_for(const nn::Model& model, const Plan& plan);
 
 // Throws MismatchError unless the model compiles to the network the plan was made for.
 void check_plan_matches(const Plan& plan, const CompiledNetwork& net, const std::string& who);

@@ -73,7 +73,7 @@ Report evaluate(const nn::Model& model, const CompiledNetwork& net, const Plan& 
 
 Report run_encrypted(const nn::Model& model, const Plan& plan, const std::vector<double>& samples, std::size_t count,
                      const RunOptions& o) {
-  const auto net = compile(model, plan.t1, plan.t2);
+  const auto net = compile_for(model, plan);
   check_plan_matches(plan, net, "run_encrypted");
   const WeightMode mode = o.weight_mode.value_or(plan.weight_mode);
   Report r;

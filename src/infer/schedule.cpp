@@ -76,7 +76,7 @@ std::vector<Stage> layer_stages(const CompiledNetwork& net, std::size_t l, std::
   }
   if (L.clear_and_duplicate) {
     Stage s{"duplicate", level, {}};
-    const std::size_t rot = tiles * log2_size(net.t2) * nb;
+    const std::size_t rot = tiles * log2_size(L.in_tile) * nb;
     s.counts[Op::kAdd] = rot;
     s.counts[Op::kRotate] = s.counts[Op::kKeySwitch] = s.counts[Op::kDecompose] = rot;
     stages.push_back(s);
@@ -97,11 +97,13 @@ std::set<int> layer_rotation_steps(const CompiledNetwork& net, std::size_t l, st
   bool any_live = false;
   for (bool d : L.dead_tile_rows) any_live = any_live || !d;
   if (!any_live) return steps;
-  // Rotate-and-sum over the summed dimension: dim 0 (stride t2 t3) transposed, dim 1 (stride t3) rows.
-  const std::size_t stride = L.orientation == tile::Orientation::kTransposed ? net.t2 * t3 : t3;
+  // Rotate-and-sum over the summed dimension (+k stride), and its re-replication (-k stride), with the
+  // stride of the layer's tile shapes.
+  const auto shape = tile::matrix_shape(1, 1, {net.t1, net.t2, t3}, L.orientation, net.batch_layout);
+  const std::size_t stride = shape.slot_stride(tile::summed_dim(L.orientation));
   for (std::size_t k = 1; k < L.in_tile; k *= 2) steps.insert(static_cast<int>((k * stride) % slots));
   if (L.clear_and_duplicate)
-    for (std::size_t k = 1; k < net.t2; k *= 2) steps.insert(static_cast<int>(slots - (k * t3) % slots));
+    for (std::size_t k = 1; k < L.in_tile; k *= 2) steps.insert(static_cast<int>(slots - (k * stride) % slots));
   steps.erase(0);
   return steps;
 }

@@ -29,11 +29,11 @@ void require_rank(const std::vector<std::size_t>& tile_sizes, std::size_t batch,
 TileDim sized(std::size_t n, std::size_t t) { return {n, t, false, false}; }
 TileDim replicated(std::size_t t) { return {1, t, true, false}; }
 
-// [a, b(, c)] from per-dimension TileDims, the third only with a batch dimension.
-TileTensorShape shape_of(TileDim d0, TileDim d1, TileDim d2, std::size_t rank) {
+// [a, b(, c)] from per-dimension TileDims, the third (the batch) only with a batch dimension.
+TileTensorShape shape_of(TileDim d0, TileDim d1, TileDim d2, std::size_t rank, BatchLayout layout) {
   std::vector<TileDim> dims{d0, d1};
   if (rank == 3) dims.push_back(d2);
-  return TileTensorShape(std::move(dims));
+  return TileTensorShape(std::move(dims), rank == 3 && layout == BatchLayout::kOuter ? 2 : 0);
 }
 
 std::size_t t3_of(const std::vector<std::size_t>& tile_sizes) { return tile_sizes.size() == 3 ? tile_sizes[2] : 1; }
@@ -43,36 +43,36 @@ std::size_t t3_of(const std::vector<std::size_t>& tile_sizes) { return tile_size
 std::size_t summed_dim(Orientation orientation) { return orientation == Orientation::kRows ? 1 : 0; }
 
 TileTensorShape matrix_shape(std::size_t m, std::size_t n, const std::vector<std::size_t>& tile_sizes,
-                             Orientation orientation) {
+                             Orientation orientation, BatchLayout layout) {
   require_rank(tile_sizes, 1, "matrix_shape");
-  const std::size_t t1 = tile_sizes[0], t2 = tile_sizes[1];
+  const std::size_t t1 = tile_sizes[0], t2 = tile_sizes[1], rank = tile_sizes.size();
   const auto r = replicated(t3_of(tile_sizes));
-  return orientation == Orientation::kRows ? shape_of(sized(m, t1), sized(n, t2), r, tile_sizes.size())
-                                           : shape_of(sized(n, t1), sized(m, t2), r, tile_sizes.size());
+  return orientation == Orientation::kRows ? shape_of(sized(m, t1), sized(n, t2), r, rank, layout)
+                                           : shape_of(sized(n, t1), sized(m, t2), r, rank, layout);
 }
 
 TileTensorShape input_shape(std::size_t n, std::size_t batch, const std::vector<std::size_t>& tile_sizes,
-                            Orientation orientation) {
+                            Orientation orientation, BatchLayout layout) {
   require_rank(tile_sizes, batch, "input_shape");
-  const std::size_t t1 = tile_sizes[0], t2 = tile_sizes[1];
+  const std::size_t t1 = tile_sizes[0], t2 = tile_sizes[1], rank = tile_sizes.size();
   const auto b = sized(batch, t3_of(tile_sizes));
-  return orientation == Orientation::kRows ? shape_of(replicated(t1), sized(n, t2), b, tile_sizes.size())
-                                           : shape_of(sized(n, t1), replicated(t2), b, tile_sizes.size());
+  return orientation == Orientation::kRows ? shape_of(replicated(t1), sized(n, t2), b, rank, layout)
+                                           : shape_of(sized(n, t1), replicated(t2), b, rank, layout);
 }
 
 TileTensorShape output_shape(std::size_t m, std::size_t batch, const std::vector<std::size_t>& tile_sizes,
-                             Orientation orientation) {
-  const auto x = input_shape(1, batch, tile_sizes, orientation);
-  const auto w = matrix_shape(m, 1, tile_sizes, orientation);
+                             Orientation orientation, BatchLayout layout) {
+  const auto x = input_shape(1, batch, tile_sizes, orientation, layout);
+  const auto w = matrix_shape(m, 1, tile_sizes, orientation, layout);
   return summed_shape(product_shape(w, x), summed_dim(orientation));
 }
 
 PlainTileTensor pack_matrix(const backend::Backend& be, const DenseMatrix& w, const std::vector<std::size_t>& tile_sizes,
-                            Orientation orientation, int level, double scale) {
+                            Orientation orientation, int level, double scale, BatchLayout layout) {
   if (w.data.size() != w.rows * w.cols)
     throw InvalidArgument("pack_matrix: matrix " + std::to_string(w.rows) + "x" + std::to_string(w.cols) + " has " +
                           std::to_string(w.data.size()) + " values");
-  const auto shape = matrix_shape(w.rows, w.cols, tile_sizes, orientation);
+  const auto shape = matrix_shape(w.rows, w.cols, tile_sizes, orientation, layout);
   Tensor t(shape.tensor_dims());
   for (std::size_t i = 0; i < w.rows; ++i)
     for (std::size_t j = 0; j < w.cols; ++j) {

@@ -23,6 +23,15 @@ namespace hepex::tile {
 
 enum class Orientation { kRows, kTransposed };
 
+// Where the batch dimension (t3) sits in the slot order of every shape below:
+//   kInner  stride 1 (row-major, "[n/t1, */t2, B/t3]"): the transposed product sums over the outermost
+//           dimension, cyclically, so its output comes out replicated for free; weight tiles are
+//           replicated over the innermost dimension and encode to full plaintexts.
+//   kOuter  outermost ("[n/t1, */t2, ^B/t3]"): a weight tile repeats with period t1 t2 and is held in 2 t1 t2
+//           words per limb (backend.hpp: compact_period); both orientations then sum over an inner
+//           dimension and end with unknowns (one more level and log2 t1 rotations per transposed layer).
+enum class BatchLayout { kInner, kOuter };
+
 // Row-major dense matrix in the clear (the tile layer does not depend on nn/Eigen).
 struct DenseMatrix {
   std::size_t rows = 0, cols = 0;
@@ -41,17 +50,18 @@ WeightTileExtent weight_tile_extent(Orientation orientation, std::size_t t1, std
 
 // The tile tensor shapes above; tile_sizes has 2 entries (no batch, batch must be 1) or 3.
 TileTensorShape matrix_shape(std::size_t m, std::size_t n, const std::vector<std::size_t>& tile_sizes,
-                             Orientation orientation);
+                             Orientation orientation, BatchLayout layout = BatchLayout::kInner);
 TileTensorShape input_shape(std::size_t n, std::size_t batch, const std::vector<std::size_t>& tile_sizes,
-                            Orientation orientation);
+                            Orientation orientation, BatchLayout layout = BatchLayout::kInner);
 TileTensorShape output_shape(std::size_t m, std::size_t batch, const std::vector<std::size_t>& tile_sizes,
-                             Orientation orientation);
+                             Orientation orientation, BatchLayout layout = BatchLayout::kInner);
 // The dimension a product sums over: 1 for kRows, 0 for kTransposed.
 std::size_t summed_dim(Orientation orientation);
 
 // W as a plaintext tile tensor (transposed for kTransposed), zero tiles absent.
 PlainTileTensor pack_matrix(const backend::Backend& be, const DenseMatrix& w, const std::vector<std::size_t>& tile_sizes,
-                            Orientation orientation, int level, double scale);
+                            Orientation orientation, int level, double scale,
+                            BatchLayout layout = BatchLayout::kInner);
 // X (n x batch, row-major: x[i * batch + b]) as the tensor that input_shape() describes.
 Tensor input_tensor(const std::vector<double>& x, std::size_t n, std::size_t batch, std::size_t rank,
                     Orientation orientation);

@@ -25,6 +25,9 @@ template <class UnknownsRule>
 TileTensorShape broadcast(const TileTensorShape& a, const TileTensorShape& b, const char* who, UnknownsRule rule) {
   if (a.rank() != b.rank())
     throw MismatchError(std::string(who) + ": ranks differ for tile tensors " + pair_name(a, b));
+  if (a.outer() != b.outer())
+    throw MismatchError(std::string(who) + ": slot orders differ (outermost dimension) for tile tensors " +
+                        pair_name(a, b));
   std::vector<TileDim> dims;
   for (std::size_t d = 0; d < a.rank(); ++d) {
     const TileDim &x = a.dim(d), &y = b.dim(d);
@@ -41,7 +44,7 @@ TileTensorShape broadcast(const TileTensorShape& a, const TileTensorShape& b, co
     r.unknowns = !r.replicated && rule(x, y, r);
     dims.push_back(r);
   }
-  return TileTensorShape(std::move(dims));
+  return a.with_dims(std::move(dims));
 }
 
 // Tile of `t` that broadcasts to grid position `pos` of the result.
@@ -120,7 +123,7 @@ TileTensorShape summed_shape(const TileTensorShape& a, std::size_t dim) {
   r.size = 1;
   r.replicated = sum_is_replicating(a, dim);
   r.unknowns = !r.replicated && r.tile > 1;
-  return TileTensorShape(std::move(dims));
+  return a.with_dims(std::move(dims));
 }
 
 TileTensorShape duplicated_shape(const TileTensorShape& a, std::size_t dim) {
@@ -132,13 +135,13 @@ TileTensorShape duplicated_shape(const TileTensorShape& a, std::size_t dim) {
                           " must be 1/t (size 1, zeros elsewhere): clear_unknowns first");
   auto dims = a.dims();
   dims[dim].replicated = true;
-  return TileTensorShape(std::move(dims));
+  return a.with_dims(std::move(dims));
 }
 
 TileTensorShape cleared_shape(const TileTensorShape& a) {
   auto dims = a.dims();
   for (auto& d : dims) d.unknowns = false;
-  return TileTensorShape(std::move(dims));
+  return a.with_dims(std::move(dims));
 }
 
 CipherTileTensor multiply(const Backend& be, const CipherTileTensor& a, const CipherTileTensor& b) {

@@ -14,9 +14,11 @@ std::size_t TileDim::extent(std::size_t g) const {
   return start >= size ? 0 : std::min(tile, size - start);
 }
 
-TileTensorShape::TileTensorShape(std::vector<TileDim> dims) : dims_(std::move(dims)) {
+TileTensorShape::TileTensorShape(std::vector<TileDim> dims, std::size_t outer) : dims_(std::move(dims)), outer_(outer) {
   const std::string me = "TileTensorShape " + to_string();
   if (dims_.empty() || dims_.size() > 3) throw InvalidArgument(me + ": rank must be 1, 2 or 3");
+  if (outer_ >= dims_.size())
+    throw InvalidArgument(me + ": outermost dimension " + std::to_string(outer_) + " out of range");
   for (std::size_t d = 0; d < dims_.size(); ++d) {
     const auto& x = dims_[d];
     const std::string which = me + ": dimension " + std::to_string(d);
@@ -53,10 +55,15 @@ TileTensorShape TileTensorShape::parse(std::string_view text) {
   if (s.size() < 2 || s.front() != '[' || s.back() != ']')
     throw InvalidArgument("TileTensorShape::parse: '" + std::string(text) + "' is not of the form [n1/t1, ...]");
   std::vector<TileDim> dims;
+  std::size_t outer = 0;
   std::string_view body(s.data() + 1, s.size() - 2);
   while (true) {
     const auto comma = body.find(',');
-    const std::string_view item = body.substr(0, comma);
+    std::string_view item = body.substr(0, comma);
+    if (!item.empty() && item.front() == '^') {
+      outer = dims.size();
+      item.remove_prefix(1);
+    }
     const auto slash = item.find('/');
     if (slash == std::string_view::npos)
       throw InvalidArgument("TileTensorShape::parse: '" + std::string(item) + "' in '" + std::string(text) +
@@ -77,7 +84,7 @@ TileTensorShape TileTensorShape::parse(std::string_view text) {
     if (comma == std::string_view::npos) break;
     body.remove_prefix(comma + 1);
   }
-  return TileTensorShape(std::move(dims));
+  return TileTensorShape(std::move(dims), outer);
 }
 
 std::string TileTensorShape::to_string() const {
@@ -86,6 +93,7 @@ std::string TileTensorShape::to_string() const {
   for (std::size_t d = 0; d < dims_.size(); ++d) {
     const auto& x = dims_[d];
     if (d) o << ", ";
+    if (d == outer_ && d != 0) o << '^';
     if (x.replicated) o << '*';
     else o << x.size << (x.unknowns ? "?" : "");
     o << '/' << x.tile;
@@ -101,8 +109,10 @@ std::size_t TileTensorShape::slots_per_tile() const {
 }
 
 std::size_t TileTensorShape::slot_stride(std::size_t d) const {
+  // Inner to the outermost dimension: every other one; inner to any other: the later ones but the outermost.
   std::size_t s = 1;
-  for (std::size_t e = d + 1; e < dims_.size(); ++e) s *= dims_[e].tile;
+  for (std::size_t e = 0; e < dims_.size(); ++e)
+    if (e != d && (d == outer_ || (e > d && e != outer_))) s *= dims_[e].tile;
   return s;
 }
 

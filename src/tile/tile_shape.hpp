@@ -8,7 +8,10 @@
 //   n?/t   the slots past n ("unknowns") hold garbage, not zeros
 //
 // Slots inside a tile are row-major over the tile dimensions: dimension 0 is outermost (largest stride),
-// the last one has stride 1. Tiles are numbered row-major over the tile grid.
+// the last one has stride 1 — unless another dimension is made the outermost ("^n/t"): then it has the
+// largest stride and the others follow in their order. A batch dimension made outermost turns every tile
+// that is replicated over the batch into a periodic slot vector (period: the other tile sizes), which the
+// backends hold compact (backend.hpp: compact_period). Tiles are numbered row-major over the tile grid.
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -31,9 +34,10 @@ struct TileDim {
 class TileTensorShape {
  public:
   TileTensorShape() = default;
-  // 1..3 dimensions; tile sizes powers of two; replicated dimensions have size 1 and no unknowns.
-  explicit TileTensorShape(std::vector<TileDim> dims);
-  // "[784/4, 512/8, */512]", "[10?/4, 3/8]"; spaces optional.
+  // 1..3 dimensions; tile sizes powers of two; replicated dimensions have size 1 and no unknowns;
+  // `outer`: the dimension outermost in the slot order (0: plain row-major).
+  explicit TileTensorShape(std::vector<TileDim> dims, std::size_t outer = 0);
+  // "[784/4, 512/8, */512]", "[10?/4, 3/8]", "[784/4, */8, ^256/256]" (the batch outermost); spaces optional.
   static TileTensorShape parse(std::string_view text);
   // Plain dims n_d tiled by t_d (no replication, no unknowns).
   static TileTensorShape dense(const std::vector<std::size_t>& sizes, const std::vector<std::size_t>& tiles);
@@ -42,6 +46,10 @@ class TileTensorShape {
   std::size_t rank() const { return dims_.size(); }
   const TileDim& dim(std::size_t d) const { return dims_[d]; }
   const std::vector<TileDim>& dims() const { return dims_; }
+
+  std::size_t outer() const { return outer_; }         // the dimension outermost in the slot order
+  // A shape with other dimensions (same rank) and this one's slot order.
+  TileTensorShape with_dims(std::vector<TileDim> dims) const { return TileTensorShape(std::move(dims), outer_); }
 
   std::size_t slots_per_tile() const;                  // product of tile sizes
   std::size_t slot_stride(std::size_t d) const;        // stride of dimension d inside a tile
@@ -60,6 +68,7 @@ class TileTensorShape {
 
  private:
   std::vector<TileDim> dims_;
+  std::size_t outer_ = 0;
 };
 
 // Slot i of a tile: true iff c_d < extents[d] for every dimension d (row-major coordinates c).

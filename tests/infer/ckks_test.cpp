@@ -54,9 +54,13 @@ fs::path temp_dir(const std::string& name) {
 TEST(InferCkks, MatchesThePlaintextModelWithinPrecision) {
   const auto m = small_model();
   const std::size_t batch = 70, count = 67;  // two batch tiles
-  const Plan plan = make_plan(m, kT1, kT2, batch, small_ring());
   const auto x = testing::random_inputs(count, 16, 5);
+  for (auto layout : {tile::BatchLayout::kInner, tile::BatchLayout::kOuter})
   for (auto mode : {WeightMode::kPreEncoded, WeightMode::kOnTheFly}) {
+    SCOPED_TRACE(layout == tile::BatchLayout::kOuter ? "batch outer" : "batch inner");
+    auto options = small_ring();
+    options.batch_layout = layout;
+    const Plan plan = make_plan(m, kT1, kT2, batch, options);
     RunOptions o;
     o.weight_mode = mode;
     o.key_seed = seed_from_u64(3);
@@ -100,7 +104,7 @@ TEST(InferCkks, ServerRunsFromFilesWithoutTheSecretKey) {
     const auto ctx = plan_context(plan, kInsecure);
     const backend::CkksBackend be(ctx, load_eval_keys(*ctx, (server_dir / "eval.keys").string()));
     EXPECT_FALSE(be.can_decrypt());
-    Executor ex(be, compile(m, kT1, kT2), plan.batch, plan.weight_mode);
+    Executor ex(be, compile_for(m, plan), plan.batch, plan.weight_mode);
     const auto in = load_ciphertexts((client_dir / "x.ct").string(), be, plan_input_shape(plan));
     const auto y = ex.run(in);
     EXPECT_THROW(be.decrypt(y.tile(0)), InvalidArgument);
@@ -149,7 +153,7 @@ TEST(InferCkks, RefusesWrongKeysParametersAndShapes) {
   no_rot.rotation_steps.clear();
   const auto few = generate_keys(ctx, no_rot, seed_from_u64(6));
   const backend::CkksBackend server(ctx, {nullptr, nullptr, few.relin, few.galois});
-  Executor ex(server, compile(m, kT1, kT2), plan.batch, WeightMode::kPreEncoded);
+  Executor ex(server, compile_for(m, plan), plan.batch, WeightMode::kPreEncoded);
   EXPECT_THROW(ex.run(load_ciphertexts((dir / "x.ct").string(), server, plan_input_shape(plan))), InvalidArgument);
   fs::remove_all(dir);
 }

@@ -38,12 +38,16 @@ nn::Model pruned_model(std::uint64_t seed) {
   return m;
 }
 
-PlanOptions test_options() {
+PlanOptions test_options(std::optional<tile::BatchLayout> layout = tile::BatchLayout::kInner) {
   PlanOptions o;
   o.ring_degree = kRing;
   o.insecure = true;
+  o.batch_layout = layout;
   return o;
 }
+
+constexpr tile::BatchLayout kLayouts[] = {tile::BatchLayout::kInner, tile::BatchLayout::kOuter};
+const char* layout_name(tile::BatchLayout l) { return l == tile::BatchLayout::kOuter ? "batch outer" : "batch inner"; }
 
 double max_abs_diff(const std::vector<double>& a, const std::vector<double>& b) {
   EXPECT_EQ(a.size(), b.size());
@@ -61,7 +65,7 @@ struct SimRun {
 SimRun run_on_sim(const nn::Model& m, const Plan& plan, const std::vector<double>& x, std::size_t count, WeightMode mode,
                   std::size_t block_bytes = kOnTheFlyBlockBytes) {
   backend::SimBackend sim(plan.ckks.sim_params());
-  const auto net = compile(m, plan.t1, plan.t2);
+  const auto net = compile_for(m, plan);
   check_plan_matches(plan, net, "test");
   Executor ex(sim, net, plan.batch, mode, block_bytes);
   const auto ct = encrypt_input(sim, plan, x, count);
@@ -74,14 +78,16 @@ SimRun run_on_sim(const nn::Model& m, const Plan& plan, const std::vector<double
 }
 
 TEST(InferExecutor, SimulatorEqualsPlaintextModel) {
+  for (auto layout : kLayouts)
   for (bool permuted : {false, true}) {
+    SCOPED_TRACE(layout_name(layout));
     auto m = pruned_model(7);
     if (permuted) {
       m.set_input_perm(testing::random_perm(16, 1));
       m.set_output_perm(testing::random_perm(7, 2));
     }
     const std::size_t batch = 11, count = 10;  // two batch tiles, the second partial; one sample left empty
-    const Plan plan = make_plan(m, kT1, kT2, batch, test_options());
+    const Plan plan = make_plan(m, kT1, kT2, batch, test_options(layout));
     const auto x = testing::random_inputs(count, 16, 3);
     const auto want = plain_outputs(m, x, count);
     for (auto mode : {WeightMode::kPreEncoded, WeightMode::kOnTheFly}) {
@@ -98,18 +104,24 @@ TEST(InferExecutor, SimulatorEqualsPlaintextModel) {
 
 TEST(InferExecutor, AffineAndIdentityActivationsCostNoLevel) {
   auto m = random_model({8, 8, 8, 6}, {Activation::poly2(0.f, 0.7f, 0.2f, false), Activation::square(), Activation::identity()}, 5);
-  const Plan plan = make_plan(m, kT1, kT2, 8, test_options());
-  // Layer 0: product only (affine folded); layer 1: product + clear + square; layer 2: product.
-  EXPECT_EQ(plan.depth, 1 + 3 + 1);
-  const auto x = testing::random_inputs(8, 8, 9);
-  const auto r = run_on_sim(m, plan, x, 8, WeightMode::kPreEncoded);
-  EXPECT_LT(max_abs_diff(r.y, plain_outputs(m, x, 8)), 1e-9);
+  for (auto layout : kLayouts) {
+    SCOPED_TRACE(layout_name(layout));
+    const Plan plan = make_plan(m, kT1, kT2, 8, test_options(layout));
+    // Layer 0: product only (affine folded; with the batch outermost + clear); layer 1: product + clear +
+    // square; layer 2: product.
+    EXPECT_EQ(plan.depth, (layout == tile::BatchLayout::kOuter ? 2 : 1) + 3 + 1);
+    const auto x = testing::random_inputs(8, 8, 9);
+    const auto r = run_on_sim(m, plan, x, 8, WeightMode::kPreEncoded);
+    EXPECT_LT(max_abs_diff(r.y, plain_outputs(m, x, 8)), 1e-9);
+  }
 }
 
 TEST(InferPlanner, CountsLevelsAndRotationStepsMatchTheExecutor) {
   const auto m = pruned_model(11);
   const std::size_t batch = 11;
-  const Plan plan = make_plan(m, kT1, kT2, batch, test_options());
+  for (auto layout : kLayouts) {
+  SCOPED_TRACE(layout_name(layout));
+  const Plan plan = make_plan(m, kT1, kT2, batch, test_options(layout));
   const auto r = run_on_sim(m, plan, testing::random_inputs(batch, 16, 4), batch, WeightMode::kOnTheFly, 1);
   ASSERT_EQ(r.runs.size(), plan.layers.size());
   for (std::size_t l = 0; l < plan.layers.size(); ++l) {
@@ -122,6 +134,7 @@ TEST(InferPlanner, CountsLevelsAndRotationStepsMatchTheExecutor) {
   }
   EXPECT_EQ(plan.layers.back().level_out, 0);  // the chain is exactly as deep as the network
   EXPECT_EQ(std::vector<int>(r.steps.begin(), r.steps.end()), plan.rotation_steps);
+  }
 }
 
 TEST(InferPlanner, ZeroTilesAreNeitherStoredNorMultiplied) {
@@ -224,7 +237,7 @@ TEST(InferExecutor, RefusesWrongInputsAndOtherModels) {
   const auto m = pruned_model(19);
   const Plan plan = make_plan(m, kT1, kT2, 11, test_options());
   backend::SimBackend sim(plan.ckks.sim_params());
-  const auto net = compile(m, kT1, kT2);
+  const auto net = compile_for(m, plan);
   Executor ex(sim, net, plan.batch, WeightMode::kPreEncoded);
   // Another batch size: another tile shape.
   Plan other = plan;

@@ -180,7 +180,7 @@ TEST(ClientSecurity, OutputsAreCheckedBeforeAndAfterDecryption) {
   const backend::CkksBackend client_a(a.ctx, a.keys), client_b(b.ctx, b.keys);
   const backend::CkksBackend server(a.ctx, server_keys(a.keys));
   const auto x = testing::random_inputs(8, 16, 9);
-  Executor ex(server, compile(m, kT1, kT2), a.plan.batch, a.plan.weight_mode);
+  Executor ex(server, compile_for(m, a.plan), a.plan.batch, a.plan.weight_mode);
   const auto y = ex.run(encrypt_input(client_a, a.plan, x, 8));
   // The honest output decrypts.
   const auto good = decrypt_output(client_a, a.plan, y, 8);

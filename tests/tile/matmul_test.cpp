@@ -69,13 +69,13 @@ struct Run {
 };
 
 Run run(hepex::backend::SimBackend& sim, const DenseMatrix& w, const std::vector<double>& x, std::size_t batch,
-        const std::vector<std::size_t>& tiles, Orientation o) {
+        const std::vector<std::size_t>& tiles, Orientation o, BatchLayout layout = BatchLayout::kInner) {
   const auto s = sim.default_scale();
-  const auto xs = input_shape(w.cols, batch, tiles, o);
+  const auto xs = input_shape(w.cols, batch, tiles, o, layout);
   const auto cx = pack_encrypted(sim, input_tensor(x, w.cols, batch, tiles.size(), o), xs, sim.max_level(), s);
-  const auto pw = pack_matrix(sim, w, tiles, o, sim.max_level(), s);
+  const auto pw = pack_matrix(sim, w, tiles, o, sim.max_level(), s, layout);
   auto r = matvec(sim, pw, cx, o);
-  EXPECT_EQ(r.y.shape(), output_shape(w.rows, batch, tiles, o));
+  EXPECT_EQ(r.y.shape(), output_shape(w.rows, batch, tiles, o, layout));
   return {unpack(sim, r.y).data(), r.counts, r.y.shape().to_string()};
 }
 
@@ -166,6 +166,64 @@ TEST(Matvec, TwoLayersChainThroughTheAlternatingLayouts) {
   const auto want = reference(w2, reference(w1, x, batch), batch);
   expect_near(unpack(sim, y).data(), want);
   // Every replicated copy holds the result.
+  Tensor expected({p, 1, batch}, want);
+  for (std::size_t i = 0; i < y.tile_count(); ++i) {
+    if (y.absent(i)) continue;
+    for (std::size_t sl = 0; sl < 32; ++sl)
+      ASSERT_NEAR(sim.peek(y.tile(i))[sl], tile_test::expected_slot(expected, y.shape(), i, sl), 1e-12);
+  }
+}
+
+TEST(Matvec, BatchOutermostInBothOrientations) {
+  // With the batch outermost both products sum over an inner slot dimension: the results carry unknowns
+  // along it, the values at position 0 are the product.
+  hepex::Csprng rng(hepex::seed_from_u64(13));
+  auto sim = tile_test::make_sim(32);
+  const std::vector<std::size_t> tiles{4, 2, 4};
+  const std::size_t m = 11, n = 13, batch = 6, batch_tiles = 2;
+  for (Orientation o : {Orientation::kRows, Orientation::kTransposed}) {
+    SCOPED_TRACE(o == Orientation::kRows ? "rows" : "transposed");
+    const std::size_t tm = o == Orientation::kRows ? tiles[0] : tiles[1];
+    const std::size_t tn = o == Orientation::kRows ? tiles[1] : tiles[0];
+    const auto w = random_blocky(rng, m, n, tm, tn);
+    const auto x = random_input(rng, n * batch);
+    const auto r = run(sim, w, x, batch, tiles, o, BatchLayout::kOuter);
+    expect_near(r.y, reference(w, x, batch));
+    EXPECT_EQ(r.shape, o == Orientation::kRows ? "[11/4, 1?/2, ^6/4]" : "[1?/4, 11/2, ^6/4]");
+    const auto p = pattern(w, tm, tn);
+    const std::size_t log2t = o == Orientation::kRows ? 1 : 2;
+    EXPECT_EQ(r.counts[Op::kMultiplyPlain], p.present * batch_tiles);
+    EXPECT_EQ(r.counts[Op::kRotate], p.live_rows * log2t * batch_tiles);
+  }
+}
+
+TEST(Matvec, BatchOutermostChainsThroughClearAndDuplicateInBothOrientations) {
+  // x [n/t1, */t2, ^B/t3] -> transposed -> [1?/t1, m/t2, ^B/t3] -> clear, duplicate(0) -> [*/t1, m/t2, ^B/t3]
+  // -> rows -> [p/t1, 1?/t2, ^B/t3] -> clear, duplicate(1) -> [p/t1, */t2, ^B/t3]: a third layer's input.
+  // Weight tiles repeat with period t1 t2 = 8 (of 32 slots) and are held compact (byte counts).
+  hepex::Csprng rng(hepex::seed_from_u64(14));
+  auto sim = tile_test::make_sim(32, 5);
+  const std::vector<std::size_t> tiles{4, 2, 4};
+  const std::size_t n = 10, m = 7, p = 5, batch = 4;
+  const auto w1 = random_blocky(rng, m, n, 2, 4), w2 = random_blocky(rng, p, m, 4, 2);
+  const auto x = random_input(rng, n * batch);
+  const double s = sim.default_scale();
+  const int top = sim.max_level();
+  const auto outer = BatchLayout::kOuter;
+  const auto cx = pack_encrypted(sim, input_tensor(x, n, batch, 3, Orientation::kTransposed),
+                                 input_shape(n, batch, tiles, Orientation::kTransposed, outer), top, s);
+  const auto pw1 = pack_matrix(sim, w1, tiles, Orientation::kTransposed, top, s, outer);
+  for (const auto& t : pw1.tiles())
+    if (!t.empty()) EXPECT_EQ(sim.byte_size(t), hepex::backend::compact_plaintext_bytes(top, 8));
+  auto h = matvec(sim, pw1, cx, Orientation::kTransposed).y;
+  h = duplicate_over_dim(sim, clear_unknowns(sim, rescale(sim, h)), 0);
+  ASSERT_EQ(h.shape(), input_shape(m, batch, tiles, Orientation::kRows, outer));
+  auto y = matvec(sim, pack_matrix(sim, w2, tiles, Orientation::kRows, top - 2, s, outer), h, Orientation::kRows).y;
+  y = duplicate_over_dim(sim, clear_unknowns(sim, rescale(sim, y)), 1);
+  EXPECT_EQ(y.shape().to_string(), "[5/4, */2, ^4/4]");
+  EXPECT_EQ(*level_of(sim, y), top - 4);
+  const auto want = reference(w2, reference(w1, x, batch), batch);
+  expect_near(unpack(sim, y).data(), want);
   Tensor expected({p, 1, batch}, want);
   for (std::size_t i = 0; i < y.tile_count(); ++i) {
     if (y.absent(i)) continue;

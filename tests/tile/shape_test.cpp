@@ -58,3 +58,20 @@ TEST(TileShape, ValidSlotsMatchBruteForce) {
     for (std::size_t b = 0; b < 2; ++b)
       for (std::size_t c = 0; c < 4; ++c) EXPECT_EQ(valid[a * 8 + b * 4 + c], a < 3 && b < 1 && c < 2);
 }
+
+TEST(TileShape, AnOutermostDimensionReordersTheSlots) {
+  const auto s = TileTensorShape::parse("[3/4, */2, ^5/8]");
+  EXPECT_EQ(s.outer(), 2u);
+  EXPECT_EQ(s.to_string(), "[3/4, */2, ^5/8]");
+  EXPECT_EQ(s.slot_stride(2), 8u);  // the batch: outermost
+  EXPECT_EQ(s.slot_stride(0), 2u);
+  EXPECT_EQ(s.slot_stride(1), 1u);
+  EXPECT_FALSE(s == TileTensorShape::parse("[3/4, */2, 5/8]"));
+  EXPECT_EQ(TileTensorShape::parse("[^3/4, 2/2]"), TileTensorShape::parse("[3/4, 2/2]"));  // 0 is the default
+  // Valid slots by brute force in the (c, a, b) order.
+  const auto valid = hepex::tile::valid_slots(TileTensorShape::parse("[3/4, 2/2, ^3/4]"), {3, 1, 2});
+  for (std::size_t c = 0; c < 4; ++c)
+    for (std::size_t a = 0; a < 4; ++a)
+      for (std::size_t b = 0; b < 2; ++b) EXPECT_EQ(valid[c * 8 + a * 2 + b], a < 3 && b < 1 && c < 2);
+  EXPECT_THROW(TileTensorShape({{4, 4, false, false}}, 1), hepex::InvalidArgument);
+}

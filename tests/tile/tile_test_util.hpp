@@ -37,6 +37,13 @@ inline double expected_slot(const hepex::tile::Tensor& tensor, const hepex::tile
   for (std::size_t d = r; d-- > 0;) {
     pos[d] = rest % grid[d];
     rest /= grid[d];
+  }
+  // Slot coordinates: the outermost dimension first, then the others in their order (row-major otherwise).
+  std::vector<std::size_t> order{shape.outer()};
+  for (std::size_t d = 0; d < r; ++d)
+    if (d != shape.outer()) order.push_back(d);
+  for (std::size_t k = r; k-- > 0;) {
+    const std::size_t d = order[k];
     coord[d] = s % shape.dim(d).tile;
     s /= shape.dim(d).tile;
   }
