@@ -1,6 +1,8 @@
 #pragma once
 // Planner options shared by the verbs that plan (`hepex plan`, `hepex demo`): the planner's own messages
 // name them (e.g. "a smaller --min-scale-bits"), so every verb that plans must accept them.
+#include <string>
+
 #include <CLI/CLI.hpp>
 
 #include "infer/plan.hpp"
@@ -13,6 +15,15 @@ inline void add_plan_options(CLI::App* sub, infer::PlanOptions& options) {
                   "Smallest CKKS scale (bits) the planner may choose: smaller fits deeper networks, less precisely")
       ->check(whole_in(20, infer::PlanOptions{}.max_scale_bits))
       ->capture_default_str();
+  sub->add_option_function<std::string>(
+         "--batch-layout",
+         [&options](const std::string& v) {
+           if (v == "auto") options.batch_layout.reset();
+           else options.batch_layout = v == "outer" ? tile::BatchLayout::kOuter : tile::BatchLayout::kInner;
+         },
+         "Where the batch sits in each tile's slots: outer (compact weight plaintexts, one more level per transposed "
+         "layer), inner, or auto (outer when it fits the same ring degree) [auto]")
+      ->check(CLI::IsMember({"auto", "inner", "outer"}));
 }
 
 }  // namespace hepex::cli

@@ -92,13 +92,13 @@ class Backend {
 };
 
 // Plaintexts whose slots repeat with a short period are held compact (ckks/compact_plaintext.hpp): 2p words
-// per limb and their Shoup companions instead of N words. Both backends apply this one rule, so the
+// per limb instead of N. Both backends apply this one rule, so the
 // simulator's byte counts are the engine's. The period a plaintext of `values` (zero-padded to `slots`) is
 // held with, or 0 when it is held in full (its smallest period exceeds slots / 4: compaction would not pay).
 std::size_t compact_period(std::span<const double> values, std::size_t slots);
-// Bytes of a compact plaintext at `level`: (level + 1) limbs x 2 period words x (value + Shoup companion).
+// Bytes of a compact plaintext at `level`: (level + 1) limbs x 2 period words.
 inline std::size_t compact_plaintext_bytes(int level, std::size_t period) {
-  return static_cast<std::size_t>(level + 1) * 2 * period * 2 * 8;
+  return static_cast<std::size_t>(level + 1) * 2 * period * 8;
 }
 
 // The pairs multiply_plain_sums multiplies (both handles present), per output; InvalidArgument when the

@@ -56,15 +56,6 @@ CompactPlaintext::CompactPlaintext(const CkksContext& ctx, std::size_t level, do
   values_.assign((level + 1) * words_per_limb(), 0);
 }
 
-void CompactPlaintext::finish(const CkksContext& ctx) {
-  shoup_.resize(values_.size());
-  for (std::size_t j = 0; j <= level_; ++j) {
-    const u64 q = ctx.modulus(j).value;
-    for (std::size_t b = 0; b < words_per_limb(); ++b)
-      shoup_[j * words_per_limb() + b] = shoup_precompute(values(j)[b], q);
-  }
-}
-
 CompactPlaintext CompactPlaintext::encode(const CkksContext& ctx, std::span<const double> period, double scale,
                                           std::size_t level, std::size_t slots) {
   slots = resolve_slots(ctx, slots);
@@ -101,7 +92,6 @@ CompactPlaintext CompactPlaintext::encode(const CkksContext& ctx, std::span<cons
       out[blk] = sum;
     }
   }
-  pt.finish(ctx);
   return pt;
 }
 
@@ -122,7 +112,6 @@ CompactPlaintext CompactPlaintext::from_full(const CkksContext& ctx, const Plain
       pt.values_[j * w + blk] = v;
     }
   }
-  pt.finish(ctx);
   return pt;
 }
 

@@ -7,8 +7,9 @@
 // (the encoder's sparse packing with p slots, fft.hpp). In the NTT's bit-reversed order (ntt.hpp) index i
 // holds a(psi^(2 bitrev(i) + 1)); for a = b(X^g) that value depends only on (2 bitrev(i) + 1) mod 4p, i.e.
 // on the top log2(2p) bits of i: the NTT is constant on 2p consecutive blocks of g values. One word per
-// block and limb (with its Shoup companion) is the whole plaintext, and a product with a ciphertext reads
-// it from L1 instead of streaming N words per limb from memory.
+// block and limb is the whole plaintext, and a product with a ciphertext reads it from L1 instead of
+// streaming N words per limb from memory. (No Shoup companions are stored: the fused sums accumulate in 128
+// bits, and a single product derives a block's companion once per N / 2p coefficients.)
 //
 // Encoding costs O(p log p + limbs p^2): the sparse embedding of one period, then the 2p block values of
 // each limb by evaluating the 2p-coefficient polynomial b at psi^(g (2 bitrev(B) + 1)), B < 2p.
@@ -44,16 +45,13 @@ class CompactPlaintext {
   std::size_t words_per_limb() const { return 2 * period_; }
   int block_shift() const { return block_shift_; }  // log2 of the block length g = N / (2 period)
   std::uint64_t param_hash() const { return param_hash_; }
-  // Limb j's block values and their Shoup companions (words_per_limb() each).
+  // Limb j's block values (words_per_limb() of them).
   const u64* values(std::size_t limb) const { return values_.data() + limb * words_per_limb(); }
-  const u64* shoup(std::size_t limb) const { return shoup_.data() + limb * words_per_limb(); }
-  std::size_t byte_size() const { return (values_.size() + shoup_.size()) * sizeof(u64); }
+  std::size_t byte_size() const { return values_.size() * sizeof(u64); }
 
  private:
   CompactPlaintext(const CkksContext& ctx, std::size_t level, double scale, std::size_t slots, std::size_t period);
-  void finish(const CkksContext& ctx);  // Shoup companions of values_
-
-  std::vector<u64> values_, shoup_;  // (level + 1) x 2 period
+  std::vector<u64> values_;  // (level + 1) x 2 period
   std::size_t level_ = 0;
   double scale_ = 1;
   std::size_t slots_ = 0, period_ = 0;

@@ -8,14 +8,14 @@
 namespace hepex::ckks {
 namespace {
 
-// f(limb j, modulus, the limb's words, its Shoup companions, block length) over the limbs of `level`, in parallel.
+// f(limb j, modulus, the limb's words, block length) over the limbs of `level`, in parallel.
 template <class F>
 void for_each_compact_limb(const CkksContext& ctx, const CompactPlaintext& p, std::size_t level, F&& f) {
   const std::size_t gap = std::size_t{1} << p.block_shift();
 #pragma omp parallel for schedule(static) if (level > 0)
   for (std::ptrdiff_t jj = 0; jj <= static_cast<std::ptrdiff_t>(level); ++jj) {
     const auto j = static_cast<std::size_t>(jj);
-    f(j, ctx.modulus(j), p.values(j), p.shoup(j), gap);
+    f(j, ctx.modulus(j), p.values(j), gap);
   }
 }
 
@@ -25,11 +25,13 @@ void Evaluator::multiply_plain_inplace(Ciphertext& a, const CompactPlaintext& p)
   check_compact(a, p, "multiply_plain", false);
   const std::size_t n = ctx_->n();
   auto& polys = a.mutable_polys();
-  for_each_compact_limb(*ctx_, p, a.level(), [&](std::size_t j, const Modulus& m, const u64* w, const u64* ws, std::size_t gap) {
-    for (auto& poly : polys) {
-      u64* x = poly.data() + j * n;
-      for (std::size_t blk = 0; blk < p.words_per_limb(); ++blk, x += gap)
-        for (std::size_t i = 0; i < gap; ++i) x[i] = mul_shoup(x[i], w[blk], ws[blk], m.value);
+  for_each_compact_limb(*ctx_, p, a.level(), [&](std::size_t j, const Modulus& m, const u64* w, std::size_t gap) {
+    for (std::size_t blk = 0; blk < p.words_per_limb(); ++blk) {
+      const u64 ws = shoup_precompute(w[blk], m.value);  // once per block of gap coefficients
+      for (auto& poly : polys) {
+        u64* x = poly.data() + j * n + blk * gap;
+        for (std::size_t i = 0; i < gap; ++i) x[i] = mul_shoup(x[i], w[blk], ws, m.value);
+      }
     }
   });
   a.set_scale(a.scale() * p.scale());
@@ -45,7 +47,7 @@ void Evaluator::add_plain_inplace(Ciphertext& a, const CompactPlaintext& p) cons
   check_compact(a, p, "add_plain", true);
   u64* c0 = a.mutable_polys()[0].data();
   const std::size_t n = ctx_->n();
-  for_each_compact_limb(*ctx_, p, a.level(), [&](std::size_t j, const Modulus& m, const u64* w, const u64*, std::size_t gap) {
+  for_each_compact_limb(*ctx_, p, a.level(), [&](std::size_t j, const Modulus& m, const u64* w, std::size_t gap) {
     u64* x = c0 + j * n;
     for (std::size_t blk = 0; blk < p.words_per_limb(); ++blk, x += gap)
       for (std::size_t i = 0; i < gap; ++i) x[i] = add_mod(x[i], w[blk], m.value);
