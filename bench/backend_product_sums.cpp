@@ -1,7 +1,8 @@
 // The fused layer kernel (Backend::multiply_plain_sums) against its per-tile path (multiply_plain, then
 // add, one new ciphertext per operation) on the CKKS backend, at the demo's ring (N = 2^14) and top level
 // (9 limbs): `outputs` sums of `terms` products over shared input ciphertexts, as one FC layer's tile rows.
-// Arguments: terms, outputs. Counters: products per second.
+// Arguments: terms, outputs, period (0: random plaintexts held in full; p: slots repeating with period p,
+// held compact as the batch-outer layout's weight tiles are). Counters: products per second.
 #include <benchmark/benchmark.h>
 
 #include <memory>
@@ -22,7 +23,7 @@ struct Layer {
   std::vector<Plaintext> pts;
 };
 
-Layer make_layer(std::size_t terms, std::size_t outputs) {
+Layer make_layer(std::size_t terms, std::size_t outputs, std::size_t period = 0) {
   const auto ctx = ckks::CkksContext::create(
       ckks::CkksParameters::create(1 << 14, 50, 40, 8, 3, ckks::SecurityLevel::kInsecureForTestsOnly));
   ckks::KeyGenerator keygen(ctx, seed_from_u64(5));
@@ -36,13 +37,18 @@ Layer make_layer(std::size_t terms, std::size_t outputs) {
     for (auto& x : v) x = rng.next_double() - 0.5;
     return v;
   };
+  auto weight_values = [&] {
+    random_values();
+    for (std::size_t i = period; period && i < v.size(); ++i) v[i] = v[i % period];
+    return v;
+  };
   std::vector<Ciphertext> inputs;
   for (std::size_t k = 0; k < terms; ++k)
     inputs.push_back(be.encrypt(be.encode(random_values(), be.max_level(), be.default_scale())));
   for (std::size_t j = 0; j < outputs; ++j)
     for (std::size_t k = 0; k < terms; ++k) {
       layer.cts.push_back(inputs[k]);
-      layer.pts.push_back(be.encode(random_values(), be.max_level(), be.default_scale()));
+      layer.pts.push_back(be.encode(weight_values(), be.max_level(), be.default_scale()));
     }
   return layer;
 }
@@ -54,7 +60,7 @@ void report(benchmark::State& state, std::size_t products) {
 
 void BM_FusedProductSums(benchmark::State& state) {
   const auto terms = static_cast<std::size_t>(state.range(0)), outputs = static_cast<std::size_t>(state.range(1));
-  const Layer layer = make_layer(terms, outputs);
+  const Layer layer = make_layer(terms, outputs, static_cast<std::size_t>(state.range(2)));
   for (auto _ : state) benchmark::DoNotOptimize(layer.be->multiply_plain_sums(layer.cts, layer.pts, terms));
   report(state, terms * outputs);
 }
@@ -78,7 +84,14 @@ void BM_PerTileProductSums(benchmark::State& state) {
   report(state, terms * outputs);
 }
 
-BENCHMARK(BM_FusedProductSums)->Args({16, 8})->Args({48, 4})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_FusedProductSums)
+    ->Args({16, 8, 0})
+    ->Args({48, 4, 0})
+    ->Args({16, 8, 32})
+    ->Args({48, 4, 32})
+    ->Args({196, 32, 32})  // the demo's top layer with the batch outermost
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(BM_PerTileProductSums)->Args({16, 8})->Args({48, 4})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace

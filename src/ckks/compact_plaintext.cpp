@@ -75,21 +75,26 @@ CompactPlaintext CompactPlaintext::encode(const CkksContext& ctx, std::span<cons
   }
   check_scaled_fits(ctx, max_abs, level);
 
-  // Block B of limb j: b(omega^e), omega = psi^gap of order 4p, e = 2 bitrev(B) + 1 (see the header).
+  // Block B of limb j: b(omega^e), omega = psi^gap of order 4p, e = 2 bitrev(B) + 1 (see the header). The
+  // 2p products of a block are summed in 128 bits and reduced once (folded every dot_fold_terms terms).
   const int bits = log2_exact(w);
   std::vector<u64> residues(w), powers(2 * w);
   for (std::size_t j = 0; j <= level; ++j) {
     const Modulus& m = ctx.modulus(j);
+    const std::size_t fold = poly::dot_fold_terms(m.value);
     for (std::size_t t = 0; t < w; ++t) residues[t] = rounded_residue(b[t], m);
     const u64 omega = pow_mod(ctx.ntt(j).psi(), gap, m);
     powers[0] = 1;
     for (std::size_t e = 1; e < powers.size(); ++e) powers[e] = mul_mod(powers[e - 1], omega, m);
     u64* out = pt.values_.data() + j * w;
     for (std::size_t blk = 0; blk < w; ++blk) {
-      const std::size_t e = 2 * bit_reverse(blk, bits) + 1;
-      u64 sum = 0;
-      for (std::size_t t = 0; t < w; ++t) sum = add_mod(sum, mul_mod(residues[t], powers[(t * e) & (2 * w - 1)], m), m.value);
-      out[blk] = sum;
+      const std::size_t e = 2 * bit_reverse(blk, bits) + 1, mask = 2 * w - 1;
+      u128 sum = 0;
+      for (std::size_t t = 0; t < w; ++t) {
+        if (t > 0 && t % fold == 0) sum = reduce_u128(sum, m);
+        sum += static_cast<u128>(residues[t]) * powers[(t * e) & mask];
+      }
+      out[blk] = reduce_u128(sum, m);
     }
   }
   return pt;

@@ -28,13 +28,17 @@ void for_each_valid_slot(const TileTensorShape& shape, std::size_t tile_index, V
   const auto dims = shape.tensor_dims();
   std::vector<std::size_t> tensor_stride(rank, 1);
   for (std::size_t d = rank - 1; d-- > 0;) tensor_stride[d] = tensor_stride[d + 1] * dims[d + 1];
+  // Strides and tile sizes are powers of two: a slot's coordinate along d is a shift and a mask.
+  std::vector<int> shift(rank);
+  for (std::size_t d = 0; d < rank; ++d)
+    while ((std::size_t{1} << shift[d]) < shape.slot_stride(d)) ++shift[d];
   const std::size_t slots = shape.slots_per_tile();
   for (std::size_t slot = 0; slot < slots; ++slot) {
     std::size_t offset = 0;
     bool valid = true;
     for (std::size_t d = 0; d < rank && valid; ++d) {
       const auto& x = shape.dim(d);
-      const std::size_t c = (slot / shape.slot_stride(d)) % x.tile;
+      const std::size_t c = (slot >> shift[d]) & (x.tile - 1);
       if (x.replicated) continue;  // every copy holds element 0
       const std::size_t g = pos[d] * x.tile + c;
       if (g >= x.size) valid = false;
