@@ -154,14 +154,14 @@ CipherTileTensor Executor::run_layer(std::size_t l, const CipherTileTensor& x, L
     const std::size_t r1 = std::min(rows, r0 + s.rows_per_block);
     const PlainTileTensor w = mode_ == WeightMode::kPreEncoded ? blocks_[l].front() : encode_block(l, r0, r1);
     run.weight_bytes += bytes_of(be_, w);
-    const auto part = tile::matvec(be, w, x, L.orientation, /*rescale=*/true).y;
+    const auto part = tile::matvec(be, w, x, L.orientation).y;
     for (std::size_t i = 0; i < part.tile_count(); ++i) {
       auto pos = part.shape().grid_position(i);
       pos[row_dim] += r0;
       y[out_shape.tile_index(pos)] = part.tile(i);
     }
   }
-  CipherTileTensor cur(out_shape, std::move(y));
+  CipherTileTensor cur = tile::rescale(be, CipherTileTensor(out_shape, std::move(y)));
 
   if (L.fill_dead_rows) {
     // Trivial ciphertexts of 0 (0 times a present tile of the same batch column) for the pruned rows.

@@ -4,7 +4,7 @@
 //
 //   y = W x                    tile::matvec; weights encoded at the input's level with scale chosen so
 //                              that every layer ends at the default scale (see below); zero tiles absent
-//   rescale                    one level, done inside matvec before its rotate-and-sum (fewer limbs)
+//   rescale                    one level
 //   dead rows (last layer)     0 * (a present tile) + bias: a trivial ciphertext, so every output exists
 //   + bias                     plaintext add at the rescaled level and scale
 //   clear_unknowns             layers followed by another that summed over an inner slot dimension:

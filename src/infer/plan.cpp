@@ -116,7 +116,12 @@ Plan make_plan(const nn::Model& model, std::size_t t1, std::size_t t2, std::size
   if (inner.t3 < 2) return inner;  // no batch to put outside
   try {
     Plan outer = make_plan(model, compile(model, t1, t2, tile::BatchLayout::kOuter), batch, options);
-    if (outer.ckks.ring_degree == inner.ckks.ring_degree) return outer;
+    // The batch outermost costs levels (a smaller scale: less precision) and saves weight memory and the
+    // weight stream. Take it when it costs no precision, or when the batch-inner weights do not fit the
+    // memory budget pre-encoded (re-encoding them on the fly is several times slower).
+    const bool same_ring = outer.ckks.ring_degree == inner.ckks.ring_degree;
+    const bool same_precision = outer.ckks.scale_bits >= inner.ckks.scale_bits;
+    if (same_ring && (same_precision || inner.weight_mode == WeightMode::kOnTheFly)) return outer;
   } catch (const SecurityError&) {
   }
   return inner;

@@ -125,8 +125,9 @@ inline constexpr std::size_t kOnTheFlyBlockBytes = std::size_t{256} << 20;
 // The plan for `model` with tile shape t1 x t2 and `batch` inputs. Throws InvalidArgument (relu, bad
 // tile shape, t1 t2 larger than the slots) or SecurityError (no ring fits the depth).
 // Batch layout, unless options.batch_layout sets it: the batch outermost (compact weight plaintexts: the
-// weights take 2 t1 t2 words per limb and tile instead of N, and the layer kernel reads no weight stream)
-// when its chain fits the same ring degree as the batch-inner chain, else the batch innermost.
+// weights take 2 t1 t2 words per limb and tile instead of N, and the layer kernel reads no weight stream,
+// for one more level per transposed layer) when its chain fits the same ring degree and either keeps the
+// scale or the batch-inner weights would not fit the memory budget pre-encoded; else the batch innermost.
 Plan make_plan(const nn::Model& model, std::size_t t1, std::size_t t2, std::size_t batch, const PlanOptions& options = {});
 // The same from a model already compiled (with its batch layout).
 Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t batch, const PlanOptions& options);

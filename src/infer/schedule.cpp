@@ -43,8 +43,10 @@ std::vector<Stage> layer_stages(const CompiledNetwork& net, std::size_t l, std::
   int level = level_in;
   {
     Stage s{"product", level, {}};
+    const std::size_t rot = live * log2_size(L.in_tile);
     s.counts[Op::kMultiplyPlain] = kept * nb;
-    s.counts[Op::kAdd] = sum_adds * nb;
+    s.counts[Op::kAdd] = (sum_adds + rot) * nb;
+    s.counts[Op::kRotate] = s.counts[Op::kKeySwitch] = s.counts[Op::kDecompose] = rot * nb;
     stages.push_back(s);
   }
   {
@@ -52,14 +54,6 @@ std::vector<Stage> layer_stages(const CompiledNetwork& net, std::size_t l, std::
     s.counts[Op::kRescale] = live * nb;
     stages.push_back(s);
     --level;
-  }
-  {
-    // The rotate-and-sum inside the tiles, after the rescale (tile::multiply_plain_sum_rescaled).
-    Stage s{"sum", level, {}};
-    const std::size_t rot = live * log2_size(L.in_tile);
-    s.counts[Op::kAdd] = rot * nb;
-    s.counts[Op::kRotate] = s.counts[Op::kKeySwitch] = s.counts[Op::kDecompose] = rot * nb;
-    stages.push_back(s);
   }
   {
     Stage s{"bias", level, {}};

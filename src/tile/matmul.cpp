@@ -94,10 +94,9 @@ Tensor input_tensor(const std::vector<double>& x, std::size_t n, std::size_t bat
 }
 
 MatvecResult matvec(const backend::Backend& be, const PlainTileTensor& w, const CipherTileTensor& x,
-                    Orientation orientation, bool rescale) {
+                    Orientation orientation) {
   backend::CountingBackend counting(be);
-  auto y = rescale ? multiply_plain_sum_rescaled(counting, x, w, summed_dim(orientation))
-                   : multiply_plain_sum(counting, x, w, summed_dim(orientation));
+  auto y = multiply_plain_sum(counting, x, w, summed_dim(orientation));
   return {std::move(y), counting.counts()};
 }
 

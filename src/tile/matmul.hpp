@@ -71,9 +71,7 @@ struct MatvecResult {
   backend::OpCounts counts;  // the backend operations this product did
 };
 
-// With `rescale`, y is rescaled too (one level), the rescale done before the rotations (ops.hpp:
-// multiply_plain_sum_rescaled), which then run on one limb fewer.
 MatvecResult matvec(const backend::Backend& be, const PlainTileTensor& w, const CipherTileTensor& x,
-                    Orientation orientation, bool rescale = false);
+                    Orientation orientation);
 
 }  // namespace hepex::tile

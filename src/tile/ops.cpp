@@ -233,9 +233,8 @@ CipherTileTensor sum_over_dim(const Backend& be, const CipherTileTensor& a, std:
   return finish_sum_over_dim(be, a.shape(), dim, std::move(partial), "sum_over_dim");
 }
 
-namespace {
-CipherTileTensor multiply_plain_sum_of(const Backend& be, const CipherTileTensor& a, const PlainTileTensor& b,
-                                       std::size_t dim, bool rescale_first) {
+CipherTileTensor multiply_plain_sum(const Backend& be, const CipherTileTensor& a, const PlainTileTensor& b,
+                                    std::size_t dim) {
   const TileTensorShape product = product_shape(a.shape(), b.shape());
   const TileTensorShape out = summed_shape(product, dim);
   out.require_slots(be.slot_count(), "multiply_plain_sum");
@@ -251,23 +250,7 @@ CipherTileTensor multiply_plain_sum_of(const Backend& be, const CipherTileTensor
       pts[i * along + g] = b.tile(source_tile(b.shape(), pos));
     }
   }
-  std::vector<Ciphertext> sums = be.multiply_plain_sums(cts, pts, along);
-  if (rescale_first)
-    parallel_for(sums.size(), [&](std::size_t i) {
-      if (!sums[i].empty()) be.rescale_inplace(sums[i]);
-    });
-  return finish_sum_over_dim(be, product, dim, std::move(sums), "multiply_plain_sum");
-}
-}  // namespace
-
-CipherTileTensor multiply_plain_sum(const Backend& be, const CipherTileTensor& a, const PlainTileTensor& b,
-                                    std::size_t dim) {
-  return multiply_plain_sum_of(be, a, b, dim, false);
-}
-
-CipherTileTensor multiply_plain_sum_rescaled(const Backend& be, const CipherTileTensor& a, const PlainTileTensor& b,
-                                             std::size_t dim) {
-  return multiply_plain_sum_of(be, a, b, dim, true);
+  return finish_sum_over_dim(be, product, dim, be.multiply_plain_sums(cts, pts, along), "multiply_plain_sum");
 }
 
 CipherTileTensor clear_unknowns(const Backend& be, CipherTileTensor a) {

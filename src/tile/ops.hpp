@@ -49,10 +49,6 @@ CipherTileTensor sum_over_dim(const backend::Backend& be, const CipherTileTensor
 // along dim in one backend call (Backend::multiply_plain_sums, the fused layer kernel): no product is stored.
 CipherTileTensor multiply_plain_sum(const backend::Backend& be, const CipherTileTensor& a, const PlainTileTensor& b,
                                     std::size_t dim);
-// rescale(multiply_plain_sum(a, b, dim)) with the same operations and counts, the rescale moved before the
-// rotate-and-sum (it is linear: equal up to rounding), so that the rotations key-switch one limb fewer.
-CipherTileTensor multiply_plain_sum_rescaled(const backend::Backend& be, const CipherTileTensor& a,
-                                             const PlainTileTensor& b, std::size_t dim);
 CipherTileTensor clear_unknowns(const backend::Backend& be, CipherTileTensor a);  // no-op without unknowns
 CipherTileTensor duplicate_over_dim(const backend::Backend& be, CipherTileTensor a, std::size_t dim);
 

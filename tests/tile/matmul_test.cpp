@@ -231,29 +231,3 @@ TEST(Matvec, BatchOutermostChainsThroughClearAndDuplicateInBothOrientations) {
       ASSERT_NEAR(sim.peek(y.tile(i))[sl], tile_test::expected_slot(expected, y.shape(), i, sl), 1e-12);
   }
 }
-
-TEST(Matvec, RescalingBeforeTheRotationsEqualsRescalingAfter) {
-  hepex::Csprng rng(hepex::seed_from_u64(15));
-  auto sim = tile_test::make_sim(32);
-  const std::vector<std::size_t> tiles{4, 2, 4};
-  for (auto layout : {BatchLayout::kInner, BatchLayout::kOuter})
-    for (Orientation o : {Orientation::kRows, Orientation::kTransposed}) {
-      const auto w = random_blocky(rng, 9, 11, 4, 4);
-      const auto x = random_input(rng, 11 * 4);
-      const double s = sim.default_scale();
-      const auto cx = pack_encrypted(sim, input_tensor(x, 11, 4, 3, o), input_shape(11, 4, tiles, o, layout),
-                                     sim.max_level(), s);
-      const auto pw = pack_matrix(sim, w, tiles, o, sim.max_level(), s, layout);
-      const auto after = matvec(sim, pw, cx, o);
-      const auto before = matvec(sim, pw, cx, o, /*rescale=*/true);
-      EXPECT_GT(before.counts[Op::kRescale], 0u);
-      EXPECT_EQ(after.counts[Op::kRescale], 0u);
-      auto after_counts = after.counts;
-      after_counts[Op::kRescale] = before.counts[Op::kRescale];  // the only difference: the rescales
-      EXPECT_EQ(before.counts, after_counts);
-      const auto rescaled = rescale(sim, after.y);
-      EXPECT_EQ(*level_of(sim, before.y), *level_of(sim, rescaled));
-      expect_near(unpack(sim, before.y).data(), unpack(sim, rescaled).data());
-      expect_near(unpack(sim, before.y).data(), reference(w, x, 4));
-    }
-}
