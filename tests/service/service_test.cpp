@@ -2,6 +2,7 @@
 // own, keys are uploaded once and survive a restart, lost keys are uploaded again, and bounded work.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -148,6 +149,29 @@ TEST(Service, AMemoryBudgetTooSmallIsResourceExhaustedNotSwapping) {
     EXPECT_NE(std::string(e.what()).find("memory budget"), std::string::npos) << e.what();
   }
   EXPECT_EQ(c.ping().active, 0u);
+}
+
+TEST(Service, TlsWhenConfiguredAndNoPlainTextClientGetsThrough) {
+  TempDir d;
+  // A self-signed certificate for 127.0.0.1 (Debian's openssl, which ca-certificates pulls in).
+  const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -addext "
+                          "subjectAltName=IP:127.0.0.1,DNS:localhost -keyout '" + (d / "key.pem") + "' -out '" +
+                          (d / "cert.pem") + "' >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "openssl cannot make a test certificate";
+  const auto m = small_model();
+  ServerOptions o;
+  o.tls_cert = d / "cert.pem";
+  o.tls_key = d / "key.pem";
+  TestServer srv(m, small_plan(m), d / "store", o);
+  auto co = client_options(srv.address(), d / "keys");
+  co.tls_ca = d / "cert.pem";
+  const auto x = infer::testing::random_inputs(3, 16, 4);
+  const auto r = Client(co).run(x, 3);
+  EXPECT_LT(max_abs_diff(r.outputs, infer::plain_outputs(m, x, 3)), 1e-3);
+  // Without TLS the client cannot talk to it.
+  auto plain = client_options(srv.address(), d / "keys");
+  plain.timeout_s = 5;
+  EXPECT_THROW(Client(plain).ping(), Unavailable);
 }
 
 }  // namespace
