@@ -144,10 +144,11 @@ struct Server::Impl final : public rpc::Inference::Service {
   // ---------------------------------------------------------------------------------------------- RPCs
 
   grpc::Status Ping(grpc::ServerContext*, const rpc::PingRequest*, rpc::PingReply* reply) override {
+    RequestLog rl{*this, "Ping"};
     reply->set_version(o.version);
     reply->set_active(std::uint32_t(admission.active()));
     reply->set_queued(std::uint32_t(admission.queued()));
-    return grpc::Status::OK;  // not logged: health checks would flood the log
+    return rl.finish(grpc::Status::OK);
   }
 
   grpc::Status GetPlan(grpc::ServerContext*, const rpc::PlanRequest*, rpc::PlanReply* reply) override {
