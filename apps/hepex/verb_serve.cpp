@@ -25,7 +25,7 @@ using namespace hepex;
 
 struct ServeOptions {
   std::string model, tile = "4x8", store, listen, tls_cert, tls_key, weights = "auto";
-  std::size_t batch = 256, max_active = 1, max_queued = 4, memory_mb = 0, key_cache = 2;
+  std::size_t batch = 256, max_active = 1, max_queued = 4, memory_mb = 0, key_cache = 2, max_key_sets = 256;
   int port = 50051;
   double drain_seconds = 60;
   bool allow_insecure = false;
@@ -54,6 +54,7 @@ void run(const ServeOptions& o) {
   so.max_queued = o.max_queued;
   so.memory_budget = o.memory_mb << 20;
   so.key_cache = o.key_cache;
+  so.max_key_sets = o.max_key_sets;
   so.policy = cli::security_policy(o.allow_insecure);
   so.threads = cli::global_options().threads;
   so.version = cli::kVersionLine;
@@ -103,6 +104,9 @@ const cli::VerbRegistrar reg(36, [](CLI::App& app) {
       ->check(cli::whole_in(1, std::uint64_t{1} << 30));
   sub->add_option("--key-cache", o->key_cache, "Clients' key sets kept loaded in memory (others are read from --store)")
       ->check(cli::whole_in(1, 1024))
+      ->capture_default_str();
+  sub->add_option("--max-key-sets", o->max_key_sets, "Clients' key sets the store may hold (disk: about the eval keys' size each)")
+      ->check(cli::whole_in(1, 1u << 20))
       ->capture_default_str();
   sub->add_option("--drain-seconds", o->drain_seconds, "On SIGTERM: how long running requests may finish")
       ->check(cli::real_in(0, 86400))

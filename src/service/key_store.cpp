@@ -36,14 +36,24 @@ bool valid_key_id(std::string_view id) {
   return true;
 }
 
-KeyStore::KeyStore(std::string dir) : dir_(std::move(dir)) {
+KeyStore::KeyStore(std::string dir, std::size_t max_key_sets) : dir_(std::move(dir)), max_key_sets_(max_key_sets) {
   if (sodium_init() < 0) throw Error("key store: libsodium failed to initialize");
   io::create_directory(dir_, 0700);
   std::error_code ec;
   if (!fs::is_directory(dir_, ec)) throw IoError("key store " + dir_ + ": not a directory");
 }
 
+std::size_t KeyStore::size() const {
+  std::size_t n = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec))
+    n += valid_key_id(it->path().filename().string());
+  return n;
+}
+
 Credentials KeyStore::add(std::span<const std::uint8_t> body) {
+  if (size() >= max_key_sets_)
+    throw Busy("key store: full (" + std::to_string(max_key_sets_) + " key sets); ask the operator to remove some");
   Credentials c;
   fs::path d;
   for (int attempt = 0;; ++attempt) {

@@ -29,12 +29,15 @@ bool valid_key_id(std::string_view id);
 
 class KeyStore {
  public:
-  // Creates `dir` (mode 0700) if missing; IoError if it cannot.
-  explicit KeyStore(std::string dir);
+  // Creates `dir` (mode 0700) if missing; IoError if it cannot. At most `max_key_sets` key sets are kept.
+  explicit KeyStore(std::string dir, std::size_t max_key_sets = 256);
 
   // Stores the body of an eval.keys file (already validated by the caller) under a fresh key id; returns
-  // the id and a fresh token (the only copy of the token: the store keeps its hash).
+  // the id and a fresh token (the only copy of the token: the store keeps its hash). Busy when the store
+  // already holds max_key_sets key sets.
   Credentials add(std::span<const std::uint8_t> eval_keys_body);
+  // Key sets held (directories with a key id for a name).
+  std::size_t size() const;
 
   // The path of the eval.keys file of these credentials. Throws InvalidArgument (malformed id or token
   // length), UnknownKeys (no such id, or an incomplete upload) or AccessDenied (wrong token).
@@ -47,6 +50,7 @@ class KeyStore {
 
  private:
   std::string dir_;
+  std::size_t max_key_sets_;
 };
 
 }  // namespace hepex::service

@@ -93,7 +93,7 @@ struct Server::Impl final : public rpc::Inference::Service {
   Impl(const nn::Model& model, infer::Plan plan, ServerOptions options)
       : o(std::move(options)),
         engine(model, std::move(plan), o.policy),
-        store(o.store),
+        store(o.store, o.max_key_sets),
         admission(o.max_active, o.max_queued, o.memory_budget ? o.memory_budget : physical_memory_bytes() / 2) {
     if (o.max_message_bytes == 0) o.max_message_bytes = kMaxMessageBytes;
     if (o.key_cache == 0) o.key_cache = 1;

@@ -94,5 +94,16 @@ TEST(KeyStore, KeysSurviveANewInstanceAndIncompleteUploadsDoNot) {
   EXPECT_FALSE(fs::exists(d.path / c2.key_id));
 }
 
+TEST(KeyStore, AFullStoreRefusesMoreUploads) {
+  TempDir d;
+  KeyStore store(d.path.string(), 2);
+  const auto a = store.add(kBody);
+  store.add(kBody);
+  EXPECT_EQ(store.size(), 2u);
+  EXPECT_THROW(store.add(kBody), Busy);
+  store.remove(a);
+  EXPECT_NO_THROW(store.add(kBody));
+}
+
 }  // namespace
 }  // namespace hepex::service
