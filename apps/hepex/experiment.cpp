@@ -15,6 +15,7 @@
 #include "util/error.hpp"
 #include "util/progress.hpp"
 #include "prune_options.hpp"
+#include "session/pruning.hpp"
 #include "verb.hpp"
 
 namespace hepex::cli {

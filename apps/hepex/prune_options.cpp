@@ -1,6 +1,5 @@
 #include "prune_options.hpp"
 
-#include "infer/plan.hpp"
 #include "number_check.hpp"
 
 namespace hepex::cli {
@@ -35,13 +34,6 @@ void add_prune_options(CLI::App* sub, prune::PruneConfig& c, PruneTextOptions& t
 void apply_prune_options(prune::PruneConfig& c, const PruneTextOptions& text) {
   c.scope = prune::parse_scope(text.scope);
   c.score = prune::parse_tile_score(text.score);
-}
-
-std::vector<double> he_tile_costs(const nn::Model& model, int t1, int t2) {
-  const infer::Plan plan = infer::make_plan(model, static_cast<std::size_t>(t1), static_cast<std::size_t>(t2), 1);
-  std::vector<double> costs;
-  for (const auto& layer : plan.layers) costs.push_back(static_cast<double>(layer.level_in + 1));
-  return costs;
 }
 
 }  // namespace hepex::cli

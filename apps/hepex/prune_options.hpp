@@ -18,8 +18,4 @@ void add_prune_options(CLI::App* sub, prune::PruneConfig& config, PruneTextOptio
 // Parses the text options into `config` (throws InvalidArgument naming a bad value).
 void apply_prune_options(prune::PruneConfig& config, const PruneTextOptions& text);
 
-// HE cost of one weight tile per layer of `model` at tile shape t1 x t2: the RNS limbs of the level its
-// plaintexts are encoded at (the planner's), which both their memory and ct x pt time scale with.
-std::vector<double> he_tile_costs(const nn::Model& model, int t1, int t2);
-
 }  // namespace hepex::cli

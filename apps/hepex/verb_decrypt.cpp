@@ -4,11 +4,10 @@
 #include <memory>
 #include <string>
 
-#include "infer/client.hpp"
 #include "infer/files.hpp"
-#include "infer/keys.hpp"
 #include "io/safe_file.hpp"
 #include "security_options.hpp"
+#include "session/client.hpp"
 #include "number_check.hpp"
 #include "verb.hpp"
 
@@ -24,12 +23,9 @@ struct DecryptOptions {
 
 void run(const DecryptOptions& o) {
   io::check_destination(o.out);
-  const auto c = infer::load_client_keys(o.keys, true, cli::security_policy(o.allow_insecure));
-  backend::CkksBackend be(c.ctx, c.keys);
-  be.set_decryption_flooding(o.flood_bits);
-  const std::size_t count = o.count ? o.count : c.plan.batch;
-  const auto y = infer::load_ciphertexts(o.input, be, infer::plan_output_shape(c.plan));
-  infer::Samples s{infer::decrypt_output(be, c.plan, y, count), count, c.plan.output_size};
+  auto client = Client::load_keys(o.keys, cli::security_policy(o.allow_insecure), /*need_secret=*/true);
+  client.set_decryption_flooding(o.flood_bits);
+  const auto s = client.decrypt_file(o.input, o.count);
   infer::save_npy(o.out, s);
   std::printf("decrypted %zu samples x %zu outputs: %s%s\n", s.rows, s.cols, o.out.c_str(),
               o.flood_bits ? (" (flooded with " + std::to_string(o.flood_bits) + "-bit noise)").c_str() : "");

@@ -3,11 +3,11 @@
 #include <memory>
 #include <string>
 
-#include "infer/client.hpp"
 #include "infer/files.hpp"
 #include "infer/keys.hpp"
 #include "io/safe_file.hpp"
 #include "security_options.hpp"
+#include "session/client.hpp"
 #include "number_check.hpp"
 #include "verb.hpp"
 
@@ -22,17 +22,18 @@ struct EncryptOptions {
 
 void run(const EncryptOptions& o) {
   io::check_destination(o.out);
-  const auto c = infer::load_client_keys(o.keys, false, cli::security_policy(o.allow_insecure));
-  cli::print_security_verdict(*c.ctx);
-  const std::size_t count = o.count ? o.count : c.plan.batch;
-  const auto s = infer::load_samples(o.input, o.offset, count, c.plan.input_size);
+  const auto client = Client::load_keys(o.keys, cli::security_policy(o.allow_insecure));
+  cli::print_security_verdict(client.context());
+  const auto& plan = client.plan();
+  const std::size_t count = o.count ? o.count : plan.batch;
+  const auto s = infer::load_samples(o.input, o.offset, count, plan.input_size);
   // Secret-key encryption when the secret key is there: seeded ciphertexts, half the upload. The public
   // key alone (a keys directory without secret.key) encrypts too.
-  const backend::CkksBackend be(c.ctx, c.keys);
-  infer::save_ciphertexts(o.out, be, infer::encrypt_input(be, c.plan, s.values, s.rows));
+  client.encrypt_to_file(s, o.out);
+  const bool secret = client.has_secret_key();
   std::printf("encrypted %zu samples (%zu features) into %zu ciphertexts (%s key, %s): %s (%.1f MB)\n", s.rows,
-              s.cols, c.plan.input_ciphertexts, c.keys.secret ? "secret" : "public",
-              c.keys.secret ? "seeded" : "not seeded", o.out.c_str(), infer::file_bytes(o.out) / 1e6);
+              s.cols, plan.input_ciphertexts, secret ? "secret" : "public", secret ? "seeded" : "not seeded",
+              o.out.c_str(), infer::file_bytes(o.out) / 1e6);
 }
 
 const cli::VerbRegistrar reg(32, [](CLI::App& app) {

@@ -1,20 +1,14 @@
 // `hepex infer`: the server. Reads the model, the plan, the evaluation keys and the encrypted inputs — never
 // a secret key — evaluates, writes the encrypted outputs and prints (and optionally saves) the report.
-#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
 
-#include "infer/client.hpp"
-#include "infer/executor.hpp"
-#include "infer/files.hpp"
-#include "infer/keys.hpp"
 #include "infer/report.hpp"
 #include "io/safe_file.hpp"
-#include "nn/model.hpp"
 #include "security_options.hpp"
+#include "session/server.hpp"
 #include "util/progress.hpp"
-#include "model_input.hpp"
 #include "verb.hpp"
 
 namespace {
@@ -31,38 +25,16 @@ void run(const InferOptions& o) {
   if (!o.report.empty()) io::check_destination(o.report);
   ProgressLine progress(stderr, cli::global_options().quiet);
   progress.step("loading the plan and the model...");
-  const auto plan = infer::Plan::load(o.plan);
-  const auto model = hepex::cli::load_model_any(o.model);
-  const auto net = infer::compile(model, plan.t1, plan.t2);
-  infer::check_plan_matches(plan, net, o.model);
-  const auto ctx = infer::plan_context(plan, cli::security_policy(o.allow_insecure), o.plan);
-  cli::print_security_verdict(*ctx);
-  auto mb = [](const std::string& path) { return " (" + std::to_string(infer::file_bytes(path) >> 20) + " MiB)..."; };
-  progress.step("loading the evaluation keys " + o.eval_keys + mb(o.eval_keys));
-  const backend::CkksBackend be(ctx, infer::load_eval_keys(*ctx, o.eval_keys));
-  progress.step("loading the encrypted inputs " + o.input + mb(o.input));
-  const auto x = infer::load_ciphertexts(o.input, be, infer::plan_input_shape(plan));
-  const auto mode = o.weights == "plan" ? plan.weight_mode : infer::parse_weight_mode(o.weights);
-  progress.step(std::string("encoding weights (") + infer::weight_mode_name(mode) + ")...");
-  infer::Executor ex(be, net, plan.batch, mode);
-  std::vector<infer::LayerRun> runs;
-  const auto y = ex.run(x, &runs, [&](std::size_t l, std::size_t layers) {
-    const auto& lp = plan.layers[l];
-    progress.step("evaluating layer " + std::to_string(l + 1) + "/" + std::to_string(layers) + " (" +
-                  std::to_string(lp.in) + " -> " + std::to_string(lp.out) + ", " + std::to_string(lp.tiles_kept) +
-                  " weight tiles)...");
-  });
+  ServerOptions options;
+  options.security = cli::security_policy(o.allow_insecure);
+  if (o.weights != "plan") options.weights = infer::parse_weight_mode(o.weights);
+  options.progress = [&progress](const std::string& text) { progress.step(text); };
+  auto server = Server::from_files(o.model, o.plan, std::move(options));
+  cli::print_security_verdict(server.context());
+  server.load_eval_keys(o.eval_keys);
+  auto r = server.evaluate_file(o.input, o.out);
   progress.finish();
-
-  auto r = infer::make_report(plan, runs, "ckks", mode);
-  r.preencode_s = ex.preencode_seconds();
-  r.resident_model_bytes = ex.resident_plaintext_bytes();
-  r.eval_key_bytes = infer::file_bytes(o.eval_keys);
-  r.input_ct_bytes = infer::file_bytes(o.input);
   // All or nothing: if the report cannot be written, the output goes too.
-  infer::save_ciphertexts(o.out, be, y);
-  r.output_ct_bytes = infer::file_bytes(o.out);
-  r.peak_rss_bytes = infer::peak_rss_bytes();
   if (!o.report.empty()) {
     try {
       r.save(o.report);

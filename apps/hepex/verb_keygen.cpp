@@ -9,6 +9,7 @@
 #include "infer/keys.hpp"
 #include "io/binary.hpp"
 #include "security_options.hpp"
+#include "session/client.hpp"
 #include "verb.hpp"
 
 namespace {
@@ -20,16 +21,16 @@ struct KeygenOptions {
 };
 
 void run(const KeygenOptions& o) {
-  const auto plan = infer::Plan::load(o.plan);
-  const auto ctx = infer::plan_context(plan, cli::security_policy(o.allow_insecure), o.plan);
-  cli::print_security_verdict(*ctx);
+  auto client = Client::from_plan_file(o.plan, cli::security_policy(o.allow_insecure));
+  cli::print_security_verdict(client.context());
   infer::check_key_dir_writable(o.out, o.force);  // before the (long) key generation
-  const auto keys = infer::generate_keys(ctx, plan);
-  infer::save_key_dir(o.out, plan, keys, o.force);
+  client.generate_keys();
+  client.save_keys(o.out, o.force);
+  const auto& plan = client.plan();
   const std::filesystem::path d(o.out);
   std::printf("keys (key set %s) for N = %zu, %zu rotation steps in %s: secret.key %.1f MB, public.key %.1f MB, "
               "eval.keys %.1f MB\n",
-              io::key_id_text(keys.id).c_str(), plan.ckks.ring_degree, plan.rotation_steps.size(), o.out.c_str(),
+              io::key_id_text(client.key_set_id()).c_str(), plan.ckks.ring_degree, plan.rotation_steps.size(), o.out.c_str(),
               infer::file_bytes((d / "secret.key").string()) / 1e6, infer::file_bytes((d / "public.key").string()) / 1e6,
               infer::file_bytes((d / "eval.keys").string()) / 1e6);
   std::printf("send the server %s only (never secret.key)\n", (d / "eval.keys").string().c_str());

@@ -16,6 +16,7 @@
 #include "util/progress.hpp"
 #include "model_input.hpp"
 #include "io/safe_file.hpp"
+#include "session/pruning.hpp"
 #include "verb.hpp"
 
 namespace {
@@ -33,20 +34,8 @@ struct PruneOptions {
 };
 
 nlohmann::json report_json(const prune::PruneReport& r, double mse_pruned, double mse_dense, bool baseline) {
-  nlohmann::json layers = nlohmann::json::array();
-  for (const auto& l : r.layers) layers.push_back({{"tiles_before", l.before}, {"tiles_after", l.after}, {"tiles_total", l.total}});
-  nlohmann::json j = {{"method", r.method},
-                      {"fraction", r.fraction},
-                      {"tile", std::to_string(r.t1) + "x" + std::to_string(r.t2)},
-                      {"tiles_kept", r.tiles_kept},
-                      {"tiles_total", r.tiles_total},
-                      {"permute_tiles_before", r.permute_tiles_before},
-                      {"permute_tiles_after", r.permute_tiles_after},
-                      {"weight_density", r.weight_density},
-                      {"finetune_epochs", r.finetune_epochs},
-                      {"finetune_phases", r.finetune_phases},
-                      {"mse_pruned", mse_pruned},
-                      {"layers", layers}};
+  nlohmann::json j = prune_report_json(r);
+  j["mse_pruned"] = mse_pruned;
   if (baseline) {
     j["mse_dense"] = mse_dense;
     j["delta_mse"] = mse_pruned - mse_dense;
@@ -64,9 +53,7 @@ void run(PruneOptions& o) {
   cfg.method = prune::parse_method(o.method);
   std::tie(cfg.t1, cfg.t2) = prune::parse_tile_shape(o.tile);
   cli::apply_prune_options(cfg, o.text);
-  if (o.cost_aware) cfg.layer_cost = cli::he_tile_costs(dense, cfg.t1, cfg.t2);
-  cfg.finetune.loss = nn::loss_for(task);
-  cfg.finetune.seed = o.seed;
+  cfg = prune_config_for(dense, cfg, o.cost_aware, o.seed);
 
   nn::TrainJob job;
   job.data = cli::data_set_for(dense, o.data, o.model);

@@ -4,25 +4,47 @@
 #include <cstring>
 
 #include "ckks/serialize.hpp"
+#include "io/binary.hpp"
 #include "io/safe_file.hpp"
 #include "nn/idx.hpp"
 #include "util/error.hpp"
 
 namespace hepex::infer {
 
-void save_ciphertexts(const std::string& path, const backend::CkksBackend& be, const tile::CipherTileTensor& t) {
+namespace {
+// The tiles of `t` as engine ciphertexts (every tile present), and the save options naming the key set.
+std::vector<ckks::Ciphertext> ciphertext_batch(const backend::CkksBackend& be, const tile::CipherTileTensor& t,
+                                               const std::string& who) {
   for (std::size_t i = 0; i < t.tile_count(); ++i)
-    if (t.absent(i)) throw InvalidArgument("save_ciphertexts " + path + ": tile " + std::to_string(i) + " is absent");
-  const auto batch = be.unwrap_batch(t.tiles());
+    if (t.absent(i)) throw InvalidArgument(who + ": tile " + std::to_string(i) + " is absent");
+  return be.unwrap_batch(t.tiles());
+}
+ckks::SaveOptions key_set_options(const backend::CkksBackend& be) {
   ckks::SaveOptions opts;
   opts.key_id = be.keys().id;
-  ckks::save(path, std::span<const ckks::Ciphertext>(batch), opts);
+  return opts;
+}
+}  // namespace
+
+void save_ciphertexts(const std::string& path, const backend::CkksBackend& be, const tile::CipherTileTensor& t) {
+  const auto batch = ciphertext_batch(be, t, "save_ciphertexts " + path);
+  ckks::save(path, std::span<const ckks::Ciphertext>(batch), key_set_options(be));
+}
+
+std::vector<std::uint8_t> ciphertexts_file_bytes(const backend::CkksBackend& be, const tile::CipherTileTensor& t) {
+  const auto batch = ciphertext_batch(be, t, "ciphertexts_file_bytes");
+  return io::seal(ckks::to_bytes(std::span<const ckks::Ciphertext>(batch), key_set_options(be)));
 }
 
 tile::CipherTileTensor load_ciphertexts(const std::string& path, const backend::CkksBackend& be,
                                         const tile::TileTensorShape& shape) {
+  return parse_ciphertexts(io::read_hepex_file(path), path, be, shape);
+}
+
+tile::CipherTileTensor parse_ciphertexts(std::vector<std::uint8_t> body, const std::string& path,
+                                         const backend::CkksBackend& be, const tile::TileTensorShape& shape) {
   io::Header header;
-  auto batch = ckks::load_ciphertext_batch(be.context(), path, &header);
+  auto batch = ckks::parse_ciphertext_batch(be.context(), std::move(body), path, &header);
   const auto& keys = be.keys();
   if (io::is_set(keys.id) && header.key_id != keys.id)
     throw MismatchError(path + ": encrypted under key set " + io::key_id_text(header.key_id) + ", but " + keys.source +

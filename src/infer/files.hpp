@@ -20,6 +20,11 @@ namespace hepex::infer {
 void save_ciphertexts(const std::string& path, const backend::CkksBackend& be, const tile::CipherTileTensor& t);
 tile::CipherTileTensor load_ciphertexts(const std::string& path, const backend::CkksBackend& be,
                                         const tile::TileTensorShape& shape);
+// The same in memory: the file's bytes (integrity trailer included), and their parser on bytes without
+// the trailer (io::read_hepex_file, io::unseal); `name` prefixes every error.
+std::vector<std::uint8_t> ciphertexts_file_bytes(const backend::CkksBackend& be, const tile::CipherTileTensor& t);
+tile::CipherTileTensor parse_ciphertexts(std::vector<std::uint8_t> body, const std::string& name,
+                                         const backend::CkksBackend& be, const tile::TileTensorShape& shape);
 
 struct Samples {
   std::vector<double> values;  // rows x cols, row-major

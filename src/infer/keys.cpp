@@ -66,15 +66,25 @@ backend::CkksKeys server_keys(const backend::CkksKeys& keys) {
   return s;
 }
 
-void save_eval_keys(const std::string& path, const backend::CkksKeys& keys) {
-  if (!keys.relin || !keys.galois) throw InvalidArgument("save_eval_keys " + path + ": relinearization or Galois keys missing");
+namespace {
+io::BinaryWriter eval_keys_writer(const backend::CkksKeys& keys, const std::string& name) {
+  if (!keys.relin || !keys.galois) throw InvalidArgument(name + ": relinearization or Galois keys missing");
   ckks::SaveOptions opts;
   opts.key_id = keys.id;
   io::BinaryWriter w;
   w.write_header({io::kFormatVersion, io::ObjectType::kEvalKeys, keys.relin->key.param_hash(), keys.id});
   w.write_vector(ckks::to_bytes(*keys.relin, opts));
   w.write_vector(ckks::to_bytes(*keys.galois, opts));
-  w.save(path);
+  return w;
+}
+}  // namespace
+
+void save_eval_keys(const std::string& path, const backend::CkksKeys& keys) {
+  eval_keys_writer(keys, "save_eval_keys " + path).save(path);
+}
+
+std::vector<std::uint8_t> eval_keys_file_bytes(const backend::CkksKeys& keys) {
+  return io::seal(eval_keys_writer(keys, "eval_keys_file_bytes").bytes());
 }
 
 backend::CkksKeys load_eval_keys(const ckks::CkksContext& ctx, const std::string& path) {
@@ -142,28 +152,48 @@ ClientKeys load_client_keys(const std::string& dir, bool need_secret, SecurityPo
   ClientKeys c{Plan::load(plan_path), nullptr, {}};
   c.ctx = plan_context(c.plan, policy, plan_path);
   const auto secret = d / kSecretFile, pub = d / kPublicFile;
-  io::Header secret_header, pub_header;
-  if (fs::exists(secret))
-    c.keys.secret = std::make_shared<const ckks::SecretKey>(ckks::load_secret_key(*c.ctx, secret.string(), &secret_header));
-  else if (need_secret) throw IoError("keys directory " + dir + ": secret.key is missing (decryption needs it)");
-  if (fs::exists(pub))
-    c.keys.pub = std::make_shared<const ckks::PublicKey>(ckks::load_public_key(*c.ctx, pub.string(), &pub_header));
-  if (!c.keys.secret && !c.keys.pub) throw IoError("keys directory " + dir + ": neither secret.key nor public.key");
-  // One key set: the public key's own digest, the ids in both headers and the plan's must agree.
-  const io::KeyId id = c.keys.pub ? ckks::key_set_id(*c.keys.pub) : secret_header.key_id;
-  if (c.keys.pub && pub_header.key_id != id)
-    throw FormatError(pub.string() + ": its header names key set " + io::key_id_text(pub_header.key_id) +
-                      ", the key itself is key set " + io::key_id_text(id));
-  if (c.keys.secret && secret_header.key_id != id)
-    throw MismatchError(secret.string() + " (key set " + io::key_id_text(secret_header.key_id) + ") and " +
-                        pub.string() + " (key set " + io::key_id_text(id) + ") are not one key set");
-  if (!io::is_set(id)) throw FormatError("keys directory " + dir + ": the keys carry no key set id");
-  if (io::is_set(c.plan.key_set) && c.plan.key_set != id)
-    throw MismatchError(plan_path + " names key set " + io::key_id_text(c.plan.key_set) + ", the keys in " + dir +
-                        " are key set " + io::key_id_text(id));
-  c.keys.id = id;
-  c.keys.source = dir;
+  std::vector<std::uint8_t> secret_body, pub_body;
+  KeyBodies files{nullptr, nullptr, secret.string(), pub.string()};
+  if (fs::exists(secret)) {
+    secret_body = io::read_hepex_file(secret.string());
+    files.secret = &secret_body;
+  } else if (need_secret) {
+    throw IoError("keys directory " + dir + ": secret.key is missing (decryption needs it)");
+  }
+  if (fs::exists(pub)) {
+    pub_body = io::read_hepex_file(pub.string());
+    files.pub = &pub_body;
+  }
+  if (!files.secret && !files.pub) throw IoError("keys directory " + dir + ": neither secret.key nor public.key");
+  c.keys = parse_client_keys(*c.ctx, c.plan, plan_path, files, dir);
   return c;
+}
+
+backend::CkksKeys parse_client_keys(const ckks::CkksContext& ctx, const Plan& plan, const std::string& plan_name,
+                                    const KeyBodies& files, const std::string& where) {
+  backend::CkksKeys keys;
+  io::Header secret_header, pub_header;
+  if (files.secret)
+    keys.secret = std::make_shared<const ckks::SecretKey>(
+        ckks::parse_secret_key(ctx, *files.secret, files.secret_name, &secret_header));
+  if (files.pub)
+    keys.pub = std::make_shared<const ckks::PublicKey>(ckks::parse_public_key(ctx, *files.pub, files.pub_name, &pub_header));
+  if (!keys.secret && !keys.pub) throw InvalidArgument(where + ": neither a secret nor a public key");
+  // One key set: the public key's own digest, the ids in both headers and the plan's must agree.
+  const io::KeyId id = keys.pub ? ckks::key_set_id(*keys.pub) : secret_header.key_id;
+  if (keys.pub && pub_header.key_id != id)
+    throw FormatError(files.pub_name + ": its header names key set " + io::key_id_text(pub_header.key_id) +
+                      ", the key itself is key set " + io::key_id_text(id));
+  if (keys.secret && secret_header.key_id != id)
+    throw MismatchError(files.secret_name + " (key set " + io::key_id_text(secret_header.key_id) + ") and " +
+                        files.pub_name + " (key set " + io::key_id_text(id) + ") are not one key set");
+  if (!io::is_set(id)) throw FormatError("keys " + where + ": the keys carry no key set id");
+  if (io::is_set(plan.key_set) && plan.key_set != id)
+    throw MismatchError(plan_name + " names key set " + io::key_id_text(plan.key_set) + ", the keys in " + where +
+                        " are key set " + io::key_id_text(id));
+  keys.id = id;
+  keys.source = where;
+  return keys;
 }
 
 std::size_t file_bytes(const std::string& path) {

@@ -53,6 +53,8 @@ backend::CkksKeys server_keys(const backend::CkksKeys& keys);
 
 // Evaluation keys file (relin + Galois, with the key set id).
 void save_eval_keys(const std::string& path, const backend::CkksKeys& keys);
+// The same file's bytes in memory (integrity trailer included; io::unseal + parse_eval_keys read them).
+std::vector<std::uint8_t> eval_keys_file_bytes(const backend::CkksKeys& keys);
 backend::CkksKeys load_eval_keys(const ckks::CkksContext& ctx, const std::string& path);
 // The same from the file's bytes without its integrity trailer (`name` prefixes every error).
 backend::CkksKeys parse_eval_keys(const ckks::CkksContext& ctx, std::vector<std::uint8_t> bytes, const std::string& name);
@@ -72,6 +74,16 @@ struct ClientKeys {
 };
 ClientKeys load_client_keys(const std::string& dir, bool need_secret,
                             SecurityPolicy policy = SecurityPolicy::kRequire128Bit);
+// What load_client_keys checks, on key files already read (bytes without their integrity trailer, e.g.
+// io::read_hepex_file or io::unseal; nullptr: absent): the keys must be one key set, the one the plan names
+// when it names one. `secret_name`, `pub_name` name the files, `where` the keys as a whole, in errors.
+struct KeyBodies {
+  const std::vector<std::uint8_t>* secret = nullptr;
+  const std::vector<std::uint8_t>* pub = nullptr;
+  std::string secret_name = "secret key", pub_name = "public key";
+};
+backend::CkksKeys parse_client_keys(const ckks::CkksContext& ctx, const Plan& plan, const std::string& plan_name,
+                                    const KeyBodies& files, const std::string& where);
 
 // Bytes of a file (0 when missing).
 std::size_t file_bytes(const std::string& path);

@@ -363,17 +363,23 @@ Plan Plan::from_json(const json& j, const std::string& name) {
   }
 }
 
-void Plan::save(const std::string& path) const { io::write_file_atomic(path, to_json().dump(2) + "\n"); }
+std::string Plan::to_text() const { return to_json().dump(2) + "\n"; }
 
-Plan Plan::load(const std::string& path) {
-  const auto bytes = io::read_file_bytes(path, PlanLimits::kMaxPlanFileBytes);
+void Plan::save(const std::string& path) const { io::write_file_atomic(path, to_text()); }
+
+Plan Plan::load(const std::string& path) { return parse(io::read_file_bytes(path, PlanLimits::kMaxPlanFileBytes), path); }
+
+Plan Plan::parse(std::span<const std::uint8_t> bytes, const std::string& name) {
+  if (bytes.size() > PlanLimits::kMaxPlanFileBytes)
+    throw FormatError(name + ": " + std::to_string(bytes.size()) + " bytes, larger than any plan (at most " +
+                      std::to_string(PlanLimits::kMaxPlanFileBytes) + ")");
   json j;
   try {
     j = json::parse(bytes.begin(), bytes.end());
   } catch (const json::exception& e) {
-    throw FormatError(path + ": not JSON: " + e.what());
+    throw FormatError(name + ": not JSON: " + e.what());
   }
-  return from_json(j, path);
+  return from_json(j, name);
 }
 
 namespace {

@@ -15,6 +15,7 @@
 //                equal them), latency from a per-operation cost model, memory for both weight modes.
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -108,6 +109,9 @@ struct Plan {
   static Plan from_json(const nlohmann::json& j, const std::string& name);
   void save(const std::string& path) const;
   static Plan load(const std::string& path);
+  // The file's text (what save writes) and its parser (what load reads through, bounded like a file).
+  std::string to_text() const;
+  static Plan parse(std::span<const std::uint8_t> bytes, const std::string& name);
 };
 
 // Weight tile rows encoded at once in on-the-fly mode: as many as fit in `cap` bytes (at least one).

@@ -75,25 +75,48 @@ std::string key_id_text(const KeyId& id) {
   return is_set(id) ? to_hex(std::span(id.data(), 8)) : std::string("none");
 }
 
-std::vector<std::uint8_t> read_hepex_file(const std::string& path) {
-  const auto head = read_prefix(path, kHeaderV1Bytes);
-  if (head.size() < kHeaderV1Bytes) throw FormatError(path + ": too short to be a hepex file");
-  if (std::memcmp(head.data(), kMagic, sizeof(kMagic)) != 0) throw FormatError(path + ": not a hepex file (bad magic)");
+// Magic and version of a header prefix (at least kHeaderV1Bytes); returns the version.
+static std::uint32_t check_magic_and_version(std::span<const std::uint8_t> head, const std::string& name) {
+  if (head.size() < kHeaderV1Bytes) throw FormatError(name + ": too short to be a hepex file");
+  if (std::memcmp(head.data(), kMagic, sizeof(kMagic)) != 0) throw FormatError(name + ": not a hepex file (bad magic)");
   std::uint32_t version;
   std::memcpy(&version, head.data() + sizeof(kMagic), sizeof version);
   if (version != 1 && version != kFormatVersion)
-    throw FormatError(path + ": format version " + std::to_string(version) + " is not supported (this build reads " +
+    throw FormatError(name + ": format version " + std::to_string(version) + " is not supported (this build reads " +
                       "versions 1 and " + std::to_string(kFormatVersion) + ")");
-  auto bytes = read_file_bytes(path);
+  return version;
+}
+
+std::vector<std::uint8_t> read_hepex_file(const std::string& path) {
+  // The header first, so that a foreign or huge file is refused before it is read whole.
+  check_magic_and_version(read_prefix(path, kHeaderV1Bytes), path);
+  return unseal(read_file_bytes(path), path);
+}
+
+std::vector<std::uint8_t> unseal(std::vector<std::uint8_t> bytes, const std::string& name) {
+  const std::uint32_t version = check_magic_and_version(bytes, name);
   if (version == 1) return bytes;  // no trailer; read_header admits version 1 for models only
   if (bytes.size() < kHeaderBytes + kDigestBytes)
-    throw FormatError(path + ": truncated (" + std::to_string(bytes.size()) + " bytes, shorter than a header and digest)");
+    throw FormatError(name + ": truncated (" + std::to_string(bytes.size()) + " bytes, shorter than a header and digest)");
   const std::size_t body = bytes.size() - kDigestBytes;
   const auto digest = blake2b<kDigestBytes>(std::span<const std::uint8_t>(bytes.data(), body));
   if (std::memcmp(digest.data(), bytes.data() + body, kDigestBytes) != 0)
-    throw FormatError(path + ": integrity check failed: the file is corrupted or truncated (its BLAKE2b digest differs)");
+    throw FormatError(name + ": integrity check failed: the file is corrupted or truncated (its BLAKE2b digest differs)");
   bytes.resize(body);
   return bytes;
+}
+
+std::vector<std::uint8_t> seal(std::vector<std::uint8_t> body) {
+  const auto digest = blake2b<kDigestBytes>(body);
+  body.insert(body.end(), digest.begin(), digest.end());
+  return body;
+}
+
+std::optional<ObjectType> declared_object_type(std::span<const std::uint8_t> bytes) {
+  if (bytes.size() < kHeaderV1Bytes || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) return std::nullopt;
+  std::uint32_t type;
+  std::memcpy(&type, bytes.data() + sizeof(kMagic) + 4, sizeof type);
+  return static_cast<ObjectType>(type);
 }
 
 BinaryReader::BinaryReader(std::vector<std::uint8_t> bytes, std::string name)

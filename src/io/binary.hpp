@@ -10,6 +10,8 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <optional>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -124,6 +126,16 @@ class BinaryReader {
 // before it is read), then its integrity trailer; returns the bytes without the trailer. FormatError naming
 // the path: "corrupted or truncated" when the digest differs.
 std::vector<std::uint8_t> read_hepex_file(const std::string& path);
+
+// The same for a file's bytes held in memory (what a file, a socket or a Python caller hands over): checks
+// magic, version and the integrity trailer, returns the bytes without it. `name` prefixes every error.
+std::vector<std::uint8_t> unseal(std::vector<std::uint8_t> bytes, const std::string& name);
+// A file's bytes in memory: `body` (a BinaryWriter's bytes()) followed by its integrity trailer, exactly
+// what BinaryWriter::save writes to disk.
+std::vector<std::uint8_t> seal(std::vector<std::uint8_t> body);
+// The object type a hepex byte string (sealed or not) declares in its header, without checking anything
+// else; nullopt when the bytes are no hepex header. For refusing the wrong object with a clear message.
+std::optional<ObjectType> declared_object_type(std::span<const std::uint8_t> bytes);
 
 // FNV-1a 64-bit, for parameter fingerprints in headers (not a cryptographic hash: it detects mix-ups).
 std::uint64_t fnv1a64(const void* data, std::size_t n, std::uint64_t h = 0xcbf29ce484222325ull);

@@ -1,0 +1,55 @@
+// Plans: what the client and the server agree on (tile layout, CKKS parameters, rotations, cost estimate).
+#include <pybind11/stl.h>
+
+#include "bindings.hpp"
+#include "convert.hpp"
+#include "infer/plan.hpp"
+#include "prune/tiling.hpp"
+
+namespace hepex::python {
+
+void bind_plans(py::module_& m) {
+  py::class_<infer::Plan>(m, "Plan", "The plan of an encrypted inference (plan.json); nothing secret in it.")
+      .def_readonly("batch", &infer::Plan::batch)
+      .def_readonly("input_size", &infer::Plan::input_size)
+      .def_readonly("output_size", &infer::Plan::output_size)
+      .def_readonly("depth", &infer::Plan::depth)
+      .def_readonly("model_arch", &infer::Plan::model_arch)
+      .def_property_readonly("tile", [](const infer::Plan& p) { return p.tile_sizes(); }, "[t1, t2, t3]")
+      .def_property_readonly("ring_degree", [](const infer::Plan& p) { return p.ckks.ring_degree; })
+      .def_property_readonly("secure", [](const infer::Plan& p) { return p.ckks.secure; })
+      .def_property_readonly("est_latency_s", &infer::Plan::est_latency_s)
+      .def("summary", &infer::format_plan, "What `hepex plan` prints")
+      .def("save", &infer::Plan::save, py::arg("path"))
+      .def("to_bytes", [](const infer::Plan& p) { return py::bytes(p.to_text()); }, "plan.json's bytes")
+      .def_static("load", &infer::Plan::load, py::arg("path"))
+      .def_static(
+          "from_bytes",
+          [](const py::object& bytes, const std::string& name) {
+            const Bytes b = to_bytes(bytes, "Plan.from_bytes");
+            return infer::Plan::parse(b, name);
+          },
+          py::arg("data"), py::arg("name") = "plan")
+      .def("__repr__", [](const infer::Plan& p) {
+        return "<hepex.Plan " + p.model_arch + " batch " + std::to_string(p.batch) + " N " +
+               std::to_string(p.ckks.ring_degree) + ">";
+      });
+
+  m.def(
+      "make_plan",
+      [](const nn::Model& model, const std::string& tile, std::size_t batch, std::size_t ring_degree,
+         bool allow_insecure) {
+        const auto [t1, t2] = prune::parse_tile_shape(tile);
+        infer::PlanOptions options;
+        options.ring_degree = ring_degree;
+        options.insecure = allow_insecure;
+        py::gil_scoped_release unlocked;
+        return infer::make_plan(model, std::size_t(t1), std::size_t(t2), batch, options);
+      },
+      py::arg("model"), py::arg("tile") = "4x8", py::arg("batch") = 256, py::arg("ring_degree") = 0,
+      py::arg("allow_insecure") = false,
+      "The plan for a model (as `hepex plan`): ring_degree 0 picks the smallest 128-bit secure ring; "
+      "allow_insecure with a small ring_degree is for tests only");
+}
+
+}  // namespace hepex::python

@@ -1,0 +1,39 @@
+#include "session/pruning.hpp"
+
+#include "infer/plan.hpp"
+#include "nn/job.hpp"
+
+namespace hepex {
+
+std::vector<double> he_tile_costs(const nn::Model& model, int t1, int t2) {
+  const infer::Plan plan = infer::make_plan(model, static_cast<std::size_t>(t1), static_cast<std::size_t>(t2), 1);
+  std::vector<double> costs;
+  for (const auto& layer : plan.layers) costs.push_back(static_cast<double>(layer.level_in + 1));
+  return costs;
+}
+
+prune::PruneConfig prune_config_for(const nn::Model& dense, prune::PruneConfig config, bool cost_aware,
+                                    std::uint64_t seed) {
+  if (cost_aware) config.layer_cost = he_tile_costs(dense, config.t1, config.t2);
+  config.finetune.loss = nn::loss_for(nn::infer_task(dense));
+  config.finetune.seed = seed;
+  return config;
+}
+
+nlohmann::json prune_report_json(const prune::PruneReport& r) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (const auto& l : r.layers) layers.push_back({{"tiles_before", l.before}, {"tiles_after", l.after}, {"tiles_total", l.total}});
+  return {{"method", r.method},
+          {"fraction", r.fraction},
+          {"tile", std::to_string(r.t1) + "x" + std::to_string(r.t2)},
+          {"tiles_kept", r.tiles_kept},
+          {"tiles_total", r.tiles_total},
+          {"permute_tiles_before", r.permute_tiles_before},
+          {"permute_tiles_after", r.permute_tiles_after},
+          {"weight_density", r.weight_density},
+          {"finetune_epochs", r.finetune_epochs},
+          {"finetune_phases", r.finetune_phases},
+          {"layers", layers}};
+}
+
+}  // namespace hepex

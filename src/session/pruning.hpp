@@ -1,0 +1,27 @@
+#pragma once
+// What `hepex prune` and the Python module share around prune::prune_model: the configuration completed
+// for a model (loss for its task, seeds, HE-cost weighting) and the report as JSON.
+#include <cstdint>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "nn/model.hpp"
+#include "prune/pipeline.hpp"
+
+namespace hepex {
+
+// HE cost of one weight tile per layer of `model` at tile shape t1 x t2: the RNS limbs of the level its
+// plaintexts are encoded at (the planner's), which both their memory and ct x pt time scale with.
+std::vector<double> he_tile_costs(const nn::Model& model, int t1, int t2);
+
+// `config` completed for `dense`: the loss of its task (same widths in and out: MSE, else cross-entropy),
+// the fine-tuning seed, and with `cost_aware` the per-layer tile costs (he_tile_costs at config's tile).
+prune::PruneConfig prune_config_for(const nn::Model& dense, prune::PruneConfig config, bool cost_aware,
+                                    std::uint64_t seed);
+
+// method, fraction, tile, tiles kept/total (per layer too), the permutation's gain, weight density and
+// fine-tuning epochs: the fields of `hepex prune --report` that do not need a test set.
+nlohmann::json prune_report_json(const prune::PruneReport& report);
+
+}  // namespace hepex
