@@ -61,7 +61,7 @@ void run(const ClientVerbOptions& o) {
   const auto plan = client.fetch_plan();
   const std::size_t count = o.count ? o.count : plan.batch;
   const auto s = infer::load_samples(o.input.empty() ? test_images(o.data) : o.input, o.offset, count, plan.input_size);
-  const auto r = client.run(s.values, s.rows);
+  const auto r = client.run(plan, s.values, s.rows);
   progress.finish();
   // All or nothing: if the report cannot be written, the output goes too.
   infer::save_npy(o.out, {r.outputs, r.count, r.width});

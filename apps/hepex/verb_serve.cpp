@@ -25,7 +25,7 @@ using namespace hepex;
 
 struct ServeOptions {
   std::string model, tile = "4x8", store, listen, tls_cert, tls_key, weights = "auto";
-  std::size_t batch = 256, max_active = 1, max_queued = 4, memory_mb = 0, key_cache = 2, max_key_sets = 256;
+  std::size_t batch = 256, max_active = 1, max_queued = 4, memory_mb = 0, max_key_sets = 256;
   int port = 50051;
   double drain_seconds = 60;
   bool allow_insecure = false;
@@ -53,7 +53,6 @@ void run(const ServeOptions& o) {
   so.max_active = o.max_active;
   so.max_queued = o.max_queued;
   so.memory_budget = o.memory_mb << 20;
-  so.key_cache = o.key_cache;
   so.max_key_sets = o.max_key_sets;
   so.policy = cli::security_policy(o.allow_insecure);
   so.threads = cli::global_options().threads;
@@ -102,9 +101,6 @@ const cli::VerbRegistrar reg(36, [](CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--memory-mb", o->memory_mb, "Memory budget of running requests (default: half of RAM)")
       ->check(cli::whole_in(1, std::uint64_t{1} << 30));
-  sub->add_option("--key-cache", o->key_cache, "Clients' key sets kept loaded in memory (others are read from --store)")
-      ->check(cli::whole_in(1, 1024))
-      ->capture_default_str();
   sub->add_option("--max-key-sets", o->max_key_sets, "Clients' key sets the store may hold (disk: about the eval keys' size each)")
       ->check(cli::whole_in(1, 1u << 20))
       ->capture_default_str();

@@ -5,10 +5,9 @@
 #include <filesystem>
 
 #include "hepex.grpc.pb.h"
-#include "backend/ckks_backend.hpp"
 #include "ckks/serialize.hpp"
-#include "infer/client.hpp"
 #include "io/binary.hpp"
+#include "session/client.hpp"
 #include "io/safe_file.hpp"
 #include "service/chunks.hpp"
 #include "service/errors.hpp"
@@ -142,8 +141,7 @@ struct Client::Impl {
   }
 
   Credentials upload(const io::KeyId& key_set, ClientRun* run) const {
-    const auto path = (fs::path(o.keys_dir) / "eval.keys").string();
-    const auto body = io::read_hepex_file(path);  // integrity checked; the body travels without the trailer
+    const auto body = io::read_file_bytes((fs::path(o.keys_dir) / "eval.keys").string());  // the file's bytes
     say("uploading the evaluation keys (" + std::to_string(body.size() >> 20) + " MiB)");
     const auto t = Clock::now();
     grpc::ClientContext ctx;
@@ -191,14 +189,14 @@ infer::Plan Client::fetch_plan() {
   rpc::PlanReply reply;
   s.check(s.stub->GetPlan(&ctx, rpc::PlanRequest{}, &reply), "plan");
   const std::string name = s.who + " plan";
-  const auto j = json::parse(reply.plan_json(), nullptr, false);
-  if (j.is_discarded()) throw FormatError(name + ": not JSON");
-  const auto plan = infer::Plan::from_json(j, name);
-  const auto ctx_plan = infer::plan_context(plan, s.o.policy, name);  // our own security check, not the plan's flag
+  const auto& text = reply.plan_json();
+  auto plan = infer::Plan::parse({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, name);
+  // Our own security check of the parameters the plan implies, whatever the plan says of itself.
+  const hepex::Client probe(plan, s.o.policy, name);
   const auto params = ckks::parse_parameters(
       ckks::Bytes(reply.parameters().begin(), reply.parameters().end()), s.who + " parameters",
       s.o.policy == infer::SecurityPolicy::kAllowInsecureForTestsOnly);
-  if (params.hash() != ctx_plan->param_hash())
+  if (params.hash() != probe.context().param_hash())
     throw MismatchError(s.who + ": its CKKS parameters are not those its plan implies");
   return plan;
 }
@@ -210,36 +208,40 @@ Credentials Client::ensure_keys(const infer::Plan& plan, ClientRun* run) {
     infer::check_key_dir_writable(s.o.keys_dir, false);
     s.say("generating keys in " + s.o.keys_dir);
     const auto t = Clock::now();
-    const auto ctx = infer::plan_context(plan, s.o.policy, s.who + " plan");
-    infer::save_key_dir(s.o.keys_dir, plan, infer::generate_keys(ctx, plan));
+    hepex::Client fresh(plan, s.o.policy, s.who + " plan");
+    fresh.generate_keys();
+    fresh.save_keys(s.o.keys_dir);
     if (run) {
       run->generated_keys = true;
       run->keygen_s = seconds_since(t);
     }
   }
-  const auto c = infer::load_client_keys(s.o.keys_dir, true, s.o.policy);
-  if (!same_plan(c.plan, plan))
+  const auto c = hepex::Client::load_keys(s.o.keys_dir, s.o.policy, true);
+  if (!same_plan(c.plan(), plan))
     throw MismatchError("keys directory " + s.o.keys_dir + " was made for another plan than " + s.who + "'s (model " +
-                        model_hash_text(c.plan) + " vs " + model_hash_text(plan) + ", N = " +
-                        std::to_string(c.plan.ckks.ring_degree) + " vs " + std::to_string(plan.ckks.ring_degree) +
+                        model_hash_text(c.plan()) + " vs " + model_hash_text(plan) + ", N = " +
+                        std::to_string(c.plan().ckks.ring_degree) + " vs " + std::to_string(plan.ckks.ring_degree) +
                         "); use another --keys directory");
   if (const auto reg = s.registered()) {
     try {
       const auto key_set = s.key_status(*reg);
-      if (key_set == to_hex(c.keys.id)) return *reg;
+      if (key_set == to_hex(c.key_set_id())) return *reg;
       s.say("the server holds other keys under our key id: uploading ours");
     } catch (const UnknownKeys&) {
       s.say("the server lost our keys: uploading them again");
     }
   }
-  return s.upload(c.keys.id, run);
+  return s.upload(c.key_set_id(), run);
 }
 
 ClientRun Client::run(const std::vector<double>& samples, std::size_t count) {
+  return run(fetch_plan(), samples, count);
+}
+
+ClientRun Client::run(const infer::Plan& plan, const std::vector<double>& samples, std::size_t count) {
   auto& s = *impl_;
   ClientRun r;
   const auto t0 = Clock::now();
-  const auto plan = fetch_plan();
   if (count == 0 || count > plan.batch)
     throw InvalidArgument("client: " + std::to_string(count) + " samples, the server's plan takes 1 to " +
                           std::to_string(plan.batch));
@@ -247,19 +249,11 @@ ClientRun Client::run(const std::vector<double>& samples, std::size_t count) {
     throw InvalidArgument("client: " + std::to_string(samples.size()) + " values for " + std::to_string(count) +
                           " samples of " + std::to_string(plan.input_size) + " features");
   auto creds = ensure_keys(plan, &r);
-  const auto c = infer::load_client_keys(s.o.keys_dir, true, s.o.policy);
-  const backend::CkksBackend be(c.ctx, c.keys);
+  const auto keys = hepex::Client::load_keys(s.o.keys_dir, s.o.policy, true);
 
   s.say("encrypting " + std::to_string(count) + " samples");
   auto t = Clock::now();
-  std::vector<std::uint8_t> input;
-  {
-    const auto x = infer::encrypt_input(be, c.plan, samples, count);
-    const auto batch = be.unwrap_batch(x.tiles());
-    ckks::SaveOptions opts;
-    opts.key_id = c.keys.id;
-    input = ckks::to_bytes(std::span<const ckks::Ciphertext>(batch), opts);
-  }
+  const auto input = keys.encrypt({samples, count, plan.input_size});
   r.encrypt_s = seconds_since(t);
 
   std::vector<std::uint8_t> output;
@@ -304,7 +298,7 @@ ClientRun Client::run(const std::vector<double>& samples, std::size_t count) {
     if (overflow) throw FormatError(s.who + ": more output bytes than the plan's " + std::to_string(output_limit));
     if (status.error_code() == grpc::StatusCode::NOT_FOUND && attempt == 0) {
       s.say("the server lost our keys: uploading them again");
-      creds = s.upload(c.keys.id, &r);
+      creds = s.upload(keys.key_set_id(), &r);
       continue;
     }
     s.check(status, "inference");
@@ -316,19 +310,10 @@ ClientRun Client::run(const std::vector<double>& samples, std::size_t count) {
 
   s.say("decrypting");
   t = Clock::now();
-  io::Header header;
-  auto cts = ckks::parse_ciphertext_batch(*c.ctx, std::move(output), s.who + " output", &header);
-  if (header.key_id != c.keys.id)
-    throw MismatchError(s.who + ": its output is under key set " + io::key_id_text(header.key_id) + ", ours is " +
-                        io::key_id_text(c.keys.id));
-  const auto shape = infer::plan_output_shape(c.plan);
-  if (cts.size() != shape.tile_count())
-    throw FormatError(s.who + " output: " + std::to_string(cts.size()) + " ciphertexts, the plan's output " +
-                      shape.to_string() + " has " + std::to_string(shape.tile_count()));
-  const tile::CipherTileTensor y(shape, be.wrap_batch(std::move(cts)));
-  r.outputs = infer::decrypt_output(be, c.plan, y, count);
-  r.count = count;
-  r.width = c.plan.output_size;
+  auto y = keys.decrypt(output, count, s.who + " output");  // key set, level, scale and range checked
+  r.outputs = std::move(y.values);
+  r.count = y.rows;
+  r.width = y.cols;
   r.decrypt_s = seconds_since(t);
   r.total_s = seconds_since(t0);
 

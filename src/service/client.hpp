@@ -1,8 +1,9 @@
 #pragma once
-// `hepex client`: the client side of the service. Fetches the plan (checked against the client's own
-// security policy), generates keys in the keys directory if it has none (the secret key never leaves the
-// client), uploads the evaluation keys once per server (again only when the server lost them), encrypts,
-// streams the inputs, receives the outputs and the report, decrypts.
+// `hepex client`: the client side of the service, over hepex::Client (session/client.hpp: keys, encrypt,
+// decrypt). Fetches the plan (checked against the client's own security policy), generates keys in the keys
+// directory if it has none (the secret key never leaves the client), uploads the evaluation keys once per
+// server (again only when the server lost them), encrypts, streams the inputs, receives the outputs and the
+// report, decrypts.
 //
 // The keys directory is infer/keys.hpp's (plan.json, secret.key, public.key, eval.keys) plus service.json
 // (mode 0600): per server address, the key id and access token the server issued on upload. Keys made for
@@ -61,6 +62,8 @@ class Client {
   Credentials ensure_keys(const infer::Plan& plan, ClientRun* run = nullptr);
   // The whole round trip for `count` samples (rows of width plan.input_size, original order).
   ClientRun run(const std::vector<double>& samples, std::size_t count);
+  // The same with the plan fetch_plan() returned.
+  ClientRun run(const infer::Plan& plan, const std::vector<double>& samples, std::size_t count);
 
  private:
   struct Impl;

@@ -66,10 +66,8 @@ Credentials KeyStore::add(std::span<const std::uint8_t> body) {
   }
   fs::permissions(d, fs::perms::owner_all, fs::perm_options::replace);
   c.token = random_bytes(kTokenBytes);
-  const auto digest = blake2b<io::kDigestBytes>(body);
   try {
-    io::write_file_atomic((d / kKeysFile).string(), {body, std::span<const std::uint8_t>(digest)},
-                          io::FileMode::kSecret);
+    io::write_file_atomic((d / kKeysFile).string(), body, io::FileMode::kSecret);
     const auto h = token_hash(c.token);
     // The token's hash last: only a complete upload becomes usable.
     io::write_file_atomic((d / kTokenFile).string(), std::span<const std::uint8_t>(h), io::FileMode::kSecret);

@@ -1,7 +1,7 @@
 #pragma once
 // The server's store of clients' evaluation keys, kept across restarts.
 //
-// Layout: <dir>/<key id>/eval.keys   the keys as received (an eval.keys file: body + integrity trailer)
+// Layout: <dir>/<key id>/eval.keys   the keys as received (the bytes of an eval.keys file)
 //         <dir>/<key id>/token.hash  BLAKE2b-256 of the client's access token (the token itself is never stored)
 // Key ids are 16 random bytes in lower-case hex, chosen here (never by a client), and every id a request
 // presents is validated (exactly 32 hex digits) before it is used in a path, so no id can leave <dir>.
@@ -32,10 +32,10 @@ class KeyStore {
   // Creates `dir` (mode 0700) if missing; IoError if it cannot. At most `max_key_sets` key sets are kept.
   explicit KeyStore(std::string dir, std::size_t max_key_sets = 256);
 
-  // Stores the body of an eval.keys file (already validated by the caller) under a fresh key id; returns
+  // Stores the bytes of an eval.keys file (already validated by the caller) under a fresh key id; returns
   // the id and a fresh token (the only copy of the token: the store keeps its hash). Busy when the store
   // already holds max_key_sets key sets.
-  Credentials add(std::span<const std::uint8_t> eval_keys_body);
+  Credentials add(std::span<const std::uint8_t> eval_keys_file);
   // Key sets held (directories with a key id for a name).
   std::size_t size() const;
 

@@ -8,7 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
-#include <list>
+#include <fstream>
 #include <mutex>
 
 #include "hepex.grpc.pb.h"
@@ -53,12 +53,6 @@ grpc::Status guarded(Fn&& fn) {
 }  // namespace
 
 struct Server::Impl final : public rpc::Inference::Service {
-  struct LoadedKeys {
-    std::string key_id;
-    std::shared_ptr<const backend::CkksKeys> keys;
-    std::size_t bytes = 0;  // the stored eval.keys file
-  };
-
   // One log line per request, written when the handler returns: never data, only sizes and the outcome.
   struct RequestLog {
     Impl& impl;
@@ -84,8 +78,6 @@ struct Server::Impl final : public rpc::Inference::Service {
   std::unique_ptr<grpc::Server> server;
   int port = 0;
   std::atomic<bool> draining{false};
-  std::mutex cache_m;
-  std::list<LoadedKeys> cache;  // most recently used first
   std::mutex shutdown_m;
   std::condition_variable shutdown_cv;
   bool stopped = false;
@@ -96,7 +88,6 @@ struct Server::Impl final : public rpc::Inference::Service {
         store(o.store, o.max_key_sets),
         admission(o.max_active, o.max_queued, o.memory_budget ? o.memory_budget : physical_memory_bytes() / 2) {
     if (o.max_message_bytes == 0) o.max_message_bytes = kMaxMessageBytes;
-    if (o.key_cache == 0) o.key_cache = 1;
     threads = o.threads > 0 ? o.threads : std::max(1, omp_get_max_threads() / int(std::max<std::size_t>(1, o.max_active)));
   }
 
@@ -107,34 +98,28 @@ struct Server::Impl final : public rpc::Inference::Service {
       std::fprintf(stderr, "hepex serve: %s\n", line.c_str());
   }
 
-  // The keys of these credentials (authorized), from the cache or the store.
-  LoadedKeys keys_for(const Credentials& c) {
+  // The eval.keys file bytes of these credentials (authorized), read from the store.
+  std::vector<std::uint8_t> keys_for(const Credentials& c) const {
     const std::string path = store.authorize(c);
-    {
-      std::lock_guard lock(cache_m);
-      for (auto it = cache.begin(); it != cache.end(); ++it)
-        if (it->key_id == c.key_id) {
-          cache.splice(cache.begin(), cache, it);
-          return cache.front();
-        }
-    }
-    std::vector<std::uint8_t> body;
     try {
-      body = io::read_hepex_file(path);
+      return io::read_file_bytes(path, engine.key_limit());
     } catch (const Error&) {
       throw Error("key " + c.key_id + ": the stored keys are unreadable");  // no server path in the message
     }
-    LoadedKeys k{c.key_id, nullptr, body.size() + io::kDigestBytes};
-    k.keys = std::make_shared<const backend::CkksKeys>(engine.parse_keys(std::move(body), "stored keys " + c.key_id));
-    remember(k);
-    return k;
   }
 
-  void remember(const LoadedKeys& k) {
-    std::lock_guard lock(cache_m);
-    cache.remove_if([&](const LoadedKeys& e) { return e.key_id == k.key_id; });
-    cache.push_front(k);
-    while (cache.size() > o.key_cache) cache.pop_back();
+  // The key set of these credentials, from the stored file's header (without reading the whole file).
+  std::string key_set_of(const Credentials& c) const {
+    const std::string path = store.authorize(c);
+    std::vector<std::uint8_t> header(40);
+    std::ifstream in(path, std::ios::binary);
+    if (!in.read(reinterpret_cast<char*>(header.data()), std::streamsize(header.size())))
+      throw Error("key " + c.key_id + ": the stored keys are unreadable");
+    const auto type = io::declared_object_type(header);
+    const auto h = io::BinaryReader(header, "stored keys " + c.key_id).read_header(type.value_or(io::ObjectType::kEvalKeys));
+    if (h.param_hash != engine.context().param_hash())
+      throw MismatchError("key " + c.key_id + ": the stored keys were made for another plan (upload new keys)");
+    return to_hex(h.key_id);
   }
 
   void check_open(const char* what) const {
@@ -155,7 +140,7 @@ struct Server::Impl final : public rpc::Inference::Service {
     RequestLog rl{*this, "GetPlan"};
     return rl.finish(guarded([&] {
       reply->set_plan_json(engine.plan().to_json().dump());
-      const auto params = ckks::to_bytes(engine.context()->params());
+      const auto params = ckks::to_bytes(engine.context().params());
       reply->set_parameters(params.data(), params.size());
       rl.out = reply->ByteSizeLong();
     }));
@@ -180,14 +165,13 @@ struct Server::Impl final : public rpc::Inference::Service {
       }
       if (ctx->IsCancelled()) throw Cancelled("key upload: cancelled by the client");
       if (!checked) Engine::check_keys_header(body.bytes(), "key upload");
-      const std::vector<std::uint8_t> bytes = body.bytes();
-      const auto keys = engine.parse_keys(std::move(body.bytes()), "key upload");
+      const auto& bytes = body.bytes();
+      const auto key_set = engine.validate_keys(bytes, "key upload");
       const Credentials c = store.add(bytes);
-      remember({c.key_id, std::make_shared<const backend::CkksKeys>(keys), bytes.size() + io::kDigestBytes});
       rl.key = c.key_id;
       reply->set_key_id(c.key_id);
       reply->set_token(c.token.data(), c.token.size());
-      reply->set_key_set(to_hex(keys.id));
+      reply->set_key_set(to_hex(key_set));
       reply->set_bytes(bytes.size());
     }));
   }
@@ -197,7 +181,7 @@ struct Server::Impl final : public rpc::Inference::Service {
     return rl.finish(guarded([&] {
       const auto c = credentials_of(req->credentials());
       if (valid_key_id(c.key_id)) rl.key = c.key_id;
-      reply->set_key_set(to_hex(keys_for(c).keys->id));
+      reply->set_key_set(key_set_of(c));
     }));
   }
 
@@ -212,7 +196,7 @@ struct Server::Impl final : public rpc::Inference::Service {
       if (valid_key_id(c.key_id)) rl.key = c.key_id;
       const std::size_t count = req.start().count(), declared = req.start().input_bytes();
       rl.batch = count;
-      const auto keys = keys_for(c);  // authorized before a single input byte is accepted
+      store.authorize(c);  // before a single input byte is accepted
       if (count == 0 || count > engine.plan().batch)
         throw InvalidArgument("inference: count " + std::to_string(count) + " outside [1, " +
                               std::to_string(engine.plan().batch) + "] (the plan's batch)");
@@ -222,6 +206,7 @@ struct Server::Impl final : public rpc::Inference::Service {
                    std::to_string(engine.input_limit()));
       const auto cancelled = [ctx] { return ctx->IsCancelled(); };
       const auto ticket = admission.acquire(engine.evaluation_bytes() + declared, "inference", cancelled);
+      const auto keys = keys_for(c);
 
       Assembler input(declared, "inference: the input batch (announced " + std::to_string(declared) + " bytes)");
       input.reserve(declared);
@@ -238,8 +223,7 @@ struct Server::Impl final : public rpc::Inference::Service {
                               " announced input bytes received");
 
       omp_set_num_threads(threads);
-      auto result = engine.evaluate(*keys.keys, std::move(input.bytes()), count, cancelled);
-      result.report.eval_key_bytes = keys.bytes;
+      const auto result = engine.evaluate(keys, input.bytes(), count, cancelled);
       rpc::InferReply reply;
       for (const auto part : split_chunks(result.output)) {
         reply.set_data(part.data(), part.size());

@@ -34,7 +34,6 @@ struct ServerOptions {
   std::size_t max_queued = 4;          // inferences and uploads waiting for admission
   std::size_t memory_budget = 0;       // bytes for running requests; 0: half of physical memory
   std::size_t max_message_bytes = 0;   // 0: kMaxMessageBytes
-  std::size_t key_cache = 2;           // key sets kept loaded in memory
   std::size_t max_key_sets = 256;      // key sets the store may hold (more uploads: RESOURCE_EXHAUSTED)
   int threads = 0;                     // OpenMP threads per inference; 0: OpenMP's maximum / max_active
   infer::SecurityPolicy policy = infer::SecurityPolicy::kRequire128Bit;

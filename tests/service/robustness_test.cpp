@@ -74,7 +74,7 @@ TEST(ServiceRobustness, CancelledDroppedAndTimedOutRequestsLeaveTheServerHealthy
     grpc::ClientContext ctx;
     rpc::UploadReply reply;
     auto w = stub->UploadKeys(&ctx, &reply);
-    const auto keys = io::read_hepex_file(d / "keys/eval.keys");
+    const auto keys = io::read_file_bytes(d / "keys/eval.keys");
     rpc::KeyChunk c;
     c.set_data(keys.data(), keys.size() / 2);
     w->Write(c);

@@ -10,11 +10,8 @@
 #include <memory>
 #include <string>
 
-#include "backend/ckks_backend.hpp"
-#include "ckks/serialize.hpp"
 #include "hepex.grpc.pb.h"
-#include "infer/client.hpp"
-#include "infer/keys.hpp"
+#include "session/client.hpp"
 #include "../infer/infer_test_util.hpp"
 #include "infer/compiled.hpp"
 #include "infer/plan.hpp"
@@ -111,23 +108,14 @@ inline double max_abs_diff(const std::vector<double>& a, const std::vector<doubl
 // The input batch bytes a client sends for these samples, encrypted with the keys in `keys_dir`.
 inline std::vector<std::uint8_t> encrypted_input(const std::string& keys_dir, const std::vector<double>& x,
                                                  std::size_t count) {
-  const auto c = infer::load_client_keys(keys_dir, true, kInsecure);
-  const backend::CkksBackend be(c.ctx, c.keys);
-  const auto t = infer::encrypt_input(be, c.plan, x, count);
-  const auto batch = be.unwrap_batch(t.tiles());
-  ckks::SaveOptions opts;
-  opts.key_id = c.keys.id;
-  return ckks::to_bytes(std::span<const ckks::Ciphertext>(batch), opts);
+  const auto c = hepex::Client::load_keys(keys_dir, kInsecure, true);
+  return c.encrypt({x, count, c.plan().input_size});
 }
 
 // Decrypts an output batch with the keys in `keys_dir`.
-inline std::vector<double> decrypted_output(const std::string& keys_dir, std::vector<std::uint8_t> bytes,
+inline std::vector<double> decrypted_output(const std::string& keys_dir, const std::vector<std::uint8_t>& bytes,
                                             std::size_t count) {
-  const auto c = infer::load_client_keys(keys_dir, true, kInsecure);
-  const backend::CkksBackend be(c.ctx, c.keys);
-  auto cts = ckks::parse_ciphertext_batch(*c.ctx, std::move(bytes), "output");
-  const tile::CipherTileTensor y(infer::plan_output_shape(c.plan), be.wrap_batch(std::move(cts)));
-  return infer::decrypt_output(be, c.plan, y, count);
+  return hepex::Client::load_keys(keys_dir, kInsecure, true).decrypt(bytes, count).values;
 }
 
 // A raw Infer call: an InferStart with these credentials, `count` and `declared` size, then `data` in
