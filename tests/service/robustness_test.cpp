@@ -29,6 +29,16 @@ void expect_idle(Client& c) {
   ADD_FAILURE() << "the server still has requests running";
 }
 
+// Waits (up to 30 s) until the server runs `n` requests: their handlers have started (a call the server has
+// not yet picked up would be refused by gRPC itself, not by the code under test).
+void wait_active(Client& c, unsigned n) {
+  for (int i = 0; i < 600; ++i) {
+    if (c.ping().active == n) return;
+    std::this_thread::sleep_for(50ms);
+  }
+  ADD_FAILURE() << "the server never ran " << n << " request(s)";
+}
+
 // Opens a TCP connection to the port, sends the HTTP/2 preface and half a frame, and drops it.
 void drop_connection_mid_frame(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -66,7 +76,7 @@ TEST(ServiceRobustness, CancelledDroppedAndTimedOutRequestsLeaveTheServerHealthy
     ASSERT_TRUE(stream->Write(req));
     req.set_data(in.data(), in.size() / 2);
     stream->Write(req);
-    std::this_thread::sleep_for(100ms);
+    wait_active(client, 1);
     ctx.TryCancel();
     EXPECT_EQ(stream->Finish().error_code(), StatusCode::CANCELLED);
   }
@@ -78,10 +88,11 @@ TEST(ServiceRobustness, CancelledDroppedAndTimedOutRequestsLeaveTheServerHealthy
     rpc::KeyChunk c;
     c.set_data(keys.data(), keys.size() / 2);
     w->Write(c);
-    std::this_thread::sleep_for(100ms);
+    wait_active(client, 1);
     ctx.TryCancel();
     EXPECT_EQ(w->Finish().error_code(), StatusCode::CANCELLED);
   }
+  expect_idle(client);
   {  // a deadline that passes while the client still owes its input
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + 300ms);
@@ -123,7 +134,8 @@ TEST(ServiceRobustness, ShutdownDrainsARequestInFlight) {
   const auto m = small_model();
   const auto plan = small_plan(m);
   TestServer srv(m, plan, d / "store");
-  const auto creds = Client(client_options(srv.address(), d / "keys")).ensure_keys(plan);
+  Client client(client_options(srv.address(), d / "keys"));
+  const auto creds = client.ensure_keys(plan);
   const auto x = infer::testing::random_inputs(5, 16, 9);
   const auto in = encrypted_input(d / "keys", x, 5);
   auto stub = raw_stub(srv.address());
@@ -138,9 +150,10 @@ TEST(ServiceRobustness, ShutdownDrainsARequestInFlight) {
   ASSERT_TRUE(stream->Write(req));
   req.set_data(in.data(), in.size() / 2);
   ASSERT_TRUE(stream->Write(req));
+  wait_active(client, 1);  // the handler runs: the request is in flight
 
   std::atomic<bool> stopped{false};
-  std::thread stopper([&] {
+  std::jthread stopper([&] {
     srv.server->shutdown(30s);
     stopped = true;
   });
@@ -170,7 +183,8 @@ TEST(ServiceRobustness, ShutdownCancelsWhatOutlivesTheGrace) {
   const auto m = small_model();
   const auto plan = small_plan(m);
   TestServer srv(m, plan, d / "store");
-  const auto creds = Client(client_options(srv.address(), d / "keys")).ensure_keys(plan);
+  Client client(client_options(srv.address(), d / "keys"));
+  const auto creds = client.ensure_keys(plan);
   auto stub = raw_stub(srv.address());
   grpc::ClientContext ctx;
   auto stream = stub->Infer(&ctx);
@@ -179,7 +193,7 @@ TEST(ServiceRobustness, ShutdownCancelsWhatOutlivesTheGrace) {
   req.mutable_start()->set_count(1);
   req.mutable_start()->set_input_bytes(1000);
   ASSERT_TRUE(stream->Write(req));
-  std::this_thread::sleep_for(100ms);
+  wait_active(client, 1);
   const auto t = std::chrono::steady_clock::now();
   srv.server->shutdown(200ms);  // the client never sends its input
   EXPECT_LT(std::chrono::steady_clock::now() - t, 10s);
