@@ -49,11 +49,13 @@ void Evaluator::check_pair(const Ciphertext& a, const Ciphertext& b, const char*
     throw MismatchError(where + "scales differ (" + scale_text(a.scale()) + " vs " + scale_text(b.scale()) + ")");
 }
 
-void Evaluator::check_plain(const Ciphertext& a, const Plaintext& p, const char* op, bool same_scale) const {
-  check_ct(a, op);
+namespace {
+// The checks of a plaintext operand (full or compact) against its ciphertext.
+template <class Plain>
+void check_plain_operand(const CkksContext& ctx, const Ciphertext& a, const Plain& p, const char* op, bool same_scale) {
   const std::string where = std::string("evaluator ") + op + ": ";
   if (p.empty()) throw InvalidArgument(where + "empty plaintext");
-  if (p.param_hash() != ctx_->param_hash()) throw MismatchError(where + "plaintext belongs to other parameters");
+  if (p.param_hash() != ctx.param_hash()) throw MismatchError(where + "plaintext belongs to other parameters");
   if (p.level() < a.level())
     throw MismatchError(where + "plaintext level " + std::to_string(p.level()) + " is below the ciphertext level " +
                         std::to_string(a.level()));
@@ -63,20 +65,16 @@ void Evaluator::check_plain(const Ciphertext& a, const Plaintext& p, const char*
   if (same_scale && !scales_close(a.scale(), p.scale()))
     throw MismatchError(where + "scales differ (" + scale_text(a.scale()) + " vs " + scale_text(p.scale()) + ")");
 }
+}  // namespace
+
+void Evaluator::check_plain(const Ciphertext& a, const Plaintext& p, const char* op, bool same_scale) const {
+  check_ct(a, op);
+  check_plain_operand(*ctx_, a, p, op, same_scale);
+}
 
 void Evaluator::check_compact(const Ciphertext& a, const CompactPlaintext& p, const char* op, bool same_scale) const {
   check_ct(a, op);
-  const std::string where = std::string("evaluator ") + op + ": ";
-  if (p.empty()) throw InvalidArgument(where + "empty compact plaintext");
-  if (p.param_hash() != ctx_->param_hash()) throw MismatchError(where + "plaintext belongs to other parameters");
-  if (p.level() < a.level())
-    throw MismatchError(where + "plaintext level " + std::to_string(p.level()) + " is below the ciphertext level " +
-                        std::to_string(a.level()));
-  if (a.slots() != p.slots())
-    throw MismatchError(where + "slot counts differ (" + std::to_string(a.slots()) + " vs " +
-                        std::to_string(p.slots()) + ")");
-  if (same_scale && !scales_close(a.scale(), p.scale()))
-    throw MismatchError(where + "scales differ (" + scale_text(a.scale()) + " vs " + scale_text(p.scale()) + ")");
+  check_plain_operand(*ctx_, a, p, op, same_scale);
 }
 
 // -------------------------------------------------------------------------------------------- additive

@@ -138,28 +138,39 @@ template <std::size_t Parts>
   }
 }
 
-template <std::size_t Parts>
-void dot_product_block_of(const Modulus& m, std::span<const u64* const> a, std::span<const u64* const> b,
-                          std::size_t offset, std::size_t len, u64* const* out) {
+// The accumulation both kernels share: 128-bit sums of `terms` terms per coefficient of a block, folded back
+// below q every dot_fold_terms(q) terms, reduced once at the end. add_term(k, x, acc) adds term k, x its
+// ciphertext parts at the block.
+template <std::size_t Parts, class AddTerm>
+void dot_product_with(const Modulus& m, std::span<const u64* const> a, std::size_t terms, std::size_t a_offset,
+                      std::size_t len, u64* const* out, AddTerm add_term) {
   alignas(64) u128 acc[Parts * kDotBlockMax];  // part p at [p * kDotBlockMax, ...)
   std::fill_n(acc, Parts * kDotBlockMax, u128{0});
   const std::size_t fold = dot_fold_terms(m.value);
   std::size_t since_fold = 0;
-  for (std::size_t k = 0; k < b.size(); ++k) {
+  for (std::size_t k = 0; k < terms; ++k) {
     if (since_fold == fold) {
       for (auto& v : acc) v = reduce_u128(v, m);
       since_fold = 0;
     }
-    // The next plaintext block comes from memory (each is read once): ask for it while this one is summed.
-    if (k + 1 < b.size())
-      for (std::size_t i = 0; i < len; i += 8) __builtin_prefetch(b[k + 1] + offset + i);
     const u64* x[Parts];
-    for (std::size_t p = 0; p < Parts; ++p) x[p] = a[k * Parts + p] + offset;
-    multiply_accumulate_term<Parts>(x, b[k] + offset, acc, len);
+    for (std::size_t p = 0; p < Parts; ++p) x[p] = a[k * Parts + p] + a_offset;
+    add_term(k, x, acc);
     ++since_fold;
   }
   for (std::size_t p = 0; p < Parts; ++p)
     for (std::size_t i = 0; i < len; ++i) out[p][i] = reduce_u128(acc[p * kDotBlockMax + i], m);
+}
+
+template <std::size_t Parts>
+void dot_product_block_of(const Modulus& m, std::span<const u64* const> a, std::span<const u64* const> b,
+                          std::size_t offset, std::size_t len, u64* const* out) {
+  dot_product_with<Parts>(m, a, b.size(), offset, len, out, [&](std::size_t k, const u64* const* x, u128* acc) {
+    // The next plaintext block comes from memory (each is read once): ask for it while this one is summed.
+    if (k + 1 < b.size())
+      for (std::size_t i = 0; i < len; i += 8) __builtin_prefetch(b[k + 1] + offset + i);
+    multiply_accumulate_term<Parts>(x, b[k] + offset, acc, len);
+  });
 }
 
 // s_p[i] += x_p[i] * w for p < Parts, begin <= i < end: one run of a compact term (one word for the run).
@@ -179,26 +190,13 @@ template <std::size_t Parts>
 template <std::size_t Parts>
 void dot_product_runs_of(const Modulus& m, std::span<const u64* const> a, std::span<const u64* const> b,
                          std::size_t a_offset, std::size_t first, std::size_t len, int shift, u64* const* out) {
-  alignas(64) u128 acc[Parts * kDotBlockMax];
-  std::fill_n(acc, Parts * kDotBlockMax, u128{0});
-  const std::size_t fold = dot_fold_terms(m.value);
-  std::size_t since_fold = 0;
-  for (std::size_t k = 0; k < b.size(); ++k) {
-    if (since_fold == fold) {
-      for (auto& v : acc) v = reduce_u128(v, m);
-      since_fold = 0;
-    }
-    const u64* x[Parts];
-    for (std::size_t p = 0; p < Parts; ++p) x[p] = a[k * Parts + p] + a_offset;
+  dot_product_with<Parts>(m, a, b.size(), a_offset, len, out, [&](std::size_t k, const u64* const* x, u128* acc) {
     for (std::size_t i = 0; i < len;) {
       const std::size_t word = (first + i) >> shift, end = std::min(len, ((word + 1) << shift) - first);
       multiply_accumulate_run<Parts>(x, b[k][word], acc, i, end);
       i = end;
     }
-    ++since_fold;
-  }
-  for (std::size_t p = 0; p < Parts; ++p)
-    for (std::size_t i = 0; i < len; ++i) out[p][i] = reduce_u128(acc[p * kDotBlockMax + i], m);
+  });
 }
 
 }  // namespace
