@@ -8,6 +8,7 @@
 #include <string>
 
 #include "backend/counting_backend.hpp"
+#include "infer/schedule.hpp"
 #include "tile/matmul.hpp"
 #include "tile/ops.hpp"
 #include "tile/pack.hpp"
@@ -27,8 +28,6 @@ namespace {
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
-
-std::size_t plaintext_bytes(const Backend& be, int level) { return std::size_t(level + 1) * be.slot_count() * 2 * 8; }
 
 std::size_t bytes_of(const Backend& be, const PlainTileTensor& t) {
   std::size_t b = 0;
@@ -77,7 +76,7 @@ Executor::Executor(const Backend& be, const CompiledNetwork& net, std::size_t ba
     level = s.level_out;
 
     const std::size_t rows = L.dead_tile_rows.size();
-    std::size_t row_bytes = L.tiles_kept() * plaintext_bytes(be, s.level_in) / rows;
+    std::size_t row_bytes = L.tiles_kept() * weight_tile_bytes(net, 2 * be.slot_count(), s.level_in) / rows;
     s.rows_per_block = mode == WeightMode::kPreEncoded ? rows
                                                        : std::clamp<std::size_t>(block_bytes / std::max<std::size_t>(1, row_bytes), 1, rows);
     schedule_.push_back(s);

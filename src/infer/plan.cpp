@@ -152,10 +152,8 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
   // Plaintext bytes as the backends hold them (backend.hpp: compact_period): with the batch outermost, weight
   // tiles repeat with period t1 t2, and biases too when the batch fills its tiles.
   const std::size_t period = net.t1 * net.t2;
-  const bool compact_weights = outer && period * 4 <= slots, compact_biases = compact_weights && batch % p.t3 == 0;
-  auto weight_pt_bytes = [&](int level) {
-    return compact_weights ? backend::compact_plaintext_bytes(level, period) : pt_bytes(p.ckks, level);
-  };
+  const bool compact_biases = outer && period * 4 <= slots && batch % p.t3 == 0;
+  auto weight_pt_bytes = [&](int level) { return weight_tile_bytes(net, p.ckks.ring_degree, level); };
   auto bias_pt_bytes = [&](int level) {
     return compact_biases ? backend::compact_plaintext_bytes(level, period) : pt_bytes(p.ckks, level);
   };

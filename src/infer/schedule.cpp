@@ -1,5 +1,7 @@
 #include "infer/schedule.hpp"
 
+#include "backend/backend.hpp"
+
 namespace hepex::infer {
 
 using backend::Op;
@@ -8,6 +10,14 @@ std::size_t log2_size(std::size_t t) {
   std::size_t k = 0;
   while ((std::size_t{1} << k) < t) ++k;
   return k;
+}
+
+std::size_t weight_tile_bytes(const CompiledNetwork& net, std::size_t ring_degree, int level) {
+  // A weight tile repeats over the batch: with the batch outermost its period is t1 t2.
+  const std::size_t period = net.t1 * net.t2, slots = ring_degree / 2;
+  if (net.batch_layout == tile::BatchLayout::kOuter && period * 4 <= slots)
+    return backend::compact_plaintext_bytes(level, period);
+  return std::size_t(level + 1) * ring_degree * 8;
 }
 
 std::vector<bool> bias_rows_present(const CompiledLayer& L) {

@@ -29,4 +29,8 @@ std::vector<bool> bias_rows_present(const CompiledLayer& layer);
 
 std::size_t log2_size(std::size_t power_of_two);
 
+// Bytes of one weight tile's plaintext at `level` in a ring of degree n, as the backends hold it: compact
+// (2 t1 t2 words per limb, backend.hpp: compact_period) with the batch outermost, n words per limb otherwise.
+std::size_t weight_tile_bytes(const CompiledNetwork& net, std::size_t ring_degree, int level);
+
 }  // namespace hepex::infer
