@@ -84,6 +84,15 @@ void expect_near(const std::vector<double>& got, const std::vector<double>& want
   for (std::size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-12) << i;
 }
 
+// Every slot of every present tile, replicated copies included, holds its element of `expected`.
+void expect_every_copy(hepex::backend::SimBackend& sim, const CipherTileTensor& y, const Tensor& expected) {
+  for (std::size_t i = 0; i < y.tile_count(); ++i) {
+    if (y.absent(i)) continue;
+    for (std::size_t sl = 0; sl < y.shape().slots_per_tile(); ++sl)
+      ASSERT_NEAR(sim.peek(y.tile(i))[sl], tile_test::expected_slot(expected, y.shape(), i, sl), 1e-12);
+  }
+}
+
 }  // namespace
 
 TEST(Matvec, EqualsLoopsWithRandomZeroTilesInBothOrientations) {
@@ -165,13 +174,7 @@ TEST(Matvec, TwoLayersChainThroughTheAlternatingLayouts) {
   EXPECT_EQ(*level_of(sim, y), top - 3);
   const auto want = reference(w2, reference(w1, x, batch), batch);
   expect_near(unpack(sim, y).data(), want);
-  // Every replicated copy holds the result.
-  Tensor expected({p, 1, batch}, want);
-  for (std::size_t i = 0; i < y.tile_count(); ++i) {
-    if (y.absent(i)) continue;
-    for (std::size_t sl = 0; sl < 32; ++sl)
-      ASSERT_NEAR(sim.peek(y.tile(i))[sl], tile_test::expected_slot(expected, y.shape(), i, sl), 1e-12);
-  }
+  expect_every_copy(sim, y, Tensor({p, 1, batch}, want));
 }
 
 TEST(Matvec, BatchOutermostInBothOrientations) {
@@ -224,10 +227,5 @@ TEST(Matvec, BatchOutermostChainsThroughClearAndDuplicateInBothOrientations) {
   EXPECT_EQ(*level_of(sim, y), top - 4);
   const auto want = reference(w2, reference(w1, x, batch), batch);
   expect_near(unpack(sim, y).data(), want);
-  Tensor expected({p, 1, batch}, want);
-  for (std::size_t i = 0; i < y.tile_count(); ++i) {
-    if (y.absent(i)) continue;
-    for (std::size_t sl = 0; sl < 32; ++sl)
-      ASSERT_NEAR(sim.peek(y.tile(i))[sl], tile_test::expected_slot(expected, y.shape(), i, sl), 1e-12);
-  }
+  expect_every_copy(sim, y, Tensor({p, 1, batch}, want));
 }
