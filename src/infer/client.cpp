@@ -6,6 +6,7 @@
 #include "backend/backend.hpp"
 
 #include "tile/matmul.hpp"
+#include "tile/ops.hpp"
 #include "tile/pack.hpp"
 
 namespace hepex::infer {
@@ -17,7 +18,8 @@ tile::TileTensorShape plan_input_shape(const Plan& plan) {
 
 tile::TileTensorShape plan_output_shape(const Plan& plan) {
   const auto o = plan.layers.back().transposed ? tile::Orientation::kTransposed : tile::Orientation::kRows;
-  return tile::output_shape(plan.output_size, plan.batch, plan.tile_sizes(), o, plan.batch_layout);
+  const auto shape = tile::output_shape(plan.output_size, plan.batch, plan.tile_sizes(), o, plan.batch_layout);
+  return plan.layers.back().clear_output ? tile::cleared_shape(shape) : shape;
 }
 
 tile::Tensor input_tensor(const Plan& plan, const std::vector<double>& samples, std::size_t count) {

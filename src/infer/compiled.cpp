@@ -47,7 +47,7 @@ std::size_t CompiledLayer::tiles_kept() const {
 
 int CompiledNetwork::layer_depth(std::size_t l) const {
   const auto& L = layers.at(l);
-  return 1 + (L.clear_and_duplicate ? 1 : 0) + (L.square ? 1 : 0);
+  return 1 + (L.clear_and_duplicate ? 1 : 0) + (L.square ? 1 : 0) + (L.clear_output ? 1 : 0);
 }
 
 int CompiledNetwork::depth() const {
@@ -135,16 +135,20 @@ CompiledNetwork compile(const nn::Model& model, std::size_t t1, std::size_t t2, 
     if (!any_live)
       throw InvalidArgument("compile: every weight tile row of layer " + std::to_string(l) +
                             " is zero: the model's output does not depend on its input");
+    // A sum over an inner slot dimension leaves unknowns along it (none when its tile is 1). Rows layers sum
+    // over t2; transposed ones over t1, which is inner only with the batch outermost (tile/matmul.hpp:
+    // BatchLayout).
+    const bool inner_sum = L.orientation == tile::Orientation::kRows || layout == tile::BatchLayout::kOuter;
+    const bool unknowns = inner_sum && L.in_tile > 1;
     if (last) {
       L.post_sign = sigma;
       L.post_offset = offset;
       for (bool d : L.dead_tile_rows) L.fill_dead_rows = L.fill_dead_rows || d;
+      // The unknowns are sliding sums of weight x input products: more about the weights than the outputs
+      // say. The client decrypts every slot, so they are zeroed before the result leaves the server.
+      L.clear_output = unknowns;
     } else {
-      // A sum over an inner slot dimension leaves unknowns along it (none when its tile is 1): clear them,
-      // then re-replicate. Rows layers sum over t2; transposed ones over t1, which is inner only with the
-      // batch outermost (tile/matmul.hpp: BatchLayout).
-      const bool inner_sum = L.orientation == tile::Orientation::kRows || layout == tile::BatchLayout::kOuter;
-      L.clear_and_duplicate = inner_sum && L.in_tile > 1;
+      L.clear_and_duplicate = unknowns;  // clear them, then re-replicate for the next layer
     }
     net.layers.push_back(std::move(L));
   }

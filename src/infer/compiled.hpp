@@ -33,6 +33,8 @@ struct CompiledLayer {
   bool square = false;         // evaluate u^2 after the bias
   bool clear_and_duplicate = false;  // followed by another layer, summed over an inner slot dimension: repair the unknowns
   bool fill_dead_rows = false;       // last layer with dead tile rows: trivial ciphertexts for them
+  bool clear_output = false;         // last layer summed over an inner slot dimension: zero every slot that is
+                                     // not an output (its unknowns are partial sums of the weights' products)
   double post_sign = 1.0;      // last layer only: y = post_sign * y + post_offset
   double post_offset = 0.0;
   std::size_t out_tile = 1, in_tile = 1;  // tile sizes of the output and input dimensions
@@ -55,7 +57,7 @@ struct CompiledNetwork {
   std::size_t output_size() const { return layers.back().out(); }
   // Multiplicative depth: levels from a fresh ciphertext to the output.
   int depth() const;
-  int layer_depth(std::size_t l) const;  // 1 (product) + clear + square
+  int layer_depth(std::size_t l) const;  // 1 (product) + clear + square + output clear
 };
 
 // Throws InvalidArgument for relu/sigmoid (naming the layer), for an invalid model, for tile sizes that are

@@ -187,18 +187,22 @@ CipherTileTensor Executor::run_layer(std::size_t l, const CipherTileTensor& x, L
   if (L.clear_and_duplicate) cur = tile::duplicate_over_dim(be, std::move(cur), tile::summed_dim(L.orientation));
 
   if (L.post_sign != 1.0 || L.post_offset != 0.0) {
+    const tile::TileTensorShape shape = cur.shape();
+    // The offset goes where outputs are, not into padding slots: there it would hand the client a constant
+    // of the model that no output shows.
+    tile::Tensor offset(shape.tensor_dims());
+    std::fill(offset.data().begin(), offset.data().end(), L.post_offset);
     std::vector<Ciphertext> tiles = std::move(cur).take_tiles();
     parallel_for(tiles.size(), [&](std::size_t i) {
       if (tiles[i].empty()) return;
       Ciphertext& t = tiles[i];
       if (L.post_sign != 1.0) t = be.multiply_const(t, L.post_sign, 1.0);
-      if (L.post_offset != 0.0) {
-        const std::vector<double> offset(be.slot_count(), L.post_offset);
-        be.add_plain_inplace(t, be.encode(offset, be.level(t), be.scale(t)));
-      }
+      if (L.post_offset != 0.0)
+        be.add_plain_inplace(t, be.encode(tile::tile_slots(offset, shape, i), be.level(t), be.scale(t)));
     });
-    cur = CipherTileTensor(cur.shape(), std::move(tiles));
+    cur = CipherTileTensor(shape, std::move(tiles));
   }
+  if (L.clear_output) cur = tile::clear_unknowns(be, std::move(cur));  // last: after everything that writes slots
   run.level_out = tile::level_of(be, cur).value_or(s.level_out);
   run.counts = be.counts();
   run.seconds = now_seconds() - start;

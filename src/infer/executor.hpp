@@ -12,6 +12,7 @@
 //   square + relin + rescale   square / poly2 activations (one level)
 //   duplicate_over_dim(d)      the same layers, d the summed dimension: back to the next layer's input layout
 //   post                       last layer only: sign and offset of a folded poly2
+//   clear_unknowns             last layer, when its sum left unknowns: only outputs reach the client (one level)
 //
 // Scales: a layer with input scale D at level L encodes W at scale q_L * S / D, so that y has scale S after
 // the rescale: S = D without a square, S = sqrt(D q_M) before a square at level M (then S^2 / q_M = D).

@@ -108,6 +108,10 @@ void check_plan_matches(const Plan& plan, const CompiledNetwork& net, const std:
                         ", the network was compiled for " + std::to_string(net.t1) + "x" + std::to_string(net.t2));
   if (plan.model_hash != network_hash(net))
     throw MismatchError(who + ": the model is not the one the plan was made for (weights fingerprint differs)");
+  if (plan.depth != net.depth())
+    throw MismatchError(who + ": the plan has " + std::to_string(plan.depth) + " levels, this version of hepex "
+                        "evaluates the network in " + std::to_string(net.depth()) +
+                        " (a plan from an older hepex, before the last layer's output clear?): make a new plan");
 }
 
 Plan make_plan(const nn::Model& model, std::size_t t1, std::size_t t2, std::size_t batch, const PlanOptions& options) {
@@ -171,6 +175,7 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
     lp.square = L.square;
     lp.clear_and_duplicate = L.clear_and_duplicate;
     lp.fill_dead_rows = L.fill_dead_rows;
+    lp.clear_output = L.clear_output;
     lp.level_in = level;
     lp.tiles_kept = L.tiles_kept();
     lp.tiles_total = L.tiles_total();
@@ -282,6 +287,7 @@ json Plan::to_json() const {
                         {"square", l.square},
                         {"clear_and_duplicate", l.clear_and_duplicate},
                         {"fill_dead_rows", l.fill_dead_rows},
+                        {"clear_output", l.clear_output},
                         {"level_in", l.level_in},
                         {"level_out", l.level_out},
                         {"tiles_kept", l.tiles_kept},
@@ -380,6 +386,7 @@ Plan Plan::from_json(const json& j, const std::string& name) {
       lp.square = l.at("square").get<bool>();
       lp.clear_and_duplicate = l.at("clear_and_duplicate").get<bool>();
       lp.fill_dead_rows = l.at("fill_dead_rows").get<bool>();
+      lp.clear_output = l.value("clear_output", false);  // absent in plans made before the output clear
       lp.level_in = l.at("level_in").get<int>();
       lp.level_out = l.at("level_out").get<int>();
       lp.tiles_kept = l.at("tiles_kept").get<std::size_t>();

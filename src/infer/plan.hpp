@@ -52,7 +52,7 @@ struct CkksChoice {
 struct LayerPlan {
   std::size_t in = 0, out = 0;
   bool transposed = true;        // orientation (layer 0, 2, .. transposed)
-  bool square = false, clear_and_duplicate = false, fill_dead_rows = false;
+  bool square = false, clear_and_duplicate = false, fill_dead_rows = false, clear_output = false;
   int level_in = 0;              // level of the layer's input = level its weights are encoded at
   int level_out = 0;
   std::size_t tiles_kept = 0, tiles_total = 0, dead_tile_rows = 0;

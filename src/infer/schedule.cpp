@@ -97,6 +97,12 @@ std::vector<Stage> layer_stages(const CompiledNetwork& net, std::size_t l, std::
     if (L.post_offset != 0.0) s.counts[Op::kAddPlain] = tiles * nb;
     stages.push_back(s);
   }
+  if (L.clear_output) {
+    Stage s{"clear output", level, {}};
+    s.counts[Op::kMultiplyPlain] = s.counts[Op::kRescale] = tiles * nb;
+    stages.push_back(s);
+    --level;
+  }
   return stages;
 }
 

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
+#include <string>
 
 #include "backend/sim_backend.hpp"
 #include "infer/client.hpp"
@@ -109,11 +111,48 @@ TEST(InferExecutor, AffineAndIdentityActivationsCostNoLevel) {
     const Plan plan = make_plan(m, kT1, kT2, 8, test_options(layout));
     // Layer 0: product only (affine folded; with the batch outermost + clear); layer 1: product + clear +
     // square; layer 2: product.
-    EXPECT_EQ(plan.depth, (layout == tile::BatchLayout::kOuter ? 2 : 1) + 3 + 1);
+    // Layer 2 (transposed) sums over an inner slot dimension only with the batch outermost: the output clear.
+    EXPECT_EQ(plan.depth, layout == tile::BatchLayout::kOuter ? 2 + 3 + 2 : 1 + 3 + 1);
     const auto x = testing::random_inputs(8, 8, 9);
     const auto r = run_on_sim(m, plan, x, 8, WeightMode::kPreEncoded);
     EXPECT_LT(max_abs_diff(r.y, plain_outputs(m, x, 8)), 1e-9);
   }
+}
+
+// Every slot of the decrypted outputs is an output value (or a replica, or zero): the last layer's partial
+// sums of weight x input products never reach the client. Checked on the simulator (exact values), for a
+// last layer that sums over an inner slot dimension (rows, and transposed with the batch outermost) and
+// one that does not (transposed, batch inner: a replicated result, nothing to clear).
+TEST(InferExecutor, OnlyOutputsReachTheClient) {
+  const auto act = Activation::poly2(0.3f, 0.9f, 0.1f, false);
+  for (std::size_t layers : {3, 4})
+    for (auto layout : kLayouts) {
+      SCOPED_TRACE(std::string(layout_name(layout)) + ", " + std::to_string(layers) + " layers");
+      std::vector<int> widths{16, 12, 10, 9, 7};
+      widths.resize(layers + 1);
+      const auto m = random_model(widths, std::vector<Activation>(layers, act), 11);
+      const std::size_t batch = 11, count = 10;
+      const Plan plan = make_plan(m, kT1, kT2, batch, test_options(layout));
+      backend::SimBackend sim(plan.ckks.sim_params());
+      const auto net = compile_for(m, plan);
+      Executor ex(sim, net, plan.batch, WeightMode::kPreEncoded);
+      auto x = testing::random_inputs(count, std::size_t(widths.front()), 3);
+      const auto y = ex.run(encrypt_input(sim, plan, x, count));
+      x.resize(batch * std::size_t(widths.front()), 0.0);  // the empty batch slot carries f(0)
+      const auto outputs = plain_outputs(m, x, batch);
+      std::size_t nonzero = 0;
+      for (std::size_t i = 0; i < y.tile_count(); ++i) {
+        if (y.absent(i)) continue;
+        for (double v : sim.decrypt(y.tile(i))) {
+          if (std::abs(v) < 1e-9) continue;
+          ++nonzero;
+          double nearest = std::numeric_limits<double>::infinity();
+          for (double o : outputs) nearest = std::min(nearest, std::abs(v - o));
+          ASSERT_LT(nearest, 1e-9) << "tile " << i << " hands the client " << v << ", which is no output";
+        }
+      }
+      EXPECT_GE(nonzero, outputs.size() / 2);  // the outputs themselves are there
+    }
 }
 
 TEST(InferPlanner, CountsLevelsAndRotationStepsMatchTheExecutor) {
@@ -146,8 +185,9 @@ TEST(InferPlanner, ZeroTilesAreNeitherStoredNorMultiplied) {
   // Zeroed: 2 tiles; one tile row of 3; one tile + the tile column of layer 1's dead neurons 2, 3 (folded
   // constants: column 1 of 3 tiles); one tile row of 3.
   const std::vector<std::size_t> kept = {22, 12, 11, 9};
-  // ct x pt products per batch tile: kept tiles, plus the clear-unknowns masks of layer 1's 4 live rows.
-  const std::vector<std::size_t> products = {22, 12 + 4, 11, 9};
+  // ct x pt products per batch tile: kept tiles, plus the clear-unknowns masks of layer 1's 4 live rows and
+  // the output clear of layer 3's 4 rows (the dead one's trivial ciphertexts too).
+  const std::vector<std::size_t> products = {22, 12 + 4, 11, 9 + 4};
   const std::size_t nb = 2;
   for (std::size_t l = 0; l < 4; ++l) {
     EXPECT_EQ(plan.layers[l].tiles_total, total[l]) << l;
@@ -176,7 +216,9 @@ TEST(InferPlanner, CostFollowsTheTilesKept) {
   }
   EXPECT_EQ(kept_a, 128u);
   EXPECT_EQ(kept_b, 64u);
-  EXPECT_EQ(mult_b * 2, mult_a);  // no clear-unknowns here: every product is a weight tile
+  // Besides weight tiles, only the output clear's masks: one per output tile row (16 of 2 rows), pruned or not.
+  const std::size_t clear_masks = 16;
+  EXPECT_EQ((mult_b - clear_masks) * 2, mult_a - clear_masks);
   // Weight bytes halve; the biases (not pruned) keep the ratio a little above one half.
   const double ratio = double(b.preencoded_weight_bytes) / double(a.preencoded_weight_bytes);
   EXPECT_GT(ratio, 0.5);
