@@ -69,10 +69,13 @@ CkksChoice choose_ckks(int depth, std::size_t min_slots, const PlanOptions& o) {
       CkksChoice c;
       c.ring_degree = n;
       c.scale_bits = s;
-      const int first = std::min(60, s + 20);
+      // The last prime holds the outputs at scale 2^s: 12 more bits decode |y| < 2^11 (the client refuses
+      // beyond 2^8, output_limit). The special prime bounds the key-switching noise, digit prime / P per
+      // switch: 20 bits above the scale keep it ~2^-20 of the scale for the largest digit (the last prime).
+      const int first = std::min(60, s + 12), special = std::min(60, s + 20);
       c.data_bits.assign(1, first);
       c.data_bits.insert(c.data_bits.end(), std::size_t(depth), s);
-      c.special_bits = {first};
+      c.special_bits = {special};
       c.dnum = std::size_t(depth) + 1;
       c.secure = !o.insecure;
       if (o.insecure || c.total_bits() <= ckks::max_log_qp_128(n)) return c;

@@ -83,7 +83,8 @@ TEST_F(CompactPlaintextTest, ProductsAndSumsEqualTheExpandedPlaintextBitForBit) 
   std::vector<CompactPlaintext> compact;
   std::vector<Plaintext> full;
   std::vector<std::vector<double>> periods;
-  for (std::size_t k = 0; k < 4; ++k) {
+  constexpr std::size_t kTerms = 7;
+  for (std::size_t k = 0; k < kTerms; ++k) {
     xs.push_back(random_real(slots, 100 + k));
     cts.push_back(e.encrypt(xs.back()));
     periods.push_back(real_parts(random_real(32, 200 + k, 0.5)));
@@ -98,9 +99,9 @@ TEST_F(CompactPlaintextTest, ProductsAndSumsEqualTheExpandedPlaintextBitForBit) 
   ev.multiply_plain_inplace(in_place, compact[1]);
   expect_same(in_place, ev.multiply_plain(low, full[1]));
 
-  // A fused sum of four terms and a one-term sum.
+  // A fused sum of seven terms and a one-term sum.
   std::vector<ProductSum> sums(2), reference(2);
-  for (std::size_t k = 0; k < 4; ++k) {
+  for (std::size_t k = 0; k < kTerms; ++k) {
     sums[0].cts.push_back(&cts[k]), sums[0].compact.push_back(&compact[k]);
     reference[0].cts.push_back(&cts[k]), reference[0].pts.push_back(&full[k]);
   }
@@ -109,7 +110,7 @@ TEST_F(CompactPlaintextTest, ProductsAndSumsEqualTheExpandedPlaintextBitForBit) 
   const auto got = ev.multiply_plain_sums(sums), want = ev.multiply_plain_sums(reference);
   for (std::size_t s = 0; s < 2; ++s) expect_same(got[s], want[s]);
   cvec expected(slots, 0.0);
-  for (std::size_t k = 0; k < 4; ++k)
+  for (std::size_t k = 0; k < kTerms; ++k)
     for (std::size_t i = 0; i < slots; ++i) expected[i] += xs[k][i] * periods[k][i % 32];
   EXPECT_LT(max_error(e.decrypt(got[0]), expected), kTol);
 

@@ -247,16 +247,18 @@ TEST(InferPlanner, RefusesAModelWhoseOutputIsConstant) {
 }
 
 TEST(InferPlanner, PicksTheSmallestSecureRing) {
-  // depth 8 at 40-bit scales needs 60 + 320 + 60 = 440 > 438 bits at N = 16384: the scale drops to 2^39.
+  // Chains are (s + 12) + depth * s + special (s + 20, at most 60) bits. Depth 8 at the largest scale, 2^40:
+  // 52 + 320 + 60 = 432 <= 438 at N = 16384; depth 9 does not fit 2^40 (472 bits) and drops to 2^36.
   const auto c = choose_ckks(8, 32, PlanOptions{});
   EXPECT_EQ(c.ring_degree, 16384u);
-  EXPECT_EQ(c.scale_bits, 39);
+  EXPECT_EQ(c.scale_bits, 40);
   EXPECT_LE(c.total_bits(), 438);
   EXPECT_EQ(c.data_bits.size(), 9u);
-  // depth 3 at N = 8192 (218 bits): 2 (s + 20) + 3 s <= 218 gives s = 35.
+  EXPECT_EQ(choose_ckks(9, 32, PlanOptions{}).scale_bits, 36);  // 2^37: 49 + 333 + 57 = 439 > 438
+  // depth 3 at N = 8192 (218 bits): (s + 12) + 3 s + (s + 20) <= 218 gives s = 37.
   const auto small = choose_ckks(3, 32, PlanOptions{});
   EXPECT_EQ(small.ring_degree, 8192u);
-  EXPECT_EQ(small.scale_bits, 35);
+  EXPECT_EQ(small.scale_bits, 37);
   // More slots than N = 8192 has: the next ring.
   EXPECT_EQ(choose_ckks(3, 8192, PlanOptions{}).ring_degree, 16384u);
 }
