@@ -37,12 +37,13 @@ void collect_runs(const MpiWorld& world, infer::Report& report) {
   std::vector<double> mine;
   for (const auto& layer : report.layers) {
     const auto& run = layer.run;
-    mine.insert(mine.end(), {run.seconds, run.gather_seconds, double(run.gather_bytes), double(run.weight_bytes)});
+    mine.insert(mine.end(), {run.seconds, run.gather_seconds, double(run.gather_bytes), double(run.weight_bytes),
+                             run.compute_cpu_seconds});
     for (const auto n : run.counts.n) mine.push_back(double(n));
   }
   const auto all = world.gather_to_root(mine);
   if (!world.is_root()) return;
-  const std::size_t stride = 4 + backend::kOpKinds;
+  const std::size_t stride = 5 + backend::kOpKinds;
   report.model_bytes = 0;
   for (std::size_t l = 0; l < report.layers.size(); ++l) {
     auto& total = report.layers[l].run;
@@ -55,7 +56,8 @@ void collect_runs(const MpiWorld& world, infer::Report& report) {
       run.gather_seconds = v[1];
       run.gather_bytes = std::size_t(v[2]);
       run.weight_bytes = std::size_t(v[3]);
-      for (std::size_t k = 0; k < backend::kOpKinds; ++k) run.counts.n[k] = std::uint64_t(v[4 + k]);
+      run.compute_cpu_seconds = v[4];
+      for (std::size_t k = 0; k < backend::kOpKinds; ++k) run.counts.n[k] = std::uint64_t(v[5 + k]);
       if (report.process_runs.size() <= r) report.process_runs.resize(r + 1);
       report.process_runs[r].push_back(run);
       total.weight_bytes += run.weight_bytes;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <exception>
 #include <mutex>
 #include <string>
@@ -27,6 +28,12 @@ namespace {
 
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double process_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
 }
 
 std::size_t bytes_of(const Backend& be, const PlainTileTensor& t) {
@@ -151,7 +158,7 @@ CipherTileTensor Executor::run(const CipherTileTensor& x, std::vector<LayerRun>*
 }
 
 CipherTileTensor Executor::run_layer(std::size_t l, const CipherTileTensor& x, LayerRun& run) const {
-  const double start = now_seconds();
+  const double start = now_seconds(), cpu_start = process_cpu_seconds();
   const CompiledLayer& L = net_.layers[l];
   const Schedule& s = schedule_[l];
   backend::CountingBackend be(be_);
@@ -196,7 +203,8 @@ CipherTileTensor Executor::run_layer(std::size_t l, const CipherTileTensor& x, L
     });
     cur = CipherTileTensor(cur.shape(), std::move(tiles));
   }
-  if (distribution_) cur = gather(l, std::move(cur), run);
+  run.compute_cpu_seconds = process_cpu_seconds() - cpu_start;
+  if (distribution_ && distribution_->parts() > 1) cur = gather(l, std::move(cur), run);
   run.level_out = tile::level_of(be, cur).value_or(s.level_out);
   run.counts = be.counts();
   run.seconds = now_seconds() - start;

@@ -43,6 +43,8 @@ struct LayerRun {
   double seconds = 0;           // wall clock, on-the-fly encoding included
   std::size_t weight_bytes = 0; // weight and bias plaintexts used by the layer
   int level_in = 0, level_out = 0;
+  double compute_cpu_seconds = 0;  // CPU time of this process in the layer before the gather (all threads):
+                                   // its compute whatever else shares the machine
   double gather_seconds = 0;    // shared evaluation: the part of `seconds` spent in the gather
   std::size_t gather_bytes = 0; // shared evaluation: bytes this process sent and received in the gather
 };

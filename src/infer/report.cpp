@@ -81,6 +81,7 @@ json processes_json(const std::vector<std::vector<LayerRun>>& processes) {
     for (const auto& run : runs)
       layers.push_back({{"seconds", run.seconds},
                         {"compute_seconds", run.seconds - run.gather_seconds},
+                        {"compute_cpu_seconds", run.compute_cpu_seconds},
                         {"gather_seconds", run.gather_seconds},
                         {"gather_bytes", run.gather_bytes},
                         {"ct_pt_multiplies", run.counts[Op::kMultiplyPlain]},
@@ -173,10 +174,10 @@ std::string Report::format_table() const {
     o << '\n';
   }
   for (std::size_t p = 0; p < process_runs.size(); ++p) {
-    o << "process " << p << ": compute / gather s (gather MB) per layer:";
+    o << "process " << p << ": compute (CPU) / gather s (gather MB) per layer:";
     for (const auto& run : process_runs[p]) {
-      std::snprintf(buf, sizeof buf, "  %.2f / %.2f (%.1f)", run.seconds - run.gather_seconds, run.gather_seconds,
-                    run.gather_bytes / 1e6);
+      std::snprintf(buf, sizeof buf, "  %.2f (%.2f) / %.2f (%.1f)", run.seconds - run.gather_seconds,
+                    run.compute_cpu_seconds, run.gather_seconds, run.gather_bytes / 1e6);
       o << buf;
     }
     o << '\n';
