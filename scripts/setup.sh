@@ -23,6 +23,7 @@ PACKAGES=(build-essential cmake pkg-config git ca-certificates
 PACKAGES+=(libonnx-dev libprotobuf-dev python3-torch python3-onnx python3-numpy)  # ONNX import/export and its tests
 PACKAGES+=(pybind11-dev python3-dev python3-pytest)  # the Python module (build/python) and its tests
 PACKAGES+=(libgrpc++-dev protobuf-compiler protobuf-compiler-grpc)  # the gRPC service (hepex serve / client)
+PACKAGES+=(libopenmpi-dev openmpi-bin)  # distributed evaluation (mpirun -np K hepex infer)
 if ! command -v npm >/dev/null 2>&1; then PACKAGES+=(npm); fi
 
 missing=()

@@ -1,5 +1,6 @@
 // hepex command-line interface: thin verbs over the library. Errors (usage errors too) become one line on
-// stderr and exit code 1; internal errors exit 2.
+// stderr and exit code 1; internal errors exit 2. Under mpirun, a failure rank 0 reported exits the other
+// ranks with 1 silently.
 #include <omp.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "distributed/mpi_world.hpp"
 #include "global_hint.hpp"
 #include "number_check.hpp"
 #include "util/error.hpp"
@@ -60,6 +62,8 @@ int main(int argc, char** argv) {
     if (const auto hint = misplaced_global_option_hint(std::vector<std::string>(argv + 1, argv + argc)))
       std::fprintf(stderr, "hepex: hint: %s\n", hint->c_str());
     return 1;
+  } catch (const hepex::distributed::PeerError&) {
+    return 1;  // another MPI rank failed and printed why: one message for the job, not one per rank
   } catch (const hepex::Error& e) {
     std::fprintf(stderr, "hepex: error: %s\n", e.what());
     return 1;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <exception>
 #include <mutex>
 #include <string>
@@ -29,6 +30,12 @@ double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+double process_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
+
 std::size_t bytes_of(const Backend& be, const PlainTileTensor& t) {
   std::size_t b = 0;
   for (const auto& p : t.tiles())
@@ -36,13 +43,22 @@ std::size_t bytes_of(const Backend& be, const PlainTileTensor& t) {
   return b;
 }
 
+// `t` with the tiles outside tile rows `rows` (along `row_dim`) dropped: another process holds those.
+PlainTileTensor keep_rows(PlainTileTensor t, std::size_t row_dim, RowRange rows) {
+  const TileTensorShape shape = t.shape();
+  std::vector<Plaintext> tiles = std::move(t).take_tiles();
+  for (std::size_t i = 0; i < tiles.size(); ++i)
+    if (!rows.contains(shape.grid_position(i)[row_dim])) tiles[i] = Plaintext{};
+  return PlainTileTensor(shape, std::move(tiles));
+}
+
 }  // namespace
 
 std::size_t output_row_dim(tile::Orientation o) { return o == tile::Orientation::kTransposed ? 1 : 0; }
 
 Executor::Executor(const Backend& be, const CompiledNetwork& net, std::size_t batch, WeightMode mode,
-                   std::size_t block_bytes)
-    : be_(be), net_(net), batch_(batch), mode_(mode) {
+                   std::size_t block_bytes, const Distribution* distribution)
+    : be_(be), net_(net), batch_(batch), mode_(mode), distribution_(distribution) {
   const std::size_t slots = be.slot_count();
   if (batch == 0) throw InvalidArgument("executor: batch size 0");
   if (net.t1 * net.t2 > slots || slots % (net.t1 * net.t2) != 0)
@@ -76,6 +92,8 @@ Executor::Executor(const Backend& be, const CompiledNetwork& net, std::size_t ba
     level = s.level_out;
 
     const std::size_t rows = L.dead_tile_rows.size();
+    shares_.push_back(split_tile_rows(L.dead_tile_rows, distribution ? distribution->parts() : 1));
+    const RowRange mine = own_rows(l);
     std::size_t row_bytes = L.tiles_kept() * weight_tile_bytes(net, 2 * be.slot_count(), s.level_in) / rows;
     s.rows_per_block = mode == WeightMode::kPreEncoded ? rows
                                                        : std::clamp<std::size_t>(block_bytes / std::max<std::size_t>(1, row_bytes), 1, rows);
@@ -88,12 +106,13 @@ Executor::Executor(const Backend& be, const CompiledNetwork& net, std::size_t ba
       if (L.dead_tile_rows[i / L.out_tile] && !L.fill_dead_rows) continue;
       std::fill_n(bias.data().begin() + std::ptrdiff_t(i * batch), batch, L.bias[i]);
     }
-    biases_.push_back(tile::pack_plain(be, bias, out_shape, s.level_in - 1, s.bias_scale, /*skip_zero_tiles=*/true));
+    biases_.push_back(keep_rows(tile::pack_plain(be, bias, out_shape, s.level_in - 1, s.bias_scale, /*skip_zero_tiles=*/true),
+                                output_row_dim(L.orientation), mine));
     resident_bytes_ += bytes_of(be, biases_.back());
 
     blocks_.emplace_back();
-    if (mode == WeightMode::kPreEncoded) {
-      blocks_.back().push_back(encode_block(l, 0, rows));
+    if (mode == WeightMode::kPreEncoded && !mine.empty()) {
+      blocks_.back().push_back(encode_block(l, mine.begin, mine.end));
       resident_bytes_ += bytes_of(be, blocks_.back().back());
     }
   }
@@ -139,18 +158,20 @@ CipherTileTensor Executor::run(const CipherTileTensor& x, std::vector<LayerRun>*
 }
 
 CipherTileTensor Executor::run_layer(std::size_t l, const CipherTileTensor& x, LayerRun& run) const {
-  const double start = now_seconds();
+  const double start = now_seconds(), cpu_start = process_cpu_seconds();
   const CompiledLayer& L = net_.layers[l];
   const Schedule& s = schedule_[l];
   backend::CountingBackend be(be_);
   run.level_in = s.level_in;
 
-  // y = W x, one block of output tile rows at a time, assembled into the full output tile tensor.
+  // y = W x, one block of output tile rows at a time (this process's rows only), assembled into the full
+  // output tile tensor.
   const auto out_shape = tile::output_shape(L.out(), batch_, tile_sizes(), L.orientation, net_.batch_layout);
-  const std::size_t row_dim = output_row_dim(L.orientation), rows = L.dead_tile_rows.size();
+  const std::size_t row_dim = output_row_dim(L.orientation);
+  const RowRange mine = own_rows(l);
   std::vector<Ciphertext> y(out_shape.tile_count());
-  for (std::size_t r0 = 0; r0 < rows; r0 += s.rows_per_block) {
-    const std::size_t r1 = std::min(rows, r0 + s.rows_per_block);
+  for (std::size_t r0 = mine.begin; r0 < mine.end; r0 += s.rows_per_block) {
+    const std::size_t r1 = std::min(mine.end, r0 + s.rows_per_block);
     const PlainTileTensor w = mode_ == WeightMode::kPreEncoded ? blocks_[l].front() : encode_block(l, r0, r1);
     run.weight_bytes += bytes_of(be_, w);
     const auto part = tile::matvec(be, w, x, L.orientation).y;
@@ -162,24 +183,7 @@ CipherTileTensor Executor::run_layer(std::size_t l, const CipherTileTensor& x, L
   }
   CipherTileTensor cur = tile::rescale(be, CipherTileTensor(out_shape, std::move(y)));
 
-  if (L.fill_dead_rows) {
-    // Trivial ciphertexts of 0 (0 times a present tile of the same batch column) for the pruned rows.
-    const auto grid = out_shape.grid();
-    std::vector<Ciphertext> tiles = cur.tiles();
-    parallel_for(tiles.size(), [&](std::size_t i) {
-      if (!tiles[i].empty()) return;
-      auto pos = out_shape.grid_position(i);
-      for (std::size_t r = 0; r < grid[row_dim]; ++r) {
-        pos[row_dim] = r;
-        const auto& other = cur.tile(out_shape.tile_index(pos));
-        if (!other.empty()) {
-          tiles[i] = be.multiply_const(other, 0.0, 1.0);
-          return;
-        }
-      }
-    });
-    cur = CipherTileTensor(out_shape, std::move(tiles));
-  }
+  if (L.fill_dead_rows) cur = fill_dead_rows(be, l, std::move(cur));
   cur = tile::add_plain(be, std::move(cur), biases_[l]);
   run.weight_bytes += bytes_of(be_, biases_[l]);
   if (L.clear_and_duplicate) cur = tile::clear_unknowns(be, std::move(cur));
@@ -203,10 +207,52 @@ CipherTileTensor Executor::run_layer(std::size_t l, const CipherTileTensor& x, L
     cur = CipherTileTensor(shape, std::move(tiles));
   }
   if (L.clear_output) cur = tile::clear_unknowns(be, std::move(cur));  // last: after everything that writes slots
+  run.compute_cpu_seconds = process_cpu_seconds() - cpu_start;
+  if (distribution_ && distribution_->parts() > 1) cur = gather(l, std::move(cur), run);
   run.level_out = tile::level_of(be, cur).value_or(s.level_out);
   run.counts = be.counts();
   run.seconds = now_seconds() - start;
   return cur;
+}
+
+RowRange Executor::own_rows(std::size_t l) const { return shares_[l][distribution_ ? distribution_->part() : 0]; }
+
+// Trivial ciphertexts of 0 for the pruned rows of this process: 0 times a present tile of the same batch
+// column among its own rows (exactly zero whichever tile it is, at the layer's level and scale).
+CipherTileTensor Executor::fill_dead_rows(const Backend& be, std::size_t l, CipherTileTensor y) const {
+  const TileTensorShape shape = y.shape();
+  const std::size_t row_dim = output_row_dim(net_.layers[l].orientation);
+  const RowRange mine = own_rows(l);
+  std::vector<Ciphertext> tiles = std::move(y).take_tiles();
+  const std::vector<Ciphertext> computed = tiles;
+  parallel_for(tiles.size(), [&](std::size_t i) {
+    auto pos = shape.grid_position(i);
+    if (!tiles[i].empty() || !mine.contains(pos[row_dim])) return;
+    for (std::size_t r = mine.begin; r < mine.end; ++r) {
+      pos[row_dim] = r;
+      const auto& other = computed[shape.tile_index(pos)];
+      if (!other.empty()) {
+        tiles[i] = be.multiply_const(other, 0.0, 1.0);
+        return;
+      }
+    }
+  });
+  return CipherTileTensor(shape, std::move(tiles));
+}
+
+// The layer's output from every process's rows (Distribution::gather), timed apart from the compute.
+CipherTileTensor Executor::gather(std::size_t l, CipherTileTensor mine, LayerRun& run) const {
+  const double start = now_seconds();
+  const auto& shares = shares_[l];
+  const std::size_t row_dim = output_row_dim(net_.layers[l].orientation);
+  std::vector<std::size_t> owner(mine.tile_count());
+  for (std::size_t i = 0; i < owner.size(); ++i) {
+    const std::size_t row = mine.shape().grid_position(i)[row_dim];
+    while (!shares.at(owner[i]).contains(row)) ++owner[i];  // the ranges cover every row
+  }
+  auto all = distribution_->gather(be_, std::move(mine), owner, run.gather_bytes);
+  run.gather_seconds = now_seconds() - start;
+  return all;
 }
 
 }  // namespace hepex::infer

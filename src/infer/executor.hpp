@@ -21,6 +21,11 @@
 //
 // Weights are pre-encoded once (fast, memory-heavy) or encoded on the fly, a block of output tile rows at
 // a time (memory-light); both give identical results.
+//
+// Shared by several processes (a Distribution, infer/distribution.hpp), each computes its own range of
+// every layer's output tile rows, holding only their weights and biases, and the layer ends with the
+// distribution's gather: output tile rows are computed independently, so the result is bit for bit the
+// single process's.
 #include <cstddef>
 #include <functional>
 #include <vector>
@@ -28,6 +33,7 @@
 #include "backend/backend.hpp"
 #include "backend/op_counts.hpp"
 #include "infer/compiled.hpp"
+#include "infer/distribution.hpp"
 #include "infer/plan.hpp"
 #include "tile/tile_tensor.hpp"
 
@@ -38,14 +44,19 @@ struct LayerRun {
   double seconds = 0;           // wall clock, on-the-fly encoding included
   std::size_t weight_bytes = 0; // weight and bias plaintexts used by the layer
   int level_in = 0, level_out = 0;
+  double compute_cpu_seconds = 0;  // CPU time of this process in the layer before the gather (all threads):
+                                   // its compute whatever else shares the machine
+  double gather_seconds = 0;    // shared evaluation: the part of `seconds` spent in the gather
+  std::size_t gather_bytes = 0; // shared evaluation: bytes this process sent and received in the gather
 };
 
 class Executor {
  public:
   // Validates the tile shape against the backend's slots and the depth against its levels; pre-encodes
   // the weights in kPreEncoded mode. `block_bytes`: on-the-fly block size (kOnTheFlyBlockBytes).
+  // `distribution` (not owned, outlives the executor): evaluate this process's share only; null: all.
   Executor(const backend::Backend& be, const CompiledNetwork& net, std::size_t batch, WeightMode mode,
-           std::size_t block_bytes = kOnTheFlyBlockBytes);
+           std::size_t block_bytes = kOnTheFlyBlockBytes, const Distribution* distribution = nullptr);
 
   // Input: the client's tile tensor (input_shape(), every tile at max_level with the default scale).
   // Throws MismatchError naming what differs. Output: output_shape().
@@ -68,12 +79,17 @@ class Executor {
     std::size_t rows_per_block = 1;
   };
   tile::PlainTileTensor encode_block(std::size_t l, std::size_t r0, std::size_t r1) const;
+  RowRange own_rows(std::size_t layer) const;  // this process's output tile rows of a layer
   tile::CipherTileTensor run_layer(std::size_t l, const tile::CipherTileTensor& x, LayerRun& run) const;
+  tile::CipherTileTensor fill_dead_rows(const backend::Backend& be, std::size_t l, tile::CipherTileTensor y) const;
+  tile::CipherTileTensor gather(std::size_t l, tile::CipherTileTensor mine, LayerRun& run) const;
 
   const backend::Backend& be_;
   CompiledNetwork net_;
   std::size_t batch_, t3_;
   WeightMode mode_;
+  const Distribution* distribution_;
+  std::vector<std::vector<RowRange>> shares_;  // [layer][part]: the output tile rows each part computes
   tile::TileTensorShape input_shape_;
   std::vector<Schedule> schedule_;
   std::vector<std::vector<tile::PlainTileTensor>> blocks_;  // pre-encoded: [layer][block]

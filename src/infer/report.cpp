@@ -72,6 +72,24 @@ void fill_errors(Report& r, const std::vector<double>& y, const std::vector<doub
 
 namespace {
 json number_or_null(double v) { return std::isnan(v) ? json(nullptr) : json(v); }
+
+// Per process and layer: compute and gather time and bytes (docs/REPORT.md); [] in one process.
+json processes_json(const std::vector<std::vector<LayerRun>>& processes) {
+  json out = json::array();
+  for (const auto& runs : processes) {
+    json layers = json::array();
+    for (const auto& run : runs)
+      layers.push_back({{"seconds", run.seconds},
+                        {"compute_seconds", run.seconds - run.gather_seconds},
+                        {"compute_cpu_seconds", run.compute_cpu_seconds},
+                        {"gather_seconds", run.gather_seconds},
+                        {"gather_bytes", run.gather_bytes},
+                        {"ct_pt_multiplies", run.counts[Op::kMultiplyPlain]},
+                        {"rotations", run.counts[Op::kRotate]}});
+    out.push_back({{"layers", layers}});
+  }
+  return out;
+}
 }  // namespace
 
 json Report::to_json() const {
@@ -120,7 +138,8 @@ json Report::to_json() const {
           {"mse_vs_plain", number_or_null(mse_vs_plain)},
           {"mse_vs_input", number_or_null(mse_vs_input)},
           {"plain_mse_vs_input", number_or_null(plain_mse_vs_input)},
-          {"layers", layers_j}};
+          {"layers", layers_j},
+          {"processes", processes_json(process_runs)}};
 }
 
 std::string Report::format_table() const {
@@ -150,6 +169,15 @@ std::string Report::format_table() const {
     if (!std::isnan(mse_vs_input)) {
       std::snprintf(buf, sizeof buf, "; reconstruction MSE encrypted %.6f, plaintext %.6f (diff %.2e)", mse_vs_input,
                     plain_mse_vs_input, std::abs(mse_vs_input - plain_mse_vs_input));
+      o << buf;
+    }
+    o << '\n';
+  }
+  for (std::size_t p = 0; p < process_runs.size(); ++p) {
+    o << "process " << p << ": compute (CPU) / gather s (gather MB) per layer:";
+    for (const auto& run : process_runs[p]) {
+      std::snprintf(buf, sizeof buf, "  %.2f (%.2f) / %.2f (%.1f)", run.seconds - run.gather_seconds,
+                    run.compute_cpu_seconds, run.gather_seconds, run.gather_bytes / 1e6);
       o << buf;
     }
     o << '\n';

@@ -41,6 +41,9 @@ struct Report {
   double nan = std::numeric_limits<double>::quiet_NaN();
   double max_abs_error = nan, mse_vs_plain = nan, mse_vs_input = nan, plain_mse_vs_input = nan;
   std::vector<LayerReport> layers;
+  // A shared evaluation (infer/distribution.hpp): each process's layer runs, process 0 first (`layers` then
+  // hold the counts and weight bytes summed over the processes and process 0's times). Empty in one process.
+  std::vector<std::vector<LayerRun>> process_runs;
 
   nlohmann::json to_json() const;
   std::string format_table() const;

@@ -81,7 +81,8 @@ tile::CipherTileTensor Server::run(const tile::CipherTileTensor& x, infer::Repor
   const auto mode = weight_mode();
   if (!executor_) {
     step(std::string("encoding weights (") + infer::weight_mode_name(mode) + ")...");
-    executor_ = std::make_unique<infer::Executor>(*be_, net_, plan_.batch, mode);
+    executor_ = std::make_unique<infer::Executor>(*be_, net_, plan_.batch, mode, infer::kOnTheFlyBlockBytes,
+                                                  options_.distribution);
   }
   std::vector<infer::LayerRun> runs;
   auto y = executor_->run(x, &runs, [&](std::size_t l, std::size_t layers) {
@@ -102,10 +103,17 @@ void check_keys(const std::unique_ptr<backend::CkksBackend>& be) {
 }
 }  // namespace
 
+tile::CipherTileTensor Server::parse_input(const Bytes& input, const std::string& name) const {
+  check_keys(be_);
+  return infer::parse_ciphertexts(io::unseal(input, name), name, *be_, infer::plan_input_shape(plan_));
+}
+
+void Server::check_input(const Bytes& input, const std::string& name) const { parse_input(input, name); }
+
 Server::Result Server::evaluate(const Bytes& input, const std::string& name) {
   check_keys(be_);
   step("loading the encrypted inputs " + name + size_note(input.size()));
-  const auto x = infer::parse_ciphertexts(io::unseal(input, name), name, *be_, infer::plan_input_shape(plan_));
+  const auto x = parse_input(input, name);
   Result result;
   const auto y = run(x, result.report);
   result.report.input_ct_bytes = input.size();

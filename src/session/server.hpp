@@ -39,6 +39,9 @@ struct ServerOptions {
   // Milestones of long steps ("loading the encrypted inputs x.ct (12 MiB)...", "evaluating layer 2/4 ..."),
   // for a progress line; may be empty.
   std::function<void(const std::string&)> progress;
+  // Several processes share each evaluation (`mpirun hepex infer`, src/distributed); not owned, outlives
+  // the Server. Null: this process evaluates everything.
+  const infer::Distribution* distribution = nullptr;
 };
 
 class Server {
@@ -68,6 +71,9 @@ class Server {
   };
   // Evaluates the client's input ciphertexts (the bytes of `hepex encrypt`'s file). `name` prefixes errors.
   Result evaluate(const Bytes& input, const std::string& name = "encrypted inputs");
+  // Checks input ciphertexts as evaluate() does before it starts (integrity, key set, parameters, tile
+  // count), without evaluating: for a caller that must refuse a bad input before it commits to the work.
+  void check_input(const Bytes& input, const std::string& name = "encrypted inputs") const;
   // The same from and to files; the output is written atomically (nothing on failure).
   infer::Report evaluate_file(const std::string& input_path, const std::string& output_path);
 
@@ -79,6 +85,7 @@ class Server {
  private:
   void step(const std::string& text) const;
   void accept_eval_keys(Bytes body, const std::string& name, std::size_t file_bytes);
+  tile::CipherTileTensor parse_input(const Bytes& input, const std::string& name) const;
   tile::CipherTileTensor run(const tile::CipherTileTensor& x, infer::Report& report);
 
   nn::Model model_;

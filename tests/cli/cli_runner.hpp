@@ -49,10 +49,17 @@ struct TempDir {
   std::string operator/(const std::string& name) const { return (path / name).string(); }
 };
 
-// `hepex args...` in `cwd` with the extra environment `env` ("NAME=value" each); HEPEX_CACHE_DIR points into
-// the system temp directory unless env sets it, so tests never touch the user's cache.
-inline RunResult run_hepex(const std::vector<std::string>& args, const fs::path& cwd = fs::current_path(),
-                           const std::vector<std::string>& env = {}) {
+// The hepex binary under test.
+inline std::string hepex_binary() {
+  const char* other = std::getenv("HEPEX_CLI_UNDER_TEST");  // another build of hepex, e.g. to see a test fail
+  return other && *other ? other : HEPEX_CLI_PATH;
+}
+
+// The command `words` (e.g. a launcher, then hepex_binary() and its arguments) in `cwd` with the extra
+// environment `env` ("NAME=value" each); HEPEX_CACHE_DIR points into the system temp directory unless env
+// sets it, so tests never touch the user's cache.
+inline RunResult run_command(const std::vector<std::string>& words, const fs::path& cwd = fs::current_path(),
+                             const std::vector<std::string>& env = {}) {
   // Capture files of this process and call: ctest runs the tests in parallel, from one directory.
   static int calls = 0;
   const std::string stem = "hepex_cli_test_" + std::to_string(::getpid()) + "_" + std::to_string(calls++);
@@ -63,9 +70,7 @@ inline RunResult run_hepex(const std::vector<std::string>& args, const fs::path&
   cmd.append(quoted(cwd.string())).append(" && env OMP_NUM_THREADS=1");
   word("HEPEX_CACHE_DIR=" + (fs::temp_directory_path() / "hepex_cli_test_cache").string());
   for (const auto& e : env) word(e);
-  const char* other = std::getenv("HEPEX_CLI_UNDER_TEST");  // another build of hepex, e.g. to see a test fail
-  word(other && *other ? other : HEPEX_CLI_PATH);
-  for (const auto& a : args) word(a);
+  for (const auto& w : words) word(w);
   cmd.append(" >").append(quoted(out.string())).append(" 2>").append(quoted(err.string()));
   const int status = std::system(cmd.c_str());
   RunResult r;
@@ -75,6 +80,14 @@ inline RunResult run_hepex(const std::vector<std::string>& args, const fs::path&
   fs::remove(out);
   fs::remove(err);
   return r;
+}
+
+// `hepex args...`, as run_command.
+inline RunResult run_hepex(const std::vector<std::string>& args, const fs::path& cwd = fs::current_path(),
+                           const std::vector<std::string>& env = {}) {
+  std::vector<std::string> words{hepex_binary()};
+  words.insert(words.end(), args.begin(), args.end());
+  return run_command(words, cwd, env);
 }
 
 // MNIST-style IDX files in `dir`: train (n_train) and t10k (n_test) images of side x side pixels with labels

@@ -138,3 +138,40 @@ TEST(CliService, ClientThroughServeEqualsPredictAndSigtermStopsTheServer) {
   EXPECT_NE(down.err.find("UNAVAILABLE"), std::string::npos) << down.err;
   EXPECT_FALSE(fs::exists(d.path / "z.npy"));
 }
+
+// TLS (grpc's own): a client that trusts the server's self-signed certificate gets the plaintext model's
+// outputs; a client without TLS is refused and writes nothing.
+TEST(CliService, TlsClientEqualsPredictAndAPlaintextClientIsRefused) {
+  TempDir d;
+  if (std::system("openssl version >/dev/null 2>&1") != 0) GTEST_SKIP() << "no openssl CLI to make a test certificate";
+  const std::string make_cert = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -addext "
+                                "subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " + quoted(d / "key.pem") +
+                                " -out " + quoted(d / "cert.pem") + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(make_cert.c_str()), 0) << make_cert;
+  write_idx_data(d.path / "data", 48, 16, 4, 4, 2);
+  ASSERT_EQ(run_hepex({"train", "--arch", "16-8-16", "--data", d / "data", "--epochs", "1", "-o", d / "m.hpx"}).rc, 0);
+  ServeProcess serve({"-m", d / "m.hpx", "--tile", "4x4", "--batch", "8", "--port", "0", "--store", d / "store",
+                      "--tls-cert", d / "cert.pem", "--tls-key", d / "key.pem"}, d);
+  const std::string addr = serve.address();
+  ASSERT_FALSE(addr.empty());
+  EXPECT_NE(read_text(serve.out).find("with TLS"), std::string::npos) << read_text(serve.out);
+
+  const std::string images = d / "data/t10k-images-idx3-ubyte";
+  const auto tls = run_hepex({"client", "--server", addr, "--tls-ca", d / "cert.pem", "--keys", d / "keys", "-i",
+                              images, "--count", "6", "-o", d / "y.npy"});
+  ASSERT_EQ(tls.rc, 0) << tls.all();
+  ASSERT_EQ(run_hepex({"predict", "-m", d / "m.hpx", "-i", images, "--count", "6", "-o", d / "p.npy"}).rc, 0);
+  const auto y = hepex::infer::load_npy(d / "y.npy"), p = hepex::infer::load_npy(d / "p.npy");
+  ASSERT_EQ(y.values.size(), p.values.size());
+  ASSERT_EQ(y.rows, 6u);
+  for (std::size_t i = 0; i < y.values.size(); ++i) EXPECT_NEAR(y.values[i], p.values[i], 1e-3) << i;
+
+  // Without --tls-ca the client speaks plaintext HTTP/2 to a TLS port: refused, nothing written.
+  const auto plain = run_hepex({"client", "--server", addr, "--keys", d / "keys", "-i", images, "--count", "6",
+                                "--timeout", "10", "-o", d / "z.npy"});
+  EXPECT_EQ(plain.rc, 1) << plain.all();
+  EXPECT_FALSE(fs::exists(d.path / "z.npy"));
+  const auto ping = run_hepex({"client", "--server", addr, "--ping", "--timeout", "10"});
+  EXPECT_EQ(ping.rc, 1) << ping.all();
+  EXPECT_EQ(serve.terminate(), 0);
+}

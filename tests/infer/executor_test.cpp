@@ -24,22 +24,6 @@ using testing::random_model;
 
 constexpr std::size_t kT1 = 2, kT2 = 4, kRing = 128;  // 64 slots: t3 = 8
 
-// 16-12-10-9-7 with zero tiles, a fully zero tile row in a hidden layer (folded into the next layer) and
-// one in the last layer (trivial ciphertexts), poly2 with a > 0 and a < 0, square, and a poly2 last layer.
-nn::Model pruned_model(std::uint64_t seed) {
-  auto m = random_model({16, 12, 10, 9, 7},
-                        {Activation::poly2(0.3f, 0.9f, 0.1f, false), Activation::square(),
-                         Activation::poly2(-0.25f, 0.5f, 0.2f, false), Activation::poly2(0.2f, -0.4f, 0.05f, false)},
-                        seed);
-  // Layer 0, 2 transposed: a tile is t2 rows x t1 columns of W; layer 1, 3 rows: t1 rows x t2 columns.
-  testing::zero_tile(m, 0, 0, 1, kT2, kT1);
-  testing::zero_tile(m, 0, 2, 3, kT2, kT1);
-  testing::zero_tile_row(m, 1, 1, kT1);
-  testing::zero_tile(m, 2, 1, 0, kT2, kT1);
-  testing::zero_tile_row(m, 3, 2, kT1);
-  return m;
-}
-
 PlanOptions test_options(std::optional<tile::BatchLayout> layout = tile::BatchLayout::kInner) {
   PlanOptions o;
   o.ring_degree = kRing;
@@ -83,7 +67,7 @@ TEST(InferExecutor, SimulatorEqualsPlaintextModel) {
   for (auto layout : kLayouts)
   for (bool permuted : {false, true}) {
     SCOPED_TRACE(layout_name(layout));
-    auto m = pruned_model(7);
+    auto m = testing::pruned_model_2x4(7);
     if (permuted) {
       m.set_input_perm(testing::random_perm(16, 1));
       m.set_output_perm(testing::random_perm(7, 2));
@@ -156,7 +140,7 @@ TEST(InferExecutor, OnlyOutputsReachTheClient) {
 }
 
 TEST(InferPlanner, CountsLevelsAndRotationStepsMatchTheExecutor) {
-  const auto m = pruned_model(11);
+  const auto m = testing::pruned_model_2x4(11);
   const std::size_t batch = 11;
   for (auto layout : kLayouts) {
   SCOPED_TRACE(layout_name(layout));
@@ -177,7 +161,7 @@ TEST(InferPlanner, CountsLevelsAndRotationStepsMatchTheExecutor) {
 }
 
 TEST(InferPlanner, ZeroTilesAreNeitherStoredNorMultiplied) {
-  const auto m = pruned_model(13);
+  const auto m = testing::pruned_model_2x4(13);
   const Plan plan = make_plan(m, kT1, kT2, 11, test_options());
   // Grids: 12x16 transposed (tiles of 4 rows x 2 columns): 3 x 8; 10x12 rows (2 x 4): 5 x 3;
   // 9x10 transposed: 3 x 5; 7x9 rows: 4 x 3.
@@ -264,7 +248,7 @@ TEST(InferPlanner, PicksTheSmallestSecureRing) {
 }
 
 TEST(InferPlanner, JsonRoundTripAndValidation) {
-  auto m = pruned_model(17);
+  auto m = testing::pruned_model_2x4(17);
   m.set_input_perm(testing::random_perm(16, 5));
   const Plan p = make_plan(m, kT1, kT2, 11, test_options());
   const Plan q = Plan::from_json(p.to_json(), "plan");
@@ -278,7 +262,7 @@ TEST(InferPlanner, JsonRoundTripAndValidation) {
 }
 
 TEST(InferExecutor, RefusesWrongInputsAndOtherModels) {
-  const auto m = pruned_model(19);
+  const auto m = testing::pruned_model_2x4(19);
   const Plan plan = make_plan(m, kT1, kT2, 11, test_options());
   backend::SimBackend sim(plan.ckks.sim_params());
   const auto net = compile_for(m, plan);
@@ -294,7 +278,7 @@ TEST(InferExecutor, RefusesWrongInputsAndOtherModels) {
   EXPECT_THROW(encrypt_input(sim, plan, testing::random_inputs(12, 16, 1), 12), InvalidArgument);
   EXPECT_THROW(encrypt_input(sim, plan, testing::random_inputs(3, 15, 1), 3), MismatchError);
   // A plan made for another model.
-  EXPECT_THROW(check_plan_matches(plan, compile(pruned_model(20), kT1, kT2), "test"), MismatchError);
+  EXPECT_THROW(check_plan_matches(plan, compile(testing::pruned_model_2x4(20), kT1, kT2), "test"), MismatchError);
   // Too few levels.
   auto shallow = plan.ckks;
   shallow.data_bits.pop_back();

@@ -45,6 +45,24 @@ inline nn::Permutation random_perm(std::size_t n, std::uint64_t seed) {
   return p;
 }
 
+// For tiles 2x4: 16-12-10-9-7 with zero tiles, a fully zero tile row in a hidden layer (folded into the next layer) and
+// one in the last layer (trivial ciphertexts), poly2 with a > 0 and a < 0, square, and a poly2 last layer.
+inline nn::Model pruned_model_2x4(std::uint64_t seed) {
+  using nn::Activation;
+  constexpr int kT1 = 2, kT2 = 4;
+  auto m = random_model({16, 12, 10, 9, 7},
+                        {Activation::poly2(0.3f, 0.9f, 0.1f, false), Activation::square(),
+                         Activation::poly2(-0.25f, 0.5f, 0.2f, false), Activation::poly2(0.2f, -0.4f, 0.05f, false)},
+                        seed);
+  // Layer 0, 2 transposed: a tile is t2 rows x t1 columns of W; layer 1, 3 rows: t1 rows x t2 columns.
+  zero_tile(m, 0, 0, 1, kT2, kT1);
+  zero_tile(m, 0, 2, 3, kT2, kT1);
+  zero_tile_row(m, 1, 1, kT1);
+  zero_tile(m, 2, 1, 0, kT2, kT1);
+  zero_tile_row(m, 3, 2, kT1);
+  return m;
+}
+
 inline std::vector<double> random_inputs(std::size_t count, std::size_t n, std::uint64_t seed) {
   Csprng rng(seed_from_u64(seed));
   std::vector<double> x(count * n);
