@@ -56,6 +56,10 @@ void Server::set_eval_keys(const Bytes& eval_keys, const std::string& name) {
   accept_eval_keys(io::unseal(eval_keys, name), name, eval_keys.size());
 }
 
+void Server::set_eval_keys(std::istream& eval_keys, const std::string& name) {
+  set_eval_keys(io::read_sealed_stream(eval_keys, name), name);
+}
+
 void Server::load_eval_keys(const std::string& path) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
@@ -113,6 +117,13 @@ Server::Result Server::evaluate(const Bytes& input, const std::string& name) {
   result.report.output_ct_bytes = result.output.size();
   result.report.peak_rss_bytes = infer::peak_rss_bytes();
   return result;
+}
+
+infer::Report Server::evaluate(std::istream& input, std::ostream& output, const std::string& name) {
+  check_keys(be_);  // before the stream is read
+  auto result = evaluate(io::read_sealed_stream(input, name), name);
+  write_bytes(output, result.output, "output ciphertexts");
+  return result.report;
 }
 
 infer::Report Server::evaluate_file(const std::string& input_path, const std::string& output_path) {

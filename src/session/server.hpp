@@ -17,6 +17,7 @@
 // subclasses naming the object and what is wrong. Movable, not copyable; evaluate one input at a time.
 #include <cstddef>
 #include <functional>
+#include <istream>
 #include <memory>
 #include <optional>
 #include <span>
@@ -60,6 +61,7 @@ class Server {
   // The evaluation keys (eval.keys of the plan's key set); replace any held. SecurityError for a secret key.
   void set_eval_keys(const Bytes& eval_keys, const std::string& name = "evaluation keys");
   void load_eval_keys(const std::string& path);
+  void set_eval_keys(std::istream& eval_keys, const std::string& name = "evaluation keys");
   bool has_eval_keys() const { return be_ != nullptr; }
 
   struct Result {
@@ -70,6 +72,8 @@ class Server {
   Result evaluate(const Bytes& input, const std::string& name = "encrypted inputs");
   // The same from and to files; the output is written atomically (nothing on failure).
   infer::Report evaluate_file(const std::string& input_path, const std::string& output_path);
+  // The same through streams (session/bytes.hpp): the output is written whole once evaluated.
+  infer::Report evaluate(std::istream& input, std::ostream& output, const std::string& name = "encrypted inputs");
 
   const nn::Model& model() const { return model_; }
   const infer::Plan& plan() const { return plan_; }
