@@ -1,6 +1,7 @@
 #include "session/local_run.hpp"
 
 #include <chrono>
+#include <optional>
 
 #include "backend/sim_backend.hpp"
 #include "infer/client.hpp"
@@ -25,29 +26,36 @@ void say(const LocalRunOptions& o, const std::string& text) {
 LocalRun run_ckks(const nn::Model& model, const infer::Plan& plan, const std::vector<double>& samples,
                   std::size_t count, const LocalRunOptions& o) {
   const auto policy = plan.ckks.secure ? SecurityPolicy::kRequire128Bit : SecurityPolicy::kAllowInsecureForTestsOnly;
-  Client client(plan, policy);
   say(o, "generating keys...");
   double t = now_seconds();
-  client.generate_keys(o.key_seed);
+  Bytes eval_keys;
+  std::optional<Client> client;
+  {
+    Client keygen(plan, policy);
+    keygen.generate_keys(o.key_seed);
+    eval_keys = keygen.eval_keys();
+    client = Client::from_key_bytes(keygen.plan_bytes(), keygen.secret_key(), keygen.public_key(), policy);
+  }  // as in a deployment, the client keeps its secret and public keys only: one copy of the evaluation keys
   const double keygen_s = now_seconds() - t;
 
   ServerOptions so;
   so.security = policy;
   so.weights = o.weight_mode;
   so.progress = o.progress;
-  Server server(model, client.plan(), so);
-  server.set_eval_keys(client.eval_keys());
+  Server server(model, client->plan(), so);
+  server.set_eval_keys(eval_keys);
+  Bytes().swap(eval_keys);  // the server holds them parsed
 
   say(o, "encrypting " + std::to_string(count) + " samples...");
   t = now_seconds();
-  const Bytes x = client.encrypt(Samples{samples, count, plan.input_size});
+  const Bytes x = client->encrypt(Samples{samples, count, plan.input_size});
   const double encrypt_s = now_seconds() - t;
 
   auto [y, report] = server.evaluate(x);
 
   say(o, "decrypting...");
   t = now_seconds();
-  LocalRun run{std::move(report), client.decrypt(y, count).values};
+  LocalRun run{std::move(report), client->decrypt(y, count).values};
   run.report.decrypt_s = now_seconds() - t;
   run.report.keygen_s = keygen_s;
   run.report.encrypt_s = encrypt_s;
