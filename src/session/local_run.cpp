@@ -48,10 +48,10 @@ LocalRun run_ckks(const nn::Model& model, const infer::Plan& plan, const std::ve
 
   say(o, "encrypting " + std::to_string(count) + " samples...");
   t = now_seconds();
-  const Bytes x = client->encrypt(Samples{samples, count, plan.input_size});
+  Bytes x = client->encrypt(Samples{samples, count, plan.input_size});
   const double encrypt_s = now_seconds() - t;
 
-  auto [y, report] = server.evaluate(x);
+  auto [y, report] = server.evaluate(std::move(x));  // the bytes are freed once the server has parsed them
 
   say(o, "decrypting...");
   t = now_seconds();

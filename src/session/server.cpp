@@ -106,13 +106,17 @@ void check_keys(const std::unique_ptr<backend::CkksBackend>& be) {
 }
 }  // namespace
 
-Server::Result Server::evaluate(const Bytes& input, const std::string& name) {
+Server::Result Server::evaluate(const Bytes& input, const std::string& name) { return evaluate(Bytes(input), name); }
+
+Server::Result Server::evaluate(Bytes&& input, const std::string& name) {
   check_keys(be_);
-  step("loading the encrypted inputs " + name + size_note(input.size()));
-  const auto x = infer::parse_ciphertexts(io::unseal(input, name), name, *be_, infer::plan_input_shape(plan_));
+  const std::size_t input_bytes = input.size();
+  step("loading the encrypted inputs " + name + size_note(input_bytes));
+  const auto x =
+      infer::parse_ciphertexts(io::unseal(std::move(input), name), name, *be_, infer::plan_input_shape(plan_));
   Result result;
   const auto y = run(x, result.report);
-  result.report.input_ct_bytes = input.size();
+  result.report.input_ct_bytes = input_bytes;
   result.output = infer::ciphertexts_file_bytes(*be_, y);
   result.report.output_ct_bytes = result.output.size();
   result.report.peak_rss_bytes = infer::peak_rss_bytes();
