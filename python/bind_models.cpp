@@ -43,7 +43,7 @@ void bind_models(py::module_& m) {
            "ONNX bytes (original neuron order; passes onnx.checker)")
       .def("__repr__", [](const nn::Model& x) { return "<hepex.Model " + x.arch_string() + ">"; });
 
-  m.def("load_model", &load_model, py::arg("path"), "A model from a .hpx file or an .onnx file (imported)");
+  m.def("load_model", py::overload_cast<const std::string&>(&load_model), py::arg("path"), "A model from a .hpx file or an .onnx file (imported)");
   m.def(
       "load_model_bytes",
       [](const py::object& bytes, const std::string& name) {

@@ -18,6 +18,9 @@ void bind_plans(py::module_& m) {
       .def_property_readonly("tile", [](const infer::Plan& p) { return p.tile_sizes(); }, "[t1, t2, t3]")
       .def_property_readonly("ring_degree", [](const infer::Plan& p) { return p.ckks.ring_degree; })
       .def_property_readonly("secure", [](const infer::Plan& p) { return p.ckks.secure; })
+      .def_property_readonly(
+          "batch_layout", [](const infer::Plan& p) { return infer::batch_layout_name(p.batch_layout); },
+          "'inner' or 'outer': where the batch sits in each tile's slots")
       .def_property_readonly("est_latency_s", &infer::Plan::est_latency_s)
       .def("summary", &infer::format_plan, "What `hepex plan` prints")
       .def("save", &infer::Plan::save, py::arg("path"))
@@ -38,18 +41,21 @@ void bind_plans(py::module_& m) {
   m.def(
       "make_plan",
       [](const nn::Model& model, const std::string& tile, std::size_t batch, std::size_t ring_degree,
-         bool allow_insecure) {
+         bool allow_insecure, const std::string& batch_layout) {
         const auto [t1, t2] = prune::parse_tile_shape(tile);
         infer::PlanOptions options;
         options.ring_degree = ring_degree;
         options.insecure = allow_insecure;
+        options.batch_layout = infer::parse_batch_layout_choice(batch_layout);
         py::gil_scoped_release unlocked;
         return infer::make_plan(model, std::size_t(t1), std::size_t(t2), batch, options);
       },
       py::arg("model"), py::arg("tile") = "4x8", py::arg("batch") = 256, py::arg("ring_degree") = 0,
-      py::arg("allow_insecure") = false,
+      py::arg("allow_insecure") = false, py::arg("batch_layout") = "auto",
       "The plan for a model (as `hepex plan`): ring_degree 0 picks the smallest 128-bit secure ring; "
-      "allow_insecure with a small ring_degree is for tests only");
+      "allow_insecure with a small ring_degree is for tests only; batch_layout 'outer' puts the batch outermost "
+      "in each tile (compact weight plaintexts, one more level per transposed layer), 'inner' innermost, 'auto' "
+      "lets the planner weigh memory and precision (`hepex plan --batch-layout`)");
 }
 
 }  // namespace hepex::python

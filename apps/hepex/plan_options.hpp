@@ -17,10 +17,7 @@ inline void add_plan_options(CLI::App* sub, infer::PlanOptions& options) {
       ->capture_default_str();
   sub->add_option_function<std::string>(
          "--batch-layout",
-         [&options](const std::string& v) {
-           if (v == "auto") options.batch_layout.reset();
-           else options.batch_layout = v == "outer" ? tile::BatchLayout::kOuter : tile::BatchLayout::kInner;
-         },
+         [&options](const std::string& v) { options.batch_layout = infer::parse_batch_layout_choice(v); },
          "Where the batch sits in each tile's slots: outer (compact weight plaintexts, one more level per transposed "
          "layer), inner, or auto (outer when it fits the same ring degree) [auto]")
       ->check(CLI::IsMember({"auto", "inner", "outer"}));

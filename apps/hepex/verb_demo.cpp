@@ -3,14 +3,11 @@
 // the plaintext model (and the accuracy, for classifiers). Without --model it trains the default autoencoder
 // once and caches it, keyed by everything that determines the trained model.
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <string>
 
 #include "data_choice.hpp"
 #include "infer/compiled.hpp"
-#include "infer/run.hpp"
 #include "infer/tile_pruning.hpp"
 #include "nn/dataset.hpp"
 #include "nn/job.hpp"
@@ -21,12 +18,13 @@
 #include "util/progress.hpp"
 #include "model_input.hpp"
 #include "io/safe_file.hpp"
+#include "session/local_run.hpp"
+#include "study/model_cache.hpp"
 #include "verb.hpp"
 
 namespace {
 using namespace hepex;
 using namespace hepex::nn;
-namespace fs = std::filesystem;
 
 // The recommended HE-friendly autoencoder and settings (docs/RESULTS.md, "Plaintext training").
 TrainJob demo_job() {
@@ -49,40 +47,10 @@ struct DemoOptions {
   infer::PlanOptions planner;
 };
 
-// $HEPEX_CACHE_DIR, else $XDG_CACHE_HOME/hepex, else ~/.cache/hepex, else ./.hepex-cache.
-fs::path cache_dir() {
-  if (const char* d = std::getenv("HEPEX_CACHE_DIR")) return d;
-  if (const char* d = std::getenv("XDG_CACHE_HOME")) return fs::path(d) / "hepex";
-  if (const char* d = std::getenv("HOME")) return fs::path(d) / ".cache" / "hepex";
-  return ".hepex-cache";
-}
-
-// demo-<arch>-<fingerprint of the whole job, trainer version included>.hpx: another data set, setting or
-// trainer version never reuses a model trained otherwise.
-fs::path cached_model_path(const TrainJob& job) {
-  std::string arch = job.arch;
-  for (char& c : arch)
-    if (c == ':' || c == '/' || c == '@' || c == ',') c = '_';
-  char key[17];
-  std::snprintf(key, sizeof key, "%016llx", static_cast<unsigned long long>(train_job_fingerprint(job)));
-  return cache_dir() / ("demo-" + arch + "-" + key + ".hpx");
-}
-
 Model default_model(const TrainJob& job, ProgressLine& progress) {
-  const fs::path path = cached_model_path(job);
-  if (fs::exists(path)) {
-    progress.step("demo: using the cached model " + path.string());
-    return Model::load(path.string());
-  }
-  progress.step(std::string("demo: training the ") + task_name(job.task) + " " + job.arch + " on " +
-                canonical_data_name(job.data) + " for " + std::to_string(job.config.epochs) + " epochs (once; cached in " +
-                path.parent_path().string() + ")...");
-  const auto r = run_train_job(
-      job, [&](const EpochStats& s) { progress.step(format_epoch(s, job.config.epochs, loss_for(job.task))); });
-  std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
-  if (!ec) r.model.save(path.string());
-  return r.model;
+  return study::train_or_load_cached(
+      job, [&](const std::string& s) { progress.step("demo: " + s); },
+      [&](const EpochStats& s) { progress.step(format_epoch(s, job.config.epochs, loss_for(job.task))); });
 }
 
 // Fraction of rows whose largest output is at the label.
@@ -127,12 +95,10 @@ void run(const DemoOptions& o) {
   std::printf("%s", infer::format_plan(plan).c_str());
 
   const bool sim = o.backend == "sim";
-  std::vector<double> outputs;
-  infer::RunOptions ro;
-  ro.backend = sim ? infer::BackendKind::kSim : infer::BackendKind::kCkks;
-  ro.progress = [&](const std::string& s) { progress.step("demo: " + s + "..."); };
-  ro.outputs = &outputs;
-  auto r = infer::run_encrypted(model, plan, images, o.count, ro);
+  LocalRunOptions ro;
+  ro.backend = sim ? LocalBackend::kSim : LocalBackend::kCkks;
+  ro.progress = [&](const std::string& s) { progress.step("demo: " + s); };
+  const auto [r, outputs] = run_locally(model, plan, images, o.count, ro);
   progress.finish();
   std::printf("\n%s", r.format_table().c_str());
   if (infer_task(model) == Task::kClassifier) {

@@ -3,19 +3,19 @@
 #include <cstdio>
 #include <memory>
 
-#include "experiment.hpp"
-#include "he_runner.hpp"
 #include "nn/dataset.hpp"
-#include "util/error.hpp"
 #include "number_check.hpp"
 #include "prune_options.hpp"
+#include "study/experiment.hpp"
+#include "study/he_measurement.hpp"
+#include "util/error.hpp"
 #include "verb.hpp"
 
 namespace {
 using namespace hepex;
 
 const cli::VerbRegistrar reg(40, [](CLI::App& app) {
-  auto c = std::make_shared<cli::ExperimentConfig>();
+  auto c = std::make_shared<study::ExperimentConfig>();
   c->prune.finetune.epochs = 3;
   auto text = std::make_shared<cli::PruneTextOptions>();
   auto replot = std::make_shared<bool>(false), rebaseline = std::make_shared<bool>(false);
@@ -59,21 +59,22 @@ const cli::VerbRegistrar reg(40, [](CLI::App& app) {
     if ((*replot || *rebaseline) && out->count() == 0)
       throw InvalidArgument(std::string("experiment: ") + (*replot ? "--replot" : "--rebaseline") +
                             " needs --out, the directory holding results.csv (e.g. --out results)");
+    c->quiet = cli::global_options().quiet;
     if (*replot) {
-      const auto rows = cli::replot_experiment(c->out_dir, c->bounds);
+      const auto rows = study::replot_experiment(c->out_dir, c->bounds);
       std::printf("%zu points; rewrote %s/results.md and plots\n", rows.size(), c->out_dir.c_str());
       return;
     }
     cli::apply_prune_options(c->prune, *text);
     c->prune.finetune.seed = c->seed;
     if (*rebaseline) {
-      const auto rows = cli::rebaseline_experiment(*c);
+      const auto rows = study::rebaseline_experiment(*c);
       std::printf("%zu points; recomputed the baselines in %s/results.csv\n", rows.size(), c->out_dir.c_str());
       return;
     }
-    const auto rows = cli::run_experiment(*c, [c](const nn::Model& m, const std::string& tile, std::size_t batch) {
-      return cli::measure_encrypted_inference(m, tile, batch, c->he_weights);
-    });
+    // Each encrypted run in a child `hepex demo`, so its peak resident memory is its own.
+    const auto rows = study::run_experiment(
+        *c, study::child_process_runner("/proc/self/exe", c->he_weights, cli::global_options().threads));
     std::printf("%zu points on %s; wrote %s/results.csv, results.md and plots\n", rows.size(),
                 nn::canonical_data_name(c->data).c_str(), c->out_dir.c_str());
   });

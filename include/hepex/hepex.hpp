@@ -4,10 +4,12 @@
 //
 //   hepex::Client   keys, encrypt, decrypt (holds the secret key)           session/client.hpp
 //   hepex::Server   evaluate encrypted inputs (never takes a secret key)    session/server.hpp
+//   in one process  Client + Server together, report and outputs            session/local_run.hpp
 //   models          .hpx / .onnx in and out                                 session/model_file.hpp
 //   plans           infer::make_plan, infer::Plan                           infer/plan.hpp
 //   pruning         prune::prune_model and its options                      prune/pipeline.hpp
 //   training        nn::run_train_job, nn::Model                            nn/job.hpp, nn/model.hpp
+//   studies         pruning sweeps, baselines, results.csv; model cache     study/experiment.hpp, study/model_cache.hpp
 //   errors          hepex::Error and its subclasses                         util/error.hpp
 #include "infer/plan.hpp"
 #include "infer/report.hpp"
@@ -17,6 +19,11 @@
 #include "onnx/import.hpp"
 #include "prune/pipeline.hpp"
 #include "session/client.hpp"
+#include "session/local_run.hpp"
 #include "session/model_file.hpp"
 #include "session/server.hpp"
+#include "study/experiment.hpp"
+#include "study/he_measurement.hpp"
+#include "study/model_cache.hpp"
+#include "study/results_csv.hpp"
 #include "util/error.hpp"

@@ -13,6 +13,7 @@
 #include "infer/schedule.hpp"
 #include "io/binary.hpp"
 #include "io/safe_file.hpp"
+#include "io/stream.hpp"
 #include "util/error.hpp"
 #include "util/hash.hpp"
 #include "util/process.hpp"
@@ -29,6 +30,17 @@ WeightMode parse_weight_mode(const std::string& text) {
   if (text == "pre-encoded") return WeightMode::kPreEncoded;
   if (text == "on-the-fly") return WeightMode::kOnTheFly;
   throw InvalidArgument("weight mode '" + text + "': expected pre-encoded or on-the-fly");
+}
+
+const char* batch_layout_name(tile::BatchLayout layout) {
+  return layout == tile::BatchLayout::kOuter ? "outer" : "inner";
+}
+
+std::optional<tile::BatchLayout> parse_batch_layout_choice(const std::string& text) {
+  if (text == "auto") return std::nullopt;
+  if (text == "inner") return tile::BatchLayout::kInner;
+  if (text == "outer") return tile::BatchLayout::kOuter;
+  throw InvalidArgument("batch layout '" + text + "': expected auto, inner or outer");
 }
 
 int CkksChoice::total_bits() const {
@@ -306,7 +318,7 @@ json Plan::to_json() const {
           {"model_hash", model_hash},
           {"tile", {t1, t2, t3}},
           {"batch", batch},
-          {"batch_layout", batch_layout == tile::BatchLayout::kOuter ? "outer" : "inner"},
+          {"batch_layout", batch_layout_name(batch_layout)},
           {"input_size", input_size},
           {"output_size", output_size},
           {"input_perm", input_perm},
@@ -414,6 +426,15 @@ std::string Plan::to_text() const { return to_json().dump(2) + "\n"; }
 void Plan::save(const std::string& path) const { io::write_file_atomic(path, to_text()); }
 
 Plan Plan::load(const std::string& path) { return parse(io::read_file_bytes(path, PlanLimits::kMaxPlanFileBytes), path); }
+
+void Plan::write(std::ostream& out) const {
+  const std::string text = to_text();
+  io::write_stream_bytes(out, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), "plan");
+}
+
+Plan Plan::read(std::istream& in, const std::string& name) {
+  return parse(io::read_stream_bytes(in, name, PlanLimits::kMaxPlanFileBytes), name);
+}
 
 Plan Plan::parse(std::span<const std::uint8_t> bytes, const std::string& name) {
   if (bytes.size() > PlanLimits::kMaxPlanFileBytes)

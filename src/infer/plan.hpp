@@ -16,6 +16,7 @@
 //                equal them), latency from a per-operation cost model, memory for both weight modes.
 #include <cstddef>
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <span>
 #include <string>
@@ -34,6 +35,10 @@ namespace hepex::infer {
 enum class WeightMode { kPreEncoded, kOnTheFly };
 const char* weight_mode_name(WeightMode m);
 WeightMode parse_weight_mode(const std::string& text);  // "pre-encoded" / "on-the-fly"
+// "inner" / "outer"; and the choice of a user (`--batch-layout`, Python's batch_layout=): "auto" (the
+// planner's choice: nullopt), "inner" or "outer"; InvalidArgument naming anything else.
+const char* batch_layout_name(tile::BatchLayout layout);
+std::optional<tile::BatchLayout> parse_batch_layout_choice(const std::string& text);
 
 struct CkksChoice {
   std::size_t ring_degree = 0;
@@ -120,6 +125,9 @@ struct Plan {
   // The file's text (what save writes) and its parser (what load reads through, bounded like a file).
   std::string to_text() const;
   static Plan parse(std::span<const std::uint8_t> bytes, const std::string& name);
+  // The same through streams (io/stream.hpp: read to the end, at most kMaxPlanFileBytes).
+  void write(std::ostream& out) const;
+  static Plan read(std::istream& in, const std::string& name);
 };
 
 // Weight tile rows encoded at once in on-the-fly mode: as many as fit in `cap` bytes (at least one).

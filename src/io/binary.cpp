@@ -51,7 +51,7 @@ void BinaryWriter::save(const std::string& path, bool secret) const {
 }
 
 namespace {
-constexpr std::size_t kHeaderV1Bytes = sizeof(kMagic) + 4 + 4 + 8;
+constexpr std::size_t kHeaderV1Bytes = kHeaderPrefixBytes;
 constexpr std::size_t kHeaderBytes = kHeaderV1Bytes + sizeof(KeyId);
 
 // The first `n` bytes of a file (fewer if it is shorter).
@@ -76,7 +76,7 @@ std::string key_id_text(const KeyId& id) {
 }
 
 // Magic and version of a header prefix (at least kHeaderV1Bytes); returns the version.
-static std::uint32_t check_magic_and_version(std::span<const std::uint8_t> head, const std::string& name) {
+std::uint32_t check_magic_and_version(std::span<const std::uint8_t> head, const std::string& name) {
   if (head.size() < kHeaderV1Bytes) throw FormatError(name + ": too short to be a hepex file");
   if (std::memcmp(head.data(), kMagic, sizeof(kMagic)) != 0) throw FormatError(name + ": not a hepex file (bad magic)");
   std::uint32_t version;

@@ -122,6 +122,12 @@ class BinaryReader {
   std::string name_;
 };
 
+// Bytes of a hepex header that magic and version are read from (the version-1 header, a prefix of version 2's).
+inline constexpr std::size_t kHeaderPrefixBytes = sizeof(kMagic) + 4 + 4 + 8;
+// Checks magic and version on the first bytes of a hepex object (FormatError naming `name`: too short, not a
+// hepex file, unsupported version); returns the version.
+std::uint32_t check_magic_and_version(std::span<const std::uint8_t> head, const std::string& name);
+
 // Reads a hepex file: checks its magic and version on the first bytes (so a foreign or huge file is refused
 // before it is read), then its integrity trailer; returns the bytes without the trailer. FormatError naming
 // the path: "corrupted or truncated" when the digest differs.

@@ -53,6 +53,18 @@ Client Client::from_key_bytes(std::span<const std::uint8_t> plan_bytes, const By
   return Client(std::move(plan), std::move(ctx), std::move(keys));
 }
 
+Client Client::from_plan_stream(std::istream& plan, const std::string& name, SecurityPolicy policy) {
+  return Client(infer::Plan::read(plan, name), policy, name);
+}
+
+Client Client::from_key_streams(std::istream& plan, std::istream* secret_key, std::istream* public_key,
+                                SecurityPolicy policy) {
+  const Bytes plan_bytes = io::read_stream_bytes(plan, "plan", infer::PlanLimits::kMaxPlanFileBytes);
+  const Bytes secret = secret_key ? io::read_sealed_stream(*secret_key, "secret key") : Bytes{};
+  const Bytes pub = public_key ? io::read_sealed_stream(*public_key, "public key") : Bytes{};
+  return from_key_bytes(plan_bytes, secret, pub, policy);
+}
+
 void Client::set_keys(backend::CkksKeys keys) {
   be_ = std::make_unique<backend::CkksBackend>(ctx_, keys);
   be_->set_decryption_flooding(flood_bits_);
@@ -128,6 +140,10 @@ void Client::encrypt_to_file(const Samples& samples, const std::string& path) co
   infer::save_ciphertexts(path, backend("encrypt"), encrypted(samples));
 }
 
+void Client::encrypt(const Samples& samples, std::ostream& out) const {
+  write_bytes(out, encrypt(samples), "encrypted inputs");
+}
+
 Samples Client::decrypted(const tile::CipherTileTensor& y, std::size_t rows) const {
   if (rows == 0) rows = plan_.batch;
   return Samples{infer::decrypt_output(*be_, plan_, y, rows), rows, plan_.output_size};
@@ -149,6 +165,11 @@ Samples Client::decrypt(const Bytes& output, std::size_t rows, const std::string
 Samples Client::decrypt_file(const std::string& path, std::size_t rows) const {
   check_secret(keys_, be_ != nullptr, "decrypt");
   return decrypted(infer::load_ciphertexts(path, *be_, infer::plan_output_shape(plan_)), rows);
+}
+
+Samples Client::decrypt(std::istream& output, std::size_t rows, const std::string& name) const {
+  check_secret(keys_, be_ != nullptr, "decrypt");  // before the stream is read
+  return decrypt(io::read_sealed_stream(output, name), rows, name);
 }
 
 void Client::set_decryption_flooding(int bits) {

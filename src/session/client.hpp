@@ -9,6 +9,8 @@
 //   Bytes x = c.encrypt(samples);                          // rows x input width, original feature order
 //   Samples y = c.decrypt(server_reply, samples.rows);     // rows x output width, original order
 //
+// Every byte form has a stream form (std::istream / std::ostream) with the same checks: session/bytes.hpp.
+//
 // Bytes are the bytes of the corresponding files (session/bytes.hpp): plan.json, eval.keys, secret.key,
 // public.key, and the ciphertext files of `hepex encrypt` / `hepex infer`, so files and bytes mix freely
 // with the CLI. Every check of the CLI's client verbs applies: the plan's CKKS parameters must be 128-bit
@@ -18,6 +20,7 @@
 // Errors: hepex::Error subclasses (util/error.hpp) naming the object and what is wrong. A Client is movable,
 // not copyable; its const methods may be called from several threads.
 #include <cstddef>
+#include <istream>
 #include <memory>
 #include <optional>
 #include <span>
@@ -54,6 +57,11 @@ class Client {
   // public_key() (either may be empty).
   static Client from_key_bytes(std::span<const std::uint8_t> plan, const Bytes& secret_key, const Bytes& public_key,
                                SecurityPolicy policy = SecurityPolicy::kRequire128Bit);
+  // The same from streams (session/bytes.hpp); `secret_key` / `public_key` may be null (not both).
+  static Client from_plan_stream(std::istream& plan, const std::string& name = "plan",
+                                 SecurityPolicy policy = SecurityPolicy::kRequire128Bit);
+  static Client from_key_streams(std::istream& plan, std::istream* secret_key, std::istream* public_key,
+                                 SecurityPolicy policy = SecurityPolicy::kRequire128Bit);
 
   Client(Client&&) noexcept;
   Client& operator=(Client&&) noexcept;
@@ -85,11 +93,13 @@ class Client {
   // ciphertext file's bytes. Secret-key encryption (seeded, half the size) when the secret key is held.
   Bytes encrypt(const Samples& samples) const;
   void encrypt_to_file(const Samples& samples, const std::string& path) const;
+  void encrypt(const Samples& samples, std::ostream& out) const;
   // Decrypts the server's output: the first `rows` samples (0: the plan's batch), output_size columns,
   // original order. Throws IoError without the secret key, MismatchError / FormatError for outputs that
   // are not what the plan promises (docs in infer/client.hpp). `name` prefixes errors.
   Samples decrypt(const Bytes& output, std::size_t rows = 0, const std::string& name = "output ciphertexts") const;
   Samples decrypt_file(const std::string& path, std::size_t rows = 0) const;
+  Samples decrypt(std::istream& output, std::size_t rows = 0, const std::string& name = "output ciphertexts") const;
   // Adds uniform noise of `bits` bits to every later decryption (0: off); see README, "What a client must
   // never send back".
   void set_decryption_flooding(int bits);

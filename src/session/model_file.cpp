@@ -28,7 +28,13 @@ nn::Model load_model_bytes(std::span<const std::uint8_t> bytes, const std::strin
   return onnx::import_onnx_bytes(bytes, name);
 }
 
+nn::Model load_model(std::istream& in, const std::string& name) {
+  return load_model_bytes(io::read_stream_bytes(in, name), name);
+}
+
 Bytes model_file_bytes(const nn::Model& model) { return io::seal(model.serialize()); }
+
+void save_model(const nn::Model& model, std::ostream& out) { write_bytes(out, model_file_bytes(model), "model"); }
 
 void save_model(const nn::Model& model, const std::string& path) {
   if (has_onnx_extension(path)) onnx::export_onnx_file(model, path);

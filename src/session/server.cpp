@@ -56,6 +56,10 @@ void Server::set_eval_keys(const Bytes& eval_keys, const std::string& name) {
   accept_eval_keys(io::unseal(eval_keys, name), name, eval_keys.size());
 }
 
+void Server::set_eval_keys(std::istream& eval_keys, const std::string& name) {
+  set_eval_keys(io::read_sealed_stream(eval_keys, name), name);
+}
+
 void Server::load_eval_keys(const std::string& path) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
@@ -103,24 +107,34 @@ void check_keys(const std::unique_ptr<backend::CkksBackend>& be) {
 }
 }  // namespace
 
-tile::CipherTileTensor Server::parse_input(const Bytes& input, const std::string& name) const {
+tile::CipherTileTensor Server::parse_input(Bytes input, const std::string& name) const {
   check_keys(be_);
-  return infer::parse_ciphertexts(io::unseal(input, name), name, *be_, infer::plan_input_shape(plan_));
+  return infer::parse_ciphertexts(io::unseal(std::move(input), name), name, *be_, infer::plan_input_shape(plan_));
 }
 
 void Server::check_input(const Bytes& input, const std::string& name) const { parse_input(input, name); }
 
-Server::Result Server::evaluate(const Bytes& input, const std::string& name) {
+Server::Result Server::evaluate(const Bytes& input, const std::string& name) { return evaluate(Bytes(input), name); }
+
+Server::Result Server::evaluate(Bytes&& input, const std::string& name) {
   check_keys(be_);
-  step("loading the encrypted inputs " + name + size_note(input.size()));
-  const auto x = parse_input(input, name);
+  const std::size_t input_bytes = input.size();
+  step("loading the encrypted inputs " + name + size_note(input_bytes));
+  const auto x = parse_input(std::move(input), name);
   Result result;
   const auto y = run(x, result.report);
-  result.report.input_ct_bytes = input.size();
+  result.report.input_ct_bytes = input_bytes;
   result.output = infer::ciphertexts_file_bytes(*be_, y);
   result.report.output_ct_bytes = result.output.size();
   result.report.peak_rss_bytes = infer::peak_rss_bytes();
   return result;
+}
+
+infer::Report Server::evaluate(std::istream& input, std::ostream& output, const std::string& name) {
+  check_keys(be_);  // before the stream is read
+  auto result = evaluate(io::read_sealed_stream(input, name), name);
+  write_bytes(output, result.output, "output ciphertexts");
+  return result.report;
 }
 
 infer::Report Server::evaluate_file(const std::string& input_path, const std::string& output_path) {

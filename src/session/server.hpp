@@ -17,6 +17,7 @@
 // subclasses naming the object and what is wrong. Movable, not copyable; evaluate one input at a time.
 #include <cstddef>
 #include <functional>
+#include <istream>
 #include <memory>
 #include <optional>
 #include <span>
@@ -63,6 +64,7 @@ class Server {
   // The evaluation keys (eval.keys of the plan's key set); replace any held. SecurityError for a secret key.
   void set_eval_keys(const Bytes& eval_keys, const std::string& name = "evaluation keys");
   void load_eval_keys(const std::string& path);
+  void set_eval_keys(std::istream& eval_keys, const std::string& name = "evaluation keys");
   bool has_eval_keys() const { return be_ != nullptr; }
 
   struct Result {
@@ -71,11 +73,15 @@ class Server {
   };
   // Evaluates the client's input ciphertexts (the bytes of `hepex encrypt`'s file). `name` prefixes errors.
   Result evaluate(const Bytes& input, const std::string& name = "encrypted inputs");
+  // The same, taking the bytes over: they are freed once parsed, before the evaluation (less memory).
+  Result evaluate(Bytes&& input, const std::string& name = "encrypted inputs");
   // Checks input ciphertexts as evaluate() does before it starts (integrity, key set, parameters, tile
   // count), without evaluating: for a caller that must refuse a bad input before it commits to the work.
   void check_input(const Bytes& input, const std::string& name = "encrypted inputs") const;
   // The same from and to files; the output is written atomically (nothing on failure).
   infer::Report evaluate_file(const std::string& input_path, const std::string& output_path);
+  // The same through streams (session/bytes.hpp): the output is written whole once evaluated.
+  infer::Report evaluate(std::istream& input, std::ostream& output, const std::string& name = "encrypted inputs");
 
   const nn::Model& model() const { return model_; }
   const infer::Plan& plan() const { return plan_; }
@@ -85,7 +91,7 @@ class Server {
  private:
   void step(const std::string& text) const;
   void accept_eval_keys(Bytes body, const std::string& name, std::size_t file_bytes);
-  tile::CipherTileTensor parse_input(const Bytes& input, const std::string& name) const;
+  tile::CipherTileTensor parse_input(Bytes input, const std::string& name) const;  // freed once parsed
   tile::CipherTileTensor run(const tile::CipherTileTensor& x, infer::Report& report);
 
   nn::Model model_;

@@ -8,7 +8,7 @@
 
 #include "../onnx/onnx_test_util.hpp"
 #include "../prune/prune_test_util.hpp"
-#include "infer/run.hpp"
+#include "session/local_run.hpp"
 #include "onnx/export.hpp"
 #include "onnx/import.hpp"
 #include "prune/pipeline.hpp"
@@ -23,10 +23,10 @@ infer::Report run_small_ring(const nn::Model& model, const nn::RowMatrix& x) {
   ring.max_scale_bits = 36;
   const auto count = std::size_t(x.rows());
   const infer::Plan plan = infer::make_plan(model, 2, 4, count, ring);
-  infer::RunOptions o;
+  LocalRunOptions o;
   o.key_seed = seed_from_u64(3);
   const std::vector<double> samples(x.data(), x.data() + x.size());
-  return infer::run_encrypted(model, plan, samples, count, o);
+  return run_locally(model, plan, samples, count, o).report;
 }
 }  // namespace
 

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "../prune/prune_test_util.hpp"
-#include "infer/run.hpp"
+#include "session/local_run.hpp"
 #include "nn/trainer.hpp"
 #include "prune/pipeline.hpp"
 
@@ -35,9 +35,9 @@ TEST(PrunedEncrypted, EncryptedOutputEqualsPlaintextOutput) {
     const infer::Plan plan = infer::make_plan(pruned, cfg.t1, cfg.t2, count, ring);
     const nn::Dataset test = prune::testing::synthetic(count, 9);
     std::vector<double> x(test.images.data(), test.images.data() + test.images.size());
-    infer::RunOptions o;
+    LocalRunOptions o;
     o.key_seed = seed_from_u64(5);
-    const infer::Report r = infer::run_encrypted(pruned, plan, x, count, o);
+    const infer::Report r = run_locally(pruned, plan, x, count, o).report;
 
     EXPECT_LT(r.max_abs_error, 1e-4);
     EXPECT_GT(r.max_abs_error, 0.0);  // real encryption noise

@@ -1,6 +1,6 @@
-// Encrypted inference on the real CKKS backend (small insecure ring): results within CKKS precision of
-// the plaintext model, the server path from files without any secret key, and refusals of wrong keys,
-// parameters and shapes.
+// Encrypted inference on the real CKKS backend (small insecure ring): the server path from files without
+// any secret key, and refusals of wrong keys, parameters and shapes. (The whole run against the plaintext
+// model: tests/session/local_run_test.cpp.)
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,7 +12,6 @@
 #include "infer/executor.hpp"
 #include "infer/files.hpp"
 #include "infer/keys.hpp"
-#include "infer/run.hpp"
 #include "infer_test_util.hpp"
 
 namespace hepex::infer {
@@ -49,34 +48,6 @@ fs::path temp_dir(const std::string& name) {
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
-}
-
-TEST(InferCkks, MatchesThePlaintextModelWithinPrecision) {
-  const auto m = small_model();
-  const std::size_t batch = 70, count = 67;  // two batch tiles
-  const auto x = testing::random_inputs(count, 16, 5);
-  for (auto layout : {tile::BatchLayout::kInner, tile::BatchLayout::kOuter})
-  for (auto mode : {WeightMode::kPreEncoded, WeightMode::kOnTheFly}) {
-    SCOPED_TRACE(layout == tile::BatchLayout::kOuter ? "batch outer" : "batch inner");
-    auto options = small_ring();
-    options.batch_layout = layout;
-    const Plan plan = make_plan(m, kT1, kT2, batch, options);
-    RunOptions o;
-    o.weight_mode = mode;
-    o.key_seed = seed_from_u64(3);
-    const Report r = run_encrypted(m, plan, x, count, o);
-    EXPECT_LT(r.max_abs_error, 1e-4) << weight_mode_name(mode);
-    EXPECT_GT(r.max_abs_error, 0.0);  // real encryption noise, not a plaintext shortcut
-    ASSERT_EQ(r.layers.size(), plan.layers.size());
-    for (std::size_t l = 0; l < r.layers.size(); ++l) {
-      EXPECT_EQ(r.layers[l].run.counts[backend::Op::kMultiplyPlain], plan.layers[l].counts[backend::Op::kMultiplyPlain]);
-      EXPECT_EQ(r.layers[l].run.counts[backend::Op::kRotate], plan.layers[l].counts[backend::Op::kRotate]);
-      EXPECT_EQ(r.layers[l].run.level_out, plan.layers[l].level_out);
-    }
-    // Grids 3 x 8, 5 x 3, 2 x 5; zeroed: 1 tile, 1 row of 3, 1 row of 5 + the folded column's other tile.
-    EXPECT_EQ(r.tiles_total, 24u + 15u + 10u);
-    EXPECT_EQ(r.tiles_kept, 23u + 12u + 4u);
-  }
 }
 
 TEST(InferCkks, ServerRunsFromFilesWithoutTheSecretKey) {

@@ -1,8 +1,8 @@
 #pragma once
-// The pruning sweep behind `hepex experiment`: for every architecture, train (or reuse) the dense model;
-// for every tile shape x method x fraction, prune and fine-tune; compare with the dense model fine-tuned
-// for the same number of epochs; then measure real encrypted inference for the dense model and for the
-// best pruned model at each quality bound. Writes results.csv, results.md and a gnuplot plot.
+// What a pruning study sweeps and what each of its points records. One struct holds every setting, so a
+// new training or pruning method is a new field here (and in prune::PruneConfig), not a new signature.
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -11,7 +11,7 @@
 #include "nn/model.hpp"
 #include "prune/pipeline.hpp"
 
-namespace hepex::cli {
+namespace hepex::study {
 
 // "experiment-20261129-051500" (UTC now): the default output directory, so a run never lands in the
 // committed results/ (or an earlier run) by accident.
@@ -20,7 +20,7 @@ std::string new_experiment_dir_name();
 struct ExperimentConfig {
   std::vector<std::string> archs{"784-256-64-256-784:poly2"};
   std::vector<std::string> tiles{"4x8"};
-  std::vector<std::string> methods{"P1", "P2", "P3", "P4", "P4E"};
+  std::vector<std::string> methods{"P1", "P2", "P3", "P4", "P4E"};  // "P3/sal": saliency per HE cost
   std::vector<double> fractions{0.5, 0.7, 0.8, 0.9, 0.95};
   std::vector<double> bounds{1.5e-5};  // delta-MSE quality bounds for the encrypted comparison
   std::string data = "mnist";
@@ -34,6 +34,7 @@ struct ExperimentConfig {
   std::size_t he_batch = 256;
   std::string he_weights = "pre-encoded";  // one weight mode for every run, so runs compare
   std::string tag;                         // appended to method names ("P4E/sal+long"): marks other settings
+  bool quiet = false;                      // no progress lines on stderr
 };
 
 struct HeMeasurement {
@@ -42,6 +43,7 @@ struct HeMeasurement {
   double model_bytes = 0;
 };
 
+// One point of the sweep: a row of results.csv.
 struct ExperimentRow {
   std::string arch, tile, method;
   double fraction = 0;
@@ -50,25 +52,18 @@ struct ExperimentRow {
   double delta_mse = 0, mse_pruned = 0, mse_dense = 0, weight_density = 0;
   int finetune_epochs = 0, finetune_phases = 0;
   std::optional<HeMeasurement> he;
-  std::string model_path;
+  std::string model_path;  // not in the CSV
 };
 
 // Runs one encrypted inference of `model` with tile shape `tile` (e.g. "4x8") and batch `batch`
-// (ExperimentConfig::he_weights binds the weight mode).
+// (ExperimentConfig::he_weights binds the weight mode): study/he_measurement.hpp has two.
 using HeRunner = std::function<HeMeasurement(const nn::Model& model, const std::string& tile, std::size_t batch)>;
 
-// Throws InvalidArgument, before any work, when config.out_dir is a non-empty directory and not
-// config.overwrite.
-std::vector<ExperimentRow> run_experiment(const ExperimentConfig& config, const HeRunner& he_runner);
+// A method of the sweep: "P3" or "P3/sal" (saliency per HE cost). Throws InvalidArgument for another suffix.
+struct MethodSpec {
+  prune::Method method;
+  bool saliency = false;
+};
+MethodSpec parse_method_spec(const std::string& text);
 
-// Rewrites <out_dir>/results.md and the plots from <out_dir>/results.csv (e.g. several sweeps' CSVs
-// concatenated); runs nothing. Throws IoError / FormatError naming the file and line.
-std::vector<ExperimentRow> replot_experiment(const std::string& out_dir, const std::vector<double>& bounds);
-
-// Recomputes the dense baselines (mse_dense, delta_mse) of <out_dir>/results.csv with the configured
-// fine-tuning and the dense models cached in out_dir (trained by an earlier run with the same settings),
-// then rewrites the CSV, table and plots; prunes nothing. For results made before the baseline matched the
-// pruned models' phases: a row's phases are its fine-tuning epochs over the epochs per phase.
-std::vector<ExperimentRow> rebaseline_experiment(const ExperimentConfig& config);
-
-}  // namespace hepex::cli
+}  // namespace hepex::study

@@ -1,0 +1,40 @@
+"""make_plan's batch_layout: the plan records the layout asked for (as `hepex plan --batch-layout` does, checked
+against the CLI's plan.json), both layouts decrypt to the numpy forward pass, and an unknown layout is refused."""
+import json
+
+import numpy as np
+import pytest
+
+import hepex
+from conftest import PolyNet, cli_ok
+
+TOL = 1e-4
+
+
+@pytest.mark.parametrize("layout", ["inner", "outer"])
+def test_batch_layout_is_the_plans_and_runs_encrypted(tmp_path, layout):
+    net = PolyNet([16, 8, 16], seed=4)
+    onnx_path = net.save_onnx(tmp_path / "m.onnx")
+    model = hepex.load_model(onnx_path)
+    plan = hepex.make_plan(model, tile="4x4", batch=8, ring_degree=1024, allow_insecure=True, batch_layout=layout)
+    assert plan.batch_layout == layout
+
+    # The CLI's plan for the same option says the same.
+    cli_ok("plan", "-m", onnx_path, "--tile", "4x4", "--batch", 8, "--batch-layout", layout, "-o", tmp_path / "p.json")
+    assert json.loads((tmp_path / "p.json").read_text())["batch_layout"] == layout
+    assert json.loads(plan.to_bytes())["batch_layout"] == layout
+
+    x = np.random.default_rng(5).uniform(0, 1, (5, 16))
+    client = hepex.Client(plan, allow_insecure=True)
+    client.generate_keys()
+    server = hepex.Server(model, hepex.Plan.from_bytes(client.plan_bytes()), allow_insecure=True)
+    server.set_eval_keys(client.eval_keys())
+    y_bytes, _ = server.evaluate(client.encrypt(x))
+    assert np.max(np.abs(client.decrypt(y_bytes, rows=5) - net.forward(x))) < TOL
+
+
+def test_auto_is_the_planners_choice_and_others_are_refused(tmp_path):
+    model = hepex.load_model(PolyNet([16, 8, 16], seed=1).save_onnx(tmp_path / "m.onnx"))
+    assert hepex.make_plan(model, tile="4x4", batch=8).batch_layout in ("inner", "outer")
+    with pytest.raises(hepex.InvalidArgument, match="batch layout 'sideways'"):
+        hepex.make_plan(model, tile="4x4", batch=8, batch_layout="sideways")
