@@ -201,8 +201,9 @@ const cli::VerbRegistrar reg(30, [](CLI::App& app) {
   sub->add_option("--data", o->data, cli::data_option_help_for_models());
   sub->add_option("--noise", o->noise, cli::noise_option_help_for_models())->check(cli::real_in(0, 10));
   sub->add_option("--val-split", o->val_split,
-                  "Validation fraction of the training set (seeded hold-out, not trained on): fine-tuning keeps "
-                  "its best validation epoch, and the val delta is printed for choosing among runs")
+                  "Validation fraction of the training set (seeded hold-out: the rows `train` held out with the same "
+                  "--val-split and --seed, so the dense model never saw them): fine-tuning keeps its best validation "
+                  "epoch, and the val delta is printed for choosing among runs")
       ->check(cli::real_in(0, 0.9))
       ->capture_default_str();
   sub->add_option("--seed", o->seed, "Seed of the split, the noise and the fine-tuning order")->check(cli::any_seed())->capture_default_str();
