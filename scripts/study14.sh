@@ -3,8 +3,9 @@
 # (docs/RESULTS.md, "HE-PEx beyond two autoencoders: first methods"). One seed, CPU-bounded (one thread):
 #   MLP classifiers 784-256-10 (poly2) on MNIST and Fashion-MNIST, a denoising autoencoder
 #   784-128-32-128-784 (noise sigma 0.3) on MNIST; tile 4x8; P4E + saliency + cost-aware at 0.9 and 0.95
-#   (the autoencoder at 0.5),
-#   one-shot against knowledge distillation (--distill), gradual pruning (--steps 3 --schedule cubic) and both.
+#   (the autoencoder at 0.5, 0.7, 0.8),
+#   one-shot against knowledge distillation (--distill), gradual pruning (--steps 3 --schedule cubic) and both;
+#   per-layer caps (--layer-cap 0.9) on the autoencoder.
 # usage: scripts/study14.sh [work-dir]   (default: study14/, git-ignored; models, logs and JSON reports stay
 # there; about 30 minutes of one core). results/issue14/ gets the summary (scripts/study14_summary.py).
 set -euo pipefail
@@ -33,6 +34,7 @@ prune() {  # model fraction variant
     kd) opts=(--distill 0.5 --temperature 4) ;;
     gradual) opts=(--steps 3 --schedule cubic) ;;
     gradual+kd) opts=(--steps 3 --schedule cubic --distill 0.5 --temperature 4) ;;
+    cap) opts=(--layer-cap 0.9) ;;
     *) echo "unknown variant $variant" >&2; exit 1 ;;
   esac
   local out="$work/$model-P4Esal-$fraction-$variant"
@@ -52,5 +54,9 @@ for fraction in 0.9 0.95; do
   done
 done
 dense dae-mnist 784-128-32-128-784:poly2 mnist --noise 0.3
-for variant in oneshot kd gradual; do prune dae-mnist 0.5 $variant; done
+for fraction in 0.5 0.7 0.8; do
+  for variant in oneshot kd gradual; do prune dae-mnist $fraction $variant; done
+done
+# Per-layer caps where the cost-aware ranking empties the first layer (0.8 keeps 3% of its tiles).
+for fraction in 0.7 0.8; do prune dae-mnist $fraction cap; done
 python3 scripts/study14_summary.py "$work" results/issue14

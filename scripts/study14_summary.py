@@ -2,7 +2,8 @@
 """Summary of scripts/study14.sh's pruning reports: one CSV row and one Markdown row per run, and per model
 and fraction the variant that validation chooses (best validation delta; the test delta reports it).
 
-usage: study14_summary.py WORK_DIR OUT_DIR   (reads WORK_DIR/*-P4Esal-*.json and train-*.log)
+usage: study14_summary.py WORK_DIR OUT_DIR   (reads WORK_DIR/*-P4Esal-*.{json,log} and train-*.log; writes
+summary.csv, summary.md, runs.txt and dense.txt)
 """
 import csv
 import glob
@@ -10,7 +11,7 @@ import json
 import os
 import sys
 
-VARIANTS = ["oneshot", "kd", "gradual", "gradual+kd"]
+VARIANTS = ["oneshot", "kd", "gradual", "gradual+kd", "cap"]
 
 
 def rows(work):
@@ -82,6 +83,12 @@ def main():
             f.write("| %s | %.2f | %s | %.1f%% | %.1f%% | %s | %s | %s | %s |\n" % (
                 r["model"], r["fraction"], r["variant"], r["tiles_kept_pct"], r["cost_kept_pct"], val, test, quality,
                 mark))
+    # The result lines of every pruning log, as `hepex prune` printed them.
+    with open(os.path.join(out_dir, "runs.txt"), "w") as f:
+        for path in sorted(glob.glob(os.path.join(work, "*-P4Esal-*.log"))):
+            with open(path) as log:
+                lines = [l.rstrip() for l in log if l.startswith(("tiles kept", "HE cost", "val ", "test "))]
+            f.write("== %s\n%s\n" % (os.path.basename(path)[:-4], "\n".join(lines)))
     with open(os.path.join(out_dir, "dense.txt"), "w") as f:
         for path in sorted(glob.glob(os.path.join(work, "train-*.log"))):
             with open(path) as log:
