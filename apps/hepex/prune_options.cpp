@@ -14,7 +14,9 @@ void add_prune_options(CLI::App* sub, prune::PruneConfig& c, PruneTextOptions& t
                   "P3: unstructured fraction of the mask that guides the permutation (0: the prune fraction)")
       ->check(real_in(0, 0.9999))
       ->capture_default_str();
-  sub->add_option("--steps", c.steps, "Gradual schedule: prune/fine-tune steps (1 = one-shot)")
+  sub->add_option("--steps", c.steps,
+                  "Gradual pruning: prune/fine-tune steps, saliency re-measured and re-ranked between them; the "
+                  "fine-tuning epochs are split across the steps (1 = one-shot)")
       ->check(whole_in(1, 100))
       ->capture_default_str();
   sub->add_option("--rounds", c.permute.rounds, "Permutation rounds over all dimensions")
@@ -34,6 +36,31 @@ void add_prune_options(CLI::App* sub, prune::PruneConfig& c, PruneTextOptions& t
 void apply_prune_options(prune::PruneConfig& c, const PruneTextOptions& text) {
   c.scope = prune::parse_scope(text.scope);
   c.score = prune::parse_tile_score(text.score);
+}
+
+void add_method_options(CLI::App* sub, prune::PruneConfig& c, MethodTextOptions& text) {
+  sub->add_option("--schedule", text.schedule,
+                  "Gradual pruning (--steps K): fraction after step i, linear F i/K or cubic F (1 - (1 - i/K)^3)")
+      ->check(CLI::IsMember({"linear", "cubic"}))
+      ->capture_default_str();
+  sub->add_option("--layer-cap", c.layer_cap,
+                  "Remove at most this fraction of any one layer's weights (P1/P4/P4E) or tiles (P2/P3); the global "
+                  "ranking moves on to other layers (1 = no cap). An error if the caps cannot reach --fraction")
+      ->check(real_in(0.0001, 1))
+      ->capture_default_str();
+  sub->add_option("--distill", c.finetune.distill.alpha,
+                  "Knowledge distillation while fine-tuning: loss = (1-a) task + a distill, from the dense model "
+                  "(MSE to its outputs for autoencoders, soft-target cross-entropy for classifiers); 0 = off")
+      ->check(real_in(0, 1))
+      ->capture_default_str();
+  sub->add_option("--temperature", c.finetune.distill.temperature,
+                  "Distillation temperature T for classifiers (the soft-target term is scaled by T^2)")
+      ->check(real_in(0.01, 100))
+      ->capture_default_str();
+}
+
+void apply_method_options(prune::PruneConfig& c, const MethodTextOptions& text) {
+  c.schedule = prune::parse_schedule(text.schedule);
 }
 
 }  // namespace hepex::cli

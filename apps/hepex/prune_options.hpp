@@ -18,4 +18,12 @@ void add_prune_options(CLI::App* sub, prune::PruneConfig& config, PruneTextOptio
 // Parses the text options into `config` (throws InvalidArgument naming a bad value).
 void apply_prune_options(prune::PruneConfig& config, const PruneTextOptions& text);
 
+// The methods that may move the pruning frontier (issue 14): --schedule --layer-cap --distill --temperature.
+// (`hepex prune` only for now; the sweep adds them when it reports them.)
+struct MethodTextOptions {
+  std::string schedule = "linear";
+};
+void add_method_options(CLI::App* sub, prune::PruneConfig& config, MethodTextOptions& text);
+void apply_method_options(prune::PruneConfig& config, const MethodTextOptions& text);
+
 }  // namespace hepex::cli

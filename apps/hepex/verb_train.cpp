@@ -102,7 +102,9 @@ const hepex::cli::VerbRegistrar reg(20, [](CLI::App& app) {
   sub->add_option("--clip-norm", j.config.clip_norm, "Clip the gradient to this global L2 norm (0 = off)")
       ->check(cli::real_in(0, 1e6))
       ->capture_default_str();
-  sub->add_option("--noise", j.noise, "Denoising: Gaussian noise sigma added to the inputs (targets stay clean)")
+  sub->add_option("--noise", j.noise,
+                  "Denoising: Gaussian noise sigma added to the inputs (targets stay clean); the model file records "
+                  "it, so eval and prune test with the same noise")
       ->check(cli::real_in(0, 10))
       ->capture_default_str();
   sub->add_option("--noise-copies", j.noise_copies, "Denoising: noisy copies of every training image")

@@ -26,6 +26,12 @@ double Backprop::run(const Model& model, const Matrix& x, Loss loss, const Batch
   } else {
     value = softmax_cross_entropy(a_[L - 1], target.labels, &dy_);
   }
+  if (target.teacher && target.alpha > 0.f) {
+    const float alpha = target.alpha;
+    const double d = distillation_loss(a_[L - 1], *target.teacher, loss, target.temperature, &distill_dy_);
+    value = (1.0 - alpha) * value + alpha * d;
+    dy_ = dy_ * (1.f - alpha) + distill_dy_ * alpha;
+  }
 
   if (weight != 1.f) dy_ *= weight;
   // Walk back: da_ holds dL/da of the current layer.

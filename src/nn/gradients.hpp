@@ -17,10 +17,14 @@ struct LayerGradients {
   std::array<float, 3> poly{};       // poly2 {a, b, c}; zero unless the activation is trainable
 };
 
-// What a batch is compared with: reconstruction targets (features x batch) or class labels.
+// What a batch is compared with: reconstruction targets (features x batch) or class labels; optionally a
+// teacher's outputs for knowledge distillation, loss = (1 - alpha) task + alpha distillation_loss (loss.hpp).
 struct BatchTarget {
   const Matrix* values = nullptr;
   std::span<const std::uint8_t> labels;
+  const Matrix* teacher = nullptr;  // outputs x batch, model order; null: no distillation
+  float alpha = 0.f;
+  float temperature = 1.f;          // classification only
 };
 
 // Reusable buffers for forward/backward; one per training loop.
@@ -35,7 +39,7 @@ class Backprop {
  private:
   std::vector<Matrix> z_;  // pre-activations per layer
   std::vector<Matrix> a_;  // activations per layer (a_[l] is the output of layer l)
-  Matrix dy_, dz_, da_;
+  Matrix dy_, dz_, da_, distill_dy_;
 };
 
 }  // namespace hepex::nn

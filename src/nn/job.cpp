@@ -70,6 +70,8 @@ JobData load_job_data(const TrainJob& job) {
 }
 
 TrainJobResult run_train_job(const TrainJob& job, const EpochCallback& on_epoch, const BatchCallback& on_batch) {
+  if (job.config.distill.teacher)
+    throw InvalidArgument("a training job has no teacher: distillation is for fine-tuning (prune)");
   Model model = Model::from_arch(job.arch);
   if (job.task == Task::kAutoencoder && model.input_size() != model.output_size())
     throw InvalidArgument("architecture '" + job.arch + "': an autoencoder needs equal input and output widths");
@@ -83,6 +85,7 @@ TrainJobResult run_train_job(const TrainJob& job, const EpochCallback& on_epoch,
   r.history = train(model, data.train, data.val, cfg, on_epoch, on_batch);
   r.test = evaluate(model, data.test, cfg.loss);
   model.set_data_set(canonical_data_name(job.data));
+  model.set_input_noise(job.task == Task::kAutoencoder ? job.noise : 0.f);
   r.model = std::move(model);
   return r;
 }

@@ -117,6 +117,12 @@ RowMatrix Model::unpermute_output(const RowMatrix& y) const {
   return out;
 }
 
+void Model::set_input_noise(float sigma) {
+  if (!(sigma >= 0.f && std::isfinite(sigma)))
+    throw InvalidArgument("input noise sigma " + std::to_string(sigma) + " must be finite and >= 0");
+  input_noise_ = sigma;
+}
+
 void keep_eigen_serial() { Eigen::setNbThreads(1); }
 
 void Model::forward_columns(Matrix& a, Matrix& z) const {

@@ -61,6 +61,10 @@ class Model {
   // recorded in the model file; empty = unknown (files written before the field existed).
   const std::string& data_set() const { return data_set_; }
   void set_data_set(std::string name) { data_set_ = std::move(name); }
+  // Denoising autoencoders: the sigma of the Gaussian noise on the inputs it was trained with (0: none),
+  // recorded in the model file so that eval and prune test it on the same task.
+  float input_noise() const { return input_noise_; }
+  void set_input_noise(float sigma);
 
   // Throws InvalidArgument if widths of consecutive layers, bias/mask shapes or permutations disagree.
   void validate() const;
@@ -78,6 +82,7 @@ class Model {
   Permutation input_perm_;
   Permutation output_perm_;
   std::string data_set_;
+  float input_noise_ = 0.f;
 };
 
 }  // namespace hepex::nn

@@ -1,17 +1,20 @@
 // Model file, after the common hepex header (type kModel, parameter hash 0):
-//   u32 model schema (2; 1 is read too) | u32 layer count
+//   u32 model schema (3; 1 and 2 are read too) | u32 layer count
 //   per layer: u32 in | u32 out | u32 activation kind | u8 trainable | f32 a, b, c
 //              f32 W[out][in] (row-major) | f32 b[out] | u8 has_mask | (if has_mask) u8 mask[out][in] in {0,1}
 //   u64 n + u32[n] input permutation | u64 n + u32[n] output permutation   (n = 0: identity)
-//   schema 2 only: u64 n + n bytes, the training data set's name (n = 0: unknown; schema 1 files read so)
+//   schema >= 2: u64 n + n bytes, the training data set's name (n = 0: unknown; schema 1 files read so)
+//   schema 3:    f32 input noise sigma of a denoising model (0: none; older files read so)
 // Every length is checked against the architecture and the bytes left before anything is allocated.
+#include <cmath>
+
 #include "io/binary.hpp"
 #include "nn/model.hpp"
 
 namespace hepex::nn {
 namespace {
 
-constexpr std::uint32_t kModelSchema = 2;
+constexpr std::uint32_t kModelSchema = 3;
 constexpr std::uint32_t kOldestModelSchema = 1;  // before the training data set was recorded
 constexpr std::uint64_t kMaxDataSetName = 4096;
 constexpr std::uint32_t kMaxLayers = 4096;
@@ -66,6 +69,7 @@ std::vector<std::uint8_t> Model::serialize() const {
   write_perm(w, input_perm_);
   write_perm(w, output_perm_);
   w.write_string(data_set_);
+  w.write<float>(input_noise_);
   return w.bytes();
 }
 
@@ -119,6 +123,11 @@ Model Model::deserialize(std::vector<std::uint8_t> bytes, const std::string& nam
   model.input_perm_ = read_perm(r, model.input_size(), "input");
   model.output_perm_ = read_perm(r, model.output_size(), "output");
   if (schema >= 2) model.data_set_ = r.read_string(kMaxDataSetName);
+  if (schema >= 3) {
+    const float noise = r.read<float>();
+    if (!(noise >= 0.f && std::isfinite(noise))) r.fail("input noise sigma " + std::to_string(noise) + " is invalid");
+    model.input_noise_ = noise;
+  }
   r.expect_end();
   try {
     model.validate();

@@ -50,11 +50,26 @@ void check_data(const Model& model, const Dataset& data, Loss loss, const char* 
   }
 }
 
+void check_distill(const Model& model, const DistillConfig& d) {
+  if (!(d.alpha >= 0.f && d.alpha <= 1.f))
+    throw InvalidArgument("distillation weight " + std::to_string(d.alpha) + " must be in [0, 1]");
+  if (!(d.temperature > 0.f))
+    throw InvalidArgument("distillation temperature " + std::to_string(d.temperature) + " must be positive");
+  if (d.teacher && (d.teacher->input_size() != model.input_size() || d.teacher->output_size() != model.output_size()))
+    throw MismatchError("distillation: the teacher " + d.teacher->arch_string() + " does not fit the student " +
+                        model.arch_string() + " (input and output widths must match)");
+}
+
+// The teacher's outputs on the training inputs, in the student's output order (the student may be permuted).
+RowMatrix teacher_outputs(const Model& student, const Model& teacher, const RowMatrix& original_inputs) {
+  return student.permute_target(teacher.forward(original_inputs));
+}
+
 constexpr Eigen::Index kShardSize = 64;
 
 // Per-shard buffers of the training loop.
 struct Shard {
-  Matrix x, t;
+  Matrix x, t, soft;
   std::vector<std::uint8_t> labels;
   Backprop backprop;
   std::vector<LayerGradients> grads;
@@ -139,9 +154,11 @@ History train(Model& model, const Dataset& train_set, const Dataset& val, const 
   if (train_set.size() == 0) throw InvalidArgument("training: the training set is empty");
   check_data(model, train_set, cfg.loss, "training");
   check_data(model, val, cfg.loss, "validation");
+  check_distill(model, cfg.distill);
   for (auto& layer : model.layers()) layer.apply_mask();
 
   const ModelOrderData data = to_model_order(model, train_set, cfg.loss);
+  const RowMatrix soft = cfg.distill.active() ? teacher_outputs(model, *cfg.distill.teacher, train_set.images) : RowMatrix{};
   keep_eigen_serial();
   const Eigen::Index n = train_set.size(), d_in = model.input_size(), d_out = model.output_size();
   auto optimizer = make_optimizer(cfg.optimizer, model);
@@ -183,6 +200,13 @@ History train(Model& model, const Dataset& train_set, const Dataset& val, const 
             sh.labels.resize(std::size_t(cols));
             for (Eigen::Index j = 0; j < cols; ++j) sh.labels[std::size_t(j)] = data.labels[std::size_t(order[std::size_t(lo + j)])];
             target.labels = sh.labels;
+          }
+          if (cfg.distill.active()) {
+            sh.soft.resize(d_out, cols);
+            for (Eigen::Index j = 0; j < cols; ++j) sh.soft.col(j) = columns(soft).col(order[std::size_t(lo + j)]);
+            target.teacher = &sh.soft;
+            target.alpha = cfg.distill.alpha;
+            target.temperature = cfg.distill.temperature;
           }
           sh.loss = sh.backprop.run(model, sh.x, cfg.loss, target, sh.grads, float(cols) / float(b)) * double(cols);
         } catch (...) {

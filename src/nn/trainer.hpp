@@ -14,6 +14,16 @@
 
 namespace hepex::nn {
 
+// Knowledge distillation: loss = (1 - alpha) task + alpha distill, distill = MSE to the teacher's outputs
+// (reconstruction) or soft-target cross-entropy at `temperature` (classification); see loss.hpp. The
+// validation loss stays the task's alone, so selection never rewards imitating the teacher.
+struct DistillConfig {
+  const Model* teacher = nullptr;  // same input and output widths as the student; null: off
+  float alpha = 0.f;               // in [0, 1]
+  float temperature = 1.f;         // > 0
+  bool active() const { return teacher != nullptr && alpha > 0.f; }
+};
+
 struct TrainConfig {
   OptimizerConfig optimizer;  // Adam by default
   Loss loss = Loss::kMse;     // kMse: targets = dataset.targets(); kSoftmaxCrossEntropy: dataset.labels
@@ -28,6 +38,7 @@ struct TrainConfig {
   bool restore_best = true;    // with a validation set: end with the weights of the best validation epoch
   float clip_norm = 0.f;       // > 0: rescale the batch gradient to at most this global L2 norm
   std::uint64_t seed = 1;      // shuffling order
+  DistillConfig distill;       // off by default
 };
 
 struct EpochStats {

@@ -33,6 +33,8 @@ void check_ranking(const nn::Model& model, const Ranking& ranking) {
                           " layers, the model has " + std::to_string(model.layers().size()));
   for (double c : ranking.layer_cost)
     if (!(c > 0)) throw InvalidArgument("pruning: a tile cost must be positive");
+  if (!(ranking.layer_cap > 0 && ranking.layer_cap <= 1))
+    throw InvalidArgument("pruning: the per-layer cap " + std::to_string(ranking.layer_cap) + " must be in (0, 1]");
 }
 
 double cost_of(const Ranking& ranking, std::size_t layer) {
@@ -58,10 +60,24 @@ struct Candidate {
   }
 };
 
-// Marks the lowest `fraction` of each ranking group (one group per layer, or one for all) via `kill`.
+// How many more entries each layer may lose under the cap (all of its alive ones without a cap).
+std::vector<Eigen::Index> room_under_cap(const std::vector<std::vector<Candidate>>& per_layer,
+                                         const std::vector<Eigen::Index>& totals, double cap) {
+  std::vector<Eigen::Index> room(per_layer.size());
+  for (std::size_t l = 0; l < per_layer.size(); ++l) {
+    const auto alive = static_cast<Eigen::Index>(per_layer[l].size());
+    const auto allowed = static_cast<Eigen::Index>(std::floor(cap * static_cast<double>(totals[l]) + 1e-9));
+    room[l] = cap >= 1.0 ? alive : std::clamp<Eigen::Index>(allowed - (totals[l] - alive), 0, alive);
+  }
+  return room;
+}
+
+// Marks the lowest `fraction` of each ranking group (one group per layer, or one for all) via `kill`,
+// taking no more than room[layer] from any layer (see Ranking::layer_cap). `unit` names the entries.
 template <class Kill>
 void prune_lowest(std::vector<std::vector<Candidate>> per_layer, const std::vector<Eigen::Index>& totals,
-                  double fraction, Scope scope, Kill kill) {
+                  double fraction, Scope scope, double cap, const char* unit, Kill kill) {
+  std::vector<Eigen::Index> room = room_under_cap(per_layer, totals, cap);
   std::vector<std::vector<Candidate>> groups;
   std::vector<Eigen::Index> group_totals;
   if (scope == Scope::kLayer) {
@@ -78,8 +94,28 @@ void prune_lowest(std::vector<std::vector<Candidate>> per_layer, const std::vect
     const auto target = static_cast<Eigen::Index>(std::llround(fraction * static_cast<double>(group_totals[g])));
     const Eigen::Index dead = group_totals[g] - static_cast<Eigen::Index>(cands.size());
     const Eigen::Index need = std::clamp<Eigen::Index>(target - dead, 0, static_cast<Eigen::Index>(cands.size()));
-    std::partial_sort(cands.begin(), cands.begin() + need, cands.end());
-    for (Eigen::Index i = 0; i < need; ++i) kill(cands[i]);
+    if (cap >= 1.0) {
+      std::partial_sort(cands.begin(), cands.begin() + need, cands.end());
+      for (Eigen::Index i = 0; i < need; ++i) kill(cands[i]);
+      continue;
+    }
+    Eigen::Index capacity = 0;
+    for (std::size_t l = 0; l < room.size(); ++l)
+      if (scope == Scope::kGlobal || l == g) capacity += room[l];
+    if (need > capacity)
+      throw InvalidArgument("pruning " + std::to_string(fraction) + " of the " + unit +
+                            (scope == Scope::kLayer ? " of layer " + std::to_string(g) : std::string()) + " needs " +
+                            std::to_string(need) + " more removed, but the per-layer cap " + std::to_string(cap) +
+                            " leaves room for " + std::to_string(capacity) +
+                            " (raise the cap or lower the fraction)");
+    std::sort(cands.begin(), cands.end());
+    Eigen::Index done = 0;
+    for (std::size_t i = 0; i < cands.size() && done < need; ++i)
+      if (room[cands[i].layer] > 0) {
+        --room[cands[i].layer];
+        kill(cands[i]);
+        ++done;
+      }
   }
 }
 
@@ -121,7 +157,7 @@ void prune_unstructured(nn::Model& model, double fraction, Scope scope, const Ra
     for (Eigen::Index i = 0; i < layers[l].W.size(); ++i)
       if (layers[l].mask.data()[i] != 0.f) per_layer[l].push_back({scores.data()[i] / cost, l, i});
   }
-  prune_lowest(std::move(per_layer), totals, fraction, scope,
+  prune_lowest(std::move(per_layer), totals, fraction, scope, ranking.layer_cap, "weights",
                [&](const Candidate& c) { layers[c.layer].mask.data()[c.index] = 0.f; });
   for (auto& layer : layers) layer.apply_mask();
 }
@@ -148,7 +184,7 @@ void prune_tiles(nn::Model& model, const std::vector<TileDims>& dims, double fra
       if (nz(tr, tc) > 0) per_layer[l].push_back({scores(tr, tc) / cost, l, tc * grid.grid_rows() + tr});
     });
   }
-  prune_lowest(std::move(per_layer), totals, fraction, scope, [&](const Candidate& c) {
+  prune_lowest(std::move(per_layer), totals, fraction, scope, ranking.layer_cap, "tiles", [&](const Candidate& c) {
     const TileGrid grid{layers[c.layer].out(), layers[c.layer].in(), dims[c.layer]};
     mask_tile(layers[c.layer], dims[c.layer], c.index % grid.grid_rows(), c.index / grid.grid_rows(), 0.f);
   });

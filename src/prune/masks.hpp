@@ -21,9 +21,14 @@ const char* scope_name(Scope s);
 //   layer_cost  empty: all tiles cost the same. Else the HE cost of one weight tile of each layer (e.g.
 //               its RNS limbs); scores are divided by it, so a global ranking removes what costs least
 //               quality per unit of encrypted-inference cost saved.
+//   layer_cap   < 1: no layer loses more than this fraction of its weights (unstructured) or tiles (tile
+//               pruning), counting what is already pruned; the global ranking skips a layer at its cap and
+//               goes on down the list, so the target fraction is still met when the caps allow it (else
+//               InvalidArgument). Keeps a cost-aware ranking from emptying the most expensive layer.
 struct Ranking {
   const Saliency* saliency = nullptr;
   std::vector<double> layer_cost;
+  double layer_cap = 1.0;
 };
 
 // Masks the fraction `fraction` (in [0,1)) of weights with the smallest |w| (already-masked weights count

@@ -30,6 +30,32 @@ const char* method_name(Method m) {
 
 std::vector<Method> all_methods() { return {Method::kP1, Method::kP2, Method::kP3, Method::kP4, Method::kP4E}; }
 
+Schedule parse_schedule(const std::string& text) {
+  if (text == "linear") return Schedule::kLinear;
+  if (text == "cubic") return Schedule::kCubic;
+  throw InvalidArgument("pruning schedule '" + text + "': expected linear or cubic");
+}
+
+const char* schedule_name(Schedule s) { return s == Schedule::kLinear ? "linear" : "cubic"; }
+
+std::vector<double> schedule_fractions(double fraction, int steps, Schedule schedule) {
+  if (steps < 1) throw InvalidArgument("gradual pruning needs at least one step, got " + std::to_string(steps));
+  std::vector<double> out;
+  for (int i = 1; i <= steps; ++i) {
+    const double done = double(i) / steps, left = 1.0 - done;
+    out.push_back(i == steps ? fraction
+                             : schedule == Schedule::kLinear ? fraction * done : fraction * (1.0 - left * left * left));
+  }
+  return out;
+}
+
+std::vector<int> split_epochs(int epochs, int steps) {
+  if (steps < 1) throw InvalidArgument("gradual pruning needs at least one step, got " + std::to_string(steps));
+  std::vector<int> out;
+  for (int i = 1; i <= steps; ++i) out.push_back(epochs * i / steps - epochs * (i - 1) / steps);
+  return out;
+}
+
 namespace {
 
 std::string fmt_fraction(double f) {
@@ -40,24 +66,30 @@ std::string fmt_fraction(double f) {
 
 class Run {
  public:
-  Run(const nn::Dataset& train, const nn::Dataset& val, const PruneConfig& config, PruneReport& report,
-      const PhaseCallback& on_phase, const nn::EpochCallback& on_epoch)
-      : train_(train), val_(val), config_(config), report_(report), on_phase_(on_phase), on_epoch_(on_epoch) {}
+  Run(const nn::Model& teacher, const nn::Dataset& train, const nn::Dataset& val, const PruneConfig& config,
+      PruneReport& report, const PhaseCallback& on_phase, const nn::EpochCallback& on_epoch)
+      : teacher_(teacher), train_(train), val_(val), config_(config), report_(report), on_phase_(on_phase),
+        on_epoch_(on_epoch) {}
 
   void phase(const std::string& what) const {
     if (on_phase_) on_phase_(what);
   }
 
-  void finetune(nn::Model& model) {
-    if (config_.finetune.epochs <= 0) return;
-    phase("fine-tune " + std::to_string(config_.finetune.epochs) + " epochs");
+  // One fine-tuning phase of `epochs` epochs (the configured per-phase count unless a schedule splits it).
+  void finetune(nn::Model& model, int epochs = -1) {
+    if (epochs < 0) epochs = config_.finetune.epochs;
+    if (epochs <= 0) return;
+    phase("fine-tune " + std::to_string(epochs) + " epochs");
     nn::TrainConfig tc = config_.finetune;
+    tc.epochs = epochs;
     tc.seed = phase_seed(config_.finetune.seed, report_.finetune_epochs);
+    if (tc.distill.alpha > 0.f) tc.distill.teacher = &teacher_;
     const nn::History h = nn::train(model, train_, val_, tc, [&](const nn::EpochStats& s) {
       report_.history.push_back(s);
       if (on_epoch_) on_epoch_(s);
     });
     report_.finetune_epochs += static_cast<int>(h.epochs.size());
+    report_.phase_epochs.push_back(static_cast<int>(h.epochs.size()));
     ++report_.finetune_phases;
   }
 
@@ -65,6 +97,7 @@ class Run {
   Ranking ranking(const nn::Model& model) {
     Ranking r;
     r.layer_cost = config_.layer_cost;
+    r.layer_cap = config_.layer_cap;
     if (config_.saliency) {
       phase("measure saliency");
       saliency_ = measure_saliency(model, train_.images, config_.finetune.seed);
@@ -73,19 +106,22 @@ class Run {
     return r;
   }
 
-  // Gradual schedule: fraction * i / steps, each followed by fine-tuning.
+  // Gradual schedule: each step prunes to its fraction (re-ranked on the model as it is then) and fine-tunes
+  // for its share of the phase's epochs. One step is the one-shot method.
   template <class PruneStep>
   void prune_gradually(nn::Model& model, PruneStep step) {
     const int steps = std::max(1, config_.steps);
-    for (int i = 1; i <= steps; ++i) {
-      const double f = config_.fraction * i / steps;
-      phase("prune " + fmt_fraction(f));
-      step(model, f);
-      finetune(model);
+    const auto fractions = schedule_fractions(config_.fraction, steps, config_.schedule);
+    const auto epochs = split_epochs(config_.finetune.epochs, steps);
+    for (int i = 0; i < steps; ++i) {
+      phase("prune " + fmt_fraction(fractions[std::size_t(i)]));
+      step(model, fractions[std::size_t(i)]);
+      finetune(model, epochs[std::size_t(i)]);
     }
   }
 
  private:
+  const nn::Model& teacher_;  // the dense model, for distillation
   const nn::Dataset& train_;
   const nn::Dataset& val_;
   const PruneConfig& config_;
@@ -110,7 +146,7 @@ nn::Model prune_model(const nn::Model& dense, const nn::Dataset& train, const nn
   report.t2 = config.t2;
   const auto before = tiles_per_layer(dense, dims);
 
-  Run run(train, val, config, report, on_phase, on_epoch);
+  Run run(dense, train, val, config, report, on_phase, on_epoch);
   nn::Model model = dense;
   nn::Model reference = dense;  // dense weights in the model's current neuron order (for expansion)
 
@@ -174,14 +210,25 @@ std::uint64_t phase_seed(std::uint64_t seed, int epochs_before) {
 double equally_trained_dense_loss(const nn::Model& dense, const nn::Dataset& train, const nn::Dataset& val,
                                   const nn::Dataset& test, const nn::TrainConfig& finetune, int phases,
                                   const nn::EpochCallback& on_epoch) {
+  const std::vector<int> phase_epochs(std::size_t(std::max(0, phases)), finetune.epochs);
+  return nn::evaluate(equally_trained_dense(dense, train, val, finetune, phase_epochs, on_epoch), test, finetune.loss)
+      .loss;
+}
+
+nn::Model equally_trained_dense(const nn::Model& dense, const nn::Dataset& train, const nn::Dataset& val,
+                                const nn::TrainConfig& finetune, const std::vector<int>& phase_epochs,
+                                const nn::EpochCallback& on_epoch) {
   nn::Model tuned = dense;
   int epochs = 0;
-  for (int p = 0; p < phases && finetune.epochs > 0; ++p) {
+  for (const int phase : phase_epochs) {
+    if (phase <= 0) continue;
     nn::TrainConfig tc = finetune;
+    tc.epochs = phase;
     tc.seed = phase_seed(finetune.seed, epochs);
+    if (tc.distill.alpha > 0.f) tc.distill.teacher = &dense;
     epochs += static_cast<int>(nn::train(tuned, train, val, tc, on_epoch).epochs.size());
   }
-  return nn::evaluate(tuned, test, finetune.loss).loss;
+  return tuned;
 }
 
 }  // namespace hepex::prune

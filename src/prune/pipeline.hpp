@@ -24,6 +24,17 @@
 namespace hepex::prune {
 
 enum class Method { kP1, kP2, kP3, kP4, kP4E };
+
+// Gradual pruning: the fraction reached after step i of K. Linear: F i / K. Cubic (Zhu and Gupta 2017):
+// F (1 - (1 - i/K)^3), large steps first while much redundancy is left, small ones near the target.
+enum class Schedule { kLinear, kCubic };
+Schedule parse_schedule(const std::string& text);  // "linear", "cubic"
+const char* schedule_name(Schedule s);
+// The K fractions of a schedule, increasing, the last exactly `fraction`.
+std::vector<double> schedule_fractions(double fraction, int steps, Schedule schedule);
+// Fine-tuning epochs of each of `steps` steps when `epochs` are split across them: as even as possible,
+// later steps get the remainder (they prune at the highest fractions), summing to `epochs`.
+std::vector<int> split_epochs(int epochs, int steps);
 Method parse_method(const std::string& text);  // "P1".."P4E" (case-insensitive)
 const char* method_name(Method m);
 std::vector<Method> all_methods();
@@ -35,12 +46,15 @@ struct PruneConfig {
   Scope scope = Scope::kGlobal;
   TileScore score = TileScore::kL2;  // P2/P3
   double density_threshold = 0.0625; // P4/P4E: tiles at or below this density are dropped
-  int steps = 1;                     // > 1: gradual schedule, prune to fraction*i/steps then fine-tune
+  int steps = 1;                     // > 1: gradual: prune to schedule_fractions(..)[i], re-rank, fine-tune
+  Schedule schedule = Schedule::kLinear;  // of the gradual steps; the fine-tuning epochs are split across them
+  double layer_cap = 1.0;            // at most this fraction of any one layer's weights / tiles removed (Ranking)
   double guide_fraction = 0;         // P3: unstructured fraction of the permutation's guide (0: = fraction)
   bool saliency = false;             // rank by data saliency (saliency.hpp) instead of |w| / tile score
   std::vector<double> layer_cost;    // HE cost of one tile per layer (empty: uniform); see masks.hpp Ranking
   PermuteOptions permute;
-  nn::TrainConfig finetune;          // one fine-tuning phase (epochs = per phase)
+  nn::TrainConfig finetune;          // one fine-tuning phase (epochs = per phase); finetune.distill.alpha > 0
+                                     // distils from the dense model (the pipeline sets the teacher)
 };
 
 struct LayerTiles {
@@ -57,6 +71,7 @@ struct PruneReport {
   double weight_density = 0;  // alive weights / all weights, at the end
   int finetune_epochs = 0;    // total fine-tuning epochs run
   int finetune_phases = 0;    // in this many phases (each restarts the learning-rate schedule)
+  std::vector<int> phase_epochs;  // epochs of each phase, in order (the baseline repeats them)
   std::vector<nn::EpochStats> history;  // all fine-tuning epochs, in order
 };
 
@@ -79,5 +94,11 @@ std::uint64_t phase_seed(std::uint64_t seed, int epochs_before);
 double equally_trained_dense_loss(const nn::Model& dense, const nn::Dataset& train, const nn::Dataset& val,
                                   const nn::Dataset& test, const nn::TrainConfig& finetune, int phases,
                                   const nn::EpochCallback& on_epoch = {});
+// The same baseline model for phases of different lengths (PruneReport::phase_epochs: gradual pruning splits
+// the epochs), to evaluate on validation and test data alike. With finetune.distill.alpha > 0 it distils from
+// `dense` as the pruned model did.
+nn::Model equally_trained_dense(const nn::Model& dense, const nn::Dataset& train, const nn::Dataset& val,
+                                const nn::TrainConfig& finetune, const std::vector<int>& phase_epochs,
+                                const nn::EpochCallback& on_epoch = {});
 
 }  // namespace hepex::prune

@@ -2,6 +2,7 @@
 
 #include "infer/plan.hpp"
 #include "nn/job.hpp"
+#include "util/error.hpp"
 
 namespace hepex {
 
@@ -10,6 +11,18 @@ std::vector<double> he_tile_costs(const nn::Model& model, int t1, int t2) {
   std::vector<double> costs;
   for (const auto& layer : plan.layers) costs.push_back(static_cast<double>(layer.level_in + 1));
   return costs;
+}
+
+HeCost he_cost(const prune::PruneReport& report, const std::vector<double>& tile_costs) {
+  if (tile_costs.size() != report.layers.size())
+    throw MismatchError("HE cost: " + std::to_string(tile_costs.size()) + " tile costs for a pruning report of " +
+                        std::to_string(report.layers.size()) + " layers");
+  HeCost c;
+  for (std::size_t l = 0; l < tile_costs.size(); ++l) {
+    c.kept += tile_costs[l] * static_cast<double>(report.layers[l].after);
+    c.total += tile_costs[l] * static_cast<double>(report.layers[l].total);
+  }
+  return c;
 }
 
 prune::PruneConfig prune_config_for(const nn::Model& dense, prune::PruneConfig config, bool cost_aware,

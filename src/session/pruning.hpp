@@ -15,6 +15,13 @@ namespace hepex {
 // plaintexts are encoded at (the planner's), which both their memory and ct x pt time scale with.
 std::vector<double> he_tile_costs(const nn::Model& model, int t1, int t2);
 
+// The HE cost a pruning result keeps: its tiles per layer weighted by `tile_costs` (he_tile_costs of the
+// dense model), against the dense model's.
+struct HeCost {
+  double kept = 0, total = 0;
+};
+HeCost he_cost(const prune::PruneReport& report, const std::vector<double>& tile_costs);
+
 // `config` completed for `dense`: the loss of its task (same widths in and out: MSE, else cross-entropy),
 // the fine-tuning seed, and with `cost_aware` the per-layer tile costs (he_tile_costs at config's tile).
 prune::PruneConfig prune_config_for(const nn::Model& dense, prune::PruneConfig config, bool cost_aware,

@@ -53,12 +53,12 @@ TEST(CliDataSet, OlderModelFilesReadAsUnknownAndSaySo) {
   const auto& d = root.dir;
   ASSERT_EQ(run_hepex({"train", "--arch", "16-8-16", "--data", "fashion", "--epochs", "1", "-o", d / "f.hpx"}, d.path,
                       {root.env}).rc, 0);
-  // Rewrite it as a schema-1 file: schema 1 at offset 40, without the trailing data set name (and a new
-  // integrity trailer).
+  // Rewrite it as a schema-1 file: schema 1 at offset 40, without the trailing data set name and noise
+  // sigma (and a new integrity trailer).
   auto bytes = hepex::io::read_hepex_file(d / "f.hpx");
   const std::uint32_t schema1 = 1;
   std::memcpy(bytes.data() + 40, &schema1, 4);
-  bytes.resize(bytes.size() - 8 - std::string("fashion-mnist").size());
+  bytes.resize(bytes.size() - 8 - std::string("fashion-mnist").size() - sizeof(float));
   hepex::io::BinaryWriter old;
   old.write_bytes(bytes.data(), bytes.size());
   old.save(d / "old.hpx");

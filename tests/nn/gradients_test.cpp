@@ -2,6 +2,8 @@
 // (naive loops, written from the formulas), for every activation and both losses.
 #include "nn/gradients.hpp"
 
+#include "util/error.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -46,41 +48,71 @@ std::vector<RefLayer> to_ref(const Model& m) {
   return r;
 }
 
+// Output of the reference network for sample s of x (features x batch).
+std::vector<double> ref_forward(const std::vector<RefLayer>& net, const Matrix& x, Eigen::Index s) {
+  std::vector<double> a(std::size_t(x.rows()));
+  for (Eigen::Index i = 0; i < x.rows(); ++i) a[i] = x(i, s);
+  for (const auto& L : net) {
+    std::vector<double> next(L.b.size());
+    for (std::size_t i = 0; i < L.b.size(); ++i) {
+      double z = L.b[i];
+      for (std::size_t j = 0; j < a.size(); ++j) z += L.W[i][j] * a[j];
+      next[i] = ref_act(L, z);
+    }
+    a = next;
+  }
+  return a;
+}
+
+// log sum_k exp(v_k / T), shifted by the maximum.
+double log_sum_exp(const std::vector<double>& v, double T) {
+  double m = v[0];
+  for (double e : v) m = std::max(m, e);
+  double sum = 0;
+  for (double e : v) sum += std::exp((e - m) / T);
+  return m / T + std::log(sum);
+}
+
+// Knowledge distillation as the formulas state it: (1 - alpha) task + alpha distill, distill = MSE to the
+// teacher's outputs, or T^2 * mean over samples of -sum_k softmax(teacher/T)_k log softmax(y/T)_k.
+struct RefDistill {
+  const Matrix* teacher = nullptr;
+  double alpha = 0, T = 1;
+};
+
 // Loss of the reference network on the batch x (features x batch).
 double ref_loss(const std::vector<RefLayer>& net, const Matrix& x, Loss loss, const Matrix& t,
-                const std::vector<std::uint8_t>& labels) {
-  double total = 0;
+                const std::vector<std::uint8_t>& labels, const RefDistill& kd = {}) {
+  double task = 0, distill = 0;
   for (Eigen::Index s = 0; s < x.cols(); ++s) {
-    std::vector<double> a(std::size_t(x.rows()));
-    for (Eigen::Index i = 0; i < x.rows(); ++i) a[i] = x(i, s);
-    for (const auto& L : net) {
-      std::vector<double> next(L.b.size());
-      for (std::size_t i = 0; i < L.b.size(); ++i) {
-        double z = L.b[i];
-        for (std::size_t j = 0; j < a.size(); ++j) z += L.W[i][j] * a[j];
-        next[i] = ref_act(L, z);
-      }
-      a = next;
-    }
+    const std::vector<double> a = ref_forward(net, x, s);
     if (loss == Loss::kMse) {
-      for (std::size_t i = 0; i < a.size(); ++i) total += (a[i] - t(Eigen::Index(i), s)) * (a[i] - t(Eigen::Index(i), s));
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        task += (a[i] - t(Eigen::Index(i), s)) * (a[i] - t(Eigen::Index(i), s));
+        if (kd.teacher) distill += std::pow(a[i] - (*kd.teacher)(Eigen::Index(i), s), 2);
+      }
     } else {
-      double m = a[0];
-      for (double v : a) m = std::max(m, v);
-      double sum = 0;
-      for (double v : a) sum += std::exp(v - m);
-      total += std::log(sum) + m - a[labels[std::size_t(s)]];
+      task += log_sum_exp(a, 1.0) - a[labels[std::size_t(s)]];
+      if (kd.teacher) {
+        std::vector<double> u(a.size());
+        for (std::size_t k = 0; k < a.size(); ++k) u[k] = (*kd.teacher)(Eigen::Index(k), s);
+        const double lu = log_sum_exp(u, kd.T), la = log_sum_exp(a, kd.T);
+        for (std::size_t k = 0; k < a.size(); ++k) distill -= std::exp(u[k] / kd.T - lu) * (a[k] / kd.T - la);
+      }
     }
   }
-  return loss == Loss::kMse ? total / double(x.size() / x.rows() * t.rows()) : total / double(x.cols());
+  const double n = loss == Loss::kMse ? double(x.cols() * t.rows()) : double(x.cols());
+  if (loss != Loss::kMse) distill *= kd.T * kd.T;
+  return kd.teacher ? (1 - kd.alpha) * task / n + kd.alpha * distill / n : task / n;
 }
 
 void expect_close(double analytic, double numeric, const std::string& what) {
   EXPECT_NEAR(analytic, numeric, 2e-3 * std::max(1.0, std::abs(numeric)) + 1e-5) << what;
 }
 
-// Checks every gradient entry of the model (weights, biases, trainable poly coefficients).
-void check_model(Model model, Loss loss, std::uint64_t seed) {
+// Checks every gradient entry of the model (weights, biases, trainable poly coefficients); with alpha > 0,
+// of the distillation loss against random teacher outputs at temperature T.
+void check_model(Model model, Loss loss, std::uint64_t seed, float alpha = 0.f, float T = 1.f) {
   hepex::Csprng rng(hepex::seed_from_u64(seed));
   model.init_glorot(rng);
   for (auto& L : model.layers())
@@ -92,20 +124,29 @@ void check_model(Model model, Loss loss, std::uint64_t seed) {
   std::vector<std::uint8_t> labels;
   for (Eigen::Index s = 0; s < batch; ++s) labels.push_back(std::uint8_t(rng.uniform_below(std::uint64_t(model.output_size()))));
 
+  Matrix teacher(model.output_size(), batch);
+  for (Eigen::Index k = 0; k < teacher.size(); ++k) teacher.data()[k] = float(rng.next_double() * 4 - 2);
+  const RefDistill kd = alpha > 0.f ? RefDistill{&teacher, alpha, T} : RefDistill{};
+
   Backprop bp;
   std::vector<LayerGradients> grads;
   BatchTarget target{&t, labels};
+  if (alpha > 0.f) {
+    target.teacher = &teacher;
+    target.alpha = alpha;
+    target.temperature = T;
+  }
   const double value = bp.run(model, x, loss, target, grads);
   auto net = to_ref(model);
-  EXPECT_NEAR(value, ref_loss(net, x, loss, t, labels), 1e-5 * std::max(1.0, value));
+  EXPECT_NEAR(value, ref_loss(net, x, loss, t, labels, kd), 1e-5 * std::max(1.0, value));
 
   const double h = 1e-6;
   const auto fd = [&](double& p) {
     const double keep = p;
     p = keep + h;
-    const double up = ref_loss(net, x, loss, t, labels);
+    const double up = ref_loss(net, x, loss, t, labels, kd);
     p = keep - h;
-    const double down = ref_loss(net, x, loss, t, labels);
+    const double down = ref_loss(net, x, loss, t, labels, kd);
     p = keep;
     return (up - down) / (2 * h);
   };
@@ -128,6 +169,51 @@ TEST(Gradients, FixedPoly2Mse) { check_model(Model::from_arch("6-5-6:poly2@0.3/-
 TEST(Gradients, IdentityAndSigmoidMse) { check_model(Model::from_arch("5-4-5:identity,sigmoid"), Loss::kMse, 4); }
 TEST(Gradients, ReluCrossEntropy) { check_model(Model::from_arch("7-6-4:relu"), Loss::kSoftmaxCrossEntropy, 5); }
 TEST(Gradients, SquareCrossEntropy) { check_model(Model::from_arch("7-6-5-3:square"), Loss::kSoftmaxCrossEntropy, 6); }
+
+TEST(Gradients, DistillationToTeacherOutputsMse) {
+  check_model(Model::from_arch("6-5-4-6:poly2"), Loss::kMse, 11, 0.4f);
+  check_model(Model::from_arch("6-5-6:square"), Loss::kMse, 12, 1.f);  // distillation alone
+}
+TEST(Gradients, DistillationSoftTargetsAtTemperature) {
+  check_model(Model::from_arch("7-6-4:poly2"), Loss::kSoftmaxCrossEntropy, 13, 0.5f, 1.f);
+  check_model(Model::from_arch("7-6-5:poly2"), Loss::kSoftmaxCrossEntropy, 14, 0.7f, 4.f);
+  check_model(Model::from_arch("7-6-3:square"), Loss::kSoftmaxCrossEntropy, 15, 1.f, 0.5f);
+}
+
+TEST(Gradients, DistillationWeightZeroIsTheTaskLossExactly) {
+  Model m = Model::from_arch("5-4-3:poly2");
+  hepex::Csprng rng(hepex::seed_from_u64(16));
+  m.init_glorot(rng);
+  Matrix x = Matrix::Random(5, 6), teacher = Matrix::Random(3, 6);
+  const std::vector<std::uint8_t> labels = {0, 1, 2, 2, 1, 0};
+  Backprop bp;
+  std::vector<LayerGradients> plain, with_teacher;
+  const double a = bp.run(m, x, Loss::kSoftmaxCrossEntropy, {nullptr, labels}, plain);
+  BatchTarget kd{nullptr, labels, &teacher, 0.f, 3.f};
+  const double b = bp.run(m, x, Loss::kSoftmaxCrossEntropy, kd, with_teacher);
+  EXPECT_EQ(a, b);
+  for (std::size_t l = 0; l < plain.size(); ++l) EXPECT_EQ(plain[l].W, with_teacher[l].W);
+}
+
+TEST(Gradients, SoftTargetLossIsSmallestAtTheTeacher) {
+  // Soft-target cross-entropy is minimized (gradient zero) where the student's logits equal the teacher's,
+  // and its value there is T^2 times the teacher's entropy at T.
+  Matrix teacher(3, 1);
+  teacher << 2.f, -1.f, 0.5f;
+  const float T = 2.f;
+  Matrix dy;
+  const double at_teacher = soft_target_cross_entropy(teacher, teacher, T, &dy);
+  EXPECT_LT(dy.cwiseAbs().maxCoeff(), 1e-6f);
+  std::vector<double> p = {std::exp(2.0 / T), std::exp(-1.0 / T), std::exp(0.5 / T)};
+  const double z = p[0] + p[1] + p[2];
+  double entropy = 0;
+  for (double& v : p) entropy -= v / z * std::log(v / z);
+  EXPECT_NEAR(at_teacher, T * T * entropy, 1e-6);
+  Matrix other = teacher;
+  other(1, 0) += 0.3f;
+  EXPECT_GT(soft_target_cross_entropy(other, teacher, T, nullptr), at_teacher);
+  EXPECT_THROW(soft_target_cross_entropy(teacher, teacher, 0.f, nullptr), hepex::InvalidArgument);
+}
 
 TEST(Gradients, WeightSplitsABatchIntoShards) {
   // Gradients of two half batches with weights 1/2 sum to the gradient of the whole batch.

@@ -167,7 +167,7 @@ TEST(ModelFile, RecordsTheTrainingDataSetAndReadsOlderFilesAsUnknown) {
   auto old = m.serialize();
   const std::uint32_t schema1 = 1;
   std::memcpy(old.data() + 40, &schema1, 4);
-  old.resize(old.size() - sizeof(std::uint64_t));  // the empty name's length
+  old.resize(old.size() - sizeof(std::uint64_t) - sizeof(float));  // the empty name's length, the noise
   const Model r = Model::deserialize(old, "old.hpx");
   EXPECT_EQ(r.data_set(), "");
   EXPECT_EQ(r.arch_string(), m.arch_string());
@@ -175,6 +175,30 @@ TEST(ModelFile, RecordsTheTrainingDataSetAndReadsOlderFilesAsUnknown) {
   auto mixed = bytes;
   std::memcpy(mixed.data() + 40, &schema1, 4);
   EXPECT_THROW(Model::deserialize(mixed, "mixed.hpx"), hepex::FormatError);
+}
+
+TEST(ModelFile, RecordsTheInputNoiseAndReadsSchema2FilesAsNoiseFree) {
+  Model m = random_model("6-4-6:square", 4);
+  m.set_data_set("mnist");
+  m.set_input_noise(0.3f);
+  const auto bytes = m.serialize();
+  EXPECT_EQ(Model::deserialize(bytes, "new.hpx").input_noise(), 0.3f);
+
+  // A schema-2 file (before the noise was recorded): schema 2 at offset 40, no trailing sigma.
+  auto old = bytes;
+  const std::uint32_t schema2 = 2;
+  std::memcpy(old.data() + 40, &schema2, 4);
+  old.resize(old.size() - sizeof(float));
+  const Model r = Model::deserialize(old, "old.hpx");
+  EXPECT_EQ(r.input_noise(), 0.f);
+  EXPECT_EQ(r.data_set(), "mnist");
+
+  // A negative or non-finite sigma is refused, in memory and in a file.
+  EXPECT_THROW(m.set_input_noise(-0.1f), hepex::InvalidArgument);
+  auto bad = bytes;
+  const float negative = -1.f;
+  std::memcpy(bad.data() + bad.size() - sizeof(float), &negative, sizeof(float));
+  EXPECT_THROW(Model::deserialize(bad, "bad.hpx"), hepex::FormatError);
 }
 
 TEST(DataSetNames, FashionIsAnAliasAndUnknownNamesListTheKnownOnes) {
@@ -213,7 +237,7 @@ TEST(ModelFile, RefusesCorruptAndForeignFiles) {
     return b;
   };
   EXPECT_THROW(Model::deserialize(patched(40, 0), "s.hpx"), hepex::FormatError);          // schema
-  EXPECT_THROW(Model::deserialize(patched(40, 3), "s.hpx"), hepex::FormatError);          // newer schema
+  EXPECT_THROW(Model::deserialize(patched(40, 4), "s.hpx"), hepex::FormatError);          // newer schema
   EXPECT_THROW(Model::deserialize(patched(44, 0), "s.hpx"), hepex::FormatError);          // no layers
   EXPECT_THROW(Model::deserialize(patched(44, 1u << 30), "s.hpx"), hepex::FormatError);  // absurd count
   EXPECT_THROW(Model::deserialize(patched(48, 1u << 20), "s.hpx"), hepex::FormatError);  // width vs data left

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 
@@ -243,4 +244,89 @@ TEST(Trainer, SmallMnistAutoencoderLearns) {
   const double mean_mse = evaluate(identity, mean_prediction, Loss::kMse).mse;
   EXPECT_LT(after, 0.5 * before) << before << " -> " << after;
   EXPECT_LT(after, 0.8 * mean_mse) << after << " vs mean image " << mean_mse;
+}
+
+namespace {
+// Four classes: a bump at feature 3k plus noise.
+Dataset bump_classes(Eigen::Index n, std::uint64_t seed) {
+  hepex::Csprng rng(hepex::seed_from_u64(seed));
+  Dataset data;
+  data.images.resize(n, 12);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const auto k = std::uint8_t(i % 4);
+    for (Eigen::Index j = 0; j < 12; ++j) data.images(i, j) = float(rng.next_double()) * 0.5f + (j == 3 * k ? 1.f : 0.f);
+    data.labels.push_back(k);
+  }
+  return data;
+}
+
+// Mean squared difference of two models' outputs (original order) on the data.
+double output_gap(const Model& a, const Model& b, const Dataset& data) {
+  return (a.forward(data.images) - b.forward(data.images)).cast<double>().squaredNorm() / double(data.images.size());
+}
+}  // namespace
+
+TEST(Trainer, DistillationAloneIgnoresTheLabelsAndImitatesTheTeacher) {
+  const Dataset data = bump_classes(400, 21);
+  TrainConfig cfg;
+  cfg.loss = Loss::kSoftmaxCrossEntropy;
+  cfg.lr = 1e-2f;
+  cfg.epochs = 15;
+  cfg.batch = 32;
+  Model teacher = init("12-8-4:poly2", 22);
+  train(teacher, data, {}, cfg);
+
+  cfg.distill = {&teacher, 1.f, 2.f};
+  Model student = init("12-6-4:poly2", 23);
+  const double before = output_gap(student, teacher, data);
+  Model with_labels = student, other_labels = student;
+  train(with_labels, data, {}, cfg);
+  Dataset shuffled = data;
+  std::rotate(shuffled.labels.begin(), shuffled.labels.begin() + 1, shuffled.labels.end());
+  train(other_labels, shuffled, {}, cfg);
+  // alpha = 1: the labels do not enter the loss at all.
+  EXPECT_TRUE(same_weights(with_labels, other_labels));
+  EXPECT_LT(output_gap(with_labels, teacher, data), 0.2 * before);
+  // alpha = 0 with a teacher is exactly training without one.
+  Model plain = student, zero = student;
+  TrainConfig no_kd = cfg;
+  no_kd.distill = {};
+  train(plain, data, {}, no_kd);
+  cfg.distill.alpha = 0.f;
+  train(zero, data, {}, cfg);
+  EXPECT_TRUE(same_weights(plain, zero));
+  // A teacher of other widths, or a weight outside [0, 1], is refused.
+  Model wrong = init("12-8-5:poly2", 24);
+  cfg.distill = {&wrong, 0.5f, 1.f};
+  EXPECT_THROW(train(student, data, {}, cfg), hepex::MismatchError);
+  cfg.distill = {&teacher, 1.5f, 1.f};
+  EXPECT_THROW(train(student, data, {}, cfg), hepex::InvalidArgument);
+}
+
+TEST(Trainer, DistillationComparesInTheStudentsPermutedOrder) {
+  // The student is the teacher with permuted inputs and outputs: the same function, so distillation alone
+  // (MSE to the teacher's outputs) has nothing to correct, and plain SGD leaves it where it is. Teacher
+  // outputs taken in the wrong order would pull it far away.
+  const Dataset data = low_rank_data(256, 6, 25);
+  Model teacher = init("6-4-6:poly2", 26);
+  const Permutation in{3, 0, 5, 1, 4, 2}, out{1, 5, 0, 2, 4, 3};
+  Model student = teacher;
+  for (Eigen::Index i = 0; i < 6; ++i) {
+    student.layers()[0].W.col(i) = teacher.layers()[0].W.col(in[std::size_t(i)]);
+    student.layers()[1].W.row(i) = teacher.layers()[1].W.row(out[std::size_t(i)]);
+    student.layers()[1].b(i) = teacher.layers()[1].b(out[std::size_t(i)]);
+  }
+  student.set_input_perm(in);
+  student.set_output_perm(out);
+  ASSERT_LT(output_gap(student, teacher, data), 1e-10);
+  TrainConfig cfg;
+  cfg.optimizer.kind = OptimizerKind::kSgd;
+  cfg.lr = 0.1f;
+  cfg.epochs = 3;
+  cfg.batch = 32;
+  cfg.distill = {&teacher, 1.f, 1.f};
+  Model trained = student;
+  train(trained, data, {}, cfg);
+  EXPECT_LT((trained.layers()[0].W - student.layers()[0].W).cwiseAbs().maxCoeff(), 1e-5f);
+  EXPECT_LT(output_gap(trained, teacher, data), 1e-9);
 }

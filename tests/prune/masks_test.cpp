@@ -127,3 +127,76 @@ TEST(Masks, DropSparseTilesThenExpandReenablesExactlySurvivingTiles) {
       EXPECT_EQ(L.W(r, c), in_kept_tile ? dense.layers()[0].W(r, c) : 0.f);
     }
 }
+
+namespace {
+// A random 3-layer model whose cost-aware ranking favours emptying layer 0 (cheap scores, high cost).
+nn::Model three_layers(std::uint64_t seed) {
+  nn::Model m = nn::Model::from_arch("16-16-8-16:identity");
+  Csprng rng(seed_from_u64(seed));
+  m.init_glorot(rng);
+  m.layers()[0].W *= 0.1f;  // small weights in layer 0: ranked first by magnitude
+  return m;
+}
+
+// Removed fraction of each layer: of weights (unstructured) or of tiles.
+std::vector<double> removed_weights(const nn::Model& m) {
+  std::vector<double> out;
+  for (const auto& L : m.layers()) out.push_back(1.0 - L.mask.sum() / double(L.mask.size()));
+  return out;
+}
+std::vector<double> removed_tiles(const nn::Model& m, const std::vector<TileDims>& dims) {
+  std::vector<double> out;
+  for (const auto& c : tiles_per_layer(m, dims)) out.push_back(1.0 - double(c.kept) / double(c.total));
+  return out;
+}
+}  // namespace
+
+TEST(Masks, LayerCapBoundsEveryLayerAndStillMeetsTheGlobalFraction) {
+  const Ranking costly_first{nullptr, {8.0, 1.0, 1.0}, 1.0};
+  // Without a cap, magnitude per cost removes all of layer 0 first.
+  nn::Model free = three_layers(1);
+  prune_unstructured(free, 0.6, Scope::kGlobal, costly_first);
+  ASSERT_EQ(removed_weights(free)[0], 1.0);
+
+  Ranking capped = costly_first;
+  capped.layer_cap = 0.7;
+  nn::Model m = three_layers(1);
+  prune_unstructured(m, 0.6, Scope::kGlobal, capped);
+  const auto removed = removed_weights(m);
+  for (double r : removed) EXPECT_LE(r, 0.7 + 1e-12);
+  EXPECT_NEAR(1.0 - prune::weight_density(m), 0.6, 1e-9 + 1.0 / 512);  // 512 weights in all
+  // The cap only diverts removals: what the free ranking removed in the layers below their cap stays removed.
+  for (std::size_t l = 1; l < 3; ++l)
+    EXPECT_EQ((free.layers()[l].mask.array() == 0.f && m.layers()[l].mask.array() != 0.f).count(), 0) << l;
+  // A cap of 1 is the uncapped ranking, bit for bit.
+  Ranking one = costly_first;
+  one.layer_cap = 1.0;
+  nn::Model same = three_layers(1);
+  prune_unstructured(same, 0.6, Scope::kGlobal, one);
+  for (std::size_t l = 0; l < 3; ++l) EXPECT_EQ(same.layers()[l].mask, free.layers()[l].mask);
+}
+
+TEST(Masks, LayerCapOnTilesCountsWhatIsAlreadyPrunedAndRefusesTheInfeasible) {
+  const auto dims = chain_tile_dims(3, 2, 4);
+  Ranking capped{nullptr, {8.0, 1.0, 1.0}, 0.5};
+  nn::Model m = three_layers(2);
+  prune_tiles(m, dims, 0.3, Scope::kGlobal, TileScore::kL2, capped);
+  // A second, gradual step: the tiles pruned before count against the cap.
+  prune_tiles(m, dims, 0.45, Scope::kGlobal, TileScore::kL2, capped);
+  const auto removed = removed_tiles(m, dims);
+  for (double r : removed) EXPECT_LE(r, 0.5 + 1e-12);
+  const TileCount t = total_tiles(m, dims);
+  EXPECT_EQ(t.total - t.kept, std::llround(0.45 * double(t.total)));
+  // 0.6 of all tiles cannot be removed when no layer may lose more than half.
+  try {
+    prune_tiles(m, dims, 0.6, Scope::kGlobal, TileScore::kL2, capped);
+    FAIL() << "an infeasible cap was accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("per-layer cap"), std::string::npos) << e.what();
+  }
+  // Per-layer scope: each layer's own fraction must fit under the cap.
+  nn::Model lc = three_layers(3);
+  EXPECT_THROW(prune_unstructured(lc, 0.6, Scope::kLayer, capped), InvalidArgument);
+  capped.layer_cap = 0.0;
+  EXPECT_THROW(prune_unstructured(lc, 0.1, Scope::kGlobal, capped), InvalidArgument);
+}

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "prune/masks.hpp"
 #include "prune_test_util.hpp"
 #include "util/error.hpp"
@@ -98,4 +100,134 @@ TEST(Pipeline, DenseBaselineRepeatsThePrunedModelsPhases) {
   EXPECT_NE(nn::evaluate(one_run, test, nn::Loss::kMse).loss, expected);
   EXPECT_EQ(equally_trained_dense_loss(dense, train, nn::Dataset{}, test, tc, 0),
             nn::evaluate(dense, test, nn::Loss::kMse).loss);
+}
+
+TEST(Pipeline, ScheduleFractionsAndEpochSplit) {
+  const auto linear = schedule_fractions(0.8, 4, Schedule::kLinear);
+  ASSERT_EQ(linear.size(), 4u);
+  for (int i = 0; i < 4; ++i) EXPECT_DOUBLE_EQ(linear[std::size_t(i)], 0.8 * (i + 1) / 4);
+  const auto cubic = schedule_fractions(0.8, 4, Schedule::kCubic);
+  // F (1 - (1 - i/K)^3): 0.8 * (1 - 27/64), 0.8 * (1 - 1/8), 0.8 * (1 - 1/64), 0.8.
+  EXPECT_DOUBLE_EQ(cubic[0], 0.8 * 37 / 64);
+  EXPECT_DOUBLE_EQ(cubic[1], 0.8 * 7 / 8);
+  EXPECT_DOUBLE_EQ(cubic[2], 0.8 * 63 / 64);
+  EXPECT_EQ(cubic[3], 0.8);
+  EXPECT_EQ(schedule_fractions(0.37, 1, Schedule::kCubic), std::vector<double>{0.37});
+  EXPECT_EQ(split_epochs(7, 3), (std::vector<int>{2, 2, 3}));
+  EXPECT_EQ(split_epochs(2, 4), (std::vector<int>{0, 1, 0, 1}));
+  EXPECT_EQ(split_epochs(5, 1), std::vector<int>{5});
+  EXPECT_THROW(schedule_fractions(0.5, 0, Schedule::kLinear), InvalidArgument);
+  EXPECT_EQ(parse_schedule("cubic"), Schedule::kCubic);
+  EXPECT_THROW(parse_schedule("exponential"), InvalidArgument);
+}
+
+namespace {
+bool same_model(const nn::Model& a, const nn::Model& b) {
+  if (a.input_perm() != b.input_perm() || a.output_perm() != b.output_perm()) return false;
+  for (std::size_t l = 0; l < a.layers().size(); ++l) {
+    const auto &x = a.layers()[l], &y = b.layers()[l];
+    if (x.W != y.W || x.b != y.b || x.mask != y.mask || x.act.poly != y.act.poly) return false;
+  }
+  return true;
+}
+}  // namespace
+
+TEST(Pipeline, OneGradualStepIsTheOneShotMethodExactly) {
+  // The one-shot P2/sal (and with distillation) written out by hand from the library's steps: saliency,
+  // cost-aware tile pruning, one fine-tuning phase from the dense model as the teacher.
+  const nn::Dataset train = prune::testing::synthetic(256, 1);
+  const nn::Dataset val = prune::testing::synthetic(64, 3);
+  const nn::Model dense = prune::testing::trained_dense(train);
+  for (const float alpha : {0.f, 0.5f}) {
+    PruneConfig cfg;
+    cfg.method = Method::kP2;
+    cfg.saliency = true;
+    cfg.layer_cost = {4.0, 3.0, 2.0, 1.0};
+    cfg.t1 = 2;
+    cfg.t2 = 4;
+    cfg.fraction = 0.6;
+    cfg.steps = 1;
+    cfg.schedule = Schedule::kCubic;
+    cfg.finetune.epochs = 2;
+    cfg.finetune.batch = 32;
+    cfg.finetune.seed = 5;
+    cfg.finetune.distill.alpha = alpha;
+    cfg.finetune.distill.temperature = 3.f;
+    PruneReport report;
+    const nn::Model pruned = prune_model(dense, train, val, cfg, report);
+
+    nn::Model manual = dense;
+    const Saliency sal = measure_saliency(manual, train.images, cfg.finetune.seed);
+    prune_tiles(manual, chain_tile_dims(4, 2, 4), 0.6, Scope::kGlobal, TileScore::kL2, Ranking{&sal, cfg.layer_cost});
+    nn::TrainConfig tc = cfg.finetune;
+    tc.seed = phase_seed(cfg.finetune.seed, 0);
+    if (alpha > 0.f) tc.distill.teacher = &dense;
+    nn::train(manual, train, val, tc);
+    EXPECT_TRUE(same_model(pruned, manual)) << "alpha " << alpha;
+    EXPECT_EQ(report.phase_epochs, std::vector<int>{2});
+  }
+}
+
+TEST(Pipeline, GradualStepsReRankAndSplitTheEpochs) {
+  const nn::Dataset train = prune::testing::synthetic(256, 1);
+  const nn::Model dense = prune::testing::trained_dense(train);
+  for (Method method : {Method::kP2, Method::kP4E}) {
+    PruneConfig cfg;
+    cfg.method = method;
+    cfg.saliency = true;
+    cfg.t1 = 2;
+    cfg.t2 = 4;
+    cfg.fraction = 0.6;
+    cfg.steps = 3;
+    cfg.schedule = Schedule::kCubic;
+    cfg.layer_cap = 0.8;
+    cfg.finetune.epochs = 4;
+    cfg.finetune.batch = 32;
+    std::vector<std::string> phases;
+    PruneReport report;
+    const nn::Model pruned =
+        prune_model(dense, train, nn::Dataset{}, cfg, report, [&](const std::string& p) { phases.push_back(p); });
+    // Saliency is measured again before every step (and once more before P4E drops tiles).
+    const auto measured = std::count(phases.begin(), phases.end(), std::string("measure saliency"));
+    EXPECT_EQ(measured, method == Method::kP2 ? 3 : 4) << method_name(method);
+    // The steps share the phase's 4 epochs; P4E adds its full final phase.
+    const std::vector<int> expected = method == Method::kP2 ? std::vector<int>{1, 1, 2} : std::vector<int>{1, 1, 2, 4};
+    EXPECT_EQ(report.phase_epochs, expected) << method_name(method);
+    EXPECT_EQ(report.finetune_epochs, method == Method::kP2 ? 4 : 8);
+    const auto dims = chain_tile_dims(4, 2, 4);
+    if (method == Method::kP2) {
+      const TileCount t = total_tiles(pruned, dims);
+      EXPECT_EQ(t.total - t.kept, std::llround(0.6 * double(t.total)));
+    }
+    // The per-layer cap of 0.8 holds for the tile steps.
+    if (method == Method::kP2) {
+      for (const auto& c : tiles_per_layer(pruned, dims)) EXPECT_GE(double(c.kept), 0.2 * double(c.total) - 1e-9);
+    }
+  }
+}
+
+TEST(Pipeline, BaselineRepeatsPhasesOfAnyLengthAndDistilsLikewise) {
+  const nn::Dataset train = prune::testing::synthetic(256, 1);
+  const nn::Dataset test = prune::testing::synthetic(128, 2);
+  const nn::Model dense = prune::testing::trained_dense(train);
+  nn::TrainConfig tc;
+  tc.epochs = 2;
+  tc.batch = 32;
+  tc.seed = 9;
+  // Equal phases: the same as the older interface.
+  EXPECT_EQ(nn::evaluate(equally_trained_dense(dense, train, nn::Dataset{}, tc, {2, 2}), test, nn::Loss::kMse).loss,
+            equally_trained_dense_loss(dense, train, nn::Dataset{}, test, tc, 2));
+  // Phases 1 and 3 with distillation, written out by hand.
+  tc.distill.alpha = 0.5f;
+  nn::Model manual = dense;
+  int done = 0;
+  for (int epochs : {1, 3}) {
+    nn::TrainConfig phase = tc;
+    phase.epochs = epochs;
+    phase.seed = phase_seed(tc.seed, done);
+    phase.distill.teacher = &dense;
+    nn::train(manual, train, nn::Dataset{}, phase);
+    done += epochs;
+  }
+  EXPECT_TRUE(same_model(equally_trained_dense(dense, train, nn::Dataset{}, tc, {1, 0, 3}), manual));
 }
