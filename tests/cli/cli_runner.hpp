@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -119,6 +120,24 @@ inline void write_idx_data(const fs::path& dir, int n_train, int n_test, int sid
       }
     }
   }
+}
+
+// A temporary data root (HEPEX_DATA_DIR=`env`) with small synthetic IDX sets: mnist (seed 1) and, when asked,
+// fashion-mnist (seed 2), 4 x 4 pixels, 4 classes.
+struct SyntheticDataRoot {
+  TempDir dir;
+  std::string env;
+  SyntheticDataRoot(int n_train, int n_test, bool fashion = false) {
+    write_idx_data(dir.path / "mnist", n_train, n_test, 4, 4, 1);
+    if (fashion) write_idx_data(dir.path / "fashion-mnist", n_train, n_test, 4, 4, 2);
+    env = std::string("HEPEX_DATA_DIR=").append(dir.path.string());
+  }
+};
+
+// The number after `key` in `text` ("test MSE 0.0123" -> 0.0123), NaN when absent.
+inline double number_after(const std::string& text, const std::string& key) {
+  const auto at = text.find(key);
+  return at == std::string::npos ? std::nan("") : std::stod(text.substr(at + key.size()));
 }
 
 // True when `text` holds a run of more digits than any real bound has (CLI11's 309-digit double max).

@@ -9,27 +9,9 @@
 
 using namespace hepex::cli_test;
 
-namespace {
-// A data root as HEPEX_DATA_DIR: <root>/mnist and <root>/fashion-mnist, two different tiny data sets.
-struct DataRoot {
-  TempDir dir;
-  std::string env;
-  DataRoot() {
-    write_idx_data(dir.path / "mnist", 48, 16, 4, 4, 1);
-    write_idx_data(dir.path / "fashion-mnist", 48, 16, 4, 4, 2);
-    env = std::string("HEPEX_DATA_DIR=").append(dir.path.string());
-  }
-};
-
-// The number after `key` in `text` ("test MSE 0.0123" -> 0.0123), NaN when absent.
-double number_after(const std::string& text, const std::string& key) {
-  const auto at = text.find(key);
-  return at == std::string::npos ? std::nan("") : std::stod(text.substr(at + key.size()));
-}
-}  // namespace
 
 TEST(CliDataSet, EvalDefaultsToTheRecordedDataSetAndNamesIt) {
-  DataRoot root;
+  SyntheticDataRoot root(48, 16, /*fashion=*/true);
   const auto& d = root.dir;
   const auto t = run_hepex({"train", "--arch", "16-8-16", "--data", "fashion", "--epochs", "1", "-o", d / "f.hpx"},
                            d.path, {root.env});
@@ -49,7 +31,7 @@ TEST(CliDataSet, EvalDefaultsToTheRecordedDataSetAndNamesIt) {
 }
 
 TEST(CliDataSet, OlderModelFilesReadAsUnknownAndSaySo) {
-  DataRoot root;
+  SyntheticDataRoot root(48, 16, /*fashion=*/true);
   const auto& d = root.dir;
   ASSERT_EQ(run_hepex({"train", "--arch", "16-8-16", "--data", "fashion", "--epochs", "1", "-o", d / "f.hpx"}, d.path,
                       {root.env}).rc, 0);
@@ -80,7 +62,7 @@ TEST(CliDataSet, UnknownNamesListTheKnownOnes) {
 }
 
 TEST(CliDataSet, DemoOfAClassifierReportsAccuracyOnItsDataSetWithoutClaimingEncryption) {
-  DataRoot root;
+  SyntheticDataRoot root(48, 16, /*fashion=*/true);
   const auto& d = root.dir;
   const auto t = run_hepex({"train", "--arch", "16-8-4", "--data", "fashion", "--epochs", "2", "-o", d / "c.hpx"},
                            d.path, {root.env});

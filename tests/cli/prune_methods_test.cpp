@@ -11,24 +11,9 @@
 
 using namespace hepex::cli_test;
 
-namespace {
-struct DataRoot {
-  TempDir dir;
-  std::string env;
-  DataRoot() {
-    write_idx_data(dir.path / "mnist", 96, 32, 4, 4, 1);
-    env = std::string("HEPEX_DATA_DIR=").append(dir.path.string());
-  }
-};
-
-double number_after(const std::string& text, const std::string& key) {
-  const auto at = text.find(key);
-  return at == std::string::npos ? std::nan("") : std::stod(text.substr(at + key.size()));
-}
-}  // namespace
 
 TEST(CliPruneMethods, DenoisingModelsRecordTheirNoiseForEval) {
-  DataRoot root;
+  SyntheticDataRoot root(96, 32);
   const auto& d = root.dir;
   const auto t = run_hepex({"train", "--arch", "16-8-16", "--noise", "0.3", "--epochs", "1", "-o", d / "dae.hpx"},
                            d.path, {root.env});
@@ -45,7 +30,7 @@ TEST(CliPruneMethods, DenoisingModelsRecordTheirNoiseForEval) {
 }
 
 TEST(CliPruneMethods, PruneReportsValidationAndTestDeltasAndCost) {
-  DataRoot root;
+  SyntheticDataRoot root(96, 32);
   const auto& d = root.dir;
   ASSERT_EQ(run_hepex({"train", "--arch", "16-16-4", "--epochs", "2", "-o", d / "clf.hpx"}, d.path, {root.env}).rc, 0);
   const auto r = run_hepex({"prune", "-m", d / "clf.hpx", "--method", "P4E", "--tile", "2x4", "--fraction", "0.6",
@@ -75,7 +60,7 @@ TEST(CliPruneMethods, PruneReportsValidationAndTestDeltasAndCost) {
 }
 
 TEST(CliPruneMethods, AnInfeasibleLayerCapFailsWithoutWritingTheModel) {
-  DataRoot root;
+  SyntheticDataRoot root(96, 32);
   const auto& d = root.dir;
   ASSERT_EQ(run_hepex({"train", "--arch", "16-8-16", "--epochs", "1", "-o", d / "ae.hpx"}, d.path, {root.env}).rc, 0);
   const auto r = run_hepex({"prune", "-m", d / "ae.hpx", "--method", "P2", "--tile", "2x4", "--fraction", "0.8",
