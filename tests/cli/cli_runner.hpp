@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "../common/temp_dir.hpp"
+
 namespace hepex::cli_test {
 namespace fs = std::filesystem;
 
@@ -37,18 +39,7 @@ inline std::string quoted(const std::string& s) {
   return q + "'";
 }
 
-// A fresh directory under the system temp directory, removed with everything in it.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path = fs::temp_directory_path() / ("hepex_cli_" + std::string(info->test_suite_name()) + "_" + info->name());
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
+using hepex::test::TempDir;
 
 // The hepex binary under test.
 inline std::string hepex_binary() {

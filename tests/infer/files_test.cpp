@@ -11,22 +11,14 @@
 #include <limits>
 
 #include "util/error.hpp"
+#include "../common/temp_dir.hpp"
 
 namespace hepex::infer {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() /
-                  ("hepex_files_test_" + std::to_string(::getpid()) + "_" +
-                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  TempDir() {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using hepex::test::TempDir;
 
 // A version 1.0 .npy file with the given header dict and raw data bytes.
 void write_npy(const fs::path& p, std::string dict, const std::vector<std::uint8_t>& data) {

@@ -9,6 +9,7 @@
 
 #include "nn/dataset.hpp"
 #include "util/error.hpp"
+#include "../common/temp_dir.hpp"
 
 using namespace hepex::nn;
 namespace fs = std::filesystem;
@@ -43,15 +44,7 @@ void write(const fs::path& p, const std::vector<std::uint8_t>& b) {
   std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("hepex_idx_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-                                        "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using hepex::test::TempDir;
 
 // The error message names the file and contains the expected phrase.
 template <class Fn>

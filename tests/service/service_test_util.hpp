@@ -17,6 +17,7 @@
 #include "infer/plan.hpp"
 #include "service/client.hpp"
 #include "service/server.hpp"
+#include "../common/temp_dir.hpp"
 
 namespace hepex::service::testing {
 
@@ -39,19 +40,7 @@ inline infer::Plan small_plan(const nn::Model& m, std::size_t batch = 8) {
   return infer::make_plan(m, 4, 4, batch, o);
 }
 
-// A fresh directory named after the running test, removed with everything in it.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path = fs::temp_directory_path() /
-           ("hepex_service_" + std::string(info->test_suite_name()) + "_" + info->name() + "_" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
+using hepex::test::TempDir;
 
 struct TestServer {
   std::unique_ptr<Server> server;

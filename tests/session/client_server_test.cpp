@@ -13,6 +13,7 @@
 #include "session/client.hpp"
 #include "session/model_file.hpp"
 #include "session/server.hpp"
+#include "../common/temp_dir.hpp"
 
 namespace hepex {
 namespace {
@@ -64,16 +65,7 @@ void expect_near_model(const Samples& got, const nn::Model& m, const Samples& in
   for (std::size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got.values[i], want[i], 1e-4) << "value " << i;
 }
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("hepex_session_" + std::to_string(::getpid()) + "_" +
-                                               ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  TempDir() {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
+using hepex::test::TempDir;
 
 template <class F>
 std::string error_of(F&& f) {

@@ -15,6 +15,7 @@
 #include "session/client.hpp"
 #include "session/model_file.hpp"
 #include "session/server.hpp"
+#include "../common/temp_dir.hpp"
 
 namespace hepex {
 namespace {
@@ -61,12 +62,7 @@ std::string format_error_of(F&& f) {
   return "(no FormatError)";
 }
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("hepex_streams_" + std::to_string(::getpid()));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
+using hepex::test::TempDir;
 
 TEST(Streams, StreamBytesAndFileFormsAgree) {
   TempDir d;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "../common/temp_dir.hpp"
+
 namespace hepex::study::testing {
 
 namespace fs = std::filesystem;
@@ -25,19 +27,7 @@ inline void copy_idx_prefix(const fs::path& from, const fs::path& to, std::uint3
   std::ofstream(to, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size()));
 }
 
-// A temporary directory, removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("hepex_study_" + name + "_" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using hepex::test::TempDir;
 
 // <dir>/{train,t10k}-{images-idx3,labels-idx1}-ubyte: the first n_train and n_test images of MNIST.
 inline void write_mnist_subset(const fs::path& dir, std::uint32_t n_train, std::uint32_t n_test) {
