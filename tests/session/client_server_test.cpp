@@ -14,40 +14,14 @@
 #include "session/model_file.hpp"
 #include "session/server.hpp"
 #include "../common/temp_dir.hpp"
+#include "session_test_util.hpp"
 
 namespace hepex {
 namespace {
 
 namespace fs = std::filesystem;
 using nn::Activation;
-constexpr auto kInsecure = SecurityPolicy::kAllowInsecureForTestsOnly;  // the small test ring only
-constexpr std::size_t kT1 = 2, kT2 = 4, kBatch = 8;
-
-// 16-12-6 with a poly2 activation and a permuted input (as pruning leaves it).
-nn::Model small_model() {
-  auto m = infer::testing::random_model({16, 12, 6}, {Activation::poly2(0.3f, 0.9f, 0.1f, false), Activation::identity()},
-                                        31, 0.3f);
-  m.set_input_perm(infer::testing::random_perm(16, 9));
-  return m;
-}
-
-infer::Plan small_plan(const nn::Model& m) {
-  infer::PlanOptions o;
-  o.ring_degree = 1024;
-  o.insecure = true;
-  o.max_scale_bits = 36;
-  return infer::make_plan(m, kT1, kT2, kBatch, o);
-}
-
-ServerOptions insecure_server() {
-  ServerOptions o;
-  o.security = kInsecure;
-  return o;
-}
-
-Samples random_samples(std::size_t rows, std::size_t cols, std::uint64_t seed) {
-  return Samples{infer::testing::random_inputs(rows, cols, seed), rows, cols};
-}
+using namespace session_test;
 
 // The plaintext model's outputs (original order), the reference every encrypted result is held to.
 std::vector<double> plain_outputs(const nn::Model& m, const Samples& s) {

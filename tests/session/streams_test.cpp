@@ -16,34 +16,13 @@
 #include "session/model_file.hpp"
 #include "session/server.hpp"
 #include "../common/temp_dir.hpp"
+#include "session_test_util.hpp"
 
 namespace hepex {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr auto kInsecure = SecurityPolicy::kAllowInsecureForTestsOnly;  // the small test ring only
-
-nn::Model small_model() {
-  auto m = infer::testing::random_model({16, 12, 6}, {nn::Activation::poly2(0.3f, 0.9f, 0.1f, false),
-                                                      nn::Activation::identity()},
-                                        31, 0.3f);
-  m.set_input_perm(infer::testing::random_perm(16, 9));
-  return m;
-}
-
-infer::Plan small_plan(const nn::Model& m) {
-  infer::PlanOptions o;
-  o.ring_degree = 1024;
-  o.insecure = true;
-  o.max_scale_bits = 36;
-  return infer::make_plan(m, 2, 4, 8, o);
-}
-
-ServerOptions insecure_server() {
-  ServerOptions o;
-  o.security = kInsecure;
-  return o;
-}
+using namespace session_test;
 
 std::istringstream stream_of(const Bytes& b) { return std::istringstream(std::string(b.begin(), b.end())); }
 Bytes bytes_of(const std::ostringstream& s) {
@@ -98,7 +77,7 @@ TEST(Streams, StreamBytesAndFileFormsAgree) {
 
   // Ciphertexts: the same input through bytes, a stream and a file gives the same output bytes (evaluation
   // is deterministic), and those decrypt the same through bytes, a stream and a file.
-  const Samples x{infer::testing::random_inputs(8, 16, 2), 8, 16};
+  const Samples x = random_samples(8, 16, 2);
   std::ostringstream x_out;
   client.encrypt(x, x_out);
   const Bytes x_bytes = bytes_of(x_out);
@@ -134,7 +113,7 @@ TEST(Streams, TruncatedAndForeignStreamsAreRefusedNamingTheStream) {
   client.generate_keys(seed_from_u64(3));
   Server server(m, client.plan(), insecure_server());
   server.set_eval_keys(client.eval_keys());
-  const Bytes x = client.encrypt(Samples{infer::testing::random_inputs(8, 16, 4), 8, 16});
+  const Bytes x = client.encrypt(random_samples(8, 16, 4));
   const Bytes y = server.evaluate(x).output;
 
   for (const auto& [what, bytes] : {std::pair<std::string, Bytes>{"eval keys", client.eval_keys()}, {"inputs", x}}) {
