@@ -7,6 +7,7 @@
 
 #include "ckks/polyarith.hpp"
 #include "io/binary.hpp"
+#include "io/bit_pack.hpp"
 #include "util/error.hpp"
 
 namespace hepex::ckks {
@@ -36,6 +37,7 @@ struct ByteCounter {
   void write(const T&) {
     count += sizeof(T);
   }
+  void write_packed(std::span<const u64> words, unsigned width) { count += io::packed_bytes(words.size(), width); }
 };
 
 template <class Out>
@@ -47,11 +49,18 @@ void write_header(Out& out, ObjectType type, std::uint64_t param_hash, const io:
   out.write_header(h);
 }
 
+// Each limb as its width in bits (u8: what its largest word needs) and its words packed to that width:
+// residues of a 31-bit prime take 31 bits in the file, not 64.
 template <class Out>
 void write_poly(Out& out, const RnsPoly& p) {
   out.template write<std::uint64_t>(p.n());
   out.template write<std::uint64_t>(p.limbs());
-  out.write_bytes(p.data(), p.size() * sizeof(u64));
+  for (std::size_t j = 0; j < p.limbs(); ++j) {
+    const std::span<const u64> limb(p.limb(j), p.n());
+    const unsigned width = io::bits_needed(limb);
+    out.template write<std::uint8_t>(static_cast<std::uint8_t>(width));
+    out.write_packed(limb, width);
+  }
 }
 
 // The seed flag (and the seed itself when used); returns whether the uniform part is left out.
@@ -130,6 +139,7 @@ class ObjectReader {
   // Magic, version, type; with a context, the parameter hash too. Hands the header to `out` if given.
   std::uint64_t header(ObjectType type, io::Header* out = nullptr) {
     const io::Header h = in_.read_header(type);
+    version_ = h.version;
     if (ctx_ && h.param_hash != ctx_->param_hash())
       fail("made for other CKKS parameters (hash " + hex64(h.param_hash) + " vs " + hex64(ctx_->param_hash()) +
            " expected)");
@@ -181,14 +191,26 @@ class ObjectReader {
     const std::uint64_t limbs = read_u64();
     if (limbs != primes.size())
       fail(what + ": " + std::to_string(limbs) + " limbs, expected " + std::to_string(primes.size()));
-    if (limbs * n * sizeof(u64) > in_.remaining())
-      fail(what + ": truncated (" + std::to_string(limbs * n * sizeof(u64)) + " bytes of coefficients, " +
+    // The fewest bytes these limbs can take (version 3: a width byte and at least one bit a word): a file
+    // cannot make the reader allocate more than 64 times its own size.
+    const bool packed = version_ >= 3;
+    const std::uint64_t least = packed ? limbs * (1 + io::packed_bytes(n, 1)) : limbs * n * sizeof(u64);
+    if (least > in_.remaining())
+      fail(what + ": truncated (at least " + std::to_string(least) + " bytes of coefficients, " +
            std::to_string(in_.remaining()) + " left)");
     RnsPoly p(n, limbs);
-    in_.read_bytes(p.data(), p.size() * sizeof(u64));
+    if (!packed) in_.read_bytes(p.data(), p.size() * sizeof(u64));
     for (std::size_t j = 0; j < limbs; ++j) {
       const u64 q = ctx().modulus(primes[j]).value;
-      const u64* limb = p.limb(j);
+      u64* limb = p.limb(j);
+      if (packed) {
+        const unsigned width = in_.read<std::uint8_t>();
+        const unsigned most = static_cast<unsigned>(std::bit_width(q - 1));
+        if (width < 1 || width > most)
+          fail(what + ": limb " + std::to_string(j) + " packs words of " + std::to_string(width) +
+               " bits; its modulus " + std::to_string(q) + " allows 1 to " + std::to_string(most));
+        in_.read_packed(std::span<u64>(limb, n), width);
+      }
       for (std::size_t i = 0; i < n; ++i)
         if (limb[i] >= q)
           fail(what + ": coefficient " + std::to_string(i) + " of limb " + std::to_string(j) + " is " +
@@ -223,6 +245,7 @@ class ObjectReader {
  private:
   const CkksContext* ctx_;
   io::BinaryReader in_;
+  std::uint32_t version_ = io::kFormatVersion;  // the header's: how polynomials are stored
 };
 
 KeySwitchKey read_switch_key(ObjectReader& r, const std::string& what) {
@@ -475,8 +498,9 @@ std::vector<Ciphertext> parse_ciphertext_batch(const CkksContext& ctx, Bytes byt
                                                io::Header* header) {
   ObjectReader r(&ctx, std::move(bytes), name);
   r.header(ObjectType::kCiphertextBatch, header);
-  // Every ciphertext holds at least one polynomial of n words: bounds the count before anything is built.
-  const std::uint64_t most = r.remaining() / (ctx.n() * sizeof(u64));
+  // Every ciphertext holds at least one polynomial of n words of one bit or more: bounds the count before
+  // anything is built.
+  const std::uint64_t most = r.remaining() / io::packed_bytes(ctx.n(), 1);
   const std::uint64_t count = r.read_u64();
   if (count == 0) r.fail("holds no ciphertexts");
   // More ciphertexts than the bytes left can hold: most likely a file cut short (a copy or upload that stopped).

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "io/bit_pack.hpp"
 #include "io/safe_file.hpp"
 #include "util/hash.hpp"
 
@@ -44,6 +45,12 @@ void BinaryWriter::write_string(const std::string& s) {
   write_bytes(s.data(), s.size());
 }
 
+void BinaryWriter::write_packed(std::span<const std::uint64_t> words, unsigned width) {
+  const std::size_t at = buf_.size();
+  buf_.resize(at + packed_bytes(words.size(), width));
+  pack_bits(words, width, buf_.data() + at);
+}
+
 void BinaryWriter::save(const std::string& path, bool secret) const {
   const auto digest = blake2b<kDigestBytes>(buf_);
   write_file_atomic(path, {std::span<const std::uint8_t>(buf_), std::span<const std::uint8_t>(digest)},
@@ -81,9 +88,10 @@ std::uint32_t check_magic_and_version(std::span<const std::uint8_t> head, const 
   if (std::memcmp(head.data(), kMagic, sizeof(kMagic)) != 0) throw FormatError(name + ": not a hepex file (bad magic)");
   std::uint32_t version;
   std::memcpy(&version, head.data() + sizeof(kMagic), sizeof version);
-  if (version != 1 && version != kFormatVersion)
+  if (version != 1 && (version < kOldestFormatVersion || version > kFormatVersion))
     throw FormatError(name + ": format version " + std::to_string(version) + " is not supported (this build reads " +
-                      "versions 1 and " + std::to_string(kFormatVersion) + ")");
+                      "version 1 for models and versions " + std::to_string(kOldestFormatVersion) + " to " +
+                      std::to_string(kFormatVersion) + ")");
   return version;
 }
 
@@ -132,9 +140,9 @@ Header BinaryReader::read_header(ObjectType expected) {
   Header h;
   h.version = read<std::uint32_t>();
   const bool legacy_model = h.version == 1 && expected == ObjectType::kModel;
-  if (h.version != kFormatVersion && !legacy_model)
-    fail("format version " + std::to_string(h.version) + " is not supported (this build reads version " +
-         std::to_string(kFormatVersion) + ")");
+  if ((h.version < kOldestFormatVersion || h.version > kFormatVersion) && !legacy_model)
+    fail("format version " + std::to_string(h.version) + " is not supported (this build reads versions " +
+         std::to_string(kOldestFormatVersion) + " to " + std::to_string(kFormatVersion) + ")");
   const auto type = read<std::uint32_t>();
   h.type = static_cast<ObjectType>(type);
   if (h.type != expected)
@@ -148,6 +156,14 @@ void BinaryReader::read_bytes(void* out, std::size_t n) {
   if (n == 0) return;  // (memcpy into the null data() of an empty vector is undefined)
   if (n > remaining()) fail("truncated (needed " + std::to_string(n) + " more bytes, " + std::to_string(remaining()) + " left)");
   std::memcpy(out, bytes_.data() + pos_, n);
+  pos_ += n;
+}
+
+void BinaryReader::read_packed(std::span<std::uint64_t> words, unsigned width) {
+  if (width < 1 || width > 64) fail("packed word width " + std::to_string(width) + " is not in 1..64");
+  const std::size_t n = packed_bytes(words.size(), width);
+  if (n > remaining()) fail("truncated (needed " + std::to_string(n) + " more bytes, " + std::to_string(remaining()) + " left)");
+  unpack_bits(bytes_.data() + pos_, width, words);
   pos_ += n;
 }
 

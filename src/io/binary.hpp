@@ -4,7 +4,8 @@
 //   key set id (16 bytes; zero for objects of no key set)
 // and a file on disk ends with a 32-byte BLAKE2b digest of everything before it (the integrity trailer),
 // checked before anything else is parsed. Byte strings made by bytes() (nested objects) carry no trailer.
-// Version 1 (no key set id, no trailer) is still read for models; every other object must be version 2.
+// Version 3 stores RNS words bit-packed (write_packed); version 2 (64-bit words) is still read; version 1
+// (no key set id, no trailer) is still read for models.
 // Readers validate every length against the bytes left before allocating, and every error names the
 // file. Writers go through io/safe_file.hpp, so a failed write leaves nothing behind.
 #include <array>
@@ -22,7 +23,9 @@
 namespace hepex::io {
 
 inline constexpr char kMagic[8] = {'H', 'E', 'P', 'E', 'X', '\x1a', '\r', '\n'};
-inline constexpr std::uint32_t kFormatVersion = 2;
+inline constexpr std::uint32_t kFormatVersion = 3;
+// The oldest version read for every object type (models: also version 1).
+inline constexpr std::uint32_t kOldestFormatVersion = 2;
 inline constexpr std::size_t kDigestBytes = 32;
 
 // Identity of a key set: a BLAKE2b digest of its public key (ckks::key_set_id). Files of a key set (its
@@ -70,6 +73,8 @@ class BinaryWriter {
     write_bytes(v.data(), v.size() * sizeof(T));
   }
   void write_string(const std::string& s);
+  // `words`, each below 2^width, in packed_bytes(words.size(), width) bytes (io/bit_pack.hpp).
+  void write_packed(std::span<const std::uint64_t> words, unsigned width);
 
   const std::vector<std::uint8_t>& bytes() const { return buf_; }
   // Writes the buffer and its integrity trailer to path (io/safe_file.hpp); IoError naming path on failure.
@@ -109,6 +114,8 @@ class BinaryReader {
     return v;
   }
   std::string read_string(std::uint64_t max_len = 1 << 20);
+  // words.size() words of `width` bits (1..64) written by write_packed; fails when the bytes run out.
+  void read_packed(std::span<std::uint64_t> words, unsigned width);
 
   std::size_t remaining() const { return bytes_.size() - pos_; }
   // Throws unless all bytes were consumed (trailing garbage is an error).

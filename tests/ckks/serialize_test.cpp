@@ -1,6 +1,7 @@
 // Serialization: round trips checked by decryption and by using loaded keys, and refusal of truncated,
 // tampered, foreign and mistyped files (every error is a FormatError naming the file).
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,8 @@
 
 #include "ckks/serialize.hpp"
 #include "ckks_fixture.hpp"
+#include "io/binary.hpp"
+#include "io/bit_pack.hpp"
 #include "util/error.hpp"
 
 using namespace hepex::ckks;
@@ -38,6 +41,16 @@ void expect_refused(Parse&& parse, const std::string& name, const std::string& p
 Bytes prefix(const Bytes& b, std::size_t len) { return Bytes(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(len)); }
 
 void put_u64(Bytes& b, std::size_t offset, std::uint64_t v) { std::memcpy(b.data() + offset, &v, sizeof(v)); }
+
+unsigned width_of(u64 q) { return static_cast<unsigned>(std::bit_width(q - 1)); }
+
+// Word `index` of a limb whose n words are packed to `width` bits at `offset` (docs/FORMATS.md) set to v.
+void put_packed(Bytes& b, std::size_t offset, std::size_t n, unsigned width, std::size_t index, u64 v) {
+  std::vector<u64> words(n);
+  hepex::io::unpack_bits(b.data() + offset, width, words);
+  words[index] = v;
+  hepex::io::pack_bits(words, width, b.data() + offset);
+}
 
 // A 2^6 ring (insecure, tests only) with two data primes: files of about 2 KB, so every byte can be tried.
 CkksParameters tiny_params() { return CkksParameters::create(64, 50, 40, 1, 1, SecurityLevel::kInsecureForTestsOnly); }
@@ -369,27 +382,72 @@ TEST(Serialize, CoefficientAtOrAboveItsModulusIsRejected) {
   Engine e(tiny_params());
   const Ciphertext ct = e.encryptor->encrypt(e.encoder->encode(random_complex(32, 19), e.scale, 1));
   const Bytes bytes = to_bytes(ct);
-  const std::size_t first_word = kPolyAtUnseeded + 16;
+  const std::size_t n = e.ctx->n();
   const u64 q0 = e.ctx->modulus(0).value, q1 = e.ctx->modulus(1).value;
+  const std::size_t width_at = kPolyAtUnseeded + 16, first_word = width_at + 1;
+  ASSERT_EQ(bytes[width_at], width_of(q0)) << "limb 0 is packed to its prime's width";
   // The largest reduced value is accepted (the offset is right), the modulus itself is not.
   Bytes b = bytes;
-  put_u64(b, first_word, q0 - 1);
+  put_packed(b, first_word, n, width_of(q0), 0, q0 - 1);
   EXPECT_NO_THROW(parse_ciphertext(*e.ctx, b, "x.ct"));
-  put_u64(b, first_word, q0);
+  put_packed(b, first_word, n, width_of(q0), 0, q0);
   expect_refused([&] { parse_ciphertext(*e.ctx, b, "x.ct"); }, "x.ct", "modulus");
   // Last word of the file: c1, limb 1 (modulo q1).
   b = bytes;
-  put_u64(b, b.size() - 8, q1);
+  const std::size_t last_limb = b.size() - hepex::io::packed_bytes(n, width_of(q1));
+  put_packed(b, last_limb, n, width_of(q1), n - 1, q1);
   expect_refused([&] { parse_ciphertext(*e.ctx, b, "x.ct"); }, "x.ct", "modulus");
+  // A limb that claims more bits than its modulus has, or none, is refused before its words are read.
+  for (std::uint8_t width : {std::uint8_t(width_of(q0) + 1), std::uint8_t{0}, std::uint8_t{255}}) {
+    b = bytes;
+    b[width_at] = width;
+    expect_refused([&] { parse_ciphertext(*e.ctx, b, "x.ct"); }, "x.ct", "bits");
+  }
 
   // Key files too: the last word of an expanded relinearization key is a[dnum-1] modulo the last special prime.
   const Bytes rk = to_bytes(e.keygen->create_relin_key(), SaveOptions{false});
+  const u64 p_last = e.ctx->modulus(e.ctx->prime_count() - 1).value;
+  const std::size_t rk_last = rk.size() - hepex::io::packed_bytes(n, width_of(p_last));
   b = rk;
-  put_u64(b, b.size() - 8, e.ctx->modulus(e.ctx->prime_count() - 1).value);
+  put_packed(b, rk_last, n, width_of(p_last), n - 1, p_last);
   expect_refused([&] { parse_relin_key(*e.ctx, b, "r.key"); }, "r.key", "modulus");
   b = rk;
-  put_u64(b, b.size() - 8, ~std::uint64_t{0});
+  put_packed(b, rk_last, n, width_of(p_last), n - 1, (u64{1} << width_of(p_last)) - 1);
   expect_refused([&] { parse_relin_key(*e.ctx, b, "r.key"); }, "r.key", "modulus");
+}
+
+TEST(Serialize, ResiduesTakeTheirPrimesBitsAndVersionTwoFilesStillLoad) {
+  Engine e(small_params(2, 2));
+  const cvec v = random_complex(256, 21);
+  const Ciphertext ct = e.encryptor->encrypt(e.encoder->encode(v, e.scale, 2, 256));
+  const Bytes packed = to_bytes(ct, SaveOptions{false});
+  // Header and fields, then per polynomial n, limbs and per limb a width byte and n words of its prime's width.
+  std::size_t expected = kPolyAtUnseeded;
+  for (int poly = 0; poly < 2; ++poly) {
+    expected += 16;
+    for (std::size_t j = 0; j <= 2; ++j) expected += 1 + hepex::io::packed_bytes(e.ctx->n(), width_of(e.ctx->modulus(j).value));
+  }
+  EXPECT_EQ(packed.size(), expected);
+  EXPECT_LT(packed.size(), 2 * 3 * e.ctx->n() * 8 * 3 / 4);  // 50- and 40-bit primes, not 64-bit words
+
+  // The same ciphertext in version 2's layout (64-bit words), written field by field as docs/FORMATS.md says.
+  hepex::io::BinaryWriter w;
+  w.write_header({2, hepex::io::ObjectType::kCiphertext, ct.param_hash()});
+  w.write<std::uint64_t>(ct.level());
+  w.write<double>(ct.scale());
+  w.write<std::uint64_t>(ct.slots());
+  w.write<std::uint64_t>(2);
+  w.write<std::uint8_t>(0);
+  for (std::size_t i = 0; i < 2; ++i) {
+    w.write<std::uint64_t>(e.ctx->n());
+    w.write<std::uint64_t>(ct.poly(i).limbs());
+    w.write_bytes(ct.poly(i).data(), ct.poly(i).size() * 8);
+  }
+  const Ciphertext back = parse_ciphertext(*e.ctx, w.bytes(), "old.ct");
+  EXPECT_EQ(back.poly(0), ct.poly(0));
+  EXPECT_EQ(back.poly(1), ct.poly(1));
+  EXPECT_LT(max_error(e.decrypt(back), v), kTol);
+  EXPECT_EQ(parse_ciphertext(*e.ctx, packed, "new.ct").poly(1), ct.poly(1));
 }
 
 TEST(Serialize, FilesForOtherParametersOrTypesAreRefused) {
@@ -404,9 +462,11 @@ TEST(Serialize, FilesForOtherParametersOrTypesAreRefused) {
   Bytes bad = bytes;
   bad[0] ^= 0x20;
   expect_refused([&] { parse_ciphertext(*a.ctx, bad, "x.ct"); }, "x.ct", "magic");
-  bad = bytes;
-  bad[8] = 3;
-  expect_refused([&] { parse_ciphertext(*a.ctx, bad, "x.ct"); }, "x.ct", "version");
+  for (std::uint8_t version : {std::uint8_t{1}, std::uint8_t{hepex::io::kFormatVersion + 1}}) {
+    bad = bytes;
+    bad[8] = version;
+    expect_refused([&] { parse_ciphertext(*a.ctx, bad, "x.ct"); }, "x.ct", "version");
+  }
 }
 
 TEST(Serialize, FilesOnDiskAndErrorsNameThePath) {
@@ -436,9 +496,12 @@ TEST(Serialize, MeasuredKeySizesMatchTheFilesAndSeedsHalveThem) {
   EXPECT_EQ(s.relin_key_seeded, to_bytes(rk).size());
   EXPECT_EQ(s.galois_key, to_bytes(gk, SaveOptions{false}).size());
   EXPECT_EQ(s.galois_key_seeded, to_bytes(gk).size());
-  // The bulk is dnum digits of (b, a) over all primes, n words each.
-  const std::size_t words = e.ctx->params().dnum() * 2 * e.ctx->prime_count() * e.ctx->n();
-  EXPECT_GT(s.relin_key, words * 8);
-  EXPECT_LT(s.relin_key, words * 8 + 1024);
+  // The bulk is dnum digits of (b, a) over all primes, n words each packed to its prime's width.
+  std::size_t bulk = 0;
+  for (std::size_t j = 0; j < e.ctx->prime_count(); ++j)
+    bulk += 1 + hepex::io::packed_bytes(e.ctx->n(), width_of(e.ctx->modulus(j).value));
+  bulk *= e.ctx->params().dnum() * 2;
+  EXPECT_GT(s.relin_key, bulk);
+  EXPECT_LT(s.relin_key, bulk + 1024);
   EXPECT_NEAR(ratio(s.galois_key_seeded, s.galois_key), 0.5, 0.01);
 }
