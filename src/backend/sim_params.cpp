@@ -24,8 +24,8 @@ std::size_t SimParams::poly_bytes(int level, int polys) const {
   return static_cast<std::size_t>(polys) * static_cast<std::size_t>(level + 1) * ring_degree * 8;
 }
 
-std::size_t SimParams::key_switch_key_bytes() const {
-  const std::size_t limbs = primes.size();
+std::size_t SimParams::key_switch_key_bytes(int top_level) const {
+  const std::size_t limbs = top_level < 0 ? primes.size() : static_cast<std::size_t>(top_level) + 1;
   const std::size_t dnum = (limbs + special_primes - 1) / special_primes;
   return dnum * 2 * (limbs + special_primes) * ring_degree * 8;
 }

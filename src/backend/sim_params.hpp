@@ -24,8 +24,9 @@ struct SimParams {
   // Bytes of `polys` polynomials with (level+1) RNS limbs of N 64-bit words.
   std::size_t poly_bytes(int level, int polys = 1) const;
   // One key-switching key (relinearization or one rotation step) in hybrid key switching with dnum =
-  // ceil((L+1)/special) digits: dnum x 2 polynomials over L+1+special limbs.
-  std::size_t key_switch_key_bytes() const;
+  // A key kept up to `top_level` (-1: the top, a full key): ceil((top+1)/special) digits x 2 polynomials
+  // over top+1+special limbs.
+  std::size_t key_switch_key_bytes(int top_level = -1) const;
 
   void validate(const std::string& who) const;  // throws InvalidArgument naming `who`
 };

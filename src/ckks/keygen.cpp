@@ -76,6 +76,7 @@ KeySwitchKey KeyGenerator::create_switch_key(const RnsPoly& s_prime) {
   key.a_ = expand_uniform(ctx, seed, all, dnum);
   key.a_seed_ = seed;
   key.param_hash_ = ctx.param_hash();
+  key.top_level_ = top;
   // P mod q_i for the gadget term P * s' on the digit's primes.
   std::vector<u64> p_mod(top + 1);
   for (std::size_t i = 0; i <= top; ++i) p_mod[i] = inv_mod(ctx.p_inv()[i], ctx.modulus(i).value);

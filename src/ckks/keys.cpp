@@ -1,5 +1,6 @@
 #include "ckks/keys.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "ckks/polyarith.hpp"
@@ -66,24 +67,71 @@ PublicKey PublicKey::from_seeded(const CkksContext& ctx, RnsPoly b, const Seed& 
   return PublicKey(ctx, std::move(b), std::move(a[0]), a_seed);
 }
 
-KeySwitchKey::KeySwitchKey(const CkksContext& ctx, std::vector<RnsPoly> b, std::vector<RnsPoly> a,
-                           std::optional<Seed> a_seed)
-    : b_(std::move(b)), a_(std::move(a)), a_seed_(a_seed), param_hash_(ctx.param_hash()) {
-  const std::size_t dnum = ctx.params().dnum();
-  if (b_.size() != dnum || a_.size() != dnum)
-    throw MismatchError("key-switching key: has " + std::to_string(b_.size()) + "/" + std::to_string(a_.size()) +
-                        " digits, the parameters use dnum = " + std::to_string(dnum));
-  for (std::size_t d = 0; d < dnum; ++d) {
-    check_full(ctx, b_[d], ctx.all_primes(), "key-switching key b[" + std::to_string(d) + "]");
-    check_full(ctx, a_[d], ctx.all_primes(), "key-switching key a[" + std::to_string(d) + "]");
+namespace {
+
+// The digits of a key below digit_count(top), each with limbs 0..top and the special limbs.
+std::vector<RnsPoly> trim_digits(const CkksContext& ctx, const std::vector<RnsPoly>& polys, std::size_t from_top,
+                                 std::size_t top) {
+  const std::size_t n = ctx.n(), special = ctx.params().special_moduli().size();
+  std::vector<RnsPoly> out;
+  for (std::size_t d = 0; d < ctx.params().digit_count(top); ++d) {
+    RnsPoly p = RnsPoly::uninitialized(n, top + 1 + special);
+    std::copy_n(polys[d].data(), (top + 1) * n, p.data());
+    std::copy_n(polys[d].limb(from_top + 1), special * n, p.limb(top + 1));
+    out.push_back(std::move(p));
   }
-  if (a_seed_ && expand_uniform(ctx, *a_seed_, ctx.all_primes(), dnum) != a_)
-    throw InvalidArgument("key-switching key: a does not match its seed");
+  return out;
 }
 
-KeySwitchKey KeySwitchKey::from_seeded(const CkksContext& ctx, std::vector<RnsPoly> b, const Seed& a_seed) {
-  auto a = expand_uniform(ctx, a_seed, ctx.all_primes(), ctx.params().dnum());
-  return KeySwitchKey(ctx, std::move(b), std::move(a), a_seed);
+}  // namespace
+
+KeySwitchKey::KeySwitchKey(const CkksContext& ctx, std::vector<RnsPoly> b, std::vector<RnsPoly> a,
+                           std::optional<Seed> a_seed, std::optional<std::size_t> top_level)
+    : b_(std::move(b)), a_(std::move(a)), a_seed_(a_seed), param_hash_(ctx.param_hash()),
+      top_level_(top_level.value_or(ctx.max_level())) {
+  if (top_level_ > ctx.max_level())
+    throw MismatchError("key-switching key: kept up to level " + std::to_string(top_level_) +
+                        ", above the parameters' top level " + std::to_string(ctx.max_level()));
+  special_shift_ = ctx.max_level() - top_level_;
+  const std::size_t digits = ctx.params().digit_count(top_level_);
+  if (b_.size() != digits || a_.size() != digits)
+    throw MismatchError("key-switching key: has " + std::to_string(b_.size()) + "/" + std::to_string(a_.size()) +
+                        " digits, a key kept up to level " + std::to_string(top_level_) + " has " +
+                        std::to_string(digits) + " (dnum = " + std::to_string(ctx.params().dnum()) + ")");
+  const auto& primes = ctx.ext_primes(top_level_);
+  for (std::size_t d = 0; d < digits; ++d) {
+    check_full(ctx, b_[d], primes, "key-switching key b[" + std::to_string(d) + "]");
+    check_full(ctx, a_[d], primes, "key-switching key a[" + std::to_string(d) + "]");
+  }
+  if (a_seed_) {
+    const auto full = expand_uniform(ctx, *a_seed_, ctx.all_primes(), ctx.params().dnum());
+    if (trim_digits(ctx, full, ctx.max_level(), top_level_) != a_)
+      throw InvalidArgument("key-switching key: a does not match its seed");
+  }
+}
+
+KeySwitchKey KeySwitchKey::from_seeded(const CkksContext& ctx, std::vector<RnsPoly> b, const Seed& a_seed,
+                                       std::optional<std::size_t> top_level) {
+  const std::size_t top = top_level.value_or(ctx.max_level());
+  if (top > ctx.max_level())
+    throw MismatchError("key-switching key: kept up to level " + std::to_string(top) +
+                        ", above the parameters' top level " + std::to_string(ctx.max_level()));
+  auto a = trim_digits(ctx, expand_uniform(ctx, a_seed, ctx.all_primes(), ctx.params().dnum()), ctx.max_level(), top);
+  return KeySwitchKey(ctx, std::move(b), std::move(a), a_seed, top);
+}
+
+KeySwitchKey KeySwitchKey::trimmed(const CkksContext& ctx, std::size_t top) const {
+  if (top > top_level_)
+    throw InvalidArgument("key-switching key: cannot trim a key kept up to level " + std::to_string(top_level_) +
+                          " to level " + std::to_string(top));
+  KeySwitchKey k;
+  k.b_ = trim_digits(ctx, b_, top_level_, top);
+  k.a_ = trim_digits(ctx, a_, top_level_, top);
+  k.a_seed_ = a_seed_;
+  k.param_hash_ = param_hash_;
+  k.top_level_ = top;
+  k.special_shift_ = ctx.max_level() - top;
+  return k;
 }
 
 void GaloisKeys::insert(std::uint64_t galois_element, KeySwitchKey key) {

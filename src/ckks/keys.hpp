@@ -68,22 +68,36 @@ class PublicKey {
 class KeySwitchKey {
  public:
   KeySwitchKey() = default;
-  // Validates: dnum digits, each over all L+1+K primes, residues reduced; a seed must reproduce `a`.
+  // Validates: a key kept up to `top_level` (default: the top of the chain) has digit_count(top_level)
+  // digits, each over ext_primes(top_level) (primes 0..top_level, then the special primes); residues
+  // reduced; a seed must reproduce `a` (expanded over every prime and digit, then trimmed).
   KeySwitchKey(const CkksContext& ctx, std::vector<RnsPoly> b, std::vector<RnsPoly> a,
-               std::optional<Seed> a_seed = std::nullopt);
-  static KeySwitchKey from_seeded(const CkksContext& ctx, std::vector<RnsPoly> b, const Seed& a_seed);
+               std::optional<Seed> a_seed = std::nullopt, std::optional<std::size_t> top_level = std::nullopt);
+  static KeySwitchKey from_seeded(const CkksContext& ctx, std::vector<RnsPoly> b, const Seed& a_seed,
+                                  std::optional<std::size_t> top_level = std::nullopt);
+
+  // The same key for key switching at levels <= top only: the digits and data limbs above `top` dropped
+  // (the residues left are the full key's, so it switches exactly as the full key does). A key used only
+  // by a network's last layers is a fraction of a full one. InvalidArgument if top > top_level().
+  KeySwitchKey trimmed(const CkksContext& ctx, std::size_t top) const;
 
   std::size_t digits() const { return b_.size(); }
   const RnsPoly& b(std::size_t d) const { return b_[d]; }
   const RnsPoly& a(std::size_t d) const { return a_[d]; }
   const std::optional<Seed>& a_seed() const { return a_seed_; }
   std::uint64_t param_hash() const { return param_hash_; }
+  // The highest ciphertext level this key switches at.
+  std::size_t top_level() const { return top_level_; }
+  // The limb of b(d) and a(d) that holds global prime g (a prime of ext_primes(level), level <= top_level()).
+  std::size_t limb_of(std::size_t g) const { return g <= top_level_ ? g : g - special_shift_; }
 
  private:
   friend class KeyGenerator;
   std::vector<RnsPoly> b_, a_;
   std::optional<Seed> a_seed_;
   std::uint64_t param_hash_ = 0;
+  std::size_t top_level_ = 0;
+  std::size_t special_shift_ = 0;  // data primes dropped above top_level_
 };
 
 // The identity of the key set a public key belongs to: BLAKE2b-128 of its parameters hash and both

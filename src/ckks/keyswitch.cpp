@@ -80,8 +80,8 @@ void inner_product_limb(const u64* const* dig, std::size_t count, const KeySwitc
     const std::size_t len = std::min(kBlock, n - x0);
     for (std::size_t i = 0; i < len; ++i) s0[i] = s1[i] = 0;
     for (std::size_t d = 0; d < count; ++d) {
-      const u64* b = key.b(d).limb(g) + x0;
-      const u64* a = key.a(d).limb(g) + x0;
+      const u64* b = key.b(d).limb(key.limb_of(g)) + x0;
+      const u64* a = key.a(d).limb(key.limb_of(g)) + x0;
       if (perm) {
         const u64* v = dig[d];
         const std::uint32_t* p = perm + x0;
@@ -108,6 +108,13 @@ void inner_product_limb(const u64* const* dig, std::size_t count, const KeySwitc
       o1[x0 + i] = reduce_u128(s1[i], m);
     }
   }
+}
+
+// A key trimmed below `level` lacks the digits and limbs this switch needs.
+void check_key_level(const KeySwitchKey& key, std::size_t level) {
+  if (level > key.top_level())
+    throw MismatchError("key switching at level " + std::to_string(level) + ": the key is kept up to level " +
+                        std::to_string(key.top_level()) + " only (keys are trimmed to the levels the plan uses them at)");
 }
 
 void prepare_output(const CkksContext& ctx, std::size_t limbs, RnsPoly& out, KeySwitchOutput mode) {
@@ -205,6 +212,7 @@ void switch_key(const CkksContext& ctx, const KeySwitchDigits& digits, const Key
                 const std::vector<std::uint32_t>* perm, RnsPoly& d0, KeySwitchOutput mode0, RnsPoly& d1,
                 KeySwitchOutput mode1) {
   const std::size_t n = ctx.n(), level = digits.level, count = digits.count;
+  check_key_level(key, level);
   const auto& ext = ctx.ext_primes(level);
   const std::size_t e = ext.size();
   u64* acc = scratch(kAcc, 2 * e * n);
@@ -228,6 +236,7 @@ void key_switch(const CkksContext& ctx, const RnsPoly& c, std::size_t level, con
                 const std::vector<std::uint32_t>* perm, RnsPoly& d0, KeySwitchOutput mode0, RnsPoly& d1,
                 KeySwitchOutput mode1) {
   const std::size_t n = ctx.n();
+  check_key_level(key, level);
   const auto& ext = ctx.ext_primes(level);
   const std::size_t e = ext.size();
   const std::size_t count = ctx.params().digit_count(level);

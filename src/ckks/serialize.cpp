@@ -75,6 +75,7 @@ bool write_seed(Out& out, const std::optional<Seed>& seed, bool allowed) {
 template <class Out>
 void write_switch_key(Out& out, const KeySwitchKey& key, SaveOptions opts) {
   out.template write<std::uint64_t>(key.digits());
+  out.template write<std::uint64_t>(key.top_level());
   const bool seeded = write_seed(out, key.a_seed(), opts.use_seeds);
   for (std::size_t d = 0; d < key.digits(); ++d) write_poly(out, key.b(d));
   if (!seeded)
@@ -238,6 +239,7 @@ class ObjectReader {
   }
 
   void end() { in_.expect_end(); }
+  std::uint32_t version() const { return version_; }
   std::size_t remaining() const { return in_.remaining(); }
   [[noreturn]] void fail(const std::string& what) const { in_.fail(what); }
   const CkksContext& ctx() const { return *ctx_; }
@@ -250,15 +252,19 @@ class ObjectReader {
 
 KeySwitchKey read_switch_key(ObjectReader& r, const std::string& what) {
   const CkksContext& ctx = r.ctx();
-  const std::size_t dnum = ctx.params().dnum();
   const std::uint64_t digits = r.read_u64();
-  if (digits != dnum)
-    r.fail(what + ": " + std::to_string(digits) + " digits, the parameters use dnum = " + std::to_string(dnum));
+  // Version 3 keys name the highest level they switch at (trimmed keys); version 2 keys are full.
+  const std::size_t top = r.version() >= 3 ? r.read_u64_in(0, ctx.max_level(), what + " top level") : ctx.max_level();
+  const std::size_t expected = ctx.params().digit_count(top);
+  if (digits != expected)
+    r.fail(what + ": " + std::to_string(digits) + " digits, a key kept up to level " + std::to_string(top) +
+           " has " + std::to_string(expected) + " (dnum = " + std::to_string(ctx.params().dnum()) + ")");
   const auto seed = r.seed();
-  auto b = r.polys(dnum, ctx.all_primes(), what + " b");
-  if (seed) return r.build([&] { return KeySwitchKey::from_seeded(ctx, std::move(b), *seed); });
-  auto a = r.polys(dnum, ctx.all_primes(), what + " a");
-  return r.build([&] { return KeySwitchKey(ctx, std::move(b), std::move(a)); });
+  const auto& primes = ctx.ext_primes(top);
+  auto b = r.polys(digits, primes, what + " b");
+  if (seed) return r.build([&] { return KeySwitchKey::from_seeded(ctx, std::move(b), *seed, top); });
+  auto a = r.polys(digits, primes, what + " a");
+  return r.build([&] { return KeySwitchKey(ctx, std::move(b), std::move(a), std::nullopt, top); });
 }
 
 Ciphertext read_ciphertext_body(ObjectReader& r, const std::string& what) {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "ckks/galois.hpp"
 #include "ckks/keygen.hpp"
 #include "ckks/security.hpp"
 #include "ckks/serialize.hpp"
@@ -52,12 +53,47 @@ backend::CkksKeys generate_keys(const std::shared_ptr<const ckks::CkksContext>& 
   backend::CkksKeys k;
   k.secret = std::make_shared<const ckks::SecretKey>(gen.secret_key());
   k.pub = std::make_shared<const ckks::PublicKey>(gen.create_public_key());
-  k.relin = std::make_shared<const ckks::RelinKey>(gen.create_relin_key());
-  const std::vector<long long> steps(plan.rotation_steps.begin(), plan.rotation_steps.end());
-  k.galois = std::make_shared<const ckks::GaloisKeys>(gen.create_galois_keys(steps, /*conjugation=*/false));
+  // Each key trimmed to the highest level the plan uses it at (full keys for plans without levels): the
+  // keys for the last layers' rotations are a fraction of a full key, in memory and in eval.keys.
+  ckks::RelinKey relin = gen.create_relin_key();
+  if (plan.relin_key_level >= 0) relin.key = relin.key.trimmed(*ctx, static_cast<std::size_t>(plan.relin_key_level));
+  k.relin = std::make_shared<const ckks::RelinKey>(std::move(relin));
+  ckks::GaloisKeys galois(ctx->param_hash());
+  for (std::size_t i = 0; i < plan.rotation_steps.size(); ++i) {
+    const std::uint64_t g = ckks::galois_element_for_step(ctx->n(), plan.rotation_steps[i]);
+    ckks::GaloisKeys one(ctx->param_hash());
+    gen.add_galois_key(one, g);
+    const auto& key = one.at(g);
+    galois.insert(g, plan.rotation_key_levels.empty()
+                         ? key
+                         : key.trimmed(*ctx, static_cast<std::size_t>(plan.rotation_key_levels[i])));
+  }
+  k.galois = std::make_shared<const ckks::GaloisKeys>(std::move(galois));
   k.id = ckks::key_set_id(*k.pub);
   k.source = "the generated keys";
   return k;
+}
+
+void check_eval_keys_cover(const Plan& plan, const ckks::CkksContext& ctx, const backend::CkksKeys& keys,
+                           const std::string& name) {
+  auto kept_to = [&](const ckks::KeySwitchKey& key, int level, const std::string& what) {
+    const int top = level < 0 ? static_cast<int>(ctx.max_level()) : level;
+    if (static_cast<int>(key.top_level()) < top)
+      throw MismatchError(name + ": the " + what + " is kept up to level " + std::to_string(key.top_level()) +
+                          ", the plan uses it at level " + std::to_string(top) + " (keys made for another plan)");
+  };
+  if (!keys.relin) throw MismatchError(name + ": no relinearization key");
+  if (plan.relin_key_level >= 0 || plan.rotation_key_levels.empty())
+    kept_to(keys.relin->key, plan.relin_key_level, "relinearization key");
+  for (std::size_t i = 0; i < plan.rotation_steps.size(); ++i) {
+    const int step = plan.rotation_steps[i];
+    const std::uint64_t g = ckks::galois_element_for_step(ctx.n(), step);
+    if (!keys.galois || !keys.galois->keys().count(g))
+      throw MismatchError(name + ": no key for rotation step " + std::to_string(step) +
+                          ", which the plan uses (keys made for another plan)");
+    kept_to(keys.galois->at(g), plan.rotation_key_levels.empty() ? -1 : plan.rotation_key_levels[i],
+            "key for rotation step " + std::to_string(step));
+  }
 }
 
 backend::CkksKeys server_keys(const backend::CkksKeys& keys) {

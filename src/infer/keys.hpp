@@ -48,6 +48,12 @@ std::string security_verdict(const ckks::CkksParameters& params);
 backend::CkksKeys generate_keys(const std::shared_ptr<const ckks::CkksContext>& ctx, const Plan& plan,
                                 const std::optional<Seed>& seed = std::nullopt);
 
+// Throws MismatchError naming `name` unless `keys` hold a relinearization key and a Galois key for every
+// rotation step of the plan, each kept up to the level the plan uses it at (a key set made for another plan
+// fails here, before any work, not halfway through an evaluation).
+void check_eval_keys_cover(const Plan& plan, const ckks::CkksContext& ctx, const backend::CkksKeys& keys,
+                           const std::string& name);
+
 // Server-side keys (no secret key) of a full key set.
 backend::CkksKeys server_keys(const backend::CkksKeys& keys);
 

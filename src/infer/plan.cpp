@@ -178,7 +178,7 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
   };
   const int threads = std::max(1, o.threads ? o.threads : omp_get_max_threads());
 
-  std::set<int> steps;
+  KeyLevels key_levels;
   int level = p.ckks.max_level();
   std::size_t biggest_out_ct = 0;
   for (std::size_t l = 0; l < net.layers.size(); ++l) {
@@ -207,12 +207,15 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
     lp.est_seconds = seconds / threads;
     lp.level_out = level - net.layer_depth(l);
     level = lp.level_out;
-    const auto layer_steps = layer_rotation_steps(net, l, slots);
-    steps.insert(layer_steps.begin(), layer_steps.end());
+    key_levels.merge(layer_key_levels(net, l, slots, lp.level_in));
     biggest_out_ct = std::max(biggest_out_ct, (L.dead_tile_rows.size()) * nb * ct_bytes(p.ckks, lp.level_in - 1));
     p.layers.push_back(lp);
   }
-  p.rotation_steps.assign(steps.begin(), steps.end());
+  for (const auto& [step, level] : key_levels.rotations) {
+    p.rotation_steps.push_back(step);
+    p.rotation_key_levels.push_back(level);
+  }
+  p.relin_key_level = key_levels.relin;
 
   // Memory: weights (all, or one block of tile rows), input and the largest layer output, keys.
   std::size_t block = 0;
@@ -232,7 +235,8 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
   p.output_ciphertexts = out_shape.tile_count();
   p.output_bytes = p.output_ciphertexts * ct_bytes(p.ckks, p.layers.back().level_out);
   const auto sim = p.ckks.sim_params();
-  p.eval_key_bytes = (1 + p.rotation_steps.size()) * sim.key_switch_key_bytes();
+  p.eval_key_bytes = p.relin_key_level >= 0 ? sim.key_switch_key_bytes(p.relin_key_level) : 0;
+  for (int level : p.rotation_key_levels) p.eval_key_bytes += sim.key_switch_key_bytes(level);
   const std::size_t working = p.input_bytes + 2 * biggest_out_ct + p.eval_key_bytes;
   p.est_peak_bytes_preencoded = working + p.preencoded_weight_bytes;
   p.est_peak_bytes_onthefly = working + p.onthefly_weight_bytes;
@@ -333,6 +337,8 @@ json Plan::to_json() const {
             {"secure", ckks.secure},
             {"total_bits", ckks.total_bits()}}},
           {"rotation_steps", rotation_steps},
+          {"rotation_key_levels", rotation_key_levels},
+          {"relin_key_level", relin_key_level},
           {"weight_mode", weight_mode_name(weight_mode)},
           {"preencoded_weight_bytes", preencoded_weight_bytes},
           {"onthefly_weight_bytes", onthefly_weight_bytes},
@@ -381,6 +387,8 @@ Plan Plan::from_json(const json& j, const std::string& name) {
     p.ckks.scale_bits = c.at("scale_bits").get<int>();
     p.ckks.secure = c.at("secure").get<bool>();
     p.rotation_steps = j.at("rotation_steps").get<std::vector<int>>();
+    p.rotation_key_levels = j.value("rotation_key_levels", std::vector<int>{});
+    p.relin_key_level = j.value("relin_key_level", -1);
     p.weight_mode = parse_weight_mode(j.at("weight_mode").get<std::string>());
     p.preencoded_weight_bytes = j.at("preencoded_weight_bytes").get<std::size_t>();
     p.onthefly_weight_bytes = j.at("onthefly_weight_bytes").get<std::size_t>();
@@ -507,6 +515,15 @@ void validate_plan(const Plan& p, const std::string& name) {
     if (s <= 0 || std::size_t(s) >= slots || (i > 0 && s <= p.rotation_steps[i - 1]))
       fail("rotation step " + std::to_string(s) + " is not in (0, " + std::to_string(slots) + ") in increasing order");
   }
+  if (!p.rotation_key_levels.empty() && p.rotation_key_levels.size() != p.rotation_steps.size())
+    fail(std::to_string(p.rotation_key_levels.size()) + " rotation key levels for " +
+         std::to_string(p.rotation_steps.size()) + " rotation steps");
+  for (int level : p.rotation_key_levels)
+    if (!in(level, 0, static_cast<int>(c.max_level())))
+      fail("rotation key level " + std::to_string(level) + " is outside [0, " + std::to_string(c.max_level()) + "]");
+  if (!in(p.relin_key_level, -1, static_cast<int>(c.max_level())))
+    fail("relinearization key level " + std::to_string(p.relin_key_level) + " is outside [-1, " +
+         std::to_string(c.max_level()) + "]");
   if (!in(p.layers.size(), std::size_t{1}, L::kMaxLayers)) fail(std::to_string(p.layers.size()) + " layers, expected 1 to 64");
   std::size_t width = p.input_size;
   int level = c.max_level();
@@ -538,9 +555,14 @@ std::string format_plan(const Plan& p) {
                 p.ckks.ring_degree, chain.c_str(), p.ckks.special_bits.at(0), p.ckks.scale_bits, p.ckks.total_bits(),
                 p.ckks.secure ? " (128-bit)" : " (INSECURE test parameters)", p.ckks.dnum);
   o << buf;
+  // Each step with the level its key is kept up to ("1@11"), when the plan trims keys.
   std::string steps;
-  for (int s : p.rotation_steps) steps += (steps.empty() ? "" : " ") + std::to_string(s);
-  o << "rotation steps (" << p.rotation_steps.size() << "): " << steps << '\n';
+  for (std::size_t i = 0; i < p.rotation_steps.size(); ++i)
+    steps += (steps.empty() ? "" : " ") + std::to_string(p.rotation_steps[i]) +
+             (p.rotation_key_levels.empty() ? "" : "@" + std::to_string(p.rotation_key_levels[i]));
+  o << "rotation steps (" << p.rotation_steps.size() << (p.rotation_key_levels.empty() ? "" : ", @ key level") << "): " << steps;
+  if (p.relin_key_level >= 0) o << "; relinearization key @" << p.relin_key_level;
+  o << '\n';
   o << "layer  in->out     orient  act  lvl in->out  tiles kept/total  ct*pt   rot  rescale  weights MB  est s\n";
   for (std::size_t l = 0; l < p.layers.size(); ++l) {
     const auto& L = p.layers[l];

@@ -100,13 +100,18 @@ struct Plan {
   int depth = 0;
   CkksChoice ckks;
   std::vector<int> rotation_steps;  // sorted, in (0, slots)
+  // The highest level each rotation key (one per rotation step) and the relinearization key (-1: none) are
+  // used at: keygen trims the keys to these levels (ckks::KeySwitchKey::trimmed). Older plans have none
+  // (empty, -1 with no levels): full keys.
+  std::vector<int> rotation_key_levels;
+  int relin_key_level = -1;
   std::vector<LayerPlan> layers;
   WeightMode weight_mode = WeightMode::kPreEncoded;
   std::size_t preencoded_weight_bytes = 0;  // all weight plaintexts at once
   std::size_t onthefly_weight_bytes = 0;    // the largest block encoded at a time
   std::size_t input_ciphertexts = 0, output_ciphertexts = 0;
   std::size_t input_bytes = 0, output_bytes = 0;  // in memory (2 polynomials x limbs x N x 8)
-  std::size_t eval_key_bytes = 0;                 // relinearization + planned Galois keys, expanded
+  std::size_t eval_key_bytes = 0;                 // relinearization + planned Galois keys in memory (trimmed)
   std::size_t est_peak_bytes_preencoded = 0, est_peak_bytes_onthefly = 0;
   double est_latency_preencoded_s = 0, est_latency_onthefly_s = 0;
   io::KeyId key_set{};  // the key set made for this plan (set by keygen in the keys directory's copy)

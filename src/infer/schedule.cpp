@@ -1,5 +1,7 @@
 #include "infer/schedule.hpp"
 
+#include <algorithm>
+
 #include "backend/backend.hpp"
 
 namespace hepex::infer {
@@ -106,21 +108,46 @@ std::vector<Stage> layer_stages(const CompiledNetwork& net, std::size_t l, std::
   return stages;
 }
 
-std::set<int> layer_rotation_steps(const CompiledNetwork& net, std::size_t l, std::size_t slots) {
+KeyLevels layer_key_levels(const CompiledNetwork& net, std::size_t l, std::size_t slots, int level_in) {
   const CompiledLayer& L = net.layers.at(l);
-  const std::size_t t3 = slots / (net.t1 * net.t2);
-  std::set<int> steps;
+  KeyLevels levels;
   bool any_live = false;
   for (bool d : L.dead_tile_rows) any_live = any_live || !d;
-  if (!any_live) return steps;
+  int product_level = level_in, duplicate_level = -1;
+  for (const Stage& s : layer_stages(net, l, 1, level_in)) {
+    if (s.name == "product") product_level = s.level;
+    if (s.name == "duplicate") duplicate_level = s.level;
+    if (s.name == "square") levels.relin = s.level;
+  }
+  if (!any_live) return levels;
   // Rotate-and-sum over the summed dimension (+k stride), and its re-replication (-k stride), with the
   // stride of the layer's tile shapes.
+  const std::size_t t3 = slots / (net.t1 * net.t2);
   const auto shape = tile::matrix_shape(1, 1, {net.t1, net.t2, t3}, L.orientation, net.batch_layout);
   const std::size_t stride = shape.slot_stride(tile::summed_dim(L.orientation));
-  for (std::size_t k = 1; k < L.in_tile; k *= 2) steps.insert(static_cast<int>((k * stride) % slots));
-  if (L.clear_and_duplicate)
-    for (std::size_t k = 1; k < L.in_tile; k *= 2) steps.insert(static_cast<int>(slots - (k * stride) % slots));
-  steps.erase(0);
+  auto use = [&](std::size_t step, int level) {
+    if (step % slots == 0) return;
+    int& at = levels.rotations.try_emplace(static_cast<int>(step % slots), level).first->second;
+    at = std::max(at, level);
+  };
+  for (std::size_t k = 1; k < L.in_tile; k *= 2) {
+    use(k * stride, product_level);
+    if (L.clear_and_duplicate) use(slots - (k * stride) % slots, duplicate_level);
+  }
+  return levels;
+}
+
+void KeyLevels::merge(const KeyLevels& other) {
+  for (const auto& [step, level] : other.rotations) {
+    int& at = rotations.try_emplace(step, level).first->second;
+    at = std::max(at, level);
+  }
+  relin = std::max(relin, other.relin);
+}
+
+std::set<int> layer_rotation_steps(const CompiledNetwork& net, std::size_t l, std::size_t slots) {
+  std::set<int> steps;
+  for (const auto& [step, level] : layer_key_levels(net, l, slots, 0).rotations) steps.insert(step);
   return steps;
 }
 

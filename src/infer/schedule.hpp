@@ -3,6 +3,7 @@
 // zero-tile pattern of the compiled layer (no backend involved). The executor's measured counts must equal
 // the sum of the stages; tests check it on the simulator.
 #include <cstddef>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -23,6 +24,16 @@ std::vector<Stage> layer_stages(const CompiledNetwork& net, std::size_t l, std::
 
 // Left-rotation steps of layer `l`, normalized to (0, slots), with t3 = slots / (t1 t2).
 std::set<int> layer_rotation_steps(const CompiledNetwork& net, std::size_t l, std::size_t slots);
+
+// The levels layer `l` (input level `level_in`) switches keys at: each rotation step's highest level and
+// the relinearization's (-1: no square). Keys are trimmed to the highest level over all layers.
+struct KeyLevels {
+  std::map<int, int> rotations;  // step (as layer_rotation_steps) -> level
+  int relin = -1;
+  // The highest of both: merges another layer's levels into these.
+  void merge(const KeyLevels& other);
+};
+KeyLevels layer_key_levels(const CompiledNetwork& net, std::size_t l, std::size_t slots, int level_in);
 
 // Bias tile rows that are encoded (some non-zero value, and a ciphertext to add it to).
 std::vector<bool> bias_rows_present(const CompiledLayer& layer);

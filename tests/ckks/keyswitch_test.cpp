@@ -3,6 +3,8 @@
 #include "ckks_fixture.hpp"
 #include "ckks/keyswitch.hpp"
 #include "ckks/polyarith.hpp"
+#include "ckks/serialize.hpp"
+#include "util/error.hpp"
 
 #include <omp.h>
 
@@ -155,4 +157,43 @@ TEST(KeySwitch, RotationsAreIdenticalWithOneAndTwoThreads) {
       EXPECT_EQ(one[i].poly(1), two[i].poly(1)) << "dnum " << dnum << " result " << i;
     }
   }
+}
+
+// A key trimmed to level t keeps the full key's residues on q_0..q_t and the special primes: rotations and
+// relinearizations at every level <= t equal the full key's bit for bit, a level above t is refused, and
+// its files (seeded and expanded) round-trip at a fraction of the full key's size.
+TEST(KeySwitchTrimmed, EqualsTheFullKeyBelowItsTopAndRefusesAbove) {
+  Engine e(small_params(4, 2));  // levels 0..4, two-prime digits: the top digit is partial at odd levels
+  const auto gk = e.keygen->create_galois_keys(std::vector<long long>{3}, false);
+  const RelinKey rk = e.keygen->create_relin_key();
+  const std::uint64_t g = gk.keys().begin()->first;
+  for (std::size_t top = 0; top < e.ctx->max_level(); ++top) {
+    GaloisKeys trimmed(e.ctx->param_hash());
+    trimmed.insert(g, gk.at(g).trimmed(*e.ctx, top));
+    const RelinKey rk_trimmed{rk.key.trimmed(*e.ctx, top)};
+    EXPECT_EQ(trimmed.at(g).digits(), e.ctx->params().digit_count(top));
+    Ciphertext ct = e.encrypt(random_complex(64, 30 + top));
+    ct.drop_to_level(top + 1);
+    EXPECT_THROW(e.evaluator->rotate(ct, 3, trimmed), hepex::MismatchError) << "top " << top;
+    for (std::size_t level = 0; level <= top; ++level) {
+      Ciphertext at = ct;
+      at.drop_to_level(level);
+      const Ciphertext full = e.evaluator->rotate(at, 3, gk), cut = e.evaluator->rotate(at, 3, trimmed);
+      EXPECT_EQ(full.poly(0), cut.poly(0)) << "top " << top << " level " << level;
+      EXPECT_EQ(full.poly(1), cut.poly(1)) << "top " << top << " level " << level;
+      const Ciphertext sq = e.evaluator->multiply(at, at);
+      EXPECT_EQ(e.evaluator->relinearize(sq, rk).poly(0), e.evaluator->relinearize(sq, rk_trimmed).poly(0));
+    }
+    for (bool seeded : {true, false}) {
+      const Bytes bytes = to_bytes(trimmed, SaveOptions{seeded});
+      EXPECT_LT(bytes.size(), to_bytes(gk, SaveOptions{seeded}).size());
+      const GaloisKeys back = parse_galois_keys(*e.ctx, bytes, "g.keys");
+      EXPECT_EQ(back.at(g).top_level(), top);
+      for (std::size_t d = 0; d < back.at(g).digits(); ++d) {
+        EXPECT_EQ(back.at(g).b(d), trimmed.at(g).b(d));
+        EXPECT_EQ(back.at(g).a(d), trimmed.at(g).a(d));
+      }
+    }
+  }
+  EXPECT_THROW(gk.at(g).trimmed(*e.ctx, 1).trimmed(*e.ctx, 2), hepex::InvalidArgument);
 }

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <unistd.h>
 
+#include "ckks/galois.hpp"
 #include "infer/client.hpp"
 #include "infer/executor.hpp"
 #include "infer/files.hpp"
@@ -127,6 +128,60 @@ TEST(InferCkks, RefusesWrongKeysParametersAndShapes) {
   Executor ex(server, compile_for(m, plan), plan.batch, WeightMode::kPreEncoded);
   EXPECT_THROW(ex.run(load_ciphertexts((dir / "x.ct").string(), server, plan_input_shape(plan))), InvalidArgument);
   fs::remove_all(dir);
+}
+
+// Keygen trims every key to the highest level the plan uses it at: evaluation with those keys equals the
+// plaintext model, and one key trimmed a level lower is refused (up front by check_eval_keys_cover, and by
+// the key switch itself) -- the plan's levels are exactly the levels the executor switches keys at.
+TEST(InferCkks, KeysAreTrimmedToThePlansLevelsAndNoLower) {
+  const auto m = small_model();
+  for (auto layout : {tile::BatchLayout::kInner, tile::BatchLayout::kOuter}) {
+    auto o = small_ring();
+    o.batch_layout = layout;
+    const Plan plan = make_plan(m, kT1, kT2, 8, o);
+    ASSERT_EQ(plan.rotation_key_levels.size(), plan.rotation_steps.size());
+    ASSERT_GE(plan.relin_key_level, 0);
+    const auto ctx = plan_context(plan, kInsecure);
+    const auto keys = generate_keys(ctx, plan, seed_from_u64(7));
+    bool some_trimmed = false;
+    for (std::size_t i = 0; i < plan.rotation_steps.size(); ++i) {
+      const auto& key = keys.galois->at(ckks::galois_element_for_step(ctx->n(), plan.rotation_steps[i]));
+      EXPECT_EQ(key.top_level(), std::size_t(plan.rotation_key_levels[i]));
+      some_trimmed = some_trimmed || key.top_level() < ctx->max_level();
+    }
+    EXPECT_TRUE(some_trimmed) << "the last layers rotate below the top level";
+    EXPECT_EQ(keys.relin->key.top_level(), std::size_t(plan.relin_key_level));
+
+    const auto x = testing::random_inputs(8, 16, 3);
+    const backend::CkksBackend client(ctx, keys);
+    const auto in = encrypt_input(client, plan, x, 8);
+    const auto net = compile_for(m, plan);
+    {
+      const backend::CkksBackend server(ctx, server_keys(keys));
+      EXPECT_NO_THROW(check_eval_keys_cover(plan, *ctx, server_keys(keys), "eval.keys"));
+      const auto y = decrypt_output(client, plan, Executor(server, net, 8, WeightMode::kPreEncoded).run(in), 8);
+      const auto want = plain_outputs(m, x, 8);
+      for (std::size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], want[i], 1e-4);
+    }
+    // One key a level lower than the plan says: refused before the run, and by the key switch in it.
+    auto lower = [&](std::size_t which) {
+      backend::CkksKeys k = server_keys(keys);
+      ckks::GaloisKeys galois(ctx->param_hash());
+      for (const auto& [g, key] : keys.galois->keys()) galois.insert(g, key);
+      const std::uint64_t g = ckks::galois_element_for_step(ctx->n(), plan.rotation_steps[which]);
+      galois.insert(g, keys.galois->at(g).trimmed(*ctx, plan.rotation_key_levels[which] - 1));
+      k.galois = std::make_shared<const ckks::GaloisKeys>(std::move(galois));
+      return k;
+    };
+    for (std::size_t i = 0; i < plan.rotation_steps.size(); ++i) {
+      if (plan.rotation_key_levels[i] == 0) continue;
+      const auto k = lower(i);
+      EXPECT_THROW(check_eval_keys_cover(plan, *ctx, k, "eval.keys"), MismatchError) << "step " << plan.rotation_steps[i];
+      const backend::CkksBackend server(ctx, k);
+      EXPECT_THROW(Executor(server, net, 8, WeightMode::kPreEncoded).run(in), MismatchError)
+          << "step " << plan.rotation_steps[i] << " is used at level " << plan.rotation_key_levels[i];
+    }
+  }
 }
 
 TEST(InferFiles, NpyRoundTripAndRefusals) {
