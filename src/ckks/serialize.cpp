@@ -239,6 +239,8 @@ class ObjectReader {
   }
 
   void end() { in_.expect_end(); }
+  std::size_t position() const { return in_.position(); }
+  void seek(std::size_t pos) { in_.seek(pos); }
   std::uint32_t version() const { return version_; }
   std::size_t remaining() const { return in_.remaining(); }
   [[noreturn]] void fail(const std::string& what) const { in_.fail(what); }
@@ -500,9 +502,14 @@ Ciphertext parse_ciphertext(const CkksContext& ctx, Bytes bytes, const std::stri
   return ct;
 }
 
-std::vector<Ciphertext> parse_ciphertext_batch(const CkksContext& ctx, Bytes bytes, const std::string& name,
-                                               io::Header* header) {
-  ObjectReader r(&ctx, std::move(bytes), name);
+struct CiphertextBatchParser::Reader {
+  ObjectReader r;
+};
+
+CiphertextBatchParser::CiphertextBatchParser(const CkksContext& ctx, Bytes bytes, const std::string& name,
+                                             io::Header* header)
+    : reader_(std::make_unique<Reader>(Reader{ObjectReader(&ctx, std::move(bytes), name)})) {
+  ObjectReader& r = reader_->r;
   r.header(ObjectType::kCiphertextBatch, header);
   // Every ciphertext holds at least one polynomial of n words of one bit or more: bounds the count before
   // anything is built.
@@ -513,10 +520,38 @@ std::vector<Ciphertext> parse_ciphertext_batch(const CkksContext& ctx, Bytes byt
   if (count > most)
     r.fail("truncated: " + std::to_string(count) + " ciphertexts announced, the " + std::to_string(r.remaining()) +
            " bytes left hold at most " + std::to_string(most));
+  count_ = count;
+  first_at_ = r.position();
+}
+
+CiphertextBatchParser::CiphertextBatchParser(CiphertextBatchParser&&) noexcept = default;
+CiphertextBatchParser::~CiphertextBatchParser() = default;
+
+Ciphertext CiphertextBatchParser::next() {
+  if (parsed_ >= count_) reader_->r.fail("all " + std::to_string(count_) + " ciphertexts were read already");
+  Ciphertext ct = read_ciphertext_body(reader_->r, "ciphertext " + std::to_string(parsed_));
+  ++parsed_;
+  return ct;
+}
+
+void CiphertextBatchParser::rewind() {
+  reader_->r.seek(first_at_);
+  parsed_ = 0;
+}
+
+void CiphertextBatchParser::finish() {
+  if (parsed_ != count_)
+    reader_->r.fail(std::to_string(parsed_) + " of " + std::to_string(count_) + " ciphertexts read");
+  reader_->r.end();
+}
+
+std::vector<Ciphertext> parse_ciphertext_batch(const CkksContext& ctx, Bytes bytes, const std::string& name,
+                                               io::Header* header) {
+  CiphertextBatchParser parser(ctx, std::move(bytes), name, header);
   std::vector<Ciphertext> batch;
-  batch.reserve(count);
-  for (std::uint64_t k = 0; k < count; ++k) batch.push_back(read_ciphertext_body(r, "ciphertext " + std::to_string(k)));
-  r.end();
+  batch.reserve(parser.count());
+  while (batch.size() < parser.count()) batch.push_back(parser.next());
+  parser.finish();
   return batch;
 }
 

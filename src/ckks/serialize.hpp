@@ -19,6 +19,7 @@
 // the parse_* functions read byte strings without it, the load_* functions check and remove it.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -74,6 +75,29 @@ Plaintext parse_plaintext(const CkksContext& ctx, Bytes bytes, const std::string
 Ciphertext parse_ciphertext(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header = nullptr);
 std::vector<Ciphertext> parse_ciphertext_batch(const CkksContext& ctx, Bytes bytes, const std::string& name,
                                                io::Header* header = nullptr);
+
+// The ciphertexts of a batch's bytes one at a time, with parse_ciphertext_batch's checks (each ciphertext
+// checked as it is read): for a caller that must not hold them all expanded at once (a server's first layer
+// takes its inputs part by part). `header` (if given) receives the batch's header at construction.
+class CiphertextBatchParser {
+ public:
+  CiphertextBatchParser(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header = nullptr);
+  CiphertextBatchParser(CiphertextBatchParser&&) noexcept;
+  ~CiphertextBatchParser();
+  std::size_t count() const { return count_; }
+  std::size_t parsed() const { return parsed_; }  // index of the next ciphertext
+  // The next ciphertext; FormatError naming the file when the bytes are bad or all were read.
+  Ciphertext next();
+  // Back to the first ciphertext (to read them again).
+  void rewind();
+  // FormatError unless every ciphertext was read and no bytes follow them.
+  void finish();
+
+ private:
+  struct Reader;
+  std::unique_ptr<Reader> reader_;
+  std::size_t count_ = 0, parsed_ = 0, first_at_ = 0;
+};
 
 // --- from files (integrity digest checked first) ---
 CkksParameters load_parameters(const std::string& path, bool allow_insecure = false);

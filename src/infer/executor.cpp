@@ -132,32 +132,57 @@ PlainTileTensor Executor::encode_block(std::size_t l, std::size_t r0, std::size_
   return tile::pack_plain(be_, t, shape, schedule_[l].level_in, schedule_[l].weight_scale, /*skip_zero_tiles=*/true);
 }
 
+void Executor::check_input_tile(std::size_t i, const Ciphertext& tile) const {
+  if (tile.empty()) throw MismatchError("executor: input tile " + std::to_string(i) + " is missing");
+  if (be_.level(tile) != be_.max_level() || !backend::scales_match(be_.scale(tile), be_.default_scale()))
+    throw MismatchError("executor: input tile " + std::to_string(i) + " is at level " + std::to_string(be_.level(tile)) +
+                        ", scale 2^" + std::to_string(std::log2(be_.scale(tile))) + "; fresh ciphertexts at level " +
+                        std::to_string(be_.max_level()) + ", scale 2^" + std::to_string(std::log2(be_.default_scale())) +
+                        " are expected");
+}
+
 CipherTileTensor Executor::run(const CipherTileTensor& x, std::vector<LayerRun>* runs,
                                const LayerCallback& on_layer) const {
   if (!(x.shape() == input_shape_))
     throw MismatchError("executor: the input ciphertexts have tile shape " + x.shape().to_string() +
                         ", the plan expects " + input_shape_.to_string() + " (tile size, batch or input width differ)");
-  for (std::size_t i = 0; i < x.tile_count(); ++i) {
-    if (x.absent(i)) throw MismatchError("executor: input tile " + std::to_string(i) + " is missing");
-    if (be_.level(x.tile(i)) != be_.max_level() || !backend::scales_match(be_.scale(x.tile(i)), be_.default_scale()))
-      throw MismatchError("executor: input tile " + std::to_string(i) + " is at level " +
-                          std::to_string(be_.level(x.tile(i))) + ", scale 2^" +
-                          std::to_string(std::log2(be_.scale(x.tile(i)))) + "; fresh ciphertexts at level " +
-                          std::to_string(be_.max_level()) + ", scale 2^" + std::to_string(std::log2(be_.default_scale())) +
-                          " are expected");
-  }
+  for (std::size_t i = 0; i < x.tile_count(); ++i) check_input_tile(i, x.tile(i));
+  // Parts of the tensor in memory: handles, no copies of ciphertexts.
+  const std::size_t per_position = input_shape_.tile_count() / input_shape_.dim(0).tile_count();
+  return run(
+      [&](std::size_t first, std::size_t last) {
+        std::vector<Ciphertext> tiles(x.tile_count());
+        for (std::size_t i = first * per_position; i < last * per_position; ++i) tiles[i] = x.tile(i);
+        return CipherTileTensor(input_shape_, std::move(tiles));
+      },
+      runs, on_layer);
+}
+
+CipherTileTensor Executor::run(const tile::TileFetch& inputs, std::vector<LayerRun>* runs,
+                               const LayerCallback& on_layer) const {
+  const std::size_t per_position = input_shape_.tile_count() / input_shape_.dim(0).tile_count();
+  // Every part is checked as it arrives: its shape, and each of its tiles present and fresh.
+  const tile::TileFetch checked = [&](std::size_t first, std::size_t last) {
+    CipherTileTensor part = inputs(first, last);
+    if (!(part.shape() == input_shape_))
+      throw MismatchError("executor: the input ciphertexts have tile shape " + part.shape().to_string() +
+                          ", the plan expects " + input_shape_.to_string() + " (tile size, batch or input width differ)");
+    for (std::size_t i = first * per_position; i < last * per_position; ++i) check_input_tile(i, part.tile(i));
+    return part;
+  };
   if (runs) runs->clear();
-  CipherTileTensor cur = x;
+  CipherTileTensor cur;
   for (std::size_t l = 0; l < net_.layers.size(); ++l) {
     if (on_layer) on_layer(l, net_.layers.size());
     LayerRun run;
-    cur = run_layer(l, cur, run);
+    cur = l == 0 ? run_layer(l, nullptr, &checked, run) : run_layer(l, &cur, nullptr, run);
     if (runs) runs->push_back(run);
   }
   return cur;
 }
 
-CipherTileTensor Executor::run_layer(std::size_t l, const CipherTileTensor& x, LayerRun& run) const {
+CipherTileTensor Executor::run_layer(std::size_t l, const CipherTileTensor* x, const tile::TileFetch* fetch,
+                                     LayerRun& run) const {
   const double start = now_seconds(), cpu_start = process_cpu_seconds();
   const CompiledLayer& L = net_.layers[l];
   const Schedule& s = schedule_[l];
@@ -174,7 +199,10 @@ CipherTileTensor Executor::run_layer(std::size_t l, const CipherTileTensor& x, L
     const std::size_t r1 = std::min(mine.end, r0 + s.rows_per_block);
     const PlainTileTensor w = mode_ == WeightMode::kPreEncoded ? blocks_[l].front() : encode_block(l, r0, r1);
     run.weight_bytes += bytes_of(be_, w);
-    const auto part = tile::matvec(be, w, x, L.orientation).y;
+    const std::size_t dim = tile::summed_dim(L.orientation);
+    const auto part = !fetch   ? tile::matvec(be, w, *x, L.orientation).y
+                      : dim == 0 ? tile::multiply_plain_sum_in_parts(be, input_shape_, *fetch, w, dim, kInputPartPositions)
+                                 : tile::matvec(be, w, (*fetch)(0, input_shape_.dim(0).tile_count()), L.orientation).y;
     for (std::size_t i = 0; i < part.tile_count(); ++i) {
       auto pos = part.shape().grid_position(i);
       pos[row_dim] += r0;

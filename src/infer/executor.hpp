@@ -35,6 +35,7 @@
 #include "infer/compiled.hpp"
 #include "infer/distribution.hpp"
 #include "infer/plan.hpp"
+#include "tile/ops.hpp"
 #include "tile/tile_tensor.hpp"
 
 namespace hepex::infer {
@@ -64,6 +65,14 @@ class Executor {
   using LayerCallback = std::function<void(std::size_t layer, std::size_t layers)>;
   tile::CipherTileTensor run(const tile::CipherTileTensor& x, std::vector<LayerRun>* runs = nullptr,
                              const LayerCallback& on_layer = {}) const;
+  // The same with the input tiles fetched part by part (tile::TileFetch over dim-0 positions of input_shape(),
+  // e.g. CiphertextTiles::fetch in infer/files.hpp): the first layer sums its products over parts of
+  // kInputPartPositions positions and drops each part before it fetches the next, so the inputs need not be
+  // in memory all at once. Both forms give bit for bit the same outputs and the same operation counts.
+  tile::CipherTileTensor run(const tile::TileFetch& inputs, std::vector<LayerRun>* runs = nullptr,
+                             const LayerCallback& on_layer = {}) const;
+  // Input tile rows (dim-0 positions) per part of the first layer: 32 x 3.1 MB at the demo's 12 limbs.
+  static constexpr std::size_t kInputPartPositions = 32;
 
   const tile::TileTensorShape& input_shape() const { return input_shape_; }
   std::vector<std::size_t> tile_sizes() const { return {net_.t1, net_.t2, t3_}; }
@@ -80,7 +89,10 @@ class Executor {
   };
   tile::PlainTileTensor encode_block(std::size_t l, std::size_t r0, std::size_t r1) const;
   RowRange own_rows(std::size_t layer) const;  // this process's output tile rows of a layer
-  tile::CipherTileTensor run_layer(std::size_t l, const tile::CipherTileTensor& x, LayerRun& run) const;
+  // Layer l on x, or (the first layer) on the tiles `fetch` hands out part by part.
+  tile::CipherTileTensor run_layer(std::size_t l, const tile::CipherTileTensor* x, const tile::TileFetch* fetch,
+                                   LayerRun& run) const;
+  void check_input_tile(std::size_t index, const backend::Ciphertext& tile) const;
   tile::CipherTileTensor fill_dead_rows(const backend::Backend& be, std::size_t l, tile::CipherTileTensor y) const;
   tile::CipherTileTensor gather(std::size_t l, tile::CipherTileTensor mine, LayerRun& run) const;
 

@@ -41,18 +41,63 @@ tile::CipherTileTensor load_ciphertexts(const std::string& path, const backend::
   return parse_ciphertexts(io::read_hepex_file(path), path, be, shape);
 }
 
-tile::CipherTileTensor parse_ciphertexts(std::vector<std::uint8_t> body, const std::string& path,
-                                         const backend::CkksBackend& be, const tile::TileTensorShape& shape) {
-  io::Header header;
-  auto batch = ckks::parse_ciphertext_batch(be.context(), std::move(body), path, &header);
+namespace {
+// Refuses ciphertexts of another key set than the backend's keys and a count other than the shape's.
+void check_batch(const std::string& path, const io::Header& header, std::size_t count, const backend::CkksBackend& be,
+                 const tile::TileTensorShape& shape) {
   const auto& keys = be.keys();
   if (io::is_set(keys.id) && header.key_id != keys.id)
     throw MismatchError(path + ": encrypted under key set " + io::key_id_text(header.key_id) + ", but " + keys.source +
                         " is key set " + io::key_id_text(keys.id) + " (the ciphertexts come from another keygen)");
-  if (batch.size() != shape.tile_count())
-    throw FormatError(path + ": " + std::to_string(batch.size()) + " ciphertexts, the plan's tile tensor " +
+  if (count != shape.tile_count())
+    throw FormatError(path + ": " + std::to_string(count) + " ciphertexts, the plan's tile tensor " +
                       shape.to_string() + " has " + std::to_string(shape.tile_count()));
+}
+}  // namespace
+
+tile::CipherTileTensor parse_ciphertexts(std::vector<std::uint8_t> body, const std::string& path,
+                                         const backend::CkksBackend& be, const tile::TileTensorShape& shape) {
+  io::Header header;
+  auto batch = ckks::parse_ciphertext_batch(be.context(), std::move(body), path, &header);
+  check_batch(path, header, batch.size(), be, shape);
   return tile::CipherTileTensor(shape, be.wrap_batch(std::move(batch)));
+}
+
+namespace {
+ckks::CiphertextBatchParser checked_parser(std::vector<std::uint8_t> body, const std::string& name,
+                                           const backend::CkksBackend& be, const tile::TileTensorShape& shape) {
+  io::Header header;
+  ckks::CiphertextBatchParser parser(be.context(), std::move(body), name, &header);
+  check_batch(name, header, parser.count(), be, shape);
+  return parser;
+}
+}  // namespace
+
+CiphertextTiles::CiphertextTiles(std::vector<std::uint8_t> body, const std::string& name,
+                                 const backend::CkksBackend& be, const tile::TileTensorShape& shape)
+    : parser_(checked_parser(std::move(body), name, be, shape)), be_(be), shape_(shape) {
+  per_position_ = shape.tile_count() / shape.dim(0).tile_count();
+}
+
+tile::CipherTileTensor CiphertextTiles::fetch(std::size_t first, std::size_t last) {
+  const std::size_t begin = first * per_position_, end = last * per_position_;
+  if (first > last || end > shape_.tile_count())
+    throw InvalidArgument("ciphertext tiles: positions [" + std::to_string(first) + ", " + std::to_string(last) +
+                          ") outside the " + std::to_string(shape_.dim(0).tile_count()) + " of dim 0");
+  if (parser_.parsed() > begin) parser_.rewind();
+  while (parser_.parsed() < begin) parser_.next();  // skipped: parsed (checked) and dropped
+  std::vector<ckks::Ciphertext> part;
+  part.reserve(end - begin);
+  while (parser_.parsed() < end) part.push_back(parser_.next());
+  std::vector<backend::Ciphertext> tiles(shape_.tile_count());
+  auto wrapped = be_.wrap_batch(std::move(part));
+  std::move(wrapped.begin(), wrapped.end(), tiles.begin() + static_cast<std::ptrdiff_t>(begin));
+  return tile::CipherTileTensor(shape_, std::move(tiles));
+}
+
+void CiphertextTiles::finish() {
+  while (parser_.parsed() < parser_.count()) parser_.next();
+  parser_.finish();
 }
 
 // ------------------------------------------------------------------------------------------------ npy

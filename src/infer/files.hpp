@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "backend/ckks_backend.hpp"
+#include "ckks/serialize.hpp"
 #include "tile/tile_tensor.hpp"
 
 namespace hepex::infer {
@@ -25,6 +26,27 @@ tile::CipherTileTensor load_ciphertexts(const std::string& path, const backend::
 std::vector<std::uint8_t> ciphertexts_file_bytes(const backend::CkksBackend& be, const tile::CipherTileTensor& t);
 tile::CipherTileTensor parse_ciphertexts(std::vector<std::uint8_t> body, const std::string& name,
                                          const backend::CkksBackend& be, const tile::TileTensorShape& shape);
+
+// The tiles of a ciphertext file's bytes (trailer checked and removed) parsed part by part, as a server's
+// first layer asks for them (tile::TileFetch, Executor::run): the inputs are never all expanded in memory at
+// once, only their file bytes (bit-packed, seeded: a quarter of the expanded size). Key set and tile count
+// are checked at construction, every ciphertext as it is parsed; finish() checks that the bytes hold
+// nothing else. Parts are dim-0 positions of `shape` (tiles in row-major order: contiguous in the file).
+class CiphertextTiles {
+ public:
+  CiphertextTiles(std::vector<std::uint8_t> body, const std::string& name, const backend::CkksBackend& be,
+                  const tile::TileTensorShape& shape);
+  const tile::TileTensorShape& shape() const { return shape_; }
+  // The tiles at dim-0 positions [first, last), the others absent; parts before the last one read parse again.
+  tile::CipherTileTensor fetch(std::size_t first, std::size_t last);
+  void finish();
+
+ private:
+  ckks::CiphertextBatchParser parser_;
+  const backend::CkksBackend& be_;
+  tile::TileTensorShape shape_;
+  std::size_t per_position_ = 1;  // tiles per dim-0 position
+};
 
 struct Samples {
   std::vector<double> values;  // rows x cols, row-major

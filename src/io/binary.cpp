@@ -175,6 +175,11 @@ std::string BinaryReader::read_string(std::uint64_t max_len) {
   return s;
 }
 
+void BinaryReader::seek(std::size_t pos) {
+  if (pos > bytes_.size()) fail("seek to byte " + std::to_string(pos) + " past the end (" + std::to_string(bytes_.size()) + ")");
+  pos_ = pos;
+}
+
 void BinaryReader::expect_end() {
   if (remaining() != 0) fail(std::to_string(remaining()) + " unexpected trailing bytes");
 }

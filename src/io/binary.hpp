@@ -118,6 +118,9 @@ class BinaryReader {
   void read_packed(std::span<std::uint64_t> words, unsigned width);
 
   std::size_t remaining() const { return bytes_.size() - pos_; }
+  // Where the next read starts; seek() returns there (a parser reading a part of the bytes again).
+  std::size_t position() const { return pos_; }
+  void seek(std::size_t pos);
   // Throws unless all bytes were consumed (trailing garbage is an error).
   void expect_end();
   [[noreturn]] void fail(const std::string& what) const;

@@ -83,7 +83,7 @@ void Server::accept_eval_keys(Bytes body, const std::string& name, std::size_t f
   eval_key_bytes_ = file_bytes;
 }
 
-tile::CipherTileTensor Server::run(const tile::CipherTileTensor& x, infer::Report& report) {
+tile::CipherTileTensor Server::run(infer::CiphertextTiles& x, infer::Report& report) {
   const auto mode = weight_mode();
   if (!executor_) {
     step(std::string("encoding weights (") + infer::weight_mode_name(mode) + ")...");
@@ -91,11 +91,13 @@ tile::CipherTileTensor Server::run(const tile::CipherTileTensor& x, infer::Repor
                                                   options_.distribution);
   }
   std::vector<infer::LayerRun> runs;
-  auto y = executor_->run(x, &runs, [&](std::size_t l, std::size_t layers) {
+  const tile::TileFetch fetch = [&](std::size_t first, std::size_t last) { return x.fetch(first, last); };
+  auto y = executor_->run(fetch, &runs, [&](std::size_t l, std::size_t layers) {
     const auto& lp = plan_.layers[l];
     step("evaluating layer " + std::to_string(l + 1) + "/" + std::to_string(layers) + " (" + std::to_string(lp.in) +
          " -> " + std::to_string(lp.out) + ", " + std::to_string(lp.tiles_kept) + " weight tiles)...");
   });
+  x.finish();  // every input read, nothing after them
   report = infer::make_report(plan_, runs, "ckks", mode);
   report.preencode_s = executor_->preencode_seconds();
   report.resident_model_bytes = executor_->resident_plaintext_bytes();
@@ -121,8 +123,10 @@ Server::Result Server::evaluate(const Bytes& input, const std::string& name) { r
 Server::Result Server::evaluate(Bytes&& input, const std::string& name) {
   check_keys(be_);
   const std::size_t input_bytes = input.size();
-  step("loading the encrypted inputs " + name + size_note(input_bytes));
-  const auto x = parse_input(std::move(input), name);
+  step("reading the encrypted inputs " + name + size_note(input_bytes));
+  // Parsed part by part as the first layer takes them: the bytes (packed, seeded) stay, the expanded
+  // ciphertexts (4x larger) are never all in memory.
+  infer::CiphertextTiles x(io::unseal(std::move(input), name), name, *be_, infer::plan_input_shape(plan_));
   Result result;
   const auto y = run(x, result.report);
   result.report.input_ct_bytes = input_bytes;
@@ -142,8 +146,8 @@ infer::Report Server::evaluate(std::istream& input, std::ostream& output, const 
 infer::Report Server::evaluate_file(const std::string& input_path, const std::string& output_path) {
   check_keys(be_);
   const std::size_t input_bytes = infer::file_bytes(input_path);
-  step("loading the encrypted inputs " + input_path + size_note(input_bytes));
-  const auto x = infer::load_ciphertexts(input_path, *be_, infer::plan_input_shape(plan_));
+  step("reading the encrypted inputs " + input_path + size_note(input_bytes));
+  infer::CiphertextTiles x(io::read_hepex_file(input_path), input_path, *be_, infer::plan_input_shape(plan_));
   infer::Report report;
   const auto y = run(x, report);
   report.input_ct_bytes = input_bytes;

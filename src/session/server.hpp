@@ -26,6 +26,7 @@
 #include "backend/ckks_backend.hpp"
 #include "infer/compiled.hpp"
 #include "infer/executor.hpp"
+#include "infer/files.hpp"
 #include "infer/keys.hpp"
 #include "infer/plan.hpp"
 #include "infer/report.hpp"
@@ -73,7 +74,8 @@ class Server {
   };
   // Evaluates the client's input ciphertexts (the bytes of `hepex encrypt`'s file). `name` prefixes errors.
   Result evaluate(const Bytes& input, const std::string& name = "encrypted inputs");
-  // The same, taking the bytes over: they are freed once parsed, before the evaluation (less memory).
+  // The same, taking the bytes over. The first layer parses the ciphertexts from them part by part
+  // (infer::CiphertextTiles): the inputs are never all expanded in memory, only their packed bytes held.
   Result evaluate(Bytes&& input, const std::string& name = "encrypted inputs");
   // Checks input ciphertexts as evaluate() does before it starts (integrity, key set, parameters, tile
   // count), without evaluating: for a caller that must refuse a bad input before it commits to the work.
@@ -92,7 +94,7 @@ class Server {
   void step(const std::string& text) const;
   void accept_eval_keys(Bytes body, const std::string& name, std::size_t file_bytes);
   tile::CipherTileTensor parse_input(Bytes input, const std::string& name) const;  // freed once parsed
-  tile::CipherTileTensor run(const tile::CipherTileTensor& x, infer::Report& report);
+  tile::CipherTileTensor run(infer::CiphertextTiles& x, infer::Report& report);
 
   nn::Model model_;
   infer::Plan plan_;

@@ -1,5 +1,6 @@
 #include "tile/ops.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <map>
 #include <mutex>
@@ -233,24 +234,60 @@ CipherTileTensor sum_over_dim(const Backend& be, const CipherTileTensor& a, std:
   return finish_sum_over_dim(be, a.shape(), dim, std::move(partial), "sum_over_dim");
 }
 
-CipherTileTensor multiply_plain_sum(const Backend& be, const CipherTileTensor& a, const PlainTileTensor& b,
-                                    std::size_t dim) {
+namespace {
+// The sums over dim positions [first, last) of a x b, one per output tile (empty: no term present).
+std::vector<Ciphertext> product_sums_over(const Backend& be, const CipherTileTensor& a, const PlainTileTensor& b,
+                                          std::size_t dim, std::size_t first, std::size_t last) {
   const TileTensorShape product = product_shape(a.shape(), b.shape());
   const TileTensorShape out = summed_shape(product, dim);
   out.require_slots(be.slot_count(), "multiply_plain_sum");
   // Output tile i sums the products of the tiles along dim: pairs [i * along, (i + 1) * along).
-  const std::size_t along = product.dim(dim).tile_count();
+  const std::size_t along = last - first;
   std::vector<Ciphertext> cts(out.tile_count() * along);
   std::vector<Plaintext> pts(cts.size());
   for (std::size_t i = 0; i < out.tile_count(); ++i) {
     auto pos = out.grid_position(i);
     for (std::size_t g = 0; g < along; ++g) {
-      pos[dim] = g;
+      pos[dim] = first + g;
       cts[i * along + g] = a.tile(source_tile(a.shape(), pos));
       pts[i * along + g] = b.tile(source_tile(b.shape(), pos));
     }
   }
-  return finish_sum_over_dim(be, product, dim, be.multiply_plain_sums(cts, pts, along), "multiply_plain_sum");
+  return be.multiply_plain_sums(cts, pts, along);
+}
+}  // namespace
+
+CipherTileTensor multiply_plain_sum(const Backend& be, const CipherTileTensor& a, const PlainTileTensor& b,
+                                    std::size_t dim) {
+  const TileTensorShape product = product_shape(a.shape(), b.shape());
+  return finish_sum_over_dim(be, product, dim,
+                             product_sums_over(be, a, b, dim, 0, product.dim(dim).tile_count()), "multiply_plain_sum");
+}
+
+CipherTileTensor multiply_plain_sum_in_parts(const Backend& be, const TileTensorShape& a_shape, const TileFetch& fetch,
+                                             const PlainTileTensor& b, std::size_t dim, std::size_t part) {
+  if (part == 0) throw InvalidArgument("multiply_plain_sum_in_parts: parts of 0 tiles");
+  const TileTensorShape product = product_shape(a_shape, b.shape());
+  const std::size_t along = product.dim(dim).tile_count();
+  std::vector<Ciphertext> sums;
+  for (std::size_t first = 0; first < along; first += part) {
+    const std::size_t last = std::min(along, first + part);
+    const CipherTileTensor a = fetch(first, last);
+    if (!(a.shape() == a_shape))
+      throw MismatchError("multiply_plain_sum_in_parts: a part has tile shape " + a.shape().to_string() + ", expected " +
+                          a_shape.to_string());
+    std::vector<Ciphertext> part_sums = product_sums_over(be, a, b, dim, first, last);
+    if (sums.empty()) {
+      sums = std::move(part_sums);
+      continue;
+    }
+    parallel_for(sums.size(), [&](std::size_t i) {
+      if (part_sums[i].empty()) return;
+      if (sums[i].empty()) sums[i] = std::move(part_sums[i]);
+      else be.add_inplace(sums[i], part_sums[i]);
+    });
+  }
+  return finish_sum_over_dim(be, product, dim, std::move(sums), "multiply_plain_sum");
 }
 
 CipherTileTensor clear_unknowns(const Backend& be, CipherTileTensor a) {

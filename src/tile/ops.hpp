@@ -17,6 +17,7 @@
 // then rescale: one level, scale unchanged. duplicate_over_dim(d) on a "1/t_d" dimension: log2(t_d)
 // rotations by -stride * 2^i copy position 0 into every position ("*/t_d").
 #include <cstddef>
+#include <functional>
 #include <optional>
 
 #include "backend/backend.hpp"
@@ -49,6 +50,15 @@ CipherTileTensor sum_over_dim(const backend::Backend& be, const CipherTileTensor
 // along dim in one backend call (Backend::multiply_plain_sums, the fused layer kernel): no product is stored.
 CipherTileTensor multiply_plain_sum(const backend::Backend& be, const CipherTileTensor& a, const PlainTileTensor& b,
                                     std::size_t dim);
+// The same with a's tiles fetched in parts along dim: fetch(first, last) returns a tensor of shape a_shape
+// holding a's tiles at dim positions [first, last) (the others absent); parts of at most `part` positions come
+// in order, each is multiplied, added to the running sums and dropped before the next is fetched (a server
+// need not hold all its inputs). Bit for bit multiply_plain_sum's result on the exact backend (the same
+// sums modulo q, grouped otherwise) and the same counts (k terms take k - 1 additions in any grouping).
+using TileFetch = std::function<CipherTileTensor(std::size_t first, std::size_t last)>;
+CipherTileTensor multiply_plain_sum_in_parts(const backend::Backend& be, const TileTensorShape& a_shape,
+                                             const TileFetch& fetch, const PlainTileTensor& b, std::size_t dim,
+                                             std::size_t part);
 CipherTileTensor clear_unknowns(const backend::Backend& be, CipherTileTensor a);  // no-op without unknowns
 CipherTileTensor duplicate_over_dim(const backend::Backend& be, CipherTileTensor a, std::size_t dim);
 

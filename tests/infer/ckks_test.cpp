@@ -12,6 +12,7 @@
 #include "infer/client.hpp"
 #include "infer/executor.hpp"
 #include "infer/files.hpp"
+#include "io/binary.hpp"
 #include "infer/keys.hpp"
 #include "infer_test_util.hpp"
 
@@ -182,6 +183,52 @@ TEST(InferCkks, KeysAreTrimmedToThePlansLevelsAndNoLower) {
           << "step " << plan.rotation_steps[i] << " is used at level " << plan.rotation_key_levels[i];
     }
   }
+}
+
+// The server's first layer takes its inputs part by part from the file's bytes (CiphertextTiles): the
+// outputs equal those of the inputs parsed all at once bit for bit, with more input tile rows than one part.
+TEST(InferCkks, InputsParsedPartByPartGiveTheSameOutputs) {
+  const auto m = testing::random_model({80, 12, 6}, {Activation::poly2(0.3f, 0.9f, 0.1f, false), Activation::identity()},
+                                       23, 0.3f);
+  const Plan plan = make_plan(m, kT1, kT2, 8, small_ring());
+  const auto ctx = plan_context(plan, kInsecure);
+  const auto keys = generate_keys(ctx, plan, seed_from_u64(9));
+  const backend::CkksBackend client(ctx, keys), server(ctx, server_keys(keys));
+  const auto bytes = ciphertexts_file_bytes(client, encrypt_input(client, plan, testing::random_inputs(8, 80, 2), 8));
+  const auto shape = plan_input_shape(plan);
+  ASSERT_GT(shape.dim(0).tile_count(), Executor::kInputPartPositions) << "the first layer needs several parts";
+
+  const Executor ex(server, compile_for(m, plan), plan.batch, WeightMode::kPreEncoded);
+  const auto all_at_once = ex.run(parse_ciphertexts(io::unseal(bytes, "x.ct"), "x.ct", server, shape));
+  CiphertextTiles tiles(io::unseal(bytes, "x.ct"), "x.ct", server, shape);
+  std::size_t most = 0;
+  const auto by_parts = ex.run([&](std::size_t first, std::size_t last) {
+    most = std::max(most, last - first);
+    return tiles.fetch(first, last);
+  });
+  EXPECT_NO_THROW(tiles.finish());
+  EXPECT_LE(most, Executor::kInputPartPositions);
+  ASSERT_EQ(by_parts.tile_count(), all_at_once.tile_count());
+  for (std::size_t i = 0; i < by_parts.tile_count(); ++i) {
+    const auto &a = server.unwrap(by_parts.tile(i)), &b = server.unwrap(all_at_once.tile(i));
+    for (std::size_t p = 0; p < a.size(); ++p) EXPECT_EQ(a.poly(p), b.poly(p)) << "tile " << i;
+  }
+
+  // Parts out of order parse again from the start; the tiles are the file's.
+  const auto later = tiles.fetch(3, 5), earlier = tiles.fetch(0, 1);
+  const std::size_t per = shape.tile_count() / shape.dim(0).tile_count();
+  EXPECT_TRUE(later.absent(0));
+  EXPECT_FALSE(later.absent(3 * per));
+  EXPECT_FALSE(earlier.absent(0));
+  EXPECT_TRUE(earlier.absent(per));
+  // Another key set is refused before anything is parsed; bytes after the last ciphertext, at finish().
+  const auto other = generate_keys(ctx, plan, seed_from_u64(10));
+  const backend::CkksBackend other_server(ctx, server_keys(other));
+  EXPECT_THROW(CiphertextTiles(io::unseal(bytes, "x.ct"), "x.ct", other_server, shape), MismatchError);
+  auto longer = io::unseal(bytes, "x.ct");
+  longer.push_back(0);
+  CiphertextTiles extra(std::move(longer), "x.ct", server, shape);
+  EXPECT_THROW(extra.finish(), FormatError);
 }
 
 TEST(InferFiles, NpyRoundTripAndRefusals) {

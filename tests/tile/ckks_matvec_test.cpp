@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backend/ckks_backend.hpp"
+#include "backend/counting_backend.hpp"
 #include "backend/sim_backend.hpp"
 #include "ckks/keygen.hpp"
 #include "tile/matmul.hpp"
@@ -168,5 +169,57 @@ TEST(CkksMatvec, FusedProductSumEqualsProductsThenSumBitForBit) {
       ASSERT_EQ(a.size(), b.size());
       for (std::size_t p = 0; p < a.size(); ++p) EXPECT_EQ(a.poly(p), b.poly(p)) << "tile " << i << " part " << p;
     }
+  }
+}
+
+TEST(CkksMatvec, ProductSumInPartsEqualsOneCallBitForBitWithTheSameCounts) {
+  // multiply_plain_sum_in_parts fetching a's tiles a few dim-0 positions at a time (a server's first layer
+  // parsing its inputs part by part) against one multiply_plain_sum: the same ciphertexts word for word
+  // and the same operation counts, parts of 1, 2 and 3 positions and all at once, with absent weight tiles.
+  const std::size_t m = 10, n = 20, batch = 70;
+  const Orientation o = Orientation::kTransposed;  // sums over dim 0, the dimension parts run along
+  Csprng rng(seed_from_u64(86));
+  const auto w = random_blocky(rng, m, n, kTiles[1], kTiles[0], 1.0);
+  const auto x = random_input(rng, n * batch);
+  backend::SimBackend sim(backend::sim_params_for(small_context()->params()));
+  const auto shape = input_shape(n, batch, kTiles, o);
+  const auto sim_x = pack_encrypted(sim, input_tensor(x, n, batch, 3, o), shape, sim.max_level(), sim.default_scale());
+  const auto sim_w = pack_matrix(sim, w, kTiles, o, sim.max_level(), sim.default_scale());
+  matvec(sim, sim_w, sim_x, o);
+  const auto ckks = ckks_backend_for(sim.rotation_steps());
+  const auto cx = pack_encrypted(*ckks, input_tensor(x, n, batch, 3, o), shape, ckks->max_level(), ckks->default_scale());
+  const auto pw = pack_matrix(*ckks, w, kTiles, o, ckks->max_level(), ckks->default_scale());
+  const auto whole = multiply_plain_sum(*ckks, cx, pw, 0);
+  const std::size_t positions = shape.dim(0).tile_count(), per = shape.tile_count() / positions;
+  ASSERT_GE(positions, 4u);
+  // A fetch that hands out copies of a's tiles in [first, last) and records the parts asked for.
+  auto fetch_from = [&](const CipherTileTensor& a, std::vector<std::pair<std::size_t, std::size_t>>& asked) {
+    return [&a, &asked, per](std::size_t first, std::size_t last) {
+      asked.emplace_back(first, last);
+      std::vector<backend::Ciphertext> tiles(a.tile_count());
+      for (std::size_t i = first * per; i < last * per; ++i) tiles[i] = a.tile(i);
+      return CipherTileTensor(a.shape(), std::move(tiles));
+    };
+  };
+  backend::CountingBackend one_call(sim);
+  multiply_plain_sum(one_call, sim_x, sim_w, 0);
+  for (std::size_t part : {std::size_t{1}, std::size_t{2}, std::size_t{3}, positions}) {
+    SCOPED_TRACE("part " + std::to_string(part));
+    std::vector<std::pair<std::size_t, std::size_t>> asked;
+    const auto parts = multiply_plain_sum_in_parts(*ckks, shape, fetch_from(cx, asked), pw, 0, part);
+    ASSERT_EQ(asked.size(), (positions + part - 1) / part);
+    for (std::size_t k = 0; k < asked.size(); ++k)
+      EXPECT_EQ(asked[k], std::make_pair(k * part, std::min(positions, (k + 1) * part)));  // in order, each once
+    ASSERT_EQ(parts.tile_count(), whole.tile_count());
+    for (std::size_t i = 0; i < whole.tile_count(); ++i) {
+      ASSERT_EQ(parts.absent(i), whole.absent(i)) << "tile " << i;
+      if (whole.absent(i)) continue;
+      const auto &a = ckks->unwrap(parts.tile(i)), &b = ckks->unwrap(whole.tile(i));
+      for (std::size_t p = 0; p < a.size(); ++p) EXPECT_EQ(a.poly(p), b.poly(p)) << "tile " << i << " part " << p;
+    }
+    std::vector<std::pair<std::size_t, std::size_t>> sim_asked;
+    backend::CountingBackend counting(sim);
+    multiply_plain_sum_in_parts(counting, shape, fetch_from(sim_x, sim_asked), sim_w, 0, part);
+    EXPECT_EQ(counting.counts(), one_call.counts());
   }
 }
