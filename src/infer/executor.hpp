@@ -71,8 +71,6 @@ class Executor {
   // in memory all at once. Both forms give bit for bit the same outputs and the same operation counts.
   tile::CipherTileTensor run(const tile::TileFetch& inputs, std::vector<LayerRun>* runs = nullptr,
                              const LayerCallback& on_layer = {}) const;
-  // Input tile rows (dim-0 positions) per part of the first layer: 32 x 3.1 MB at the demo's 12 limbs.
-  static constexpr std::size_t kInputPartPositions = 32;
 
   const tile::TileTensorShape& input_shape() const { return input_shape_; }
   std::vector<std::size_t> tile_sizes() const { return {net_.t1, net_.t2, t3_}; }

@@ -237,7 +237,15 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
   const auto sim = p.ckks.sim_params();
   p.eval_key_bytes = p.relin_key_level >= 0 ? sim.key_switch_key_bytes(p.relin_key_level) : 0;
   for (int level : p.rotation_key_levels) p.eval_key_bytes += sim.key_switch_key_bytes(level);
-  const std::size_t working = p.input_bytes + 2 * biggest_out_ct + p.eval_key_bytes;
+  // The server holds the inputs as their file's bytes (seeded: c0 only, each word in its prime's bits) and
+  // expands one part of the first layer's input tile rows at a time (kInputPartPositions).
+  std::size_t bits_per_coefficient = 0;
+  for (int b : p.ckks.data_bits) bits_per_coefficient += static_cast<std::size_t>(b);
+  const std::size_t input_file_bytes = p.input_ciphertexts * p.ckks.ring_degree * bits_per_coefficient / 8;
+  const std::size_t input_part_bytes =
+      std::min(p.input_ciphertexts, kInputPartPositions * p.input_ciphertexts / in_shape.dim(0).tile_count()) *
+      ct_bytes(p.ckks, p.ckks.max_level());
+  const std::size_t working = input_file_bytes + input_part_bytes + 2 * biggest_out_ct + p.eval_key_bytes;
   p.est_peak_bytes_preencoded = working + p.preencoded_weight_bytes;
   p.est_peak_bytes_onthefly = working + p.onthefly_weight_bytes;
 

@@ -137,6 +137,9 @@ struct Plan {
 
 // Weight tile rows encoded at once in on-the-fly mode: as many as fit in `cap` bytes (at least one).
 inline constexpr std::size_t kOnTheFlyBlockBytes = std::size_t{256} << 20;
+// Input tile rows (dim-0 positions) per part of the first layer: the server expands one part of its inputs
+// at a time from their file bytes (Executor::run with a TileFetch); 32 x 3.1 MB at the demo's 12 limbs.
+inline constexpr std::size_t kInputPartPositions = 32;
 
 // The plan for `model` with tile shape t1 x t2 and `batch` inputs. Throws InvalidArgument (relu, bad
 // tile shape, t1 t2 larger than the slots) or SecurityError (no ring fits the depth).

@@ -196,7 +196,7 @@ TEST(InferCkks, InputsParsedPartByPartGiveTheSameOutputs) {
   const backend::CkksBackend client(ctx, keys), server(ctx, server_keys(keys));
   const auto bytes = ciphertexts_file_bytes(client, encrypt_input(client, plan, testing::random_inputs(8, 80, 2), 8));
   const auto shape = plan_input_shape(plan);
-  ASSERT_GT(shape.dim(0).tile_count(), Executor::kInputPartPositions) << "the first layer needs several parts";
+  ASSERT_GT(shape.dim(0).tile_count(), kInputPartPositions) << "the first layer needs several parts";
 
   const Executor ex(server, compile_for(m, plan), plan.batch, WeightMode::kPreEncoded);
   const auto all_at_once = ex.run(parse_ciphertexts(io::unseal(bytes, "x.ct"), "x.ct", server, shape));
@@ -207,7 +207,7 @@ TEST(InferCkks, InputsParsedPartByPartGiveTheSameOutputs) {
     return tiles.fetch(first, last);
   });
   EXPECT_NO_THROW(tiles.finish());
-  EXPECT_LE(most, Executor::kInputPartPositions);
+  EXPECT_LE(most, kInputPartPositions);
   ASSERT_EQ(by_parts.tile_count(), all_at_once.tile_count());
   for (std::size_t i = 0; i < by_parts.tile_count(); ++i) {
     const auto &a = server.unwrap(by_parts.tile(i)), &b = server.unwrap(all_at_once.tile(i));
