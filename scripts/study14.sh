@@ -11,7 +11,9 @@
 #          recipe, at fractions that bracket the bounds delta MSE 1.5e-5 and 2.5% of the dense loss
 #          (one-shot, gradual, cap); about 60 minutes
 #   seeds  seeds 1, 2, 3 of the denoising autoencoder at 0.7 and of the MNIST MLP at 0.95; about 40 minutes
-#   all    the three in turn
+#   tiles  the tile shape chosen with the pruning (--tile-shapes 4x4,4x8,8x4,2x16) at half the per-sample HE
+#          cost, on 784-128-32-128-784; about 10 minutes
+#   all    the four in turn
 # WORK_DIR/MODE (default study14/, git-ignored) keeps each mode's models, logs and JSON reports; a run whose
 # report exists is skipped, so an interrupted study resumes. results/issue14/MODE/ gets the summary tables
 # (scripts/study14_summary.py).
@@ -118,6 +120,17 @@ seeds() {
   done
 }
 
+tiles() {
+  # Each shape pruned (bisection on masks) to the budget of per-sample HE cost, fine-tuned, judged on
+  # validation; the report lists every candidate (tile_choice) and the chosen one's deltas.
+  dense ae128 1 784-128-32-128-784:poly2 mnist
+  local budget=0.5 out="$work/ae128-tilechoice-0.5"
+  [ -f "$out.json" ] && return
+  echo "== ae128 tile shape choice at $budget"
+  "${run[@]}" prune -m "$work/ae128.hpx" --method P4E --tile-shapes 4x4,4x8,8x4,2x16 --cost-budget $budget \
+    --saliency --cost-aware "${finetune[@]}" --seed 1 --val-split 0.1 --report "$out.json" > "$out.log"
+}
+
 study() {  # mode
   work=$root/$1
   mkdir -p "$work"
@@ -126,7 +139,7 @@ study() {  # mode
 }
 
 case $mode in
-  part1 | wide | seeds) study "$mode" ;;
-  all) for m in part1 wide seeds; do study $m; done ;;
-  *) echo "usage: scripts/study14.sh [part1|wide|seeds|all] [work-dir]" >&2; exit 1 ;;
+  part1 | wide | seeds | tiles) study "$mode" ;;
+  all) for m in part1 wide seeds tiles; do study $m; done ;;
+  *) echo "usage: scripts/study14.sh [part1|wide|seeds|tiles|all] [work-dir]" >&2; exit 1 ;;
 esac

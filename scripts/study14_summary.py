@@ -8,6 +8,7 @@ Reads WORK_DIR/<model>-P4Esal-<fraction>-<variant>.{json,log} and train-<model>.
                            within the bound, and its test delta (the number that reports it)
   seeds.md                 models trained with several seeds (<name>-s<seed>): mean and spread per variant, and
                            each variant's difference to one-shot paired by seed
+  tiles.md                 the joint tile-shape choices (<model>-tilechoice-<budget>.json): every candidate
   runs.txt, dense.txt      the result lines of every pruning and training log
 
 A run made with --no-baseline takes its dense baseline from the run of the same model and variant that has
@@ -193,10 +194,30 @@ def write_seeds(rows, path):
                 "accuracy points")
 
 
-def main():
-    work, out_dir = sys.argv[1], sys.argv[2]
-    os.makedirs(out_dir, exist_ok=True)
-    data = rows(work)
+def write_tile_choices(work, path):
+    """Per --tile-shapes run: each candidate shape (the fraction that meets the budget, its per-sample HE cost
+    from the mask search, the validation loss after fine-tuning), and the chosen one's report."""
+    with open(path, "w") as f:
+        for json_path in sorted(glob.glob(os.path.join(work, "*-tilechoice-*.json"))):
+            with open(json_path) as g:
+                r = json.load(g)
+            choice = r["tile_choice"]
+            f.write("%s: budget %.3g of the dense per-sample HE cost at %s\n\n" % (
+                os.path.basename(json_path)[:-5], choice["budget"], choice["candidates"][0]["tile"]))
+            f.write("| tile | fits | fraction | per-sample HE cost | val loss | chosen |\n|---|:-:|---:|---:|---:|:-:|\n")
+            for i, c in enumerate(choice["candidates"]):
+                f.write("| %s | %s | %.4f | %.1f%% | %s | %s |\n" % (
+                    c["tile"], "yes" if c["fits"] else "no", c["fraction"], 100.0 * c["per_sample_cost"],
+                    "%.6f" % c["val_loss"] if c["fits"] else "", "x" if i == choice["chosen"] else ""))
+            f.write("\nchosen %s: tiles kept %.1f%%, HE cost kept %.1f%% (at its shape), val delta %+.2e, test delta "
+                    "%+.2e (test MSE %.6f, dense %.6f)\n\n" % (
+                        r["tile"], 100.0 * r["tiles_kept"] / r["tiles_total"], 100.0 * r["cost_kept"] / r["cost_total"],
+                        r["val"]["delta_loss"], r["test"]["delta_loss"], r["test"]["loss_pruned"],
+                        r["test"]["loss_dense"]))
+
+
+def write_run_tables(data, out_dir):
+    """summary.csv and summary.md: one row per run, with the variant validation chooses per model and fraction."""
     chosen = chosen_by_validation(data)
     fields = ["model", "network", "seed", "method", "fraction", "variant", "tiles_kept_pct", "cost_kept_pct",
               "finetune_epochs", "baseline_shared", "val_delta_loss", "test_delta_loss", "val_loss_dense",
@@ -220,13 +241,28 @@ def main():
             f.write("| %s | %.2f | %s | %.1f%% | %.1f%% | %s | %s | %s | %s |\n" % (
                 r["model"], r["fraction"], r["variant"], r["tiles_kept_pct"], r["cost_kept_pct"], fmt_delta(r, "val"),
                 fmt_delta(r, "test"), quality, mark))
-    write_bounds(data, os.path.join(out_dir, "bounds.md"))
-    write_seeds(data, os.path.join(out_dir, "seeds.md"))
+
+
+def main():
+    work, out_dir = sys.argv[1], sys.argv[2]
+    os.makedirs(out_dir, exist_ok=True)
+    data = rows(work)
+    if not data and not glob.glob(os.path.join(work, "*-tilechoice-*.json")):
+        sys.exit("study14_summary: no pruning reports in %s" % work)
+    if data:
+        write_run_tables(data, out_dir)
+        write_bounds(data, os.path.join(out_dir, "bounds.md"))
+    if len({(r["network"], r["seed"]) for r in data}) > len({r["network"] for r in data}):
+        write_seeds(data, os.path.join(out_dir, "seeds.md"))
+    if glob.glob(os.path.join(work, "*-tilechoice-*.json")):
+        write_tile_choices(work, os.path.join(out_dir, "tiles.md"))
     # The result lines of every pruning log, as `hepex prune` printed them.
     with open(os.path.join(out_dir, "runs.txt"), "w") as f:
-        for path in sorted(glob.glob(os.path.join(work, "*-P4Esal-*.log"))):
+        for path in sorted(glob.glob(os.path.join(work, "*-P4Esal-*.log")) +
+                           glob.glob(os.path.join(work, "*-tilechoice-*.log"))):
             with open(path) as log:
-                lines = [l.rstrip() for l in log if l.startswith(("tiles kept", "HE cost", "val ", "test "))]
+                lines = [l.rstrip() for l in log
+                         if l.startswith(("tiles kept", "HE cost", "val ", "test ", "tile shape choice"))]
             f.write("== %s\n%s\n" % (os.path.basename(path)[:-4], "\n".join(lines)))
     with open(os.path.join(out_dir, "dense.txt"), "w") as f:
         for path in sorted(glob.glob(os.path.join(work, "train-*.log"))):
