@@ -9,7 +9,7 @@
 #          autoencoder 784-128-32-128-784 (noise sigma 0.3) at 0.5, 0.7, 0.8; one seed; about 30 minutes
 #   wide   autoencoders 784-512-128-512-784 (wider), 784-256-64-256-784 and 784-128-32-128-784 with one
 #          recipe, at fractions that bracket the bounds delta MSE 1.5e-5 and 2.5% of the dense loss
-#          (one-shot, gradual, cap); about 60 minutes
+#          (one-shot, gradual, cap), and 784-1024-256-1024-784 at two fractions; about 80 minutes
 #   seeds  seeds 1, 2, 3 of the denoising autoencoder at 0.7 and of the MNIST MLP at 0.95; about 40 minutes
 #   tiles  the tile shape chosen with the pruning (--tile-shapes 4x4,4x8,8x4,2x16) at half the per-sample HE
 #          cost, on 784-128-32-128-784; about 10 minutes
@@ -108,6 +108,10 @@ wide() {
   prune_fractions ae256 gradual 0.65
   prune_fractions ae128 oneshot 0.4 0.65
   prune_fractions ae128 gradual 0.4 0.8 0.75
+  # The widest last (about 20 s per epoch on one thread): gradual, the best variant on 512-128, at the two
+  # fractions that were 512-128's cheapest within each bound, then 0.85 (0.75 was within 2.5%) and 0.625.
+  dense ae1024 1 784-1024-256-1024-784:poly2 mnist
+  prune_fractions ae1024 gradual 0.5 0.75 0.85 0.625
 }
 
 seeds() {

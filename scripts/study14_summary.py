@@ -152,7 +152,7 @@ def write_bounds(rows, path):
             if r is None:
                 f.write("| %s | %s | %d | none | | | | | | |\n" % (model, bound, n))
                 continue
-            f.write("| %s | %s | %d | %s %.2f | %.1f%% | %.1f%% | %.1f%% | %s | %s | %s |\n" % (
+            f.write("| %s | %s | %d | %s %g | %.1f%% | %.1f%% | %.1f%% | %s | %s | %s |\n" % (
                 model, bound, n, r["variant"], r["fraction"], r["tiles_kept_pct"], r["cost_kept_pct"],
                 100.0 - r["cost_kept_pct"], fmt_delta(r, "val"), fmt_delta(r, "test"), "yes" if test_ok else "no"))
 
@@ -192,7 +192,7 @@ def write_seeds(rows, path):
                          if variant != "oneshot" and (r["seed"], fraction) in oneshot]
                 paired_delta = spread([r[key] - o[key] for r, o in pairs], fmt) if pairs else ""
                 paired_quality = spread([quality(r) - quality(o) for r, o in pairs], fmt) if pairs else ""
-                f.write("| %s | %.2f | %s | %s | %s | %s | %s | %s | %s |\n" % (
+                f.write("| %s | %g | %s | %s | %s | %s | %s | %s | %s |\n" % (
                     net, fraction, variant, ",".join(str(r["seed"]) for r in sorted(group, key=lambda r: r["seed"])),
                     spread([r["cost_kept_pct"] for r in group], "%.1f%%"), spread([r[vkey] for r in group], fmt),
                     spread([r[key] for r in group], fmt), paired_delta, paired_quality))
@@ -245,7 +245,7 @@ def write_run_tables(data, out_dir):
             else:
                 quality = "%.6f (%.6f)" % (r["test_delta_loss"] + r["test_loss_dense"], r["test_loss_dense"])
             mark = "x" if chosen[(r["model"], r["fraction"])] == r["variant"] else ""
-            f.write("| %s | %.2f | %s | %.1f%% | %.1f%% | %s | %s | %s | %s |\n" % (
+            f.write("| %s | %g | %s | %.1f%% | %.1f%% | %s | %s | %s | %s |\n" % (
                 r["model"], r["fraction"], r["variant"], r["tiles_kept_pct"], r["cost_kept_pct"], fmt_delta(r, "val"),
                 fmt_delta(r, "test"), quality, mark))
 
