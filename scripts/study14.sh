@@ -1,33 +1,46 @@
 #!/usr/bin/env bash
-# Issue 14, part 1: a first, small measurement of the methods that may move the pruning frontier
-# (docs/RESULTS.md, "HE-PEx beyond two autoencoders: first methods"). One seed, CPU-bounded (one thread):
-#   MLP classifiers 784-256-10 (poly2) on MNIST and Fashion-MNIST, a denoising autoencoder
-#   784-128-32-128-784 (noise sigma 0.3) on MNIST; tile 4x8; P4E + saliency + cost-aware at 0.9 and 0.95
-#   (the autoencoder at 0.5, 0.7, 0.8),
-#   one-shot against knowledge distillation (--distill), gradual pruning (--steps 3 --schedule cubic) and both;
-#   per-layer caps (--layer-cap 0.9) on the autoencoder.
-# usage: scripts/study14.sh [work-dir]   (default: study14/, git-ignored; models, logs and JSON reports stay
-# there; about 30 minutes of one core). results/issue14/ gets the summary (scripts/study14_summary.py).
+# Issue 14: measurements of the methods that may move the pruning frontier (docs/RESULTS.md, "HE-PEx beyond two
+# autoencoders", parts 1 and 2). CPU-bounded: one thread, one job at a time; tile 4x8; P4E + saliency +
+# cost-aware; fine-tuning 4 epochs per phase; variants one-shot, knowledge distillation (--distill), gradual
+# pruning (--steps 3 --schedule cubic), both, and per-layer caps (--layer-cap 0.9).
+#
+# usage: scripts/study14.sh [MODE] [WORK_DIR]
+#   part1  (default) MLP classifiers 784-256-10 on MNIST and Fashion-MNIST at 0.9 and 0.95, the denoising
+#          autoencoder 784-128-32-128-784 (noise sigma 0.3) at 0.5, 0.7, 0.8; one seed; about 30 minutes
+#   wide   autoencoders 784-512-128-512-784 (wider), 784-256-64-256-784 and 784-128-32-128-784 with one
+#          recipe, at fractions that bracket the bounds delta MSE 1.5e-5 and 2.5% of the dense loss
+#          (one-shot, gradual, cap), and 784-1024-256-1024-784 at two fractions; about 80 minutes
+#   seeds  seeds 1, 2, 3 of the denoising autoencoder at 0.7 and of the MNIST MLP at 0.95; about 40 minutes
+#   tiles  the tile shape chosen with the pruning (--tile-shapes 4x4,4x8,8x4,2x16) at half the per-sample HE
+#          cost, on 784-128-32-128-784; about 10 minutes
+#   all    the four in turn
+# WORK_DIR/MODE (default study14/, git-ignored) keeps each mode's models, logs and JSON reports; a run whose
+# report exists is skipped, so an interrupted study resumes. results/issue14/MODE/ gets the summary tables
+# (scripts/study14_summary.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-work=${1:-study14}
+mode=${1:-part1}
+root=${2:-study14}
 hepex=${HEPEX:-./build/hepex}
 [ -x "$hepex" ] || { echo "study14: $hepex missing; run ./scripts/setup.sh first" >&2; exit 1; }
-mkdir -p "$work" results/issue14
 run=("$hepex" --threads 1 --quiet)
-seed=(--seed 1 --val-split 0.1)
 finetune=(--epochs 4 --lr 1e-3 --lr-decay 0.8 --batch 128)
+declare -A seed_of  # model name -> its seed (train and prune use the same one, so the split is the same)
 
-dense() {  # name arch data [train options...]
-  local name=$1 arch=$2 data=$3
-  shift 3
+dense() {  # name seed arch data [train options...]
+  local name=$1 seed=$2 arch=$3 data=$4
+  shift 4
+  seed_of[$name]=$seed
   [ -f "$work/$name.hpx" ] && return
-  echo "== train $name"
-  "${run[@]}" train --arch "$arch" --data "$data" --epochs 20 --lr-decay 0.9 "${seed[@]}" "$@" \
+  echo "== train $name (seed $seed)"
+  "${run[@]}" train --arch "$arch" --data "$data" --epochs 20 --lr-decay 0.9 --seed "$seed" --val-split 0.1 "$@" \
     -o "$work/$name.hpx" > "$work/train-$name.log"
 }
 
-prune() {  # model fraction variant
+# prune model fraction variant [shared]: "shared" skips the dense baseline (--no-baseline): the summary then
+# takes it from the run of the same model and variant that has one. The baseline does not depend on the
+# fraction (the same phases, seed and data), and it is half the compute of a run.
+prune() {
   local model=$1 fraction=$2 variant=$3 opts=()
   case $variant in
     oneshot) ;;
@@ -37,26 +50,100 @@ prune() {  # model fraction variant
     cap) opts=(--layer-cap 0.9) ;;
     *) echo "unknown variant $variant" >&2; exit 1 ;;
   esac
+  [ "${4:-}" = shared ] && opts+=(--no-baseline)
   local out="$work/$model-P4Esal-$fraction-$variant"
   [ -f "$out.json" ] && return
-  echo "== $model P4E/sal $fraction $variant"
+  echo "== $model P4E/sal $fraction $variant ${4:-}"
   "${run[@]}" prune -m "$work/$model.hpx" --method P4E --tile 4x8 --fraction "$fraction" --saliency --cost-aware \
-    "${finetune[@]}" "${seed[@]}" "${opts[@]}" --report "$out.json" > "$out.log"
+    "${finetune[@]}" --seed "${seed_of[$model]}" --val-split 0.1 "${opts[@]}" --report "$out.json" > "$out.log"
 }
 
-# The most telling runs first (the machine is shared): both classifiers at 0.9, then 0.95, then the
-# denoising autoencoder.
-dense mlp-mnist 784-256-10:poly2 mnist
-dense mlp-fashion 784-256-10:poly2 fashion
-for fraction in 0.9 0.95; do
-  for model in mlp-mnist mlp-fashion; do
-    for variant in oneshot kd gradual gradual+kd; do prune $model $fraction $variant; done
+# prune_fractions model variant fraction...: the first fraction with the dense baseline, the rest share it.
+prune_fractions() {
+  local model=$1 variant=$2 baseline=""
+  shift 2
+  for fraction in "$@"; do
+    prune "$model" "$fraction" "$variant" $baseline
+    baseline=shared
   done
-done
-dense dae-mnist 784-128-32-128-784:poly2 mnist --noise 0.3
-for fraction in 0.5 0.7 0.8; do
-  for variant in oneshot kd gradual; do prune dae-mnist $fraction $variant; done
-done
-# Per-layer caps where the cost-aware ranking empties the first layer (0.8 keeps 3% of its tiles).
-for fraction in 0.7 0.8; do prune dae-mnist $fraction cap; done
-python3 scripts/study14_summary.py "$work" results/issue14
+}
+
+part1() {
+  # The most telling runs first (the machine is shared): both classifiers at 0.9, then 0.95, then the
+  # denoising autoencoder.
+  dense mlp-mnist 1 784-256-10:poly2 mnist
+  dense mlp-fashion 1 784-256-10:poly2 fashion
+  for fraction in 0.9 0.95; do
+    for model in mlp-mnist mlp-fashion; do
+      for variant in oneshot kd gradual gradual+kd; do prune $model $fraction $variant; done
+    done
+  done
+  dense dae-mnist 1 784-128-32-128-784:poly2 mnist --noise 0.3
+  for fraction in 0.5 0.7 0.8; do
+    for variant in oneshot kd gradual; do prune dae-mnist $fraction $variant; done
+  done
+  # Per-layer caps where the cost-aware ranking empties the first layer (0.8 keeps 3% of its tiles).
+  for fraction in 0.7 0.8; do prune dae-mnist $fraction cap; done
+}
+
+wide() {
+  # The wider autoencoder first; the two of the sweep again with this study's recipe (20 dense epochs,
+  # validation split, 4-epoch phases), so that the three compare. 0.3-0.7 bracket both bounds; the caps
+  # bind only where the cost-aware ranking removes nearly all of layer 0 (0.6 and up).
+  dense ae512 1 784-512-128-512-784:poly2 mnist
+  prune_fractions ae512 oneshot 0.3 0.5 0.6 0.7
+  prune_fractions ae512 gradual 0.3 0.5 0.6 0.7
+  prune_fractions ae512 cap 0.6 0.7
+  for model in ae256:784-256-64-256-784 ae128:784-128-32-128-784; do
+    dense "${model%%:*}" 1 "${model#*:}:poly2" mnist
+    prune_fractions "${model%%:*}" oneshot 0.3 0.5 0.6 0.7
+    prune_fractions "${model%%:*}" gradual 0.3 0.5 0.6 0.7
+    prune_fractions "${model%%:*}" cap 0.6 0.7
+  done
+  # One bisection step per bound, between the last fraction within it on validation and the first beyond
+  # it, for the variants that were best there in the first pass (2.5% of the dense loss: 1.1e-4 at 512-128,
+  # 1.8e-4 at 256-64, 3.0e-4 at 128-32); 0.8 first brackets where 0.7 was still within.
+  prune_fractions ae512 gradual 0.55 0.8 0.75
+  prune_fractions ae256 oneshot 0.4 0.65
+  prune_fractions ae256 gradual 0.65
+  prune_fractions ae128 oneshot 0.4 0.65
+  prune_fractions ae128 gradual 0.4 0.8 0.75
+  # The widest last (about 20 s per epoch on one thread): gradual, the best variant on 512-128, at the two
+  # fractions that were 512-128's cheapest within each bound, then 0.85 (0.75 was within 2.5%) and 0.625.
+  dense ae1024 1 784-1024-256-1024-784:poly2 mnist
+  prune_fractions ae1024 gradual 0.5 0.75 0.85 0.625
+}
+
+seeds() {
+  # Where part 1's differences between variants were within one seed's spread (seed 1 repeats part 1's runs).
+  for seed in 1 2 3; do
+    dense "dae-mnist-s$seed" "$seed" 784-128-32-128-784:poly2 mnist --noise 0.3
+    for variant in oneshot kd gradual cap; do prune "dae-mnist-s$seed" 0.7 $variant; done
+    dense "mlp-mnist-s$seed" "$seed" 784-256-10:poly2 mnist
+    for variant in oneshot kd gradual gradual+kd; do prune "mlp-mnist-s$seed" 0.95 $variant; done
+  done
+}
+
+tiles() {
+  # Each shape pruned (bisection on masks) to the budget of per-sample HE cost, fine-tuned, judged on
+  # validation; the report lists every candidate (tile_choice) and the chosen one's deltas.
+  dense ae128 1 784-128-32-128-784:poly2 mnist
+  local budget=0.5 out="$work/ae128-tilechoice-0.5"
+  [ -f "$out.json" ] && return
+  echo "== ae128 tile shape choice at $budget"
+  "${run[@]}" prune -m "$work/ae128.hpx" --method P4E --tile-shapes 4x4,4x8,8x4,2x16 --cost-budget $budget \
+    --saliency --cost-aware "${finetune[@]}" --seed 1 --val-split 0.1 --report "$out.json" > "$out.log"
+}
+
+study() {  # mode
+  work=$root/$1
+  mkdir -p "$work"
+  "$1"
+  python3 scripts/study14_summary.py "$work" "results/issue14/$1"
+}
+
+case $mode in
+  part1 | wide | seeds | tiles) study "$mode" ;;
+  all) for m in part1 wide seeds tiles; do study $m; done ;;
+  *) echo "usage: scripts/study14.sh [part1|wide|seeds|tiles|all] [work-dir]" >&2; exit 1 ;;
+esac

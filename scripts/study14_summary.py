@@ -1,47 +1,105 @@
 #!/usr/bin/env python3
-"""Summary of scripts/study14.sh's pruning reports: one CSV row and one Markdown row per run, and per model
-and fraction the variant that validation chooses (best validation delta; the test delta reports it).
+"""Summary of scripts/study14.sh's pruning reports.
 
-usage: study14_summary.py WORK_DIR OUT_DIR   (reads WORK_DIR/*-P4Esal-*.{json,log} and train-*.log; writes
-summary.csv, summary.md, runs.txt and dense.txt)
+usage: study14_summary.py WORK_DIR OUT_DIR
+Reads WORK_DIR/<model>-P4Esal-<fraction>-<variant>.{json,log} and train-<model>.log; writes to OUT_DIR:
+  summary.csv, summary.md  one row per run; per model and fraction the variant validation chooses
+  bounds.md                per model and quality bound, the run of least HE cost whose *validation* delta is
+                           within the bound, and its test delta (the number that reports it)
+  seeds.md                 models trained with several seeds (<name>-s<seed>): mean and spread per variant, and
+                           each variant's difference to one-shot paired by seed
+  tiles.md                 the joint tile-shape choices (<model>-tilechoice-<budget>.json): every candidate
+  runs.txt, dense.txt      the result lines of every pruning and training log
+
+A run made with --no-baseline takes its dense baseline from the run of the same model and variant that has
+one (study14.sh computes it once per model and variant: it does not depend on the fraction).
 """
 import csv
 import glob
 import json
 import os
+import re
+import statistics
 import sys
 
 VARIANTS = ["oneshot", "kd", "gradual", "gradual+kd", "cap"]
+ABSOLUTE_BOUND = 1.5e-5   # delta MSE, the paper's operating point (autoencoders)
+RELATIVE_BOUND = 0.025    # of the dense loss (autoencoders), the journal version's 2.5%
+ACCURACY_BOUND = 1.0      # points of accuracy lost (classifiers), the journal version's bound
 
 
-def rows(work):
-    out = []
+def split_seed(model):
+    """'dae-mnist-s2' -> ('dae-mnist', 2); a name without a seed suffix is seed 1."""
+    m = re.fullmatch(r"(.*)-s(\d+)", model)
+    return (m.group(1), int(m.group(2))) if m else (model, 1)
+
+
+def read_reports(work):
+    reports = []
     for path in sorted(glob.glob(os.path.join(work, "*-P4Esal-*.json"))):
         model, rest = os.path.basename(path)[:-5].split("-P4Esal-")
         fraction, variant = rest.split("-", 1)
         with open(path) as f:
-            r = json.load(f)
+            reports.append((model, float(fraction), variant, json.load(f)))
+    return reports
+
+
+def shared_baselines(reports):
+    """(model, variant) -> {split: (loss_dense, accuracy_dense or None)} from the runs that have a baseline.
+    Every run of one model and variant must agree: the baseline does not depend on the fraction."""
+    base = {}
+    for model, fraction, variant, r in reports:
+        if "loss_dense" not in r["test"]:
+            continue
+        found = {s: (r[s]["loss_dense"], r[s].get("accuracy_dense")) for s in ("val", "test") if s in r}
+        key = (model, variant)
+        if key in base and base[key] != found:
+            sys.exit("study14_summary: %s %s: the dense baselines of two fractions differ (%s against %s)" % (
+                model, variant, base[key], found))
+        base[key] = found
+    return base
+
+
+def rows(work):
+    reports = read_reports(work)
+    baselines = shared_baselines(reports)
+    out = []
+    for model, fraction, variant, r in reports:
+        if (model, variant) not in baselines:
+            sys.exit("study14_summary: %s %s %s has no dense baseline, nor does any run of that model and variant"
+                     % (model, fraction, variant))
+        base = baselines[(model, variant)]
         classifier = "accuracy_pruned" in r["test"]
+        name, seed = split_seed(model)
         row = {
             "model": model,
+            "network": name,
+            "seed": seed,
             "method": r["method"],
-            "fraction": float(fraction),
+            "fraction": fraction,
             "variant": variant,
             "tiles_kept_pct": 100.0 * r["tiles_kept"] / r["tiles_total"],
             "cost_kept_pct": 100.0 * r["cost_kept"] / r["cost_total"],
             "finetune_epochs": r["finetune_epochs"],
-            "val_delta_loss": r["val"]["delta_loss"],
-            "test_delta_loss": r["test"]["delta_loss"],
-            "test_loss_dense": r["test"]["loss_dense"],
+            "baseline_shared": int("loss_dense" not in r["test"]),
+            "val_loss_dense": base["val"][0],
+            "val_delta_loss": r["val"]["loss_pruned"] - base["val"][0],
+            "test_delta_loss": r["test"]["loss_pruned"] - base["test"][0],
+            "test_loss_dense": base["test"][0],
         }
         if classifier:
-            row["val_delta_acc_points"] = 100.0 * r["val"]["delta_accuracy"]
-            row["test_delta_acc_points"] = 100.0 * r["test"]["delta_accuracy"]
-            row["test_acc_dense_pct"] = 100.0 * r["test"]["accuracy_dense"]
+            row["val_delta_acc_points"] = 100.0 * (r["val"]["accuracy_pruned"] - base["val"][1])
+            row["test_delta_acc_points"] = 100.0 * (r["test"]["accuracy_pruned"] - base["test"][1])
+            row["test_acc_dense_pct"] = 100.0 * base["test"][1]
             row["test_acc_pruned_pct"] = 100.0 * r["test"]["accuracy_pruned"]
         out.append(row)
-    out.sort(key=lambda x: (x["model"], x["fraction"], VARIANTS.index(x["variant"]) if x["variant"] in VARIANTS else 99))
+    out.sort(key=lambda x: (x["network"], x["seed"], x["fraction"],
+                            VARIANTS.index(x["variant"]) if x["variant"] in VARIANTS else 99))
     return out
+
+
+def is_classifier(row):
+    return "val_delta_acc_points" in row
 
 
 def chosen_by_validation(rows):
@@ -49,20 +107,129 @@ def chosen_by_validation(rows):
     best = {}
     for r in rows:
         key = (r["model"], r["fraction"])
-        score = -r["val_delta_acc_points"] if "val_delta_acc_points" in r else r["val_delta_loss"]
+        score = -r["val_delta_acc_points"] if is_classifier(r) else r["val_delta_loss"]
         if key not in best or score < best[key][0]:
             best[key] = (score, r["variant"])
     return {k: v[1] for k, v in best.items()}
 
 
-def main():
-    work, out_dir = sys.argv[1], sys.argv[2]
-    os.makedirs(out_dir, exist_ok=True)
-    data = rows(work)
+def bounds_of(row):
+    """(name, within(row, split)) of the quality bounds that apply to the row's task."""
+    if is_classifier(row):
+        return [("<= %g pt accuracy" % ACCURACY_BOUND,
+                 lambda r, s: r["%s_delta_acc_points" % s] >= -ACCURACY_BOUND)]
+    dense = {"val": "val_loss_dense", "test": "test_loss_dense"}
+    return [("<= %g (absolute)" % ABSOLUTE_BOUND, lambda r, s: r["%s_delta_loss" % s] <= ABSOLUTE_BOUND),
+            ("<= %g%% of dense" % (100 * RELATIVE_BOUND),
+             lambda r, s: r["%s_delta_loss" % s] <= RELATIVE_BOUND * r[dense[s]])]
+
+
+def cheapest_within_bounds(rows):
+    """Per model and bound: the run of least HE cost kept whose validation delta is within the bound (None if
+    no run is), with the number of runs of that model (the candidates)."""
+    out = []
+    for model in sorted({r["model"] for r in rows}):
+        runs = [r for r in rows if r["model"] == model]
+        for name, within in bounds_of(runs[0]):
+            ok = [r for r in runs if within(r, "val")]
+            best = min(ok, key=lambda r: (r["cost_kept_pct"], r["val_delta_loss"])) if ok else None
+            out.append((model, name, len(runs), best, within(best, "test") if best else None))
+    return out
+
+
+def fmt_delta(r, split):
+    if is_classifier(r):
+        return "%+.2f pt" % r["%s_delta_acc_points" % split]
+    return "%+.2e" % r["%s_delta_loss" % split]
+
+
+def write_bounds(rows, path):
+    with open(path, "w") as f:
+        f.write("| model | bound | runs | chosen on val | tiles kept | HE cost kept | HE cost cut | val delta "
+                "| test delta | test within |\n")
+        f.write("|---|---|---:|---|---:|---:|---:|---:|---:|:-:|\n")
+        for model, bound, n, r, test_ok in cheapest_within_bounds(rows):
+            if r is None:
+                f.write("| %s | %s | %d | none | | | | | | |\n" % (model, bound, n))
+                continue
+            f.write("| %s | %s | %d | %s %g | %.1f%% | %.1f%% | %.1f%% | %s | %s | %s |\n" % (
+                model, bound, n, r["variant"], r["fraction"], r["tiles_kept_pct"], r["cost_kept_pct"],
+                100.0 - r["cost_kept_pct"], fmt_delta(r, "val"), fmt_delta(r, "test"), "yes" if test_ok else "no"))
+
+
+def spread(values, fmt):
+    """'mean (min .. max)' of values, formatted with fmt."""
+    return "%s (%s .. %s)" % (fmt % statistics.mean(values), fmt % min(values), fmt % max(values))
+
+
+def write_seeds(rows, path):
+    """Networks with several seeds: per fraction and variant the mean and range over seeds, and differences to
+    one-shot paired by seed (the same dense model, split and fine-tuning order): of the test delta, and of the
+    pruned model's own test quality (a variant whose baseline moves, as distillation's does, can gain in delta
+    and lose in quality)."""
+    by_net = {}
+    for r in rows:
+        by_net.setdefault(r["network"], []).append(r)
+    with open(path, "w") as f:
+        f.write("| network | fraction | variant | seeds | HE cost kept | val delta | test delta "
+                "| test delta minus one-shot's | test quality minus one-shot's |\n")
+        f.write("|---|---:|---|---:|---:|---:|---:|---:|---:|\n")
+        for net, runs in sorted(by_net.items()):
+            if len({r["seed"] for r in runs}) < 2:
+                continue
+            classifier = is_classifier(runs[0])
+            key = "test_delta_acc_points" if classifier else "test_delta_loss"
+            vkey = "val_delta_acc_points" if classifier else "val_delta_loss"
+            fmt = "%+.2f" if classifier else "%+.2e"
+            quality = (lambda r: r["test_acc_pruned_pct"]) if classifier else (
+                lambda r: r["test_delta_loss"] + r["test_loss_dense"])
+            oneshot = {(r["seed"], r["fraction"]): r for r in runs if r["variant"] == "oneshot"}
+            cells = {}
+            for r in runs:
+                cells.setdefault((r["fraction"], VARIANTS.index(r["variant"]), r["variant"]), []).append(r)
+            for (fraction, _, variant), group in sorted(cells.items()):
+                pairs = [(r, oneshot[(r["seed"], fraction)]) for r in group
+                         if variant != "oneshot" and (r["seed"], fraction) in oneshot]
+                paired_delta = spread([r[key] - o[key] for r, o in pairs], fmt) if pairs else ""
+                paired_quality = spread([quality(r) - quality(o) for r, o in pairs], fmt) if pairs else ""
+                f.write("| %s | %g | %s | %s | %s | %s | %s | %s | %s |\n" % (
+                    net, fraction, variant, ",".join(str(r["seed"]) for r in sorted(group, key=lambda r: r["seed"])),
+                    spread([r["cost_kept_pct"] for r in group], "%.1f%%"), spread([r[vkey] for r in group], fmt),
+                    spread([r[key] for r in group], fmt), paired_delta, paired_quality))
+        f.write("\nmean (min .. max) over seeds. Classifiers: deltas and quality in accuracy points (quality: the "
+                "pruned model's test accuracy); autoencoders: MSE (quality: the pruned model's test MSE, lower is "
+                "better).\n")
+
+
+def write_tile_choices(work, path):
+    """Per --tile-shapes run: each candidate shape (the fraction that meets the budget, its per-sample HE cost
+    from the mask search, the validation loss after fine-tuning), and the chosen one's report."""
+    with open(path, "w") as f:
+        for json_path in sorted(glob.glob(os.path.join(work, "*-tilechoice-*.json"))):
+            with open(json_path) as g:
+                r = json.load(g)
+            choice = r["tile_choice"]
+            f.write("%s: budget %.3g of the dense per-sample HE cost at %s\n\n" % (
+                os.path.basename(json_path)[:-5], choice["budget"], choice["candidates"][0]["tile"]))
+            f.write("| tile | fits | fraction | per-sample HE cost | val loss | chosen |\n|---|:-:|---:|---:|---:|:-:|\n")
+            for i, c in enumerate(choice["candidates"]):
+                f.write("| %s | %s | %.4f | %.1f%% | %s | %s |\n" % (
+                    c["tile"], "yes" if c["fits"] else "no", c["fraction"], 100.0 * c["per_sample_cost"],
+                    "%.6f" % c["val_loss"] if c["fits"] else "", "x" if i == choice["chosen"] else ""))
+            f.write("\nchosen %s: tiles kept %.1f%%, HE cost kept %.1f%% (at its shape), val delta %+.2e, test delta "
+                    "%+.2e (test MSE %.6f, dense %.6f)\n\n" % (
+                        r["tile"], 100.0 * r["tiles_kept"] / r["tiles_total"], 100.0 * r["cost_kept"] / r["cost_total"],
+                        r["val"]["delta_loss"], r["test"]["delta_loss"], r["test"]["loss_pruned"],
+                        r["test"]["loss_dense"]))
+
+
+def write_run_tables(data, out_dir):
+    """summary.csv and summary.md: one row per run, with the variant validation chooses per model and fraction."""
     chosen = chosen_by_validation(data)
-    fields = ["model", "method", "fraction", "variant", "tiles_kept_pct", "cost_kept_pct", "finetune_epochs",
-              "val_delta_loss", "test_delta_loss", "test_loss_dense", "val_delta_acc_points",
-              "test_delta_acc_points", "test_acc_pruned_pct", "test_acc_dense_pct", "chosen_by_val"]
+    fields = ["model", "network", "seed", "method", "fraction", "variant", "tiles_kept_pct", "cost_kept_pct",
+              "finetune_epochs", "baseline_shared", "val_delta_loss", "test_delta_loss", "val_loss_dense",
+              "test_loss_dense", "val_delta_acc_points", "test_delta_acc_points", "test_acc_pruned_pct",
+              "test_acc_dense_pct", "chosen_by_val"]
     with open(os.path.join(out_dir, "summary.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields)
         w.writeheader()
@@ -73,21 +240,36 @@ def main():
                 "| chosen by val |\n")
         f.write("|---|---:|---|---:|---:|---:|---:|---:|:-:|\n")
         for r in data:
-            if "val_delta_acc_points" in r:
-                val, test = "%+.2f pt" % r["val_delta_acc_points"], "%+.2f pt" % r["test_delta_acc_points"]
+            if is_classifier(r):
                 quality = "%.2f%% (%.2f%%)" % (r["test_acc_pruned_pct"], r["test_acc_dense_pct"])
             else:
-                val, test = "%+.2e" % r["val_delta_loss"], "%+.2e" % r["test_delta_loss"]
                 quality = "%.6f (%.6f)" % (r["test_delta_loss"] + r["test_loss_dense"], r["test_loss_dense"])
             mark = "x" if chosen[(r["model"], r["fraction"])] == r["variant"] else ""
-            f.write("| %s | %.2f | %s | %.1f%% | %.1f%% | %s | %s | %s | %s |\n" % (
-                r["model"], r["fraction"], r["variant"], r["tiles_kept_pct"], r["cost_kept_pct"], val, test, quality,
-                mark))
+            f.write("| %s | %g | %s | %.1f%% | %.1f%% | %s | %s | %s | %s |\n" % (
+                r["model"], r["fraction"], r["variant"], r["tiles_kept_pct"], r["cost_kept_pct"], fmt_delta(r, "val"),
+                fmt_delta(r, "test"), quality, mark))
+
+
+def main():
+    work, out_dir = sys.argv[1], sys.argv[2]
+    os.makedirs(out_dir, exist_ok=True)
+    data = rows(work)
+    if not data and not glob.glob(os.path.join(work, "*-tilechoice-*.json")):
+        sys.exit("study14_summary: no pruning reports in %s" % work)
+    if data:
+        write_run_tables(data, out_dir)
+        write_bounds(data, os.path.join(out_dir, "bounds.md"))
+    if len({(r["network"], r["seed"]) for r in data}) > len({r["network"] for r in data}):
+        write_seeds(data, os.path.join(out_dir, "seeds.md"))
+    if glob.glob(os.path.join(work, "*-tilechoice-*.json")):
+        write_tile_choices(work, os.path.join(out_dir, "tiles.md"))
     # The result lines of every pruning log, as `hepex prune` printed them.
     with open(os.path.join(out_dir, "runs.txt"), "w") as f:
-        for path in sorted(glob.glob(os.path.join(work, "*-P4Esal-*.log"))):
+        for path in sorted(glob.glob(os.path.join(work, "*-P4Esal-*.log")) +
+                           glob.glob(os.path.join(work, "*-tilechoice-*.log"))):
             with open(path) as log:
-                lines = [l.rstrip() for l in log if l.startswith(("tiles kept", "HE cost", "val ", "test "))]
+                lines = [l.rstrip() for l in log
+                         if l.startswith(("tiles kept", "HE cost", "val ", "test ", "tile shape choice"))]
             f.write("== %s\n%s\n" % (os.path.basename(path)[:-4], "\n".join(lines)))
     with open(os.path.join(out_dir, "dense.txt"), "w") as f:
         for path in sorted(glob.glob(os.path.join(work, "train-*.log"))):

@@ -5,11 +5,15 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "data_choice.hpp"
 #include "nn/job.hpp"
 #include "prune/pipeline.hpp"
+#include "prune/tile_choice.hpp"
 #include "prune/tiling.hpp"
 #include "number_check.hpp"
 #include "prune_options.hpp"
@@ -26,6 +30,8 @@ using namespace hepex;
 struct PruneOptions {
   std::string model, out, report, data;  // data empty: the model's recorded data set
   std::string method = "P4E", tile = "4x8";
+  std::vector<std::string> tile_shapes;  // not empty: choose among them (prune::choose_tile_shape)
+  double cost_budget = 0;                // of the per-sample HE cost, with tile_shapes
   cli::PruneTextOptions text;
   cli::MethodTextOptions method_text;
   prune::PruneConfig config;
@@ -53,6 +59,31 @@ nlohmann::json quality_json(const SplitQuality& q, bool baseline, bool classifie
     }
   }
   return j;
+}
+
+// The joint tile-shape choice: every candidate, and the budget it was held to.
+nlohmann::json tile_choice_json(const prune::TileShapeChoice& choice, double budget) {
+  nlohmann::json candidates = nlohmann::json::array();
+  for (const auto& c : choice.candidates) {
+    nlohmann::json j = {{"tile", std::to_string(c.t1) + "x" + std::to_string(c.t2)}, {"fits", c.fits},
+                        {"fraction", c.fraction}, {"per_sample_cost", c.cost}};
+    if (c.fits) j["val_loss"] = c.val_loss;
+    candidates.push_back(j);
+  }
+  return {{"budget", budget}, {"chosen", choice.best}, {"candidates", candidates}};
+}
+
+void print_tile_choice(const prune::TileShapeChoice& choice, double budget) {
+  const auto& first = choice.candidates.front();
+  std::printf("tile shape choice: per-sample HE cost within %.3g of the dense model's at %dx%d\n", budget, first.t1,
+              first.t2);
+  std::printf("%-6s %5s %9s %16s %12s\n", "tile", "fits", "fraction", "per-sample cost", "val loss");
+  for (std::size_t i = 0; i < choice.candidates.size(); ++i) {
+    const auto& c = choice.candidates[i];
+    const std::string tile = std::to_string(c.t1) + "x" + std::to_string(c.t2);
+    std::printf("%-6s %5s %9.4f %16.4f %12.6g%s\n", tile.c_str(), c.fits ? "yes" : "no", c.fraction, c.cost,
+                c.val_loss, i == choice.best ? "  <- chosen (least val loss)" : "");
+  }
 }
 
 nlohmann::json report_json(const prune::PruneReport& r, const SplitQuality& val, const SplitQuality& test,
@@ -120,9 +151,25 @@ void run(PruneOptions& o) {
     };
   };
   prune::PruneReport report;
-  const nn::Model pruned = prune::prune_model(dense, data.train, data.val, cfg, report,
-                                              [&](const std::string& phase) { progress.step(report.method + ": " + phase); },
-                                              epoch_printer(cfg.finetune.epochs));
+  nn::Model pruned;
+  std::optional<prune::TileShapeChoice> choice;
+  if (o.tile_shapes.empty()) {
+    pruned = prune::prune_model(dense, data.train, data.val, cfg, report,
+                                [&](const std::string& phase) { progress.step(report.method + ": " + phase); },
+                                epoch_printer(cfg.finetune.epochs));
+  } else {
+    std::vector<std::pair<int, int>> shapes;
+    for (const auto& text : o.tile_shapes) shapes.push_back(prune::parse_tile_shape(text));
+    progress.step("tile shape choice: " + std::to_string(shapes.size()) + " shapes, fraction search and fine-tuning");
+    choice = prune::choose_tile_shape(dense, data.train, data.val, shapes, o.cost_budget, cfg,
+                                      [&](int t1, int t2) { return he_tile_costs(dense, t1, t2); });
+    // From here on the chosen shape and its fraction are the run's, as if given by --tile and --fraction.
+    pruned = std::move(choice->model);
+    report = std::move(choice->report);
+    std::tie(cfg.t1, cfg.t2) = shapes[choice->best];
+    cfg.fraction = choice->candidates[choice->best].fraction;
+    if (o.cost_aware) cfg.layer_cost = he_tile_costs(dense, cfg.t1, cfg.t2);
+  }
   const nn::Loss loss = cfg.finetune.loss;
   const bool has_val = data.val.size() > 0;
   SplitQuality val, test;
@@ -141,6 +188,7 @@ void run(PruneOptions& o) {
   const HeCost cost = he_cost(report, he_tile_costs(dense, cfg.t1, cfg.t2));
   progress.finish();
 
+  if (choice) print_tile_choice(*choice, o.cost_budget);
   std::printf("%s  tile %dx%d  fraction %.3g  (%s)\n", report.method.c_str(), cfg.t1, cfg.t2, cfg.fraction,
               dense.arch_string().c_str());
   std::printf("%-6s %12s %12s %12s\n", "layer", "tiles before", "tiles after", "total");
@@ -162,7 +210,9 @@ void run(PruneOptions& o) {
 
   if (!o.report.empty()) {
     const bool classifier = loss == nn::Loss::kSoftmaxCrossEntropy;
-    io::write_file_atomic(o.report, report_json(report, val, test, cost, o.baseline, classifier).dump(2) + "\n");
+    nlohmann::json j = report_json(report, val, test, cost, o.baseline, classifier);
+    if (choice) j["tile_choice"] = tile_choice_json(*choice, o.cost_budget);
+    io::write_file_atomic(o.report, j.dump(2) + "\n");
   }
   if (!o.out.empty()) {
     pruned.save(o.out);
@@ -185,13 +235,30 @@ const cli::VerbRegistrar reg(30, [](CLI::App& app) {
       "  validation split (choose among runs by it) and on the test set (report it); accuracy for classifiers.\n"
       "HE cost kept: tiles weighted by the RNS limbs of their layer's level (the planner's).\n"
       "Beyond one-shot: --steps K --schedule cubic (gradual), --layer-cap C, --distill A --temperature T.\n"
+      "Tile shape and pruning together: --tile-shapes 4x4,4x8,8x4,2x16 --cost-budget 0.5 prunes each shape to\n"
+      "  half the dense per-sample HE cost (fraction found by bisection on masks), fine-tunes each, keeps the\n"
+      "  shape of least validation loss; its deltas and report follow as for --tile.\n"
       "Example: hepex prune --model dense.hpx --method P4E --tile 4x8 --fraction 0.9 --data mnist -o pruned.hpx\n"
       "         hepex prune -m clf.hpx --method P4E --fraction 0.7 --saliency --cost-aware --steps 3 --schedule cubic\n"
       "                     --layer-cap 0.8 --distill 0.5 --temperature 4 --epochs 6 -o pruned.hpx");
   sub->add_option("-m,--model", o->model, "Dense model file (hepex train)")->required()->check(CLI::ExistingFile);
   sub->add_option("--method", o->method, "P1, P2, P3, P4 or P4E")->capture_default_str();
-  sub->add_option("--tile", o->tile, "Tile shape t1xt2 (the batch fills the remaining slots)")->capture_default_str();
-  sub->add_option("--fraction", c.fraction, "Fraction pruned")->check(cli::real_in(0, 0.9999))->capture_default_str();
+  auto* tile = sub->add_option("--tile", o->tile, "Tile shape t1xt2 (the batch fills the remaining slots)")
+                   ->capture_default_str();
+  auto* fraction =
+      sub->add_option("--fraction", c.fraction, "Fraction pruned")->check(cli::real_in(0, 0.9999))->capture_default_str();
+  auto* shapes = sub->add_option("--tile-shapes", o->tile_shapes,
+                                 "Choose the tile shape with the pruning, among these (e.g. 4x4,4x8,8x4,2x16): each "
+                                 "is pruned just enough to meet --cost-budget, fine-tuned, and the one of least "
+                                 "validation loss is kept (replaces --tile and --fraction)")
+                     ->delimiter(',')
+                     ->excludes(tile)
+                     ->excludes(fraction);
+  sub->add_option("--cost-budget", o->cost_budget,
+                  "With --tile-shapes: HE cost per sample to keep, as a fraction of the dense model's at the first "
+                  "shape (a t1 x t2 tile holds slots/(t1 t2) samples, so smaller tiles are charged for it)")
+      ->check(cli::real_above(0, 1))
+      ->needs(shapes);
   cli::add_prune_options(sub, c, o->text);
   cli::add_method_options(sub, c, o->method_text);
   sub->add_flag("--saliency", c.saliency,
@@ -210,6 +277,10 @@ const cli::VerbRegistrar reg(30, [](CLI::App& app) {
   sub->add_flag("!--no-baseline", o->baseline, "Skip fine-tuning the dense model for the delta MSE");
   sub->add_option("--report", o->report, "Write a JSON report here");
   sub->add_option("-o,--out", o->out, "Write the pruned model here");
-  sub->callback([o] { run(*o); });
+  sub->callback([o, shapes] {
+    if (shapes->count() > 0 && !(o->cost_budget > 0))
+      throw CLI::RequiredError("--tile-shapes needs --cost-budget (the per-sample HE cost to meet)");
+    run(*o);
+  });
 });
 }  // namespace

@@ -70,3 +70,59 @@ TEST(CliPruneMethods, AnInfeasibleLayerCapFailsWithoutWritingTheModel) {
   EXPECT_NE(r.err.find("per-layer cap"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(d / "p.hpx"));
 }
+
+// --tile-shapes: the chosen candidate fits the budget and has the least validation loss of those that fit, and
+// the run is the plain prune at the chosen shape and fraction (same tiles, same losses).
+TEST(CliPruneMethods, TileShapeChoiceKeepsTheBudgetAndEqualsThePlainPruneAtItsChoice) {
+  SyntheticDataRoot root(96, 32);
+  const auto& d = root.dir;
+  ASSERT_EQ(run_hepex({"train", "--arch", "16-16-16", "--epochs", "2", "-o", d / "ae.hpx"}, d.path, {root.env}).rc, 0);
+  const std::vector<std::string> common = {"--method", "P2", "--saliency", "--cost-aware", "--epochs", "1",
+                                           "--val-split", "0.25"};
+  auto args = std::vector<std::string>{"prune", "-m", d / "ae.hpx", "--tile-shapes", "2x4,4x2,2x2",
+                                       "--cost-budget", "0.6", "--report", d / "choice.json"};
+  args.insert(args.end(), common.begin(), common.end());
+  const auto r = run_hepex(args, d.path, {root.env});
+  ASSERT_EQ(r.rc, 0) << r.all();
+  EXPECT_NE(r.out.find("<- chosen"), std::string::npos) << r.out;
+  std::ifstream in(d / "choice.json");
+  const auto j = nlohmann::json::parse(in);
+  const auto& candidates = j["tile_choice"]["candidates"];
+  ASSERT_EQ(candidates.size(), 3u);
+  const auto best = j["tile_choice"]["chosen"].get<std::size_t>();
+  ASSERT_TRUE(candidates[best]["fits"].get<bool>());
+  for (const auto& c : candidates) {
+    if (!c["fits"].get<bool>()) continue;
+    EXPECT_LE(c["per_sample_cost"].get<double>(), 0.6) << c.dump();
+    EXPECT_LE(candidates[best]["val_loss"].get<double>(), c["val_loss"].get<double>()) << c.dump();
+  }
+  const std::string tile = candidates[best]["tile"];
+  EXPECT_EQ(j["tile"], tile);
+
+  auto plain = std::vector<std::string>{"prune", "-m", d / "ae.hpx", "--tile", tile, "--fraction",
+                                        candidates[best]["fraction"].dump(),
+                                        "--report", d / "plain.json"};
+  plain.insert(plain.end(), common.begin(), common.end());
+  const auto p = run_hepex(plain, d.path, {root.env});
+  ASSERT_EQ(p.rc, 0) << p.all();
+  std::ifstream pin(d / "plain.json");
+  const auto pj = nlohmann::json::parse(pin);
+  EXPECT_EQ(pj["tiles_kept"], j["tiles_kept"]);
+  EXPECT_EQ(pj["cost_kept"], j["cost_kept"]);
+  EXPECT_DOUBLE_EQ(pj["val"]["loss_pruned"].get<double>(), candidates[best]["val_loss"].get<double>());
+  EXPECT_DOUBLE_EQ(pj["test"]["delta_loss"].get<double>(), j["test"]["delta_loss"].get<double>());
+}
+
+TEST(CliPruneMethods, TileShapeChoiceNeedsABudgetAndReplacesTileAndFraction) {
+  SyntheticDataRoot root(96, 32);
+  const auto& d = root.dir;
+  ASSERT_EQ(run_hepex({"train", "--arch", "16-8-16", "--epochs", "1", "-o", d / "ae.hpx"}, d.path, {root.env}).rc, 0);
+  for (const auto& extra : std::vector<std::vector<std::string>>{
+           {}, {"--cost-budget", "0.5", "--fraction", "0.3"}, {"--cost-budget", "0.5", "--tile", "4x4"}}) {
+    auto args = std::vector<std::string>{"prune", "-m", d / "ae.hpx", "--tile-shapes", "2x4,4x2", "-o", d / "p.hpx"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = run_hepex(args, d.path, {root.env});
+    EXPECT_NE(r.rc, 0) << r.all();
+    EXPECT_FALSE(std::filesystem::exists(d / "p.hpx"));
+  }
+}

@@ -1,0 +1,80 @@
+"""scripts/study14_summary.py on small made-up pruning reports: shared dense baselines, the choice of the
+cheapest run within a bound on validation (never on test), and the seed table's pairing."""
+import importlib.util
+import json
+import os
+
+import pytest
+
+_spec = importlib.util.spec_from_file_location(
+    "study14_summary", os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "study14_summary.py"))
+summary = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(summary)
+
+
+def report(cost_kept, val_pruned, test_pruned, val_dense=None, test_dense=None):
+    """A `hepex prune --report` JSON of an autoencoder (no dense fields: --no-baseline)."""
+    r = {"method": "P4E/sal", "tiles_kept": int(cost_kept), "tiles_total": 100, "cost_kept": cost_kept,
+         "cost_total": 100.0, "finetune_epochs": 8, "val": {"loss_pruned": val_pruned},
+         "test": {"loss_pruned": test_pruned}}
+    if val_dense is not None:
+        r["val"].update(loss_dense=val_dense, delta_loss=val_pruned - val_dense)
+        r["test"].update(loss_dense=test_dense, delta_loss=test_pruned - test_dense)
+    return r
+
+
+def write(work, model, fraction, variant, r):
+    with open(os.path.join(work, "%s-P4Esal-%s-%s.json" % (model, fraction, variant)), "w") as f:
+        json.dump(r, f)
+
+
+def test_runs_without_baseline_take_the_shared_one(tmp_path):
+    write(tmp_path, "ae", "0.3", "oneshot", report(80, 0.0101, 0.0102, val_dense=0.0100, test_dense=0.0100))
+    write(tmp_path, "ae", "0.5", "oneshot", report(60, 0.0105, 0.0104))
+    rows = {r["fraction"]: r for r in summary.rows(str(tmp_path))}
+    assert rows[0.5]["baseline_shared"] == 1 and rows[0.3]["baseline_shared"] == 0
+    assert rows[0.5]["val_delta_loss"] == pytest.approx(0.0105 - 0.0100)
+    assert rows[0.5]["test_delta_loss"] == pytest.approx(0.0104 - 0.0100)
+
+
+def test_baselines_that_disagree_or_are_missing_stop_the_summary(tmp_path):
+    write(tmp_path, "ae", "0.5", "gradual", report(60, 0.0105, 0.0104))
+    with pytest.raises(SystemExit, match="no dense baseline"):
+        summary.rows(str(tmp_path))
+    write(tmp_path, "ae", "0.3", "gradual", report(80, 0.0101, 0.0102, val_dense=0.0100, test_dense=0.0100))
+    write(tmp_path, "ae", "0.7", "gradual", report(40, 0.0101, 0.0102, val_dense=0.0099, test_dense=0.0100))
+    with pytest.raises(SystemExit, match="differ"):
+        summary.rows(str(tmp_path))
+
+
+def test_the_bound_is_met_on_validation_and_reported_on_test(tmp_path):
+    dense = 0.0100
+    # 0.3: within both bounds; 0.5: within the relative bound only; 0.6: within on test but not on validation
+    # (must not be chosen); 0.7: within neither.
+    write(tmp_path, "ae", "0.3", "oneshot", report(80, dense + 1e-5, dense + 2e-5, val_dense=dense, test_dense=dense))
+    write(tmp_path, "ae", "0.5", "oneshot", report(60, dense + 2e-4, dense + 1e-4))
+    write(tmp_path, "ae", "0.6", "oneshot", report(50, dense + 3e-4, dense + 1e-5))
+    write(tmp_path, "ae", "0.7", "oneshot", report(40, dense + 1e-3, dense + 1e-3))
+    chosen = {bound: (r["fraction"], test_ok) for _, bound, _, r, test_ok in
+              summary.cheapest_within_bounds(summary.rows(str(tmp_path)))}
+    absolute, relative = sorted(chosen, key=lambda b: "%" in b)
+    assert chosen[absolute] == (0.3, False)  # validation within 1.5e-5, test not: reported as such
+    assert chosen[relative] == (0.5, True)
+
+
+def test_seed_table_pairs_each_variant_with_one_shot_of_the_same_seed(tmp_path):
+    dense = 0.0100
+    for seed, (oneshot, gradual) in {1: (1e-4, 0.5e-4), 2: (3e-4, 2e-4)}.items():
+        model = "dae-s%d" % seed
+        write(tmp_path, model, "0.7", "oneshot",
+              report(40, dense + oneshot, dense + oneshot, val_dense=dense, test_dense=dense))
+        write(tmp_path, model, "0.7", "gradual",
+              report(42, dense + gradual, dense + gradual, val_dense=dense, test_dense=dense))
+    summary.write_seeds(summary.rows(str(tmp_path)), str(tmp_path / "seeds.md"))
+    gradual_row = [l for l in (tmp_path / "seeds.md").read_text().splitlines() if "| gradual |" in l][0]
+    cells = [c.strip() for c in gradual_row.strip("| ").split("|")]
+    assert cells[3] == "1,2"
+    # Paired differences -0.5e-4 and -1e-4: mean -7.5e-5, range -1e-4 .. -5e-5; the same in test MSE, because
+    # the baselines are equal here.
+    assert cells[7] == "-7.50e-05 (-1.00e-04 .. -5.00e-05)"
+    assert cells[8] == cells[7]
