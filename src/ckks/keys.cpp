@@ -83,15 +83,21 @@ std::vector<RnsPoly> trim_digits(const CkksContext& ctx, const std::vector<RnsPo
   return out;
 }
 
+// `top_level` (default: the top of the chain), refused above the parameters' top level.
+std::size_t checked_top_level(const CkksContext& ctx, std::optional<std::size_t> top_level) {
+  const std::size_t top = top_level.value_or(ctx.max_level());
+  if (top > ctx.max_level())
+    throw MismatchError("key-switching key: kept up to level " + std::to_string(top) +
+                        ", above the parameters' top level " + std::to_string(ctx.max_level()));
+  return top;
+}
+
 }  // namespace
 
 KeySwitchKey::KeySwitchKey(const CkksContext& ctx, std::vector<RnsPoly> b, std::vector<RnsPoly> a,
                            std::optional<Seed> a_seed, std::optional<std::size_t> top_level)
     : b_(std::move(b)), a_(std::move(a)), a_seed_(a_seed), param_hash_(ctx.param_hash()),
-      top_level_(top_level.value_or(ctx.max_level())) {
-  if (top_level_ > ctx.max_level())
-    throw MismatchError("key-switching key: kept up to level " + std::to_string(top_level_) +
-                        ", above the parameters' top level " + std::to_string(ctx.max_level()));
+      top_level_(checked_top_level(ctx, top_level)) {
   special_shift_ = ctx.max_level() - top_level_;
   const std::size_t digits = ctx.params().digit_count(top_level_);
   if (b_.size() != digits || a_.size() != digits)
@@ -112,12 +118,12 @@ KeySwitchKey::KeySwitchKey(const CkksContext& ctx, std::vector<RnsPoly> b, std::
 
 KeySwitchKey KeySwitchKey::from_seeded(const CkksContext& ctx, std::vector<RnsPoly> b, const Seed& a_seed,
                                        std::optional<std::size_t> top_level) {
-  const std::size_t top = top_level.value_or(ctx.max_level());
-  if (top > ctx.max_level())
-    throw MismatchError("key-switching key: kept up to level " + std::to_string(top) +
-                        ", above the parameters' top level " + std::to_string(ctx.max_level()));
+  const std::size_t top = checked_top_level(ctx, top_level);
   auto a = trim_digits(ctx, expand_uniform(ctx, a_seed, ctx.all_primes(), ctx.params().dnum()), ctx.max_level(), top);
-  return KeySwitchKey(ctx, std::move(b), std::move(a), a_seed, top);
+  // `a` is the seed's by construction: validated for shape and residues, not expanded a second time to compare.
+  KeySwitchKey key(ctx, std::move(b), std::move(a), std::nullopt, top);
+  key.a_seed_ = a_seed;
+  return key;
 }
 
 KeySwitchKey KeySwitchKey::trimmed(const CkksContext& ctx, std::size_t top) const {
