@@ -132,6 +132,16 @@ PlainTileTensor Executor::encode_block(std::size_t l, std::size_t r0, std::size_
   return tile::pack_plain(be_, t, shape, schedule_[l].level_in, schedule_[l].weight_scale, /*skip_zero_tiles=*/true);
 }
 
+void Executor::check_input_shape(const TileTensorShape& shape) const {
+  if (!(shape == input_shape_))
+    throw MismatchError("executor: the input ciphertexts have tile shape " + shape.to_string() + ", the plan expects " +
+                        input_shape_.to_string() + " (tile size, batch or input width differ)");
+}
+
+std::size_t Executor::input_tiles_per_position() const {
+  return input_shape_.tile_count() / input_shape_.dim(0).tile_count();
+}
+
 void Executor::check_input_tile(std::size_t i, const Ciphertext& tile) const {
   if (tile.empty()) throw MismatchError("executor: input tile " + std::to_string(i) + " is missing");
   if (be_.level(tile) != be_.max_level() || !backend::scales_match(be_.scale(tile), be_.default_scale()))
@@ -143,12 +153,11 @@ void Executor::check_input_tile(std::size_t i, const Ciphertext& tile) const {
 
 CipherTileTensor Executor::run(const CipherTileTensor& x, std::vector<LayerRun>* runs,
                                const LayerCallback& on_layer) const {
-  if (!(x.shape() == input_shape_))
-    throw MismatchError("executor: the input ciphertexts have tile shape " + x.shape().to_string() +
-                        ", the plan expects " + input_shape_.to_string() + " (tile size, batch or input width differ)");
+  // Every tile checked before any work (the fetch below checks each part again: metadata only).
+  check_input_shape(x.shape());
   for (std::size_t i = 0; i < x.tile_count(); ++i) check_input_tile(i, x.tile(i));
   // Parts of the tensor in memory: handles, no copies of ciphertexts.
-  const std::size_t per_position = input_shape_.tile_count() / input_shape_.dim(0).tile_count();
+  const std::size_t per_position = input_tiles_per_position();
   return run(
       [&](std::size_t first, std::size_t last) {
         std::vector<Ciphertext> tiles(x.tile_count());
@@ -160,13 +169,11 @@ CipherTileTensor Executor::run(const CipherTileTensor& x, std::vector<LayerRun>*
 
 CipherTileTensor Executor::run(const tile::TileFetch& inputs, std::vector<LayerRun>* runs,
                                const LayerCallback& on_layer) const {
-  const std::size_t per_position = input_shape_.tile_count() / input_shape_.dim(0).tile_count();
+  const std::size_t per_position = input_tiles_per_position();
   // Every part is checked as it arrives: its shape, and each of its tiles present and fresh.
   const tile::TileFetch checked = [&](std::size_t first, std::size_t last) {
     CipherTileTensor part = inputs(first, last);
-    if (!(part.shape() == input_shape_))
-      throw MismatchError("executor: the input ciphertexts have tile shape " + part.shape().to_string() +
-                          ", the plan expects " + input_shape_.to_string() + " (tile size, batch or input width differ)");
+    check_input_shape(part.shape());
     for (std::size_t i = first * per_position; i < last * per_position; ++i) check_input_tile(i, part.tile(i));
     return part;
   };

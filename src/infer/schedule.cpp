@@ -126,9 +126,7 @@ KeyLevels layer_key_levels(const CompiledNetwork& net, std::size_t l, std::size_
   const auto shape = tile::matrix_shape(1, 1, {net.t1, net.t2, t3}, L.orientation, net.batch_layout);
   const std::size_t stride = shape.slot_stride(tile::summed_dim(L.orientation));
   auto use = [&](std::size_t step, int level) {
-    if (step % slots == 0) return;
-    int& at = levels.rotations.try_emplace(static_cast<int>(step % slots), level).first->second;
-    at = std::max(at, level);
+    if (step % slots != 0) levels.use(static_cast<int>(step % slots), level);
   };
   for (std::size_t k = 1; k < L.in_tile; k *= 2) {
     use(k * stride, product_level);
@@ -137,11 +135,13 @@ KeyLevels layer_key_levels(const CompiledNetwork& net, std::size_t l, std::size_
   return levels;
 }
 
+void KeyLevels::use(int step, int level) {
+  int& at = rotations.try_emplace(step, level).first->second;
+  at = std::max(at, level);
+}
+
 void KeyLevels::merge(const KeyLevels& other) {
-  for (const auto& [step, level] : other.rotations) {
-    int& at = rotations.try_emplace(step, level).first->second;
-    at = std::max(at, level);
-  }
+  for (const auto& [step, level] : other.rotations) use(step, level);
   relin = std::max(relin, other.relin);
 }
 

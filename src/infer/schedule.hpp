@@ -30,6 +30,8 @@ std::set<int> layer_rotation_steps(const CompiledNetwork& net, std::size_t l, st
 struct KeyLevels {
   std::map<int, int> rotations;  // step (as layer_rotation_steps) -> level
   int relin = -1;
+  // Records a use of `step` at `level` (the highest use is kept).
+  void use(int step, int level);
   // The highest of both: merges another layer's levels into these.
   void merge(const KeyLevels& other);
 };
