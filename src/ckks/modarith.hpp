@@ -152,6 +152,13 @@ inline __m256i mul_shoup_lazy(__m256i a, const ShoupOperand& t, const ModulusLan
   return _mm256_add_epi64(low, _mm256_slli_epi64(cross_terms, 32));
 }
 
+// The same for a < 2^32 and q < 2^31 (three multiplies, not ten): the Shoup companion to 2^32 is the top
+// half of the one to 2^64, floor(w 2^32 / q) = floor(floor(w 2^64 / q) / 2^32), and a*w, quot*q < 2^63.
+inline __m256i mul_shoup_lazy_narrow(__m256i a, const ShoupOperand& t, const ModulusLanes& c) {
+  const __m256i quot = _mm256_srli_epi64(_mm256_mul_epu32(a, t.ws_hi), 32);
+  return _mm256_sub_epi64(_mm256_mul_epu32(a, t.w), _mm256_mul_epu32(quot, c.q));
+}
+
 // x - bound where x >= bound (x < 2 bound < 2^63).
 inline __m256i fold(__m256i x, __m256i bound, __m256i bound_minus_one) {
   return _mm256_sub_epi64(x, _mm256_and_si256(_mm256_cmpgt_epi64(x, bound_minus_one), bound));

@@ -107,18 +107,28 @@ void inverse_scalar(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, 
 namespace avx2_kernels {
 using namespace ckks::avx2;
 
+// a*w mod q in [0, 2q) for a < 4q. kNarrow (q < 2^31): a is folded below 2q < 2^32 first, then the
+// three-multiply Shoup product applies; otherwise the general one.
+template <bool kNarrow>
+inline __m256i mul_lazy(__m256i a, const ShoupOperand& t, const ModulusLanes& c) {
+  if constexpr (kNarrow) return mul_shoup_lazy_narrow(fold(a, c.two_q, c.two_q_minus_one), t, c);
+  else return mul_shoup_lazy(a, t, c);
+}
+
+template <bool kNarrow>
 inline void forward_butterfly(__m256i& x, __m256i& y, const ShoupOperand& t, const ModulusLanes& c) {
   const __m256i u = fold(x, c.two_q, c.two_q_minus_one);
-  const __m256i v = mul_shoup_lazy(y, t, c);
+  const __m256i v = mul_lazy<kNarrow>(y, t, c);
   x = _mm256_add_epi64(u, v);
   y = _mm256_add_epi64(_mm256_sub_epi64(u, v), c.two_q);
 }
 
+template <bool kNarrow>
 inline void inverse_butterfly(__m256i& x, __m256i& y, const ShoupOperand& t, const ModulusLanes& c) {
   const __m256i s = _mm256_add_epi64(x, y);
   const __m256i d = _mm256_add_epi64(_mm256_sub_epi64(x, y), c.two_q);
   x = fold(s, c.two_q, c.two_q_minus_one);
-  y = mul_shoup_lazy(d, t, c);
+  y = mul_lazy<kNarrow>(d, t, c);
 }
 
 // ShoupOperands i, i+1 each repeated twice: [w_i, w_i, w_{i+1}, w_{i+1}] (for groups of two butterflies).
@@ -174,10 +184,13 @@ void stage_t1(u64* a, std::size_t groups, const u64* w, const u64* ws, const Mod
 }
 
 // Requires n >= 8.
+template <bool kNarrow>
 void forward(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, bool reduce_output) {
   const std::size_t n = std::size_t{1} << log_n;
   const ModulusLanes c(q);
-  const auto bf = [](__m256i& x, __m256i& y, const ShoupOperand& t, const ModulusLanes& k) { forward_butterfly(x, y, t, k); };
+  const auto bf = [](__m256i& x, __m256i& y, const ShoupOperand& t, const ModulusLanes& k) {
+    forward_butterfly<kNarrow>(x, y, t, k);
+  };
   std::size_t m = 1, t = n / 2;
   for (; t >= 4; m <<= 1, t >>= 1) stage_wide(a, m, t, w + m, w_shoup + m, c, bf);
   stage_t2(a, m, w + m, w_shoup + m, c, bf);
@@ -191,16 +204,19 @@ void forward(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, bool re
 }
 
 // Requires n >= 8.
+template <bool kNarrow>
 void inverse(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, u64 n_inv, u64 n_inv_shoup, u64 n_inv_w,
              u64 n_inv_w_shoup, bool reduce_output) {
   const std::size_t n = std::size_t{1} << log_n;
   const ModulusLanes c(q);
-  const auto bf = [](__m256i& x, __m256i& y, const ShoupOperand& t, const ModulusLanes& k) { inverse_butterfly(x, y, t, k); };
+  const auto bf = [](__m256i& x, __m256i& y, const ShoupOperand& t, const ModulusLanes& k) {
+    inverse_butterfly<kNarrow>(x, y, t, k);
+  };
   // First stage (t = 1) folds lazy inputs from [0, 4q) to [0, 2q) before the butterfly.
   const auto fold_then_bf = [](__m256i& x, __m256i& y, const ShoupOperand& t, const ModulusLanes& k) {
     x = fold(x, k.two_q, k.two_q_minus_one);
     y = fold(y, k.two_q, k.two_q_minus_one);
-    inverse_butterfly(x, y, t, k);
+    inverse_butterfly<kNarrow>(x, y, t, k);
   };
   std::size_t h = n / 2;
   stage_t1(a, h, w, w_shoup, c, fold_then_bf, [](__m256i v) { return v; });
@@ -222,8 +238,8 @@ void inverse(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, u64 n_i
   u64* y = a + t;
   for (std::size_t j = 0; j < t; j += 4) {
     const __m256i u = load(x + j), v = load(y + j);
-    __m256i s = mul_shoup_lazy(_mm256_add_epi64(u, v), scale, c);
-    __m256i d = mul_shoup_lazy(_mm256_add_epi64(_mm256_sub_epi64(u, v), c.two_q), scale_w, c);
+    __m256i s = mul_lazy<kNarrow>(_mm256_add_epi64(u, v), scale, c);
+    __m256i d = mul_lazy<kNarrow>(_mm256_add_epi64(_mm256_sub_epi64(u, v), c.two_q), scale_w, c);
     if (reduce_output) {
       s = fold(s, c.q, q_minus_one);
       d = fold(d, c.q, q_minus_one);
@@ -237,9 +253,14 @@ void inverse(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, u64 n_i
 #endif  // __AVX2__
 
 // Vector kernels for n >= 8 when the target has AVX2; the scalar ones otherwise (and for tiny rings).
+// Moduli below 2^31 (2q fits 32 bits) take the three-multiply Shoup product.
+constexpr u64 kNarrowModulusBound = u64{1} << 31;
 void forward(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, bool reduce_output) {
 #if defined(__AVX2__)
-  if (log_n >= 3) return avx2_kernels::forward(a, log_n, q, w, w_shoup, reduce_output);
+  if (log_n >= 3) {
+    if (q < kNarrowModulusBound) return avx2_kernels::forward<true>(a, log_n, q, w, w_shoup, reduce_output);
+    return avx2_kernels::forward<false>(a, log_n, q, w, w_shoup, reduce_output);
+  }
 #endif
   forward_scalar(a, log_n, q, w, w_shoup, reduce_output);
 }
@@ -247,8 +268,11 @@ void forward(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, bool re
 void inverse(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, u64 n_inv, u64 n_inv_shoup, u64 n_inv_w,
              u64 n_inv_w_shoup, bool reduce_output) {
 #if defined(__AVX2__)
-  if (log_n >= 3)
-    return avx2_kernels::inverse(a, log_n, q, w, w_shoup, n_inv, n_inv_shoup, n_inv_w, n_inv_w_shoup, reduce_output);
+  if (log_n >= 3) {
+    if (q < kNarrowModulusBound)
+      return avx2_kernels::inverse<true>(a, log_n, q, w, w_shoup, n_inv, n_inv_shoup, n_inv_w, n_inv_w_shoup, reduce_output);
+    return avx2_kernels::inverse<false>(a, log_n, q, w, w_shoup, n_inv, n_inv_shoup, n_inv_w, n_inv_w_shoup, reduce_output);
+  }
 #endif
   inverse_scalar(a, log_n, q, w, w_shoup, n_inv, n_inv_shoup, n_inv_w, n_inv_w_shoup, reduce_output);
 }

@@ -40,7 +40,7 @@ struct Case {
 std::vector<Case> cases() {
   std::vector<Case> out;
   for (std::size_t n = 2; n <= 4096; n *= 2)
-    for (int bits : {30, 50, 60, 61}) out.push_back({n, bits});
+    for (int bits : {30, 31, 32, 50, 60, 61}) out.push_back({n, bits});  // 30, 31: the narrow kernels
   return out;
 }
 
@@ -117,8 +117,9 @@ TEST(Ntt, InverseUndoesForwardAndLazyBoundsHold) {
 }
 
 TEST(Ntt, ExtremeInputs) {
-  // All coefficients at the top of the lazy range stress the carries of every stage.
-  for (int bits : {60, 61}) {
+  // All coefficients at the top of the lazy range stress the carries of every stage (31 bits: the largest
+  // moduli of the narrow kernels, whose folded operands then reach 2^32 - 1).
+  for (int bits : {31, 60, 61}) {
     const std::size_t n = 1024;
     const Modulus q(generate_ntt_primes(bits, 1, n)[0]);
     const NttTables t(n, q);
