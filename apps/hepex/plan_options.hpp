@@ -15,6 +15,12 @@ inline void add_plan_options(CLI::App* sub, infer::PlanOptions& options) {
                   "Smallest CKKS scale (bits) the planner may choose: smaller fits deeper networks, less precisely")
       ->check(whole_in(20, infer::PlanOptions{}.max_scale_bits))
       ->capture_default_str();
+  sub->add_option("--ring-degree", options.ring_degree,
+                  "CKKS ring degree N (a power of two, 8192 to 65536); 0: the smallest that fits at 128-bit security. "
+                  "A larger ring buys a larger scale (precision) and fewer key-switching digits, and holds t1 t2 x "
+                  "N/2/(t1 t2) slots per ciphertext")
+      ->check(CLI::IsMember({0, 8192, 16384, 32768, 65536}))
+      ->capture_default_str();
   sub->add_option_function<std::string>(
          "--batch-layout",
          [&options](const std::string& v) { options.batch_layout = infer::parse_batch_layout_choice(v); },

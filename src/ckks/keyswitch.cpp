@@ -110,6 +110,63 @@ void inner_product_limb(const u64* const* dig, std::size_t count, const KeySwitc
   }
 }
 
+#if defined(__AVX2__)
+// The same for a modulus below 2^31, four coefficients per instruction, bit for bit the same result: each
+// digit value is folded below q, so a product with a key value is < q^2 < 2^62 and fits a 64-bit lane; a
+// lane that reaches K = q * ceil(2^63 / q) (in [2^63, 2^63 + q)) drops K, so it stays below K and the next
+// product cannot overflow it (K + 2^62 < 2^64). One Barrett reduction per coefficient at the end.
+void inner_product_limb_narrow(const u64* const* dig, std::size_t count, const KeySwitchKey& key, std::size_t g,
+                               const Modulus& m, const std::uint32_t* perm, std::size_t n, u64* o0, u64* o1) {
+  using namespace avx2;
+  constexpr std::size_t kBlock = 2048;
+  const u64 q = m.value, big = q * ((u64{1} << 63) / q + 1);
+  const ModulusLanes c(q);
+  const __m256i q_minus_one = _mm256_set1_epi64x(static_cast<long long>(q - 1));
+  const __m256i sign = _mm256_set1_epi64x(static_cast<long long>(u64{1} << 63));
+  const __m256i big_v = _mm256_set1_epi64x(static_cast<long long>(big));
+  const __m256i big_minus_one_signed = _mm256_xor_si256(_mm256_set1_epi64x(static_cast<long long>(big - 1)), sign);
+  const auto accumulate = [&](__m256i s, __m256i product) {
+    s = _mm256_add_epi64(s, product);
+    const __m256i reached = _mm256_cmpgt_epi64(_mm256_xor_si256(s, sign), big_minus_one_signed);
+    return _mm256_sub_epi64(s, _mm256_and_si256(reached, big_v));
+  };
+  alignas(32) u64 s0[kBlock], s1[kBlock], gathered[kBlock];
+  for (std::size_t x0 = 0; x0 < n; x0 += kBlock) {
+    const std::size_t len = std::min(kBlock, n - x0);  // n >= 8 is a multiple of 4
+    std::fill_n(s0, len, 0);
+    std::fill_n(s1, len, 0);
+    for (std::size_t d = 0; d < count; ++d) {
+      const u64* b = key.b(d).limb(key.limb_of(g)) + x0;
+      const u64* a = key.a(d).limb(key.limb_of(g)) + x0;
+      const u64* v = dig[d] + x0;
+      if (perm) {
+        for (std::size_t i = 0; i < len; ++i) gathered[i] = dig[d][perm[x0 + i]];
+        v = gathered;
+      }
+      for (std::size_t i = 0; i < len; i += 4) {
+        const __m256i x = fold(fold(load(v + i), c.two_q, c.two_q_minus_one), c.q, q_minus_one);
+        store(s0 + i, accumulate(load(s0 + i), _mm256_mul_epu32(x, load(b + i))));
+        store(s1 + i, accumulate(load(s1 + i), _mm256_mul_epu32(x, load(a + i))));
+      }
+    }
+    for (std::size_t i = 0; i < len; ++i) {
+      o0[x0 + i] = reduce_u64(s0[i], m);
+      o1[x0 + i] = reduce_u64(s1[i], m);
+    }
+  }
+}
+#endif
+
+// The inner product for one output limb: the narrow kernel where it applies.
+void inner_product_limb_any(const u64* const* dig, std::size_t count, const KeySwitchKey& key, std::size_t g,
+                            const Modulus& m, const std::uint32_t* perm, std::size_t n, u64* o0, u64* o1) {
+#if defined(__AVX2__)
+  if (m.value < (u64{1} << 31) && n % 4 == 0)
+    return inner_product_limb_narrow(dig, count, key, g, m, perm, n, o0, o1);
+#endif
+  inner_product_limb(dig, count, key, g, m, perm, n, o0, o1);
+}
+
 // A key trimmed below `level` lacks the digits and limbs this switch needs.
 void check_key_level(const KeySwitchKey& key, std::size_t level) {
   if (level > key.top_level())
@@ -221,8 +278,8 @@ void switch_key(const CkksContext& ctx, const KeySwitchDigits& digits, const Key
     const auto k = static_cast<std::size_t>(kk);
     std::vector<const u64*> dig(count);
     for (std::size_t d = 0; d < count; ++d) dig[d] = digits.data.limb(d * e + k);
-    inner_product_limb(dig.data(), count, key, ext[k], ctx.modulus(ext[k]), perm ? perm->data() : nullptr, n,
-                       acc + k * n, acc + (e + k) * n);
+    inner_product_limb_any(dig.data(), count, key, ext[k], ctx.modulus(ext[k]), perm ? perm->data() : nullptr, n,
+                           acc + k * n, acc + (e + k) * n);
   }
   mod_down_pair(ctx, level, acc, d0, mode0, d1, mode1);
 }
@@ -271,8 +328,8 @@ void key_switch(const CkksContext& ctx, const RnsPoly& c, std::size_t level, con
         dig[d] = limb;
       }
     }
-    inner_product_limb(dig.data(), count, key, ext[k], ctx.modulus(ext[k]), perm ? perm->data() : nullptr, n,
-                       acc + k * n, acc + (e + k) * n);
+    inner_product_limb_any(dig.data(), count, key, ext[k], ctx.modulus(ext[k]), perm ? perm->data() : nullptr, n,
+                           acc + k * n, acc + (e + k) * n);
   }
   mod_down_pair(ctx, level, acc, d0, mode0, d1, mode1);
 }

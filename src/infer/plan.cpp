@@ -84,6 +84,8 @@ CkksChoice choose_ckks(int depth, std::size_t min_slots, const PlanOptions& o) {
       // The last prime holds the outputs at scale 2^s: 12 more bits decode |y| < 2^11 (the client refuses
       // beyond 2^8, output_limit). The special prime bounds the key-switching noise, digit prime / P per
       // switch: 20 bits above the scale keep it ~2^-20 of the scale for the largest digit (the last prime).
+      // One prime per digit: wider digits need more special primes, and where a larger ring has room for
+      // them (N = 2^15, 6 primes a digit) they have not yet measured faster here (docs/RESULTS.md).
       const int first = std::min(60, s + 12), special = std::min(60, s + 20);
       c.data_bits.assign(1, first);
       c.data_bits.insert(c.data_bits.end(), std::size_t(depth), s);
@@ -559,8 +561,10 @@ std::string format_plan(const Plan& p) {
   o << buf;
   std::string chain;
   for (int b : p.ckks.data_bits) chain += (chain.empty() ? "" : ", ") + std::to_string(b);
-  std::snprintf(buf, sizeof buf, "CKKS: N = %zu, primes {%s} + {%d}, scale 2^%d, log QP = %d%s, dnum %zu\n",
-                p.ckks.ring_degree, chain.c_str(), p.ckks.special_bits.at(0), p.ckks.scale_bits, p.ckks.total_bits(),
+  std::string special;
+  for (int b : p.ckks.special_bits) special += (special.empty() ? "" : ", ") + std::to_string(b);
+  std::snprintf(buf, sizeof buf, "CKKS: N = %zu, primes {%s} + {%s}, scale 2^%d, log QP = %d%s, dnum %zu\n",
+                p.ckks.ring_degree, chain.c_str(), special.c_str(), p.ckks.scale_bits, p.ckks.total_bits(),
                 p.ckks.secure ? " (128-bit)" : " (INSECURE test parameters)", p.ckks.dnum);
   o << buf;
   // Each step with the level its key is kept up to ("1@11"), when the plan trims keys.

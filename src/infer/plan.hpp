@@ -7,9 +7,10 @@
 //   depth        levels consumed: per layer 1 (ct x pt product) + 1 (clear unknowns, layers followed by another
 //                that summed over an inner slot dimension) + 1 (square, non-affine activations); compiled.hpp.
 //   layout       the batch innermost or outermost in every tile's slot order (tile/matmul.hpp: BatchLayout).
-//   CKKS         the smallest ring degree N (8192 .. 65536) whose 128-bit HE Standard bound admits the chain
-//                {first, scale_bits x depth} + {special}, first = special = scale_bits + 20 (<= 60), with the
-//                largest scale_bits in [min_scale_bits, 40] that fits; dnum = depth + 1 (one prime per digit).
+//   CKKS         the smallest ring degree N (8192 .. 65536, or the one asked for: ring_degree) whose 128-bit
+//                HE Standard bound admits the chain {first, scale_bits x depth} + {special}, first =
+//                scale_bits + 12, special = scale_bits + 20 (<= 60), with the largest scale_bits in
+//                [min_scale_bits, 40] that fits; dnum = depth + 1 (one prime per digit).
 //   rotations    exactly the left-rotation steps (normalized to (0, slots)) the executor performs.
 //   levels       each layer's weights are encoded at the level of its input (level_in), the bias one below.
 //   cost         operation counts per layer computed from the zero-tile pattern (the executor's counts must

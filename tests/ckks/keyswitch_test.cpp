@@ -102,11 +102,16 @@ TEST(KeySwitch, FusedEqualsDecomposeThenSwitch) {
   }
 }
 
-// Many 61-bit digits: the lazy inner product folds its 128-bit accumulators part-way (only 15 products of
-// a lazy digit < 4q and a key value fit); compare against a naive inner product reduced after every term.
-TEST(KeySwitch, LazyInnerProductFoldsCorrectlyWith61BitPrimes) {
-  const std::vector<int> bits(18, 61);
-  const auto params = CkksParameters::from_bit_sizes(2048, bits, {61}, bits.size(), SecurityLevel::kInsecureForTestsOnly);
+// Many digits against a naive inner product reduced after every term, with and without an automorphism.
+// 61 bits: the 128-bit accumulators fold part-way (only 15 products of a lazy digit < 4q and a key value
+// fit). 30 and 31 bits: the narrow kernel, whose 64-bit lanes drop K = q ceil(2^63 / q) every few terms.
+class KeySwitchInnerProduct : public ::testing::TestWithParam<int> {};
+
+TEST_P(KeySwitchInnerProduct, EqualsANaiveInnerProduct) {
+  const int prime_bits = GetParam();
+  const std::vector<int> bits(18, prime_bits);
+  const auto params =
+      CkksParameters::from_bit_sizes(2048, bits, {std::min(61, prime_bits + 20)}, bits.size(), SecurityLevel::kInsecureForTestsOnly);
   Engine e(params);
   const CkksContext& ctx = *e.ctx;
   const RelinKey rk = e.keygen->create_relin_key();
@@ -116,24 +121,31 @@ TEST(KeySwitch, LazyInnerProductFoldsCorrectlyWith61BitPrimes) {
   const auto& ext = ctx.ext_primes(level);
   const std::size_t n = ctx.n(), ne = ext.size();
   ASSERT_GT(digits.count, 15u);
-  RnsPoly acc0(n, ne), acc1(n, ne);
-  for (std::size_t k = 0; k < ne; ++k) {
-    const Modulus& m = ctx.modulus(ext[k]);
-    for (std::size_t d = 0; d < digits.count; ++d)
-      for (std::size_t i = 0; i < n; ++i) {
-        const u64 v = digits.data.limb(d * ne + k)[i];
-        acc0.limb(k)[i] = add_mod(acc0.limb(k)[i], mul_mod(v, rk.key.b(d).limb(ext[k])[i], m), m.value);
-        acc1.limb(k)[i] = add_mod(acc1.limb(k)[i], mul_mod(v, rk.key.a(d).limb(ext[k])[i], m), m.value);
-      }
+  const auto perm = ctx.galois_permutation(5);
+  for (const std::vector<std::uint32_t>* p : {static_cast<const std::vector<std::uint32_t>*>(nullptr), perm.get()}) {
+    RnsPoly acc0(n, ne), acc1(n, ne);
+    for (std::size_t k = 0; k < ne; ++k) {
+      const Modulus& m = ctx.modulus(ext[k]);
+      for (std::size_t d = 0; d < digits.count; ++d)
+        for (std::size_t i = 0; i < n; ++i) {
+          const u64 v = digits.data.limb(d * ne + k)[p ? (*p)[i] : i];
+          acc0.limb(k)[i] = add_mod(acc0.limb(k)[i], mul_mod(v, rk.key.b(d).limb(ext[k])[i], m), m.value);
+          acc1.limb(k)[i] = add_mod(acc1.limb(k)[i], mul_mod(v, rk.key.a(d).limb(ext[k])[i], m), m.value);
+        }
+    }
+    RnsPoly want0, want1, got0, got1, fused0, fused1;
+    mod_down(ctx, level, acc0, want0);
+    mod_down(ctx, level, acc1, want1);
+    switch_key(ctx, digits, rk.key, p, got0, got1);
+    EXPECT_EQ(got0, want0) << prime_bits << " bits, perm " << (p != nullptr);
+    EXPECT_EQ(got1, want1) << prime_bits << " bits, perm " << (p != nullptr);
+    key_switch(ctx, ct.poly(1), level, rk.key, p, fused0, KeySwitchOutput::kOverwrite, fused1, KeySwitchOutput::kOverwrite);
+    EXPECT_EQ(fused0, want0) << prime_bits << " bits, perm " << (p != nullptr);
+    EXPECT_EQ(fused1, want1) << prime_bits << " bits, perm " << (p != nullptr);
   }
-  RnsPoly want0, want1, got0, got1;
-  mod_down(ctx, level, acc0, want0);
-  mod_down(ctx, level, acc1, want1);
-  key_switch(ctx, ct.poly(1), level, rk.key, nullptr, got0, KeySwitchOutput::kOverwrite, got1,
-             KeySwitchOutput::kOverwrite);
-  EXPECT_EQ(got0, want0);
-  EXPECT_EQ(got1, want1);
 }
+
+INSTANTIATE_TEST_SUITE_P(PrimeSizes, KeySwitchInnerProduct, ::testing::Values(30, 31, 61));
 
 // Rotations (fused and hoisted key switching) give the same ciphertext with one and two threads.
 TEST(KeySwitch, RotationsAreIdenticalWithOneAndTwoThreads) {

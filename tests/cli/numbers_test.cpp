@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cli_runner.hpp"
+#include "infer/plan.hpp"
 
 using namespace hepex::cli_test;
 
@@ -45,6 +46,7 @@ TEST(CliNumbers, OutOfRangeValuesGetPlainMessagesWithRealBounds) {
       {{"plan", "-m", m, "-o", dir / "p.json", "--memory-gb", "-5"}, "--memory-gb: -5 is out of range"},
       {{"plan", "-m", m, "-o", dir / "p.json", "--batch", "100000000"}, "from 1 to 65536"},
       {{"plan", "-m", m, "-o", dir / "p.json", "--min-scale-bits", "10"}, "from 20 to 40"},
+      {{"plan", "-m", m, "-o", dir / "p.json", "--ring-degree", "12345"}, "--ring-degree: 12345 not in"},
       {{"prune", "-m", m, "--fraction", "1.5"}, "from 0 to 0.9999"},
       {{"prune", "-m", m, "--batch", "abc"}, "'abc' is not a whole number"},
       {with({"experiment", "--he-batch", "0"}, sweep), "from 1 to 65536"},
@@ -82,4 +84,10 @@ TEST(CliNumbers, InRangeValuesStillWork) {
                             "30", "-o", dir / "p.json"});
   EXPECT_EQ(r.rc, 0) << r.all();
   EXPECT_TRUE(std::filesystem::exists(dir / "p.json"));
+  // A ring larger than the smallest that fits: the plan uses it (and its slots: t3 = N/2 / (t1 t2)).
+  const auto big = run_hepex({"plan", "-m", m, "--tile", "4x4", "--batch", "8", "--ring-degree", "32768", "-o", dir / "q.json"});
+  ASSERT_EQ(big.rc, 0) << big.all();
+  const auto plan = hepex::infer::Plan::load(dir / "q.json");
+  EXPECT_EQ(plan.ckks.ring_degree, 32768u);
+  EXPECT_EQ(plan.t3, 32768u / 2 / 16);
 }
