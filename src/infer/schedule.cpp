@@ -145,10 +145,4 @@ void KeyLevels::merge(const KeyLevels& other) {
   relin = std::max(relin, other.relin);
 }
 
-std::set<int> layer_rotation_steps(const CompiledNetwork& net, std::size_t l, std::size_t slots) {
-  std::set<int> steps;
-  for (const auto& [step, level] : layer_key_levels(net, l, slots, 0).rotations) steps.insert(step);
-  return steps;
-}
-
 }  // namespace hepex::infer

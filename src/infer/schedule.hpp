@@ -4,7 +4,6 @@
 // the sum of the stages; tests check it on the simulator.
 #include <cstddef>
 #include <map>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -22,13 +21,10 @@ struct Stage {
 // Stages of layer `l` of `net` for `batch_tiles` tiles along the batch and input level `level_in`.
 std::vector<Stage> layer_stages(const CompiledNetwork& net, std::size_t l, std::size_t batch_tiles, int level_in);
 
-// Left-rotation steps of layer `l`, normalized to (0, slots), with t3 = slots / (t1 t2).
-std::set<int> layer_rotation_steps(const CompiledNetwork& net, std::size_t l, std::size_t slots);
-
 // The levels layer `l` (input level `level_in`) switches keys at: each rotation step's highest level and
 // the relinearization's (-1: no square). Keys are trimmed to the highest level over all layers.
 struct KeyLevels {
-  std::map<int, int> rotations;  // step (as layer_rotation_steps) -> level
+  std::map<int, int> rotations;  // left-rotation step, normalized to (0, slots) -> level
   int relin = -1;
   // Records a use of `step` at `level` (the highest use is kept).
   void use(int step, int level);
