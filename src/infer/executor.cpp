@@ -138,10 +138,6 @@ void Executor::check_input_shape(const TileTensorShape& shape) const {
                         input_shape_.to_string() + " (tile size, batch or input width differ)");
 }
 
-std::size_t Executor::input_tiles_per_position() const {
-  return input_shape_.tile_count() / input_shape_.dim(0).tile_count();
-}
-
 void Executor::check_input_tile(std::size_t i, const Ciphertext& tile) const {
   if (tile.empty()) throw MismatchError("executor: input tile " + std::to_string(i) + " is missing");
   if (be_.level(tile) != be_.max_level() || !backend::scales_match(be_.scale(tile), be_.default_scale()))
@@ -157,7 +153,7 @@ CipherTileTensor Executor::run(const CipherTileTensor& x, std::vector<LayerRun>*
   check_input_shape(x.shape());
   for (std::size_t i = 0; i < x.tile_count(); ++i) check_input_tile(i, x.tile(i));
   // Parts of the tensor in memory: handles, no copies of ciphertexts.
-  const std::size_t per_position = input_tiles_per_position();
+  const std::size_t per_position = input_shape_.tiles_per_row();
   return run(
       [&](std::size_t first, std::size_t last) {
         std::vector<Ciphertext> tiles(x.tile_count());
@@ -169,7 +165,7 @@ CipherTileTensor Executor::run(const CipherTileTensor& x, std::vector<LayerRun>*
 
 CipherTileTensor Executor::run(const tile::TileFetch& inputs, std::vector<LayerRun>* runs,
                                const LayerCallback& on_layer) const {
-  const std::size_t per_position = input_tiles_per_position();
+  const std::size_t per_position = input_shape_.tiles_per_row();
   // Every part is checked as it arrives: its shape, and each of its tiles present and fresh.
   const tile::TileFetch checked = [&](std::size_t first, std::size_t last) {
     CipherTileTensor part = inputs(first, last);

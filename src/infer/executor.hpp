@@ -92,7 +92,6 @@ class Executor {
                                    LayerRun& run) const;
   void check_input_shape(const tile::TileTensorShape& shape) const;
   void check_input_tile(std::size_t index, const backend::Ciphertext& tile) const;
-  std::size_t input_tiles_per_position() const;  // input tiles at one dim-0 position (contiguous in tile order)
   tile::CipherTileTensor fill_dead_rows(const backend::Backend& be, std::size_t l, tile::CipherTileTensor y) const;
   tile::CipherTileTensor gather(std::size_t l, tile::CipherTileTensor mine, LayerRun& run) const;
 

@@ -75,12 +75,10 @@ ckks::CiphertextBatchParser checked_parser(std::vector<std::uint8_t> body, const
 
 CiphertextTiles::CiphertextTiles(std::vector<std::uint8_t> body, const std::string& name,
                                  const backend::CkksBackend& be, const tile::TileTensorShape& shape)
-    : parser_(checked_parser(std::move(body), name, be, shape)), be_(be), shape_(shape) {
-  per_position_ = shape.tile_count() / shape.dim(0).tile_count();
-}
+    : parser_(checked_parser(std::move(body), name, be, shape)), be_(be), shape_(shape) {}
 
 tile::CipherTileTensor CiphertextTiles::fetch(std::size_t first, std::size_t last) {
-  const std::size_t begin = first * per_position_, end = last * per_position_;
+  const std::size_t per_row = shape_.tiles_per_row(), begin = first * per_row, end = last * per_row;
   if (first > last || end > shape_.tile_count())
     throw InvalidArgument("ciphertext tiles: positions [" + std::to_string(first) + ", " + std::to_string(last) +
                           ") outside the " + std::to_string(shape_.dim(0).tile_count()) + " of dim 0");

@@ -45,7 +45,6 @@ class CiphertextTiles {
   ckks::CiphertextBatchParser parser_;
   const backend::CkksBackend& be_;
   tile::TileTensorShape shape_;
-  std::size_t per_position_ = 1;  // tiles per dim-0 position
 };
 
 struct Samples {

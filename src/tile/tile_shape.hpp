@@ -54,6 +54,8 @@ class TileTensorShape {
   std::size_t slots_per_tile() const;                  // product of tile sizes
   std::size_t slot_stride(std::size_t d) const;        // stride of dimension d inside a tile
   std::size_t tile_count() const;                      // product of per-dimension tile counts
+  // Tiles at one position of dimension 0: the grid is row-major, so they are contiguous in tile order.
+  std::size_t tiles_per_row() const { return tile_count() / dims_.front().tile_count(); }
   std::vector<std::size_t> grid() const;               // per-dimension tile counts
   std::vector<std::size_t> grid_position(std::size_t tile_index) const;
   std::size_t tile_index(const std::vector<std::size_t>& grid_position) const;
