@@ -161,7 +161,7 @@ void inner_product_limb_narrow(const u64* const* dig, std::size_t count, const K
 void inner_product_limb_any(const u64* const* dig, std::size_t count, const KeySwitchKey& key, std::size_t g,
                             const Modulus& m, const std::uint32_t* perm, std::size_t n, u64* o0, u64* o1) {
 #if defined(__AVX2__)
-  if (m.value < (u64{1} << 31) && n % 4 == 0)
+  if (m.value < avx2::kNarrowModulusBound && n % 4 == 0)
     return inner_product_limb_narrow(dig, count, key, g, m, perm, n, o0, o1);
 #endif
   inner_product_limb(dig, count, key, g, m, perm, n, o0, o1);

@@ -152,6 +152,10 @@ inline __m256i mul_shoup_lazy(__m256i a, const ShoupOperand& t, const ModulusLan
   return _mm256_add_epi64(low, _mm256_slli_epi64(cross_terms, 32));
 }
 
+// Moduli below this bound (2q fits 32 bits) take the narrow kernels: mul_shoup_lazy_narrow in the NTT, 64-bit
+// lane accumulation in key switching's inner product.
+inline constexpr u64 kNarrowModulusBound = u64{1} << 31;
+
 // The same for a < 2^32 and q < 2^31 (three multiplies, not ten): the Shoup companion to 2^32 is the top
 // half of the one to 2^64, floor(w 2^32 / q) = floor(floor(w 2^64 / q) / 2^32), and a*w, quot*q < 2^63.
 inline __m256i mul_shoup_lazy_narrow(__m256i a, const ShoupOperand& t, const ModulusLanes& c) {

@@ -252,13 +252,12 @@ void inverse(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, u64 n_i
 }  // namespace avx2_kernels
 #endif  // __AVX2__
 
-// Vector kernels for n >= 8 when the target has AVX2; the scalar ones otherwise (and for tiny rings).
-// Moduli below 2^31 (2q fits 32 bits) take the three-multiply Shoup product.
-constexpr u64 kNarrowModulusBound = u64{1} << 31;
+// Vector kernels for n >= 8 when the target has AVX2 (moduli below avx2::kNarrowModulusBound: the
+// three-multiply Shoup product); the scalar ones otherwise (and for tiny rings).
 void forward(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, bool reduce_output) {
 #if defined(__AVX2__)
   if (log_n >= 3) {
-    if (q < kNarrowModulusBound) return avx2_kernels::forward<true>(a, log_n, q, w, w_shoup, reduce_output);
+    if (q < avx2::kNarrowModulusBound) return avx2_kernels::forward<true>(a, log_n, q, w, w_shoup, reduce_output);
     return avx2_kernels::forward<false>(a, log_n, q, w, w_shoup, reduce_output);
   }
 #endif
@@ -269,7 +268,7 @@ void inverse(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, u64 n_i
              u64 n_inv_w_shoup, bool reduce_output) {
 #if defined(__AVX2__)
   if (log_n >= 3) {
-    if (q < kNarrowModulusBound)
+    if (q < avx2::kNarrowModulusBound)
       return avx2_kernels::inverse<true>(a, log_n, q, w, w_shoup, n_inv, n_inv_shoup, n_inv_w, n_inv_w_shoup, reduce_output);
     return avx2_kernels::inverse<false>(a, log_n, q, w, w_shoup, n_inv, n_inv_shoup, n_inv_w, n_inv_w_shoup, reduce_output);
   }
