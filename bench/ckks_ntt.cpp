@@ -1,5 +1,5 @@
-// NTT and RNS base conversion speed (one thread; NTTs: args are N and the prime's bits). Reference: Microsoft SEAL 4.4 without HEXL, forward lazy
-// NTT of one 60-bit limb: 150 us at N = 2^14, 322 us at N = 2^15 on an AMD EPYC.
+// NTT and RNS base conversion speed (one thread; NTT args: N and the prime's bits). Reference: Microsoft SEAL
+// 4.4 without HEXL, forward lazy NTT of one 60-bit limb: 150 us at N = 2^14, 322 us at N = 2^15 on an AMD EPYC.
 #include <benchmark/benchmark.h>
 
 #include <vector>

@@ -17,8 +17,7 @@ inline void add_plan_options(CLI::App* sub, infer::PlanOptions& options) {
       ->capture_default_str();
   sub->add_option("--ring-degree", options.ring_degree,
                   "CKKS ring degree N (a power of two, 8192 to 65536); 0: the smallest that fits at 128-bit security. "
-                  "A larger ring buys a larger scale (precision) and fewer key-switching digits, and holds t1 t2 x "
-                  "N/2/(t1 t2) slots per ciphertext")
+                  "A larger ring allows a larger scale (precision) and holds N/2/(t1 t2) batch slots per tile")
       ->check(CLI::IsMember({0, 8192, 16384, 32768, 65536}))
       ->capture_default_str();
   sub->add_option_function<std::string>(

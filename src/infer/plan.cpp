@@ -559,10 +559,12 @@ std::string format_plan(const Plan& p) {
                 p.batch_layout == tile::BatchLayout::kOuter ? "batch outermost: compact weights" : "batch innermost",
                 p.depth);
   o << buf;
-  std::string chain;
-  for (int b : p.ckks.data_bits) chain += (chain.empty() ? "" : ", ") + std::to_string(b);
-  std::string special;
-  for (int b : p.ckks.special_bits) special += (special.empty() ? "" : ", ") + std::to_string(b);
+  const auto joined = [](const std::vector<int>& bits) {
+    std::string text;
+    for (int b : bits) text += (text.empty() ? "" : ", ") + std::to_string(b);
+    return text;
+  };
+  const std::string chain = joined(p.ckks.data_bits), special = joined(p.ckks.special_bits);
   std::snprintf(buf, sizeof buf, "CKKS: N = %zu, primes {%s} + {%s}, scale 2^%d, log QP = %d%s, dnum %zu\n",
                 p.ckks.ring_degree, chain.c_str(), special.c_str(), p.ckks.scale_bits, p.ckks.total_bits(),
                 p.ckks.secure ? " (128-bit)" : " (INSECURE test parameters)", p.ckks.dnum);
