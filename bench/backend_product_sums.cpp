@@ -2,7 +2,8 @@
 // add, one new ciphertext per operation) on the CKKS backend, at the demo's ring (N = 2^14) and top level
 // (9 limbs): `outputs` sums of `terms` products over shared input ciphertexts, as one FC layer's tile rows.
 // Arguments: terms, outputs, period (0: random plaintexts held in full; p: slots repeating with period p,
-// held compact as the batch-outer layout's weight tiles are). Counters: products per second.
+// held compact as the batch-outer layout's weight tiles are), bits of the level primes (40, or 31 as in the
+// demo's chain: the narrow kernel). Counters: products per second.
 #include <benchmark/benchmark.h>
 
 #include <memory>
@@ -23,9 +24,9 @@ struct Layer {
   std::vector<Plaintext> pts;
 };
 
-Layer make_layer(std::size_t terms, std::size_t outputs, std::size_t period = 0) {
-  const auto ctx = ckks::CkksContext::create(
-      ckks::CkksParameters::create(1 << 14, 50, 40, 8, 3, ckks::SecurityLevel::kInsecureForTestsOnly));
+Layer make_layer(std::size_t terms, std::size_t outputs, std::size_t period = 0, int prime_bits = 40) {
+  const auto ctx = ckks::CkksContext::create(ckks::CkksParameters::create(
+      1 << 14, prime_bits + 10, prime_bits, 8, 3, ckks::SecurityLevel::kInsecureForTestsOnly));
   ckks::KeyGenerator keygen(ctx, seed_from_u64(5));
   Layer layer;
   const CkksKeys keys{std::make_shared<const ckks::SecretKey>(keygen.secret_key()), nullptr, nullptr, nullptr};
@@ -60,7 +61,8 @@ void report(benchmark::State& state, std::size_t products) {
 
 void BM_FusedProductSums(benchmark::State& state) {
   const auto terms = static_cast<std::size_t>(state.range(0)), outputs = static_cast<std::size_t>(state.range(1));
-  const Layer layer = make_layer(terms, outputs, static_cast<std::size_t>(state.range(2)));
+  const Layer layer =
+      make_layer(terms, outputs, static_cast<std::size_t>(state.range(2)), static_cast<int>(state.range(3)));
   for (auto _ : state) benchmark::DoNotOptimize(layer.be->multiply_plain_sums(layer.cts, layer.pts, terms));
   report(state, terms * outputs);
 }
@@ -85,11 +87,13 @@ void BM_PerTileProductSums(benchmark::State& state) {
 }
 
 BENCHMARK(BM_FusedProductSums)
-    ->Args({16, 8, 0})
-    ->Args({48, 4, 0})
-    ->Args({16, 8, 32})
-    ->Args({48, 4, 32})
-    ->Args({196, 32, 32})  // the demo's top layer with the batch outermost
+    ->Args({16, 8, 0, 40})
+    ->Args({48, 4, 0, 40})
+    ->Args({16, 8, 0, 31})
+    ->Args({16, 8, 32, 40})
+    ->Args({48, 4, 32, 40})
+    ->Args({196, 32, 32, 40})  // the demo's top layer with the batch outermost
+    ->Args({196, 32, 32, 31})  // the same with the demo's 31-bit primes
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(BM_PerTileProductSums)->Args({16, 8})->Args({48, 4})->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -112,24 +112,16 @@ void inner_product_limb(const u64* const* dig, std::size_t count, const KeySwitc
 
 #if defined(__AVX2__)
 // The same for a modulus below 2^31, four coefficients per instruction, bit for bit the same result: each
-// digit value is folded below q, so a product with a key value is < q^2 < 2^62 and fits a 64-bit lane; a
-// lane that reaches K = q * ceil(2^63 / q) (in [2^63, 2^63 + q)) drops K, so it stays below K and the next
-// product cannot overflow it (K + 2^62 < 2^64). One Barrett reduction per coefficient at the end.
+// digit value is folded below q, so a product with a key value is < q^2 < 2^62 and sums in a 64-bit lane
+// (avx2::NarrowSum); one Barrett reduction per coefficient at the end.
 void inner_product_limb_narrow(const u64* const* dig, std::size_t count, const KeySwitchKey& key, std::size_t g,
                                const Modulus& m, const std::uint32_t* perm, std::size_t n, u64* o0, u64* o1) {
   using namespace avx2;
   constexpr std::size_t kBlock = 2048;
-  const u64 q = m.value, big = q * ((u64{1} << 63) / q + 1);
+  const u64 q = m.value;
   const ModulusLanes c(q);
   const __m256i q_minus_one = _mm256_set1_epi64x(static_cast<long long>(q - 1));
-  const __m256i sign = _mm256_set1_epi64x(static_cast<long long>(u64{1} << 63));
-  const __m256i big_v = _mm256_set1_epi64x(static_cast<long long>(big));
-  const __m256i big_minus_one_signed = _mm256_xor_si256(_mm256_set1_epi64x(static_cast<long long>(big - 1)), sign);
-  const auto accumulate = [&](__m256i s, __m256i product) {
-    s = _mm256_add_epi64(s, product);
-    const __m256i reached = _mm256_cmpgt_epi64(_mm256_xor_si256(s, sign), big_minus_one_signed);
-    return _mm256_sub_epi64(s, _mm256_and_si256(reached, big_v));
-  };
+  const NarrowSum sum(q);
   alignas(32) u64 s0[kBlock], s1[kBlock], gathered[kBlock];
   for (std::size_t x0 = 0; x0 < n; x0 += kBlock) {
     const std::size_t len = std::min(kBlock, n - x0);  // n >= 8 is a multiple of 4
@@ -145,8 +137,8 @@ void inner_product_limb_narrow(const u64* const* dig, std::size_t count, const K
       }
       for (std::size_t i = 0; i < len; i += 4) {
         const __m256i x = fold(fold(load(v + i), c.two_q, c.two_q_minus_one), c.q, q_minus_one);
-        store(s0 + i, accumulate(load(s0 + i), _mm256_mul_epu32(x, load(b + i))));
-        store(s1 + i, accumulate(load(s1 + i), _mm256_mul_epu32(x, load(a + i))));
+        store(s0 + i, sum.add(load(s0 + i), _mm256_mul_epu32(x, load(b + i))));
+        store(s1 + i, sum.add(load(s1 + i), _mm256_mul_epu32(x, load(a + i))));
       }
     }
     for (std::size_t i = 0; i < len; ++i) {

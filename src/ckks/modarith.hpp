@@ -163,6 +163,29 @@ inline __m256i mul_shoup_lazy_narrow(__m256i a, const ShoupOperand& t, const Mod
   return _mm256_sub_epi64(_mm256_mul_epu32(a, t.w), _mm256_mul_epu32(quot, c.q));
 }
 
+// Sums of products below 2^62 (residues of a modulus q < kNarrowModulusBound) in 64-bit lanes, reduced once at
+// the end: a lane that reaches K = q * ceil(2^63 / q) (in [2^63, 2^63 + q)) drops K, so it stays below K and the
+// next product cannot overflow it (K + 2^62 < 2^64); the sum is unchanged modulo q.
+struct NarrowSum {
+  u64 limit;  // K
+  __m256i sign, big, big_minus_one_signed;
+  explicit NarrowSum(u64 q)
+      : limit(q * ((u64{1} << 63) / q + 1)),
+        sign(_mm256_set1_epi64x(static_cast<long long>(u64{1} << 63))),
+        big(_mm256_set1_epi64x(static_cast<long long>(limit))),
+        big_minus_one_signed(_mm256_xor_si256(_mm256_set1_epi64x(static_cast<long long>(limit - 1)), sign)) {}
+  // s + product, less K where that reaches K (unsigned compare as a signed one on sign-flipped lanes).
+  __m256i add(__m256i s, __m256i product) const {
+    s = _mm256_add_epi64(s, product);
+    const __m256i reached = _mm256_cmpgt_epi64(_mm256_xor_si256(s, sign), big_minus_one_signed);
+    return _mm256_sub_epi64(s, _mm256_and_si256(reached, big));
+  }
+  u64 add(u64 s, u64 product) const {
+    s += product;
+    return s >= limit ? s - limit : s;
+  }
+};
+
 // x - bound where x >= bound (x < 2 bound < 2^63).
 inline __m256i fold(__m256i x, __m256i bound, __m256i bound_minus_one) {
   return _mm256_sub_epi64(x, _mm256_and_si256(_mm256_cmpgt_epi64(x, bound_minus_one), bound));

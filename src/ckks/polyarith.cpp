@@ -199,11 +199,89 @@ void dot_product_runs_of(const Modulus& m, std::span<const u64* const> a, std::s
   });
 }
 
+#if defined(__AVX2__)
+// The narrow kernels (q < avx2::kNarrowModulusBound), bit for bit the 128-bit ones' result: residues are below
+// 2^31, so a product is one _mm256_mul_epu32 (< 2^62) and the sums stay in 64-bit lanes (avx2::NarrowSum),
+// four coefficients per instruction and half the accumulator bytes.
+// s_p[i] += x_p[i] * w_i for p < Parts, begin <= i < end; w_i = y[i], or y[0] for every i when kRun (one word
+// of a compact plaintext for the run). noinline for the reason multiply_accumulate_term is.
+template <std::size_t Parts, bool kRun>
+[[gnu::noinline]] void multiply_accumulate_narrow(const u64* const* x, const u64* __restrict y, u64* __restrict s,
+                                                  std::size_t begin, std::size_t end, const avx2::NarrowSum& sum) {
+  using avx2::load;
+  using avx2::store;
+  const u64* __restrict xp[3] = {x[0], Parts > 1 ? x[1] : nullptr, Parts > 2 ? x[2] : nullptr};
+  const __m256i w_run = _mm256_set1_epi64x(static_cast<long long>(y[0]));
+  std::size_t i = begin;
+  for (; i + 4 <= end; i += 4) {
+    const __m256i w = kRun ? w_run : load(y + i);
+    for (std::size_t p = 0; p < Parts; ++p) {
+      u64* sp = s + p * kDotBlockMax + i;
+      store(sp, sum.add(load(sp), _mm256_mul_epu32(load(xp[p] + i), w)));
+    }
+  }
+  for (; i < end; ++i)
+    for (std::size_t p = 0; p < Parts; ++p) {
+      u64& v = s[p * kDotBlockMax + i];
+      v = sum.add(v, xp[p][i] * (kRun ? y[0] : y[i]));
+    }
+}
+
+// dot_product_with's accumulation in 64-bit lanes: add_term(k, x, acc) adds term k; no folding is needed.
+template <std::size_t Parts, class AddTerm>
+void dot_product_narrow_with(const Modulus& m, std::span<const u64* const> a, std::size_t terms, std::size_t a_offset,
+                             std::size_t len, u64* const* out, AddTerm add_term) {
+  alignas(64) u64 acc[Parts * kDotBlockMax];  // part p at [p * kDotBlockMax, ...)
+  std::fill_n(acc, Parts * kDotBlockMax, u64{0});
+  const avx2::NarrowSum sum(m.value);
+  for (std::size_t k = 0; k < terms; ++k) {
+    const u64* x[Parts];
+    for (std::size_t p = 0; p < Parts; ++p) x[p] = a[k * Parts + p] + a_offset;
+    add_term(k, x, acc, sum);
+  }
+  for (std::size_t p = 0; p < Parts; ++p)
+    for (std::size_t i = 0; i < len; ++i) out[p][i] = reduce_u64(acc[p * kDotBlockMax + i], m);
+}
+
+template <std::size_t Parts>
+void dot_product_narrow_block_of(const Modulus& m, std::span<const u64* const> a, std::span<const u64* const> b,
+                                 std::size_t offset, std::size_t len, u64* const* out) {
+  dot_product_narrow_with<Parts>(m, a, b.size(), offset, len, out,
+                                 [&](std::size_t k, const u64* const* x, u64* acc, const avx2::NarrowSum& sum) {
+                                   if (k + 1 < b.size())
+                                     for (std::size_t i = 0; i < len; i += 8) __builtin_prefetch(b[k + 1] + offset + i);
+                                   multiply_accumulate_narrow<Parts, false>(x, b[k] + offset, acc, 0, len, sum);
+                                 });
+}
+
+template <std::size_t Parts>
+void dot_product_narrow_runs_of(const Modulus& m, std::span<const u64* const> a, std::span<const u64* const> b,
+                                std::size_t a_offset, std::size_t first, std::size_t len, int shift, u64* const* out) {
+  dot_product_narrow_with<Parts>(m, a, b.size(), a_offset, len, out,
+                                 [&](std::size_t k, const u64* const* x, u64* acc, const avx2::NarrowSum& sum) {
+                                   for (std::size_t i = 0; i < len;) {
+                                     const std::size_t word = (first + i) >> shift;
+                                     const std::size_t end = std::min(len, ((word + 1) << shift) - first);
+                                     multiply_accumulate_narrow<Parts, true>(x, b[k] + word, acc, i, end, sum);
+                                     i = end;
+                                   }
+                                 });
+}
+#endif
+
 }  // namespace
 
 void dot_product_block_runs(const Modulus& m, std::size_t parts, std::span<const u64* const> a,
                             std::span<const u64* const> b, std::size_t a_offset, std::size_t first, std::size_t len,
                             int shift, u64* const* out) {
+#if defined(__AVX2__)
+  if (m.value < avx2::kNarrowModulusBound) switch (parts) {
+      case 1: return dot_product_narrow_runs_of<1>(m, a, b, a_offset, first, len, shift, out);
+      case 2: return dot_product_narrow_runs_of<2>(m, a, b, a_offset, first, len, shift, out);
+      case 3: return dot_product_narrow_runs_of<3>(m, a, b, a_offset, first, len, shift, out);
+      default: break;
+    }
+#endif
   switch (parts) {
     case 1: return dot_product_runs_of<1>(m, a, b, a_offset, first, len, shift, out);
     case 2: return dot_product_runs_of<2>(m, a, b, a_offset, first, len, shift, out);
@@ -214,6 +292,14 @@ void dot_product_block_runs(const Modulus& m, std::size_t parts, std::span<const
 
 void dot_product_block(const Modulus& m, std::size_t parts, std::span<const u64* const> a,
                        std::span<const u64* const> b, std::size_t offset, std::size_t len, u64* const* out) {
+#if defined(__AVX2__)
+  if (m.value < avx2::kNarrowModulusBound) switch (parts) {
+      case 1: return dot_product_narrow_block_of<1>(m, a, b, offset, len, out);
+      case 2: return dot_product_narrow_block_of<2>(m, a, b, offset, len, out);
+      case 3: return dot_product_narrow_block_of<3>(m, a, b, offset, len, out);
+      default: break;
+    }
+#endif
   switch (parts) {
     case 1: return dot_product_block_of<1>(m, a, b, offset, len, out);
     case 2: return dot_product_block_of<2>(m, a, b, offset, len, out);

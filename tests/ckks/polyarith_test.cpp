@@ -81,9 +81,10 @@ TEST(PolyArith, AddSubMultiplySubMatchScalar) {
 // The fused kernel's lazily reduced sums against products reduced one by one (mul_mod, add_mod): at the
 // largest modulus size (61 bits) with worst-case residues q - 1, so the 128-bit accumulator must be folded
 // (fewer than 70 such products fit), over 1, 2 and 3 parts and blocks of every length up to the maximum.
+// 2^31 - 1, a 30-bit prime and 97 take the narrow kernel in AVX2 builds (64-bit lanes that drop K at 2^63).
 TEST(PolyArith, DotProductBlockEqualsProductsReducedOneByOne) {
   hepex::Csprng rng(hepex::seed_from_u64(43));
-  for (const u64 q : {(u64{1} << 61) - 1, u64{1099511480321}, u64{97}}) {
+  for (const u64 q : {(u64{1} << 61) - 1, u64{1099511480321}, (u64{1} << 31) - 1, u64{1073479681}, u64{97}}) {
     const Modulus m(q);
     ASSERT_GE(poly::dot_fold_terms(q), 64u);
     for (std::size_t parts = 1; parts <= 3; ++parts) {
@@ -111,5 +112,40 @@ TEST(PolyArith, DotProductBlockEqualsProductsReducedOneByOne) {
           }
       }
     }
+  }
+}
+
+// The compact kernel (one plaintext word per run of 2^shift coefficients) against products reduced one by
+// one, for runs shorter and longer than a vector, blocks that start inside a run, wide and narrow moduli.
+TEST(PolyArith, DotProductBlockRunsEqualsProductsReducedOneByOne) {
+  hepex::Csprng rng(hepex::seed_from_u64(44));
+  for (const u64 q : {(u64{1} << 61) - 1, (u64{1} << 31) - 1, u64{1073479681}}) {
+    const Modulus m(q);
+    for (std::size_t parts = 1; parts <= 3; ++parts)
+      for (const int shift : {0, 1, 3, 8}) {
+        const std::size_t terms = 150, n = 2 * poly::kDotBlockMax, words = (n >> shift) + 1;
+        std::vector<std::vector<u64>> ct(terms * parts, std::vector<u64>(n)), pt(terms, std::vector<u64>(words));
+        for (auto& v : ct)
+          for (std::size_t i = 0; i < n; ++i) v[i] = i % 3 == 0 ? q - 1 : rng.uniform_below(q);
+        for (auto& v : pt)
+          for (std::size_t i = 0; i < words; ++i) v[i] = i % 2 == 0 ? q - 1 : rng.uniform_below(q);
+        std::vector<const u64*> a, b;
+        for (auto& v : ct) a.push_back(v.data());
+        for (auto& v : pt) b.push_back(v.data());
+        for (const std::size_t len : {std::size_t{5}, poly::kDotBlockMax}) {
+          const std::size_t a_offset = 3, first = n - len - 9;
+          std::vector<std::vector<u64>> out(parts, std::vector<u64>(len));
+          u64* dst[3] = {};
+          for (std::size_t p = 0; p < parts; ++p) dst[p] = out[p].data();
+          poly::dot_product_block_runs(m, parts, a, b, a_offset, first, len, shift, dst);
+          for (std::size_t p = 0; p < parts; ++p)
+            for (std::size_t i = 0; i < len; ++i) {
+              u64 want = 0;
+              for (std::size_t k = 0; k < terms; ++k)
+                want = add_mod(want, mul_mod(ct[k * parts + p][a_offset + i], pt[k][(first + i) >> shift], m), q);
+              ASSERT_EQ(out[p][i], want) << "q " << q << " shift " << shift << " part " << p << " coefficient " << i;
+            }
+        }
+      }
   }
 }
