@@ -1,6 +1,7 @@
 // CKKS engine microbenchmarks, one thread, at the two parameter sets SEAL 4.4 is usually quoted for:
 //   log N = 14: {60, 40 x 6} + special {60};   log N = 15: {60, 40 x 19} + special {60}
-// (one special prime, dnum = number of data primes: SEAL's key switching). Run:
+// (one special prime, dnum = number of data primes: SEAL's key switching); the rotate-and-sum benchmarks also
+// at the default demo's chain (second argument 31): log N = 14, {43, 31 x 11} + special {51}. Run:
 //   bench_ckks_ops --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 #include <omp.h>
@@ -34,15 +35,16 @@ struct Setup {
   double scale = 0;
 };
 
-Setup& setup(int log_n) {
-  static std::map<int, std::unique_ptr<Setup>> cache;
-  auto& s = cache[log_n];
+Setup& setup(int log_n, int prime_bits = 40) {
+  static std::map<std::pair<int, int>, std::unique_ptr<Setup>> cache;
+  auto& s = cache[{log_n, prime_bits}];
   if (s) return *s;
   omp_set_num_threads(1);
   s = std::make_unique<Setup>();
-  std::vector<int> bits{60};
-  bits.insert(bits.end(), log_n == 14 ? 6 : 19, 40);
-  const auto params = CkksParameters::from_bit_sizes(std::size_t{1} << log_n, bits, {60}, bits.size());
+  const bool demo = prime_bits == 31;
+  std::vector<int> bits{demo ? 43 : 60};
+  bits.insert(bits.end(), demo ? 11 : log_n == 14 ? 6 : 19, prime_bits);
+  const auto params = CkksParameters::from_bit_sizes(std::size_t{1} << log_n, bits, {demo ? 51 : 60}, bits.size());
   s->ctx = CkksContext::create(params);
   s->keygen = std::make_unique<KeyGenerator>(s->ctx);
   s->encoder = std::make_unique<CkksEncoder>(s->ctx);
@@ -102,6 +104,24 @@ void BM_HoistedRotate8(benchmark::State& st) {
     keys[static_cast<int>(st.range(0))] = s.keygen->create_galois_keys(steps, false);
   for (auto _ : st) benchmark::DoNotOptimize(s.evaluator->rotate_hoisted(s.a, steps, keys[static_cast<int>(st.range(0))]));
 }
+// sum_{i < 4} rotate(a, i): two doublings (rotate_and_sum) against one hoisted sum (rotate_sum: one
+// decomposition, three inner products, one ModDown).
+const GaloisKeys& steps_1_to_3(Setup& s) {
+  static std::map<const Setup*, GaloisKeys> keys;
+  if (!keys.count(&s)) keys[&s] = s.keygen->create_galois_keys(std::vector<long long>{1, 2, 3}, false);
+  return keys[&s];
+}
+void BM_RotateAndSum4(benchmark::State& st) {
+  Setup& s = setup(static_cast<int>(st.range(0)), static_cast<int>(st.range(1)));
+  const GaloisKeys& gk = steps_1_to_3(s);
+  for (auto _ : st) benchmark::DoNotOptimize(s.evaluator->rotate_and_sum(s.a, 4, 1, gk));
+}
+void BM_RotateSum4(benchmark::State& st) {
+  Setup& s = setup(static_cast<int>(st.range(0)), static_cast<int>(st.range(1)));
+  const GaloisKeys& gk = steps_1_to_3(s);
+  const std::vector<long long> steps{0, 1, 2, 3};
+  for (auto _ : st) benchmark::DoNotOptimize(s.evaluator->rotate_sum(s.a, steps, gk));
+}
 void BM_GaloisKeygenPowerOfTwo(benchmark::State& st) {
   Setup& s = setup(static_cast<int>(st.range(0)));
   for (auto _ : st) benchmark::DoNotOptimize(s.keygen->create_power_of_two_galois_keys(false));
@@ -119,4 +139,6 @@ HEPEX_CKKS_BENCH(BM_MultiplyRelin);
 HEPEX_CKKS_BENCH(BM_Rescale);
 HEPEX_CKKS_BENCH(BM_Rotate1);
 HEPEX_CKKS_BENCH(BM_HoistedRotate8);
+BENCHMARK(BM_RotateAndSum4)->Args({14, 40})->Args({15, 40})->Args({14, 31})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RotateSum4)->Args({14, 40})->Args({15, 40})->Args({14, 31})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GaloisKeygenPowerOfTwo)->Arg(14)->Arg(15)->Unit(benchmark::kMillisecond)->Iterations(1);

@@ -21,6 +21,8 @@ void bind_plans(py::module_& m) {
       .def_property_readonly(
           "batch_layout", [](const infer::Plan& p) { return infer::batch_layout_name(p.batch_layout); },
           "'inner' or 'outer': where the batch sits in each tile's slots")
+      .def_readonly("hoisted_rotations", &infer::Plan::hoisted_rotations,
+                    "rotations per hoisted sum in each rotate-and-sum (`hepex plan --hoisted-rotations`)")
       .def_property_readonly("est_latency_s", &infer::Plan::est_latency_s)
       .def("summary", &infer::format_plan, "What `hepex plan` prints")
       .def("save", &infer::Plan::save, py::arg("path"))
@@ -41,10 +43,11 @@ void bind_plans(py::module_& m) {
   m.def(
       "make_plan",
       [](const nn::Model& model, const std::string& tile, std::size_t batch, std::size_t ring_degree,
-         bool allow_insecure, const std::string& batch_layout) {
+         bool allow_insecure, const std::string& batch_layout, std::size_t hoisted_rotations) {
         const auto [t1, t2] = prune::parse_tile_shape(tile);
         infer::PlanOptions options;
         options.ring_degree = ring_degree;
+        options.hoisted_rotations = hoisted_rotations;
         options.insecure = allow_insecure;
         options.batch_layout = infer::parse_batch_layout_choice(batch_layout);
         py::gil_scoped_release unlocked;
@@ -52,10 +55,12 @@ void bind_plans(py::module_& m) {
       },
       py::arg("model"), py::arg("tile") = "4x8", py::arg("batch") = 256, py::arg("ring_degree") = 0,
       py::arg("allow_insecure") = false, py::arg("batch_layout") = "auto",
+      py::arg("hoisted_rotations") = infer::PlanOptions{}.hoisted_rotations,
       "The plan for a model (as `hepex plan`): ring_degree 0 picks the smallest 128-bit secure ring; "
       "allow_insecure with a small ring_degree is for tests only; batch_layout 'outer' puts the batch outermost "
       "in each tile (compact weight plaintexts, one more level per transposed layer), 'inner' innermost, 'auto' "
-      "lets the planner weigh memory and precision (`hepex plan --batch-layout`)");
+      "lets the planner weigh memory and precision (`hepex plan --batch-layout`); hoisted_rotations: rotations per "
+      "hoisted sum in each rotate-and-sum (`hepex plan --hoisted-rotations`)");
 }
 
 }  // namespace hepex::python

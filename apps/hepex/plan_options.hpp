@@ -26,6 +26,12 @@ inline void add_plan_options(CLI::App* sub, infer::PlanOptions& options) {
          "Where the batch sits in each tile's slots: outer (compact weight plaintexts, one more level per transposed "
          "layer), inner, or auto (outer when it fits the same ring degree) [auto]")
       ->check(CLI::IsMember({"auto", "inner", "outer"}));
+  sub->add_option("--hoisted-rotations", options.hoisted_rotations,
+                  "Rotations per hoisted sum in each rotate-and-sum (1, 2, 4, ... 64): the sum over k positions shares "
+                  "one key-switching decomposition and one ModDown among its k - 1 rotations, for k - 1 Galois keys "
+                  "per stride and direction instead of log2(k); 1: doublings only")
+      ->check(CLI::IsMember({1, 2, 4, 8, 16, 32, 64}))
+      ->capture_default_str();
 }
 
 }  // namespace hepex::cli

@@ -21,6 +21,14 @@ std::vector<std::size_t> product_sum_pairs(std::span<const Ciphertext> cts, std:
   return pairs;
 }
 
+Ciphertext Backend::rotate_sum(const Ciphertext& a, std::span<const int> steps) const {
+  if (steps.empty()) throw InvalidArgument("rotate_sum: no steps");
+  std::vector<Ciphertext> rotated = rotate_many(a, steps);
+  Ciphertext sum = rotated[0];
+  for (std::size_t i = 1; i < rotated.size(); ++i) add_inplace(sum, rotated[i]);
+  return sum;
+}
+
 std::size_t compact_period(std::span<const double> values, std::size_t slots) {
   const std::size_t p = ckks::slot_period(values, slots);
   return p * 4 <= slots ? p : 0;

@@ -73,6 +73,10 @@ class Backend {
   virtual Ciphertext rotate(const Ciphertext& a, int step) const = 0;
   // Hoisted: one decomposition of a shared by all rotations; out[i] = rotate(a, steps[i]).
   virtual std::vector<Ciphertext> rotate_many(const Ciphertext& a, std::span<const int> steps) const = 0;
+  // sum over steps of rotate(a, step) (0 adds a itself), counted as rotate_many(a, steps) and
+  // steps.size() - 1 adds. This default rotates hoisted and adds; the CKKS backend also shares the ModDown
+  // of the key switches (Evaluator::rotate_sum).
+  virtual Ciphertext rotate_sum(const Ciphertext& a, std::span<const int> steps) const;
 
   // The fused kernel of a matrix-vector layer. cts and pts hold `terms` pairs per output, output j's at
   // [j * terms, (j + 1) * terms): out[j] = sum over its pairs, in order, of multiply_plain(ct, pt), pairs

@@ -401,6 +401,14 @@ Ciphertext CkksBackend::rotate(const Ciphertext& a, int step) const {
   return make(evaluator_.rotate(x, step, galois_keys("rotate")));
 }
 
+Ciphertext CkksBackend::rotate_sum(const Ciphertext& a, std::span<const int> steps) const {
+  const auto& x = ct_of(a, "rotate_sum");
+  check_linear(x, "rotate_sum");
+  if (steps.empty()) throw InvalidArgument(at("rotate_sum", "no steps"));
+  const std::vector<long long> wide(steps.begin(), steps.end());
+  return make(evaluator_.rotate_sum(x, wide, galois_keys("rotate_sum")));
+}
+
 std::vector<Ciphertext> CkksBackend::rotate_many(const Ciphertext& a, std::span<const int> steps) const {
   const auto& x = ct_of(a, "rotate_many");
   check_linear(x, "rotate_many");

@@ -114,6 +114,7 @@ class CkksBackend final : public Backend {
   Ciphertext drop_to_level(const Ciphertext& a, int level) const override;
   Ciphertext rotate(const Ciphertext& a, int step) const override;
   std::vector<Ciphertext> rotate_many(const Ciphertext& a, std::span<const int> steps) const override;
+  Ciphertext rotate_sum(const Ciphertext& a, std::span<const int> steps) const override;
   // Evaluator::multiply_plain_sums: one call for all outputs, parallel inside (call it from one thread).
   std::vector<Ciphertext> multiply_plain_sums(std::span<const Ciphertext> cts, std::span<const Plaintext> pts,
                                               std::size_t terms) const override;

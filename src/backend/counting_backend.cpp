@@ -93,6 +93,13 @@ std::vector<Ciphertext> CountingBackend::rotate_many(const Ciphertext& a, std::s
   return r;
 }
 
+Ciphertext CountingBackend::rotate_sum(const Ciphertext& a, std::span<const int> steps) const {
+  auto r = inner_.rotate_sum(a, steps);
+  counter_.count_hoisted_rotation(steps);
+  counter_.count(Op::kAdd, steps.size() - 1);
+  return r;
+}
+
 std::vector<Ciphertext> CountingBackend::multiply_plain_sums(std::span<const Ciphertext> cts,
                                                              std::span<const Plaintext> pts, std::size_t terms) const {
   auto r = inner_.multiply_plain_sums(cts, pts, terms);

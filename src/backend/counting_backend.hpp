@@ -46,6 +46,7 @@ class CountingBackend final : public Backend {
   Ciphertext drop_to_level(const Ciphertext& a, int level) const override;
   Ciphertext rotate(const Ciphertext& a, int step) const override;
   std::vector<Ciphertext> rotate_many(const Ciphertext& a, std::span<const int> steps) const override;
+  Ciphertext rotate_sum(const Ciphertext& a, std::span<const int> steps) const override;
   std::vector<Ciphertext> multiply_plain_sums(std::span<const Ciphertext> cts, std::span<const Plaintext> pts,
                                               std::size_t terms) const override;
   void add_inplace(Ciphertext& a, const Ciphertext& b) const override;

@@ -514,6 +514,38 @@ std::vector<Ciphertext> Evaluator::rotate_hoisted(const Ciphertext& a, std::span
   return out;
 }
 
+Ciphertext Evaluator::rotate_sum(const Ciphertext& a, std::span<const long long> steps, const GaloisKeys& gk) const {
+  check_ct(a, "rotate_sum");
+  check_key_params(*ctx_, gk.param_hash(), "Galois key set");
+  if (a.size() != 2) throw InvalidArgument("evaluator rotate_sum: ciphertext must have 2 polynomials (relinearize first)");
+  if (steps.empty()) throw InvalidArgument("evaluator rotate_sum: no steps");
+  const CkksContext& ctx = *ctx_;
+  const std::size_t limbs = a.level() + 1;
+  Ciphertext out(ctx, 0, a.level(), a.scale(), a.slots());
+  auto& p = out.mutable_polys();
+  p.push_back(RnsPoly(ctx.n(), limbs));  // zero
+  p.push_back(RnsPoly(ctx.n(), limbs));
+  std::vector<KeySwitchTerm> terms;
+  std::vector<std::shared_ptr<const std::vector<std::uint32_t>>> perms;  // keeps the terms' permutations alive
+  RnsPoly permuted = RnsPoly::uninitialized(ctx.n(), limbs);
+  for (long long step : steps) {
+    const auto plan = rotation_plan(step, a.slots(), gk);
+    if (plan.empty()) {
+      add_inplace(out, a);
+    } else if (plan.size() > 1) {
+      add_inplace(out, rotate(a, step, gk));
+    } else {
+      perms.push_back(ctx.galois_permutation(plan[0]));
+      terms.push_back({&gk.at(plan[0]), perms.back().get()});
+      poly::permute(*perms.back(), limbs, a.poly(0).data(), permuted.data());
+      poly::add(ctx, ctx.level_primes(a.level()), p[0].data(), permuted.data(), p[0].data());
+    }
+  }
+  if (!terms.empty())
+    key_switch_sum(ctx, a.poly(1), a.level(), terms, p[0], KeySwitchOutput::kAdd, p[1], KeySwitchOutput::kAdd);
+  return out;
+}
+
 Ciphertext Evaluator::rotate_and_sum(const Ciphertext& a, std::size_t count, long long stride,
                                      const GaloisKeys& gk) const {
   check_ct(a, "rotate_and_sum");

@@ -111,6 +111,11 @@ class Evaluator {
   // Steps without a direct key fall back to composed rotations.
   std::vector<Ciphertext> rotate_hoisted(const Ciphertext& a, std::span<const long long> steps,
                                          const GaloisKeys& gk) const;
+  // sum over steps of rotate(a, step) (a step may repeat, 0 adds a itself): the rotations with direct keys
+  // share one decomposition of c1 and one ModDown of their summed key-switching products (key_switch_sum),
+  // so the sum costs about one rotation plus an inner product per further step; steps without a direct key
+  // are rotated separately and added. Equals the sum of separate rotations up to their rounding.
+  Ciphertext rotate_sum(const Ciphertext& a, std::span<const long long> steps, const GaloisKeys& gk) const;
   // sum_{i < count} rotate(a, i * stride) with log2(count) rotations (count a power of two); needs keys
   // (direct or composable) for stride * 2^j, j < log2(count).
   Ciphertext rotate_and_sum(const Ciphertext& a, std::size_t count, long long stride, const GaloisKeys& gk) const;

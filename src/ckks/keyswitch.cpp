@@ -11,7 +11,7 @@ namespace hepex::ckks {
 namespace {
 
 // Per-thread buffers kept between calls. Slots: one per distinct use, so nested uses never share.
-enum ScratchSlot : std::size_t { kSources, kAcc, kDigitLimbs, kSpecial, kConverted, kPermuted, kSlotCount };
+enum ScratchSlot : std::size_t { kSources, kAcc, kDigitLimbs, kSpecial, kConverted, kPermuted, kTerm, kSlotCount };
 
 u64* scratch(ScratchSlot slot, std::size_t words) {
   thread_local ScratchBuffer buffers[kSlotCount];
@@ -281,29 +281,30 @@ void switch_key(const CkksContext& ctx, const KeySwitchDigits& digits, const Key
   switch_key(ctx, digits, key, perm, d0, KeySwitchOutput::kOverwrite, d1, KeySwitchOutput::kOverwrite);
 }
 
-void key_switch(const CkksContext& ctx, const RnsPoly& c, std::size_t level, const KeySwitchKey& key,
-                const std::vector<std::uint32_t>* perm, RnsPoly& d0, KeySwitchOutput mode0, RnsPoly& d1,
-                KeySwitchOutput mode1) {
+void key_switch_sum(const CkksContext& ctx, const RnsPoly& c, std::size_t level, std::span<const KeySwitchTerm> terms,
+                    RnsPoly& d0, KeySwitchOutput mode0, RnsPoly& d1, KeySwitchOutput mode1) {
   const std::size_t n = ctx.n();
-  check_key_level(key, level);
+  if (terms.empty()) throw InvalidArgument("key_switch_sum: no terms");
+  for (const KeySwitchTerm& t : terms) check_key_level(*t.key, level);
   const auto& ext = ctx.ext_primes(level);
   const std::size_t e = ext.size();
   const std::size_t count = ctx.params().digit_count(level);
   // With one-prime digits the conversion is exact and commutes with the automorphism (the centered
-  // residue of -x is minus that of x), so permuting c first gives bit for bit the same digits as permuting
-  // every converted digit limb, for one pass over c instead of a gather per digit and limb.
+  // residue of -x is minus that of x), so for a single term permuting c first gives bit for bit the same
+  // digits as permuting every converted digit limb, for one pass over c instead of a gather per digit and limb.
   const u64* input = c.data();
-  if (perm && count == level + 1) {
+  const std::vector<std::uint32_t>* single_perm = terms.size() == 1 ? terms[0].perm : nullptr;
+  if (single_perm && count == level + 1) {
     u64* permuted = scratch(kPermuted, (level + 1) * n);
-    poly::permute(*perm, level + 1, c.data(), permuted);
+    poly::permute(*single_perm, level + 1, c.data(), permuted);
     input = permuted;
-    perm = nullptr;
   }
+  const bool perm_applied = input != c.data();
   u64* src = scratch(kSources, (level + 1) * n);
   prepare_digit_sources(ctx, level, input, src);
   u64* acc = scratch(kAcc, 2 * e * n);
   // Output limb by output limb: its digit limbs (count * n words, per thread) stay in cache between
-  // their conversion, their NTT and the inner product.
+  // their conversion, their NTT and the inner products of every term.
 #pragma omp parallel for schedule(dynamic, 1) if (e > 1)
   for (std::ptrdiff_t kk = 0; kk < static_cast<std::ptrdiff_t>(e); ++kk) {
     const auto k = static_cast<std::size_t>(kk);
@@ -320,10 +321,31 @@ void key_switch(const CkksContext& ctx, const RnsPoly& c, std::size_t level, con
         dig[d] = limb;
       }
     }
-    inner_product_limb_any(dig.data(), count, key, ext[k], ctx.modulus(ext[k]), perm ? perm->data() : nullptr, n,
-                           acc + k * n, acc + (e + k) * n);
+    const Modulus& m = ctx.modulus(ext[k]);
+    u64* o0 = acc + k * n;
+    u64* o1 = acc + (e + k) * n;
+    u64* term = scratch(kTerm, 2 * n);
+    for (std::size_t t = 0; t < terms.size(); ++t) {
+      const std::uint32_t* perm = perm_applied || !terms[t].perm ? nullptr : terms[t].perm->data();
+      // The first term writes the sums, the others add theirs (reduced, so one add_mod each).
+      u64* x0 = t == 0 ? o0 : term;
+      u64* x1 = t == 0 ? o1 : term + n;
+      inner_product_limb_any(dig.data(), count, *terms[t].key, ext[k], m, perm, n, x0, x1);
+      if (t == 0) continue;
+      for (std::size_t i = 0; i < n; ++i) {
+        o0[i] = add_mod(o0[i], x0[i], m.value);
+        o1[i] = add_mod(o1[i], x1[i], m.value);
+      }
+    }
   }
   mod_down_pair(ctx, level, acc, d0, mode0, d1, mode1);
+}
+
+void key_switch(const CkksContext& ctx, const RnsPoly& c, std::size_t level, const KeySwitchKey& key,
+                const std::vector<std::uint32_t>* perm, RnsPoly& d0, KeySwitchOutput mode0, RnsPoly& d1,
+                KeySwitchOutput mode1) {
+  const KeySwitchTerm term{&key, perm};
+  key_switch_sum(ctx, c, level, std::span(&term, 1), d0, mode0, d1, mode1);
 }
 
 }  // namespace hepex::ckks

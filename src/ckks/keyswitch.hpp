@@ -14,6 +14,7 @@
 // polynomial) between calls instead of allocating and page-faulting tens of MB at N = 2^15 every time.
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "ckks/context.hpp"
@@ -51,6 +52,21 @@ void switch_key(const CkksContext& ctx, const KeySwitchDigits& digits, const Key
 void key_switch(const CkksContext& ctx, const RnsPoly& c, std::size_t level, const KeySwitchKey& key,
                 const std::vector<std::uint32_t>* perm, RnsPoly& d0, KeySwitchOutput mode0, RnsPoly& d1,
                 KeySwitchOutput mode1);
+
+// One term of a sum of key switches of the same polynomial: its key and NTT-domain automorphism (nullptr:
+// identity).
+struct KeySwitchTerm {
+  const KeySwitchKey* key = nullptr;
+  const std::vector<std::uint32_t>* perm = nullptr;
+};
+
+// The sum over `terms` of key_switch(c, level, term.key, term.perm) with both ends shared ("double
+// hoisting"): c is decomposed once, each term adds its inner product over Q_l * P, and one ModDown brings
+// the sum down. So a sum of rotations of one ciphertext costs one decomposition and one ModDown however
+// many terms it has; the result equals the sum of separate switches up to their rounding (one rounding
+// of the sum instead of one per term). One term: bit for bit key_switch.
+void key_switch_sum(const CkksContext& ctx, const RnsPoly& c, std::size_t level, std::span<const KeySwitchTerm> terms,
+                    RnsPoly& d0, KeySwitchOutput mode0, RnsPoly& d1, KeySwitchOutput mode1);
 
 // ModDown: x over ext_primes(level) (NTT) -> round(x / P) over primes 0..level (NTT).
 void mod_down(const CkksContext& ctx, std::size_t level, const RnsPoly& x, RnsPoly& out);

@@ -53,6 +53,8 @@ struct CompiledNetwork {
   std::vector<CompiledLayer> layers;
   std::size_t t1 = 0, t2 = 0;
   tile::BatchLayout batch_layout = tile::BatchLayout::kInner;  // the slot order of every tile tensor
+  // Rotations per hoisted sum in every rotate-and-sum (tile/ops.hpp; a power of two, 1: doublings only).
+  std::size_t hoisted_rotations = 1;
   std::size_t input_size() const { return layers.front().in(); }
   std::size_t output_size() const { return layers.back().out(); }
   // Multiplicative depth: levels from a fresh ciphertext to the output.

@@ -203,9 +203,12 @@ CipherTileTensor Executor::run_layer(std::size_t l, const CipherTileTensor* x, c
     const PlainTileTensor w = mode_ == WeightMode::kPreEncoded ? blocks_[l].front() : encode_block(l, r0, r1);
     run.weight_bytes += bytes_of(be_, w);
     const std::size_t dim = tile::summed_dim(L.orientation);
-    const auto part = !fetch   ? tile::matvec(be, w, *x, L.orientation).y
-                      : dim == 0 ? tile::multiply_plain_sum_in_parts(be, input_shape_, *fetch, w, dim, kInputPartPositions)
-                                 : tile::matvec(be, w, (*fetch)(0, input_shape_.dim(0).tile_count()), L.orientation).y;
+    const std::size_t hoisted = net_.hoisted_rotations;
+    const auto part = !fetch     ? tile::matvec(be, w, *x, L.orientation, hoisted).y
+                      : dim == 0 ? tile::multiply_plain_sum_in_parts(be, input_shape_, *fetch, w, dim,
+                                                                     kInputPartPositions, hoisted)
+                                 : tile::matvec(be, w, (*fetch)(0, input_shape_.dim(0).tile_count()),
+                                                L.orientation, hoisted).y;
     for (std::size_t i = 0; i < part.tile_count(); ++i) {
       auto pos = part.shape().grid_position(i);
       pos[row_dim] += r0;
@@ -219,7 +222,8 @@ CipherTileTensor Executor::run_layer(std::size_t l, const CipherTileTensor* x, c
   run.weight_bytes += bytes_of(be_, biases_[l]);
   if (L.clear_and_duplicate) cur = tile::clear_unknowns(be, std::move(cur));
   if (L.square) cur = tile::rescale(be, tile::square(be, std::move(cur)));
-  if (L.clear_and_duplicate) cur = tile::duplicate_over_dim(be, std::move(cur), tile::summed_dim(L.orientation));
+  if (L.clear_and_duplicate)
+    cur = tile::duplicate_over_dim(be, std::move(cur), tile::summed_dim(L.orientation), net_.hoisted_rotations);
 
   if (L.post_sign != 1.0 || L.post_offset != 0.0) {
     const tile::TileTensorShape shape = cur.shape();

@@ -59,7 +59,7 @@ double CostModel::seconds(const OpCounts& c, int level, std::size_t n, std::size
   double t = unit * (multiply_plain * double(c[Op::kMultiplyPlain] + c[Op::kMultiplyConst]) +
                      add * double(c[Op::kAdd] + c[Op::kAddPlain]) + rescale * double(c[Op::kRescale]) +
                      square * double(c[Op::kSquare]) + encode * double(c[Op::kEncode]));
-  t += unit * key_switch * (limbs + double(special)) * double(c[Op::kKeySwitch]);
+  t += unit * (limbs + double(special)) * (key_switch * double(c[Op::kKeySwitch]) + decompose * double(c[Op::kDecompose]));
   return t;
 }
 
@@ -116,7 +116,9 @@ std::uint64_t network_hash(const CompiledNetwork& net) {
 }
 
 CompiledNetwork compile_for(const nn::Model& model, const Plan& plan) {
-  return compile(model, plan.t1, plan.t2, plan.batch_layout);
+  CompiledNetwork net = compile(model, plan.t1, plan.t2, plan.batch_layout);
+  net.hoisted_rotations = plan.hoisted_rotations;
+  return net;
 }
 
 void check_plan_matches(const Plan& plan, const CompiledNetwork& net, const std::string& who) {
@@ -132,11 +134,16 @@ void check_plan_matches(const Plan& plan, const CompiledNetwork& net, const std:
 }
 
 Plan make_plan(const nn::Model& model, std::size_t t1, std::size_t t2, std::size_t batch, const PlanOptions& options) {
-  if (options.batch_layout) return make_plan(model, compile(model, t1, t2, *options.batch_layout), batch, options);
-  Plan inner = make_plan(model, compile(model, t1, t2, tile::BatchLayout::kInner), batch, options);
+  auto compiled = [&](tile::BatchLayout layout) {
+    CompiledNetwork net = compile(model, t1, t2, layout);
+    net.hoisted_rotations = options.hoisted_rotations;
+    return net;
+  };
+  if (options.batch_layout) return make_plan(model, compiled(*options.batch_layout), batch, options);
+  Plan inner = make_plan(model, compiled(tile::BatchLayout::kInner), batch, options);
   if (inner.t3 < 2) return inner;  // no batch to put outside
   try {
-    Plan outer = make_plan(model, compile(model, t1, t2, tile::BatchLayout::kOuter), batch, options);
+    Plan outer = make_plan(model, compiled(tile::BatchLayout::kOuter), batch, options);
     // The batch outermost costs levels (a smaller scale: less precision) and saves weight memory and the
     // weight stream. Take it when it costs no precision, or when the batch-inner weights do not fit the
     // memory budget pre-encoded (re-encoding them on the fly is several times slower).
@@ -156,6 +163,7 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
   p.t1 = net.t1;
   p.t2 = net.t2;
   p.batch_layout = net.batch_layout;
+  p.hoisted_rotations = net.hoisted_rotations;
   p.batch = batch;
   p.input_size = net.input_size();
   p.output_size = net.output_size();
@@ -333,6 +341,7 @@ json Plan::to_json() const {
           {"tile", {t1, t2, t3}},
           {"batch", batch},
           {"batch_layout", batch_layout_name(batch_layout)},
+          {"hoisted_rotations", hoisted_rotations},
           {"input_size", input_size},
           {"output_size", output_size},
           {"input_perm", input_perm},
@@ -380,6 +389,7 @@ Plan Plan::from_json(const json& j, const std::string& name) {
     p.t2 = tile[1];
     p.t3 = tile[2];
     p.batch = j.at("batch").get<std::size_t>();
+    p.hoisted_rotations = j.value("hoisted_rotations", std::size_t{1});
     const std::string layout = j.value("batch_layout", std::string("inner"));
     if (layout != "inner" && layout != "outer")
       throw FormatError(name + ": \"batch_layout\" is \"" + layout + "\", expected \"inner\" or \"outer\"");
@@ -508,6 +518,8 @@ void validate_plan(const Plan& p, const std::string& name) {
     fail("tile sizes " + std::to_string(p.t1) + "x" + std::to_string(p.t2) + "x" + std::to_string(p.t3) +
          " do not fill the " + std::to_string(slots) + " slots of the ring");
   if (p.depth < 1 || p.depth + 1 != int(c.data_bits.size())) fail("depth " + std::to_string(p.depth) + " does not match the CKKS chain");
+  if (p.hoisted_rotations == 0 || p.hoisted_rotations > 64 || (p.hoisted_rotations & (p.hoisted_rotations - 1)) != 0)
+    fail("hoisted_rotations " + std::to_string(p.hoisted_rotations) + ", expected a power of two from 1 to 64");
   if (p.batch_layout == tile::BatchLayout::kOuter && p.t3 < 2) fail("the batch-outer layout needs a batch tile of at least 2");
   if (!in(p.batch, std::size_t{1}, L::kMaxBatch))
     fail("batch " + std::to_string(p.batch) + " is outside [1, " + std::to_string(L::kMaxBatch) + "]");
@@ -574,7 +586,8 @@ std::string format_plan(const Plan& p) {
   for (std::size_t i = 0; i < p.rotation_steps.size(); ++i)
     steps += (steps.empty() ? "" : " ") + std::to_string(p.rotation_steps[i]) +
              (p.rotation_key_levels.empty() ? "" : "@" + std::to_string(p.rotation_key_levels[i]));
-  o << "rotation steps (" << p.rotation_steps.size() << (p.rotation_key_levels.empty() ? "" : ", @ key level") << "): " << steps;
+  o << "rotation steps (" << p.rotation_steps.size() << (p.rotation_key_levels.empty() ? "" : ", @ key level")
+    << ", hoisted sums of " << p.hoisted_rotations << "): " << steps;
   if (p.relin_key_level >= 0) o << "; relinearization key @" << p.relin_key_level;
   o << '\n';
   o << "layer  in->out     orient  act  lvl in->out  tiles kept/total  ct*pt   rot  rescale  weights MB  est s\n";

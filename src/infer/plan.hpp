@@ -69,13 +69,15 @@ struct LayerPlan {
 };
 
 // Per-operation costs in nanoseconds per coefficient and RNS limb (ring degree N, limbs = level + 1); latency
-// estimates divide by the thread count. Key switches cost key_switch * limbs * (limbs + special) (hybrid, one
+// estimates divide by the thread count. Key switches cost (key_switch + decompose) * limbs * (limbs + special) (hybrid, one
 // prime per digit). Fitted to the default demo's per-layer times on the 2-core development machine (load 1-2,
 // 2 threads, both batch layouts, pre-encoded; encode: the on-the-fly runs), minimax: every layer within 20%,
 // the totals within 10% (docs/RESULTS.md, compact weight plaintexts). Memory-bound full plaintexts and compact
 // ones share multiply_plain; the fit holds both to 20%.
 struct CostModel {
-  double multiply_plain = 4.25, add = 1.8, rescale = 27.0, square = 9.0, encode = 27.0, key_switch = 14.5;
+  double multiply_plain = 4.25, add = 1.8, rescale = 27.0, square = 9.0, encode = 27.0;
+  // A key switch: its decomposition (shared by a hoisted sum's rotations) and the rest.
+  double decompose = 11.5, key_switch = 3.0;
   double seconds(const backend::OpCounts& counts, int level, std::size_t n, std::size_t special) const;
 };
 
@@ -87,6 +89,10 @@ struct PlanOptions {
   int max_scale_bits = 40, min_scale_bits = 30;
   std::size_t memory_budget = 0;    // bytes for pre-encoded weights; 0: a quarter of physical memory
   int threads = 0;                  // for the latency estimate; 0: OpenMP's maximum
+  // Rotations per hoisted sum (CompiledNetwork::hoisted_rotations). 4: a rotate-and-sum over 4 positions
+  // is one decomposition and one ModDown instead of two full rotations, for one more key per stride and
+  // direction (stride x 3); 8 would need four more.
+  std::size_t hoisted_rotations = 4;
   CostModel costs;
 };
 
@@ -96,6 +102,7 @@ struct Plan {
   std::uint64_t model_hash = 0;    // fingerprint of the compiled weights (infer refuses another model)
   std::size_t t1 = 0, t2 = 0, t3 = 0, batch = 0;
   tile::BatchLayout batch_layout = tile::BatchLayout::kInner;  // "batch_layout": "inner" / "outer" (absent: inner)
+  std::size_t hoisted_rotations = 1;  // CompiledNetwork::hoisted_rotations (absent: 1)
   std::size_t input_size = 0, output_size = 0;
   nn::Permutation input_perm, output_perm;
   int depth = 0;

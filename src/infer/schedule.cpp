@@ -32,6 +32,31 @@ std::vector<bool> bias_rows_present(const CompiledLayer& L) {
   return present;
 }
 
+namespace {
+// The operations of one rotate-and-sum over t positions (tile/ops.hpp), as OpCounter counts them: a hoisted
+// sum of `baby` rotations (baby - 1 rotations and key switches, one decomposition, baby - 1 adds), then
+// doublings (one rotation, key switch, decomposition and add each).
+backend::OpCounts rotate_and_sum_counts(std::size_t t, std::size_t hoisted) {
+  backend::OpCounts c;
+  const std::size_t baby = std::min(t, std::max<std::size_t>(hoisted, 1)), doublings = log2_size(t / baby);
+  if (baby > 1) {
+    c[Op::kHoistedRotate] = 1;
+    c[Op::kDecompose] = 1;
+    c[Op::kRotate] = c[Op::kKeySwitch] = c[Op::kAdd] = baby - 1;
+  }
+  c[Op::kRotate] += doublings;
+  c[Op::kKeySwitch] += doublings;
+  c[Op::kDecompose] += doublings;
+  c[Op::kAdd] += doublings;
+  return c;
+}
+
+backend::OpCounts times(backend::OpCounts c, std::size_t k) {
+  for (auto& v : c.n) v *= k;
+  return c;
+}
+}  // namespace
+
 std::vector<Stage> layer_stages(const CompiledNetwork& net, std::size_t l, std::size_t nb, int level_in) {
   const CompiledLayer& L = net.layers.at(l);
   const std::size_t rows = L.dead_tile_rows.size(), cols = (L.in() + L.in_tile - 1) / L.in_tile;
@@ -55,10 +80,9 @@ std::vector<Stage> layer_stages(const CompiledNetwork& net, std::size_t l, std::
   int level = level_in;
   {
     Stage s{"product", level, {}};
-    const std::size_t rot = live * log2_size(L.in_tile);
+    s.counts = times(rotate_and_sum_counts(L.in_tile, net.hoisted_rotations), live * nb);
     s.counts[Op::kMultiplyPlain] = kept * nb;
-    s.counts[Op::kAdd] = (sum_adds + rot) * nb;
-    s.counts[Op::kRotate] = s.counts[Op::kKeySwitch] = s.counts[Op::kDecompose] = rot * nb;
+    s.counts[Op::kAdd] += sum_adds * nb;
     stages.push_back(s);
   }
   {
@@ -87,10 +111,7 @@ std::vector<Stage> layer_stages(const CompiledNetwork& net, std::size_t l, std::
     --level;
   }
   if (L.clear_and_duplicate) {
-    Stage s{"duplicate", level, {}};
-    const std::size_t rot = tiles * log2_size(L.in_tile) * nb;
-    s.counts[Op::kAdd] = rot;
-    s.counts[Op::kRotate] = s.counts[Op::kKeySwitch] = s.counts[Op::kDecompose] = rot;
+    Stage s{"duplicate", level, times(rotate_and_sum_counts(L.in_tile, net.hoisted_rotations), tiles * nb)};
     stages.push_back(s);
   }
   if (L.post_sign != 1.0 || L.post_offset != 0.0) {
@@ -121,14 +142,18 @@ KeyLevels layer_key_levels(const CompiledNetwork& net, std::size_t l, std::size_
   }
   if (!any_live) return levels;
   // Rotate-and-sum over the summed dimension (+k stride), and its re-replication (-k stride), with the
-  // stride of the layer's tile shapes.
+  // stride of the layer's tile shapes: k < baby in the hoisted sum, then the doublings' k = baby 2^j.
   const std::size_t t3 = slots / (net.t1 * net.t2);
   const auto shape = tile::matrix_shape(1, 1, {net.t1, net.t2, t3}, L.orientation, net.batch_layout);
   const std::size_t stride = shape.slot_stride(tile::summed_dim(L.orientation));
   auto use = [&](std::size_t step, int level) {
     if (step % slots != 0) levels.use(static_cast<int>(step % slots), level);
   };
-  for (std::size_t k = 1; k < L.in_tile; k *= 2) {
+  const std::size_t baby = std::min(L.in_tile, std::max<std::size_t>(net.hoisted_rotations, 1));
+  std::vector<std::size_t> multiples;
+  for (std::size_t k = 1; k < baby; ++k) multiples.push_back(k);
+  for (std::size_t k = std::max<std::size_t>(baby, 1); k < L.in_tile; k *= 2) multiples.push_back(k);
+  for (std::size_t k : multiples) {
     use(k * stride, product_level);
     if (L.clear_and_duplicate) use(slots - (k * stride) % slots, duplicate_level);
   }

@@ -94,9 +94,9 @@ Tensor input_tensor(const std::vector<double>& x, std::size_t n, std::size_t bat
 }
 
 MatvecResult matvec(const backend::Backend& be, const PlainTileTensor& w, const CipherTileTensor& x,
-                    Orientation orientation) {
+                    Orientation orientation, std::size_t hoisted) {
   backend::CountingBackend counting(be);
-  auto y = multiply_plain_sum(counting, x, w, summed_dim(orientation));
+  auto y = multiply_plain_sum(counting, x, w, summed_dim(orientation), hoisted);
   return {std::move(y), counting.counts()};
 }
 

@@ -71,7 +71,8 @@ struct MatvecResult {
   backend::OpCounts counts;  // the backend operations this product did
 };
 
+// hoisted: rotations per hoisted sum in the rotate-and-sum (ops.hpp).
 MatvecResult matvec(const backend::Backend& be, const PlainTileTensor& w, const CipherTileTensor& x,
-                    Orientation orientation);
+                    Orientation orientation, std::size_t hoisted = 1);
 
 }  // namespace hepex::tile

@@ -80,8 +80,20 @@ CipherTileTensor per_tile(const Backend& be, CipherTileTensor a, const TileTenso
 }
 
 // ct + rot(ct, direction * stride * 2^i) for 2^i < t: sums (left) or spreads (right) over one dimension.
-void rotate_and_sum(const Backend& be, Ciphertext& ct, std::size_t stride, std::size_t t, int direction) {
-  for (std::size_t k = 1; k < t; k *= 2) be.add_rotated_inplace(ct, direction * static_cast<int>(k * stride));
+// sum_{k < t} rotate(ct, direction * k * stride): one hoisted sum over the first min(t, hoisted) multiples,
+// then doublings.
+void rotate_and_sum(const Backend& be, Ciphertext& ct, std::size_t stride, std::size_t t, int direction,
+                    std::size_t hoisted) {
+  if (hoisted == 0 || (hoisted & (hoisted - 1)) != 0)
+    throw InvalidArgument("rotate-and-sum: hoisted rotations " + std::to_string(hoisted) + " is not a power of two");
+  const std::size_t baby = std::min(t, hoisted);
+  if (baby > 1) {
+    std::vector<int> steps(baby);
+    for (std::size_t i = 0; i < baby; ++i) steps[i] = direction * static_cast<int>(i * stride);
+    ct = be.rotate_sum(ct, steps);
+  }
+  for (std::size_t k = std::max<std::size_t>(baby, 1); k < t; k *= 2)
+    be.add_rotated_inplace(ct, direction * static_cast<int>(k * stride));
 }
 
 void require_dim(const TileTensorShape& a, std::size_t dim, const char* who) {
@@ -208,15 +220,15 @@ namespace {
 // Rotate-and-sum inside every present tile of partial sums over `dim` (the tiles along dim already added):
 // completes a sum over dim of a tensor of shape `in`. A tile row with no present tile stays absent.
 CipherTileTensor finish_sum_over_dim(const Backend& be, const TileTensorShape& in, std::size_t dim,
-                                     std::vector<Ciphertext> partial, const char* who) {
+                                     std::vector<Ciphertext> partial, const char* who, std::size_t hoisted) {
   const TileTensorShape out = summed_shape(in, dim);
   const std::size_t t = in.dim(dim).tile, stride = in.slot_stride(dim);
   return per_tile(be, CipherTileTensor(out, std::move(partial)), out, who,
-                  [&](Ciphertext& x, std::size_t) { rotate_and_sum(be, x, stride, t, +1); });
+                  [&](Ciphertext& x, std::size_t) { rotate_and_sum(be, x, stride, t, +1, hoisted); });
 }
 }  // namespace
 
-CipherTileTensor sum_over_dim(const Backend& be, const CipherTileTensor& a, std::size_t dim) {
+CipherTileTensor sum_over_dim(const Backend& be, const CipherTileTensor& a, std::size_t dim, std::size_t hoisted) {
   const TileTensorShape out = summed_shape(a.shape(), dim);
   out.require_slots(be.slot_count(), "sum_over_dim");
   const std::size_t along = a.shape().dim(dim).tile_count();
@@ -231,7 +243,7 @@ CipherTileTensor sum_over_dim(const Backend& be, const CipherTileTensor& a, std:
       else be.add_inplace(partial[i], x);
     }
   });
-  return finish_sum_over_dim(be, a.shape(), dim, std::move(partial), "sum_over_dim");
+  return finish_sum_over_dim(be, a.shape(), dim, std::move(partial), "sum_over_dim", hoisted);
 }
 
 namespace {
@@ -258,14 +270,16 @@ std::vector<Ciphertext> product_sums_over(const Backend& be, const CipherTileTen
 }  // namespace
 
 CipherTileTensor multiply_plain_sum(const Backend& be, const CipherTileTensor& a, const PlainTileTensor& b,
-                                    std::size_t dim) {
+                                    std::size_t dim, std::size_t hoisted) {
   const TileTensorShape product = product_shape(a.shape(), b.shape());
   return finish_sum_over_dim(be, product, dim,
-                             product_sums_over(be, a, b, dim, 0, product.dim(dim).tile_count()), "multiply_plain_sum");
+                             product_sums_over(be, a, b, dim, 0, product.dim(dim).tile_count()), "multiply_plain_sum",
+                             hoisted);
 }
 
 CipherTileTensor multiply_plain_sum_in_parts(const Backend& be, const TileTensorShape& a_shape, const TileFetch& fetch,
-                                             const PlainTileTensor& b, std::size_t dim, std::size_t part) {
+                                             const PlainTileTensor& b, std::size_t dim, std::size_t part,
+                                             std::size_t hoisted) {
   if (part == 0) throw InvalidArgument("multiply_plain_sum_in_parts: parts of 0 tiles");
   const TileTensorShape product = product_shape(a_shape, b.shape());
   const std::size_t along = product.dim(dim).tile_count();
@@ -287,7 +301,7 @@ CipherTileTensor multiply_plain_sum_in_parts(const Backend& be, const TileTensor
       else be.add_inplace(sums[i], part_sums[i]);
     });
   }
-  return finish_sum_over_dim(be, product, dim, std::move(sums), "multiply_plain_sum");
+  return finish_sum_over_dim(be, product, dim, std::move(sums), "multiply_plain_sum", hoisted);
 }
 
 CipherTileTensor clear_unknowns(const Backend& be, CipherTileTensor a) {
@@ -316,12 +330,12 @@ CipherTileTensor clear_unknowns(const Backend& be, CipherTileTensor a) {
   });
 }
 
-CipherTileTensor duplicate_over_dim(const Backend& be, CipherTileTensor a, std::size_t dim) {
+CipherTileTensor duplicate_over_dim(const Backend& be, CipherTileTensor a, std::size_t dim, std::size_t hoisted) {
   const TileTensorShape out = duplicated_shape(a.shape(), dim);
   if (a.shape().dim(dim).replicated) return a;
   const std::size_t t = a.shape().dim(dim).tile, stride = a.shape().slot_stride(dim);
   return per_tile(be, std::move(a), out, "duplicate_over_dim",
-                  [&](Ciphertext& x, std::size_t) { rotate_and_sum(be, x, stride, t, -1); });
+                  [&](Ciphertext& x, std::size_t) { rotate_and_sum(be, x, stride, t, -1, hoisted); });
 }
 
 std::optional<int> level_of(const Backend& be, const CipherTileTensor& a) {

@@ -16,6 +16,11 @@
 // clear_unknowns: multiply by a 0/1 mask of the valid slots, encoded at the tile's level with scale q_level,
 // then rescale: one level, scale unchanged. duplicate_over_dim(d) on a "1/t_d" dimension: log2(t_d)
 // rotations by -stride * 2^i copy position 0 into every position ("*/t_d").
+//
+// Hoisting: the rotate-and-sum steps take `hoisted` (a power of two, default 1): the first log2(hoisted)
+// doublings become one sum of `hoisted` rotations by +-stride * i, i < hoisted, sharing one key-switching
+// decomposition and one ModDown (Backend::rotate_sum), the rest stay doublings. It needs keys for every
+// such stride * i, not only the powers of two; the sums are the same up to rounding.
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -45,11 +50,12 @@ CipherTileTensor add(const backend::Backend& be, const CipherTileTensor& a, cons
 CipherTileTensor add_plain(const backend::Backend& be, CipherTileTensor a, const PlainTileTensor& b);
 CipherTileTensor rescale(const backend::Backend& be, CipherTileTensor a);
 CipherTileTensor drop_to_level(const backend::Backend& be, const CipherTileTensor& a, int level);
-CipherTileTensor sum_over_dim(const backend::Backend& be, const CipherTileTensor& a, std::size_t dim);
+CipherTileTensor sum_over_dim(const backend::Backend& be, const CipherTileTensor& a, std::size_t dim,
+                              std::size_t hoisted = 1);
 // sum_over_dim(multiply_plain(a, b), dim) with the same operations and counts, the products and the sums
 // along dim in one backend call (Backend::multiply_plain_sums, the fused layer kernel): no product is stored.
 CipherTileTensor multiply_plain_sum(const backend::Backend& be, const CipherTileTensor& a, const PlainTileTensor& b,
-                                    std::size_t dim);
+                                    std::size_t dim, std::size_t hoisted = 1);
 // The same with a's tiles fetched in parts along dim: fetch(first, last) returns a tensor of shape a_shape
 // holding a's tiles at dim positions [first, last) (the others absent); parts of at most `part` positions come
 // in order, each is multiplied, added to the running sums and dropped before the next is fetched (a server
@@ -58,9 +64,10 @@ CipherTileTensor multiply_plain_sum(const backend::Backend& be, const CipherTile
 using TileFetch = std::function<CipherTileTensor(std::size_t first, std::size_t last)>;
 CipherTileTensor multiply_plain_sum_in_parts(const backend::Backend& be, const TileTensorShape& a_shape,
                                              const TileFetch& fetch, const PlainTileTensor& b, std::size_t dim,
-                                             std::size_t part);
+                                             std::size_t part, std::size_t hoisted = 1);
 CipherTileTensor clear_unknowns(const backend::Backend& be, CipherTileTensor a);  // no-op without unknowns
-CipherTileTensor duplicate_over_dim(const backend::Backend& be, CipherTileTensor a, std::size_t dim);
+CipherTileTensor duplicate_over_dim(const backend::Backend& be, CipherTileTensor a, std::size_t dim,
+                                    std::size_t hoisted = 1);
 
 // Level of the present tiles (all equal, else MismatchError); nullopt when every tile is absent.
 std::optional<int> level_of(const backend::Backend& be, const CipherTileTensor& a);

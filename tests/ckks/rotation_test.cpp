@@ -81,6 +81,31 @@ TEST_F(RotationTest, RotateAndSumMatchesPlainSums) {
   EXPECT_THROW(e.evaluator->rotate_and_sum(cx, 6, 1, gk), hepex::InvalidArgument);
 }
 
+// A hoisted sum (one decomposition, one ModDown for all direct-key terms) against the plaintext sum and the
+// sum of separate rotations; a repeated step, the identity and a composed step (7 = 8 - 1) included. One
+// direct step alone is bit for bit rotate().
+TEST_F(RotationTest, RotateSumEqualsTheSumOfSeparateRotations) {
+  const GaloisKeys gk = e.keygen->create_galois_keys(std::vector<long long>{1, 2, 3, -5, 8, -1}, false);
+  const std::vector<long long> steps{0, 1, 2, 3, -5, 3, 7};
+  cvec want(slots, 0);
+  Ciphertext separate = cx;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const cvec r = rotated(x, steps[i]);
+    for (std::size_t j = 0; j < slots; ++j) want[j] += r[j];
+    if (i > 0) e.evaluator->add_inplace(separate, e.evaluator->rotate(cx, steps[i], gk));
+  }
+  const Ciphertext sum = e.evaluator->rotate_sum(cx, steps, gk);
+  EXPECT_LT(max_error(e.decrypt(sum), want), 1e-4);
+  EXPECT_LT(max_error(e.decrypt(sum), e.decrypt(separate)), 1e-6);  // only the ModDown rounding differs
+  const std::vector<long long> one{-5};
+  const Ciphertext single = e.evaluator->rotate_sum(cx, one, gk), plain = e.evaluator->rotate(cx, -5, gk);
+  EXPECT_EQ(single.poly(0), plain.poly(0));
+  EXPECT_EQ(single.poly(1), plain.poly(1));
+  EXPECT_THROW(e.evaluator->rotate_sum(cx, std::vector<long long>{}, gk), hepex::InvalidArgument);
+  const GaloisKeys only3 = e.keygen->create_galois_keys(std::vector<long long>{3}, false);
+  EXPECT_THROW(e.evaluator->rotate_sum(cx, std::vector<long long>{3, 5}, only3), hepex::InvalidArgument);
+}
+
 TEST_F(RotationTest, SparseSlotsRotateModuloTheSlotCount) {
   const std::size_t s = 64;
   const cvec v = random_complex(s, 5);

@@ -47,6 +47,7 @@ TEST(CliNumbers, OutOfRangeValuesGetPlainMessagesWithRealBounds) {
       {{"plan", "-m", m, "-o", dir / "p.json", "--batch", "100000000"}, "from 1 to 65536"},
       {{"plan", "-m", m, "-o", dir / "p.json", "--min-scale-bits", "10"}, "from 20 to 40"},
       {{"plan", "-m", m, "-o", dir / "p.json", "--ring-degree", "12345"}, "--ring-degree: 12345 not in"},
+      {{"plan", "-m", m, "-o", dir / "p.json", "--hoisted-rotations", "3"}, "--hoisted-rotations: 3 not in"},
       {{"prune", "-m", m, "--fraction", "1.5"}, "from 0 to 0.9999"},
       {{"prune", "-m", m, "--batch", "abc"}, "'abc' is not a whole number"},
       {with({"experiment", "--he-batch", "0"}, sweep), "from 1 to 65536"},
@@ -90,4 +91,12 @@ TEST(CliNumbers, InRangeValuesStillWork) {
   const auto plan = hepex::infer::Plan::load(dir / "q.json");
   EXPECT_EQ(plan.ckks.ring_degree, 32768u);
   EXPECT_EQ(plan.t3, 32768u / 2 / 16);
+  // Hoisted sums of 4 need keys for stride x 3 that doublings do not.
+  const auto doublings = run_hepex({"plan", "-m", m, "--tile", "4x4", "--batch", "8", "--hoisted-rotations", "1", "-o",
+                                    dir / "d.json"});
+  ASSERT_EQ(doublings.rc, 0) << doublings.all();
+  const auto h1 = hepex::infer::Plan::load(dir / "d.json"), h4 = hepex::infer::Plan::load(dir / "p.json");
+  EXPECT_EQ(h1.hoisted_rotations, 1u);
+  EXPECT_EQ(h4.hoisted_rotations, 4u);
+  EXPECT_LT(h1.rotation_steps.size(), h4.rotation_steps.size());
 }

@@ -142,9 +142,13 @@ TEST(InferExecutor, OnlyOutputsReachTheClient) {
 TEST(InferPlanner, CountsLevelsAndRotationStepsMatchTheExecutor) {
   const auto m = testing::pruned_model_2x4(11);
   const std::size_t batch = 11;
-  for (auto layout : kLayouts) {
-  SCOPED_TRACE(layout_name(layout));
-  const Plan plan = make_plan(m, kT1, kT2, batch, test_options(layout));
+  for (auto layout : kLayouts)
+  for (std::size_t hoisted : {1, 2, 4}) {
+  SCOPED_TRACE(std::string(layout_name(layout)) + ", hoisted " + std::to_string(hoisted));
+  PlanOptions options = test_options(layout);
+  options.hoisted_rotations = hoisted;
+  const Plan plan = make_plan(m, kT1, kT2, batch, options);
+  EXPECT_EQ(plan.hoisted_rotations, hoisted);
   const auto r = run_on_sim(m, plan, testing::random_inputs(batch, 16, 4), batch, WeightMode::kOnTheFly, 1);
   ASSERT_EQ(r.runs.size(), plan.layers.size());
   for (std::size_t l = 0; l < plan.layers.size(); ++l) {
@@ -259,6 +263,15 @@ TEST(InferPlanner, JsonRoundTripAndValidation) {
   j = p.to_json();
   j.erase("ckks");
   EXPECT_THROW(Plan::from_json(j, "bad.json"), FormatError);
+  // Rotations per hoisted sum: a power of two up to 64; absent (plans before hoisting) means 1.
+  for (int bad : {0, 3, 128}) {
+    j = p.to_json();
+    j["hoisted_rotations"] = bad;
+    EXPECT_THROW(Plan::from_json(j, "bad.json"), FormatError) << bad;
+  }
+  j = p.to_json();
+  j.erase("hoisted_rotations");
+  EXPECT_EQ(Plan::from_json(j, "old.json").hoisted_rotations, 1u);
 }
 
 TEST(InferExecutor, RefusesWrongInputsAndOtherModels) {

@@ -116,25 +116,30 @@ TEST(CkksMatvec, BothOrientationsWithZeroTilesEqualTheSimulator) {
 
 TEST(CkksMatvec, TwoLayersDownToLevelZeroEqualTheSimulator) {
   // Transposed layer, rescale, kRows layer, rescale, clear unknowns (one more level), duplicate: level 0.
+  // With doublings only and with hoisted sums of 2 and 4 rotations (CKKS: key_switch_sum's shared ModDown).
   Csprng rng(seed_from_u64(83));
   const std::size_t n = 20, m = 12, p = 6, batch = 64;
   const auto w1 = random_blocky(rng, m, n, kTiles[1], kTiles[0], 0.5);
   const auto w2 = random_blocky(rng, p, m, kTiles[0], kTiles[1], 0.5);
   const auto x = random_input(rng, n * batch);
-  expect_ckks_matches_sim([&](const Backend& be) {
-    const double s = be.default_scale();
-    const int top = be.max_level();
-    const auto cx = pack_encrypted(be, input_tensor(x, n, batch, 3, Orientation::kTransposed),
-                                   input_shape(n, batch, kTiles, Orientation::kTransposed), top, s);
-    auto h1 = matvec(be, pack_matrix(be, w1, kTiles, Orientation::kTransposed, top, s), cx, Orientation::kTransposed);
-    const CipherTileTensor h = rescale(be, h1.y);
-    auto h2 = matvec(be, pack_matrix(be, w2, kTiles, Orientation::kRows, top - 1, s), h, Orientation::kRows);
-    const CipherTileTensor y = duplicate_over_dim(be, clear_unknowns(be, rescale(be, h2.y)), 1);
-    EXPECT_EQ(*level_of(be, y), 0);
-    backend::OpCounts counts = h1.counts;
-    counts += h2.counts;
-    return Outcome{unpack(be, y).data(), counts, *level_of(be, y)};
-  });
+  for (const std::size_t hoisted : {1, 2, 4}) {
+    SCOPED_TRACE(hoisted);
+    expect_ckks_matches_sim([&](const Backend& be) {
+      const double s = be.default_scale();
+      const int top = be.max_level();
+      const auto cx = pack_encrypted(be, input_tensor(x, n, batch, 3, Orientation::kTransposed),
+                                     input_shape(n, batch, kTiles, Orientation::kTransposed), top, s);
+      auto h1 = matvec(be, pack_matrix(be, w1, kTiles, Orientation::kTransposed, top, s), cx, Orientation::kTransposed,
+                       hoisted);
+      const CipherTileTensor h = rescale(be, h1.y);
+      auto h2 = matvec(be, pack_matrix(be, w2, kTiles, Orientation::kRows, top - 1, s), h, Orientation::kRows, hoisted);
+      const CipherTileTensor y = duplicate_over_dim(be, clear_unknowns(be, rescale(be, h2.y)), 1, hoisted);
+      EXPECT_EQ(*level_of(be, y), 0);
+      backend::OpCounts counts = h1.counts;
+      counts += h2.counts;
+      return Outcome{unpack(be, y).data(), counts, *level_of(be, y)};
+    });
+  }
 }
 
 TEST(CkksMatvec, FusedProductSumEqualsProductsThenSumBitForBit) {

@@ -151,6 +151,36 @@ TEST_F(Ops, SumOverEachDimension) {
   EXPECT_THROW(sum_over_dim(sim, cx, 3), hepex::InvalidArgument);
 }
 
+// The rotate-and-sum with its first doublings as one hoisted sum (Backend::rotate_sum): the same sums, and the
+// counts the planner's schedule assumes: per tile, hoisted - 1 rotations sharing one decomposition, then
+// doublings; duplicate_over_dim alike. A count that is not a power of two is refused.
+TEST_F(Ops, HoistedRotateAndSumGivesTheSameSumsWithFewerDecompositions) {
+  const char* shape = "[5/2, 6/8, 3/2]";
+  const auto x = rand(shape);
+  const auto cx = enc(x, shape);
+  Tensor want({5, 1, 3});
+  for (std::size_t i = 0; i < 5; ++i)
+    for (std::size_t j = 0; j < 6; ++j)
+      for (std::size_t k = 0; k < 3; ++k) want(i, 0, k) += x(i, j, k);
+  for (const std::size_t hoisted : {1, 2, 4, 8, 16}) {
+    SCOPED_TRACE(hoisted);
+    sim.reset_counts();
+    const auto y = sum_over_dim(sim, cx, 1, hoisted);
+    EXPECT_EQ(y.shape().to_string(), "[5/2, 1?/8, 3/2]");
+    expect_near(unpack(sim, y), want);
+    const std::size_t tiles = y.tile_count(), baby = std::min<std::size_t>(hoisted, 8);
+    const std::size_t doublings = baby == 8 ? 0 : baby == 4 ? 1 : baby == 2 ? 2 : 3;
+    EXPECT_EQ(sim.counts()[Op::kRotate], tiles * (baby - 1 + doublings));
+    EXPECT_EQ(sim.counts()[Op::kDecompose], tiles * ((baby > 1 ? 1 : 0) + doublings));
+    EXPECT_EQ(sim.counts()[Op::kHoistedRotate], baby > 1 ? tiles : 0);
+    const auto replicated = duplicate_over_dim(sim, clear_unknowns(sim, y), 1, hoisted);
+    EXPECT_EQ(replicated.shape().to_string(), "[5/2, */8, 3/2]");
+    expect_layout(sim, replicated, want);
+  }
+  EXPECT_THROW(sum_over_dim(sim, cx, 1, 3), hepex::InvalidArgument);
+  EXPECT_THROW(sum_over_dim(sim, cx, 1, 0), hepex::InvalidArgument);
+}
+
 TEST_F(Ops, SumOverTheFirstNonTrivialTileDimensionReplicates) {
   const auto shape = TileTensorShape::parse("[3/1, 6/4, 5/8]");
   EXPECT_TRUE(sum_is_replicating(shape, 0));
