@@ -75,7 +75,7 @@ struct LayerPlan {
 // the totals within 10% (docs/RESULTS.md, compact weight plaintexts). Memory-bound full plaintexts and compact
 // ones share multiply_plain; the fit holds both to 20%.
 struct CostModel {
-  double multiply_plain = 4.25, add = 1.8, rescale = 27.0, square = 9.0, encode = 27.0;
+  double multiply_plain = 2.2, add = 1.8, rescale = 27.0, square = 9.0, encode = 27.0;
   // A key switch: its decomposition (shared by a hoisted sum's rotations) and the rest.
   double decompose = 11.5, key_switch = 3.0;
   double seconds(const backend::OpCounts& counts, int level, std::size_t n, std::size_t special) const;
