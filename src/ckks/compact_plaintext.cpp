@@ -60,42 +60,27 @@ CompactPlaintext CompactPlaintext::encode(const CkksContext& ctx, std::span<cons
                                           std::size_t level, std::size_t slots) {
   slots = resolve_slots(ctx, slots);
   CompactPlaintext pt(ctx, level, scale, slots, period.size());
-  const std::size_t p = period.size(), w = pt.words_per_limb(), gap = std::size_t{1} << pt.block_shift_;
+  const std::size_t p = period.size(), w = pt.words_per_limb();
 
   // The 2p coefficients of b (a = b(X^gap)): the sparse embedding of one period, as the encoder does it.
   std::vector<std::complex<double>> z(period.begin(), period.end());
-  std::vector<double> coeffs(ctx.n());
-  ctx.fft().embed_inverse(z.data(), p, coeffs.data());
   std::vector<double> b(w);
+  ctx.fft().embed_inverse_subring(z.data(), p, b.data());
   double max_abs = 0;
   for (std::size_t t = 0; t < w; ++t) {
-    b[t] = coeffs[t * gap] * scale;
+    b[t] *= scale;
     if (!std::isfinite(b[t])) throw InvalidArgument("encoder: value is not finite (NaN or infinity)");
     max_abs = std::max(max_abs, std::fabs(b[t]));
   }
   check_scaled_fits(ctx, max_abs, level);
 
-  // Block B of limb j: b(omega^e), omega = psi^gap of order 4p, e = 2 bitrev(B) + 1 (see the header). The
-  // 2p products of a block are summed in 128 bits and reduced once (folded every dot_fold_terms terms).
-  const int bits = log2_exact(w);
-  std::vector<u64> residues(w), powers(2 * w);
+  // Block B of limb j: b(omega^e), omega = psi^gap of order 4p, e = 2 bitrev(B) + 1 (see the header): the
+  // size-2p transform of b's residues (NttTables::forward_subring).
   for (std::size_t j = 0; j <= level; ++j) {
     const Modulus& m = ctx.modulus(j);
-    const std::size_t fold = poly::dot_fold_terms(m.value);
-    for (std::size_t t = 0; t < w; ++t) residues[t] = rounded_residue(b[t], m);
-    const u64 omega = pow_mod(ctx.ntt(j).psi(), gap, m);
-    powers[0] = 1;
-    for (std::size_t e = 1; e < powers.size(); ++e) powers[e] = mul_mod(powers[e - 1], omega, m);
     u64* out = pt.values_.data() + j * w;
-    for (std::size_t blk = 0; blk < w; ++blk) {
-      const std::size_t e = 2 * bit_reverse(blk, bits) + 1, mask = 2 * w - 1;
-      u128 sum = 0;
-      for (std::size_t t = 0; t < w; ++t) {
-        if (t > 0 && t % fold == 0) sum = reduce_u128(sum, m);
-        sum += static_cast<u128>(residues[t]) * powers[(t * e) & mask];
-      }
-      out[blk] = reduce_u128(sum, m);
-    }
+    for (std::size_t t = 0; t < w; ++t) out[t] = rounded_residue(b[t], m);
+    ctx.ntt(j).forward_subring(out, w);
   }
   return pt;
 }

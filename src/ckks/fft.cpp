@@ -126,18 +126,24 @@ void SpecialFft::inverse(cd* w, std::size_t s) const {
   bit_reverse_permute(w, s);
 }
 
-void SpecialFft::embed_inverse(const cd* slots, std::size_t s, double* coeffs) const {
+void SpecialFft::embed_inverse_subring(const cd* slots, std::size_t s, double* b) const {
   check_slots(s, "embed_inverse");
   std::vector<cd> w(slots, slots + s);
   inverse(w.data(), s);
   // The inverse butterflies accumulate a factor s (a 1/2 per level is omitted); unfold w into coefficients.
   const double inv_s = 1.0 / static_cast<double>(s);
+  for (std::size_t k = 0; k < s; ++k) {
+    b[k] = w[k].real() * inv_s;
+    b[k + s] = w[k].imag() * inv_s;
+  }
+}
+
+void SpecialFft::embed_inverse(const cd* slots, std::size_t s, double* coeffs) const {
+  std::vector<double> b(2 * s);
+  embed_inverse_subring(slots, s, b.data());
   const std::size_t gap = n_ / (2 * s);
   std::fill(coeffs, coeffs + n_, 0.0);
-  for (std::size_t k = 0; k < s; ++k) {
-    coeffs[k * gap] = w[k].real() * inv_s;
-    coeffs[(k + s) * gap] = w[k].imag() * inv_s;
-  }
+  for (std::size_t k = 0; k < 2 * s; ++k) coeffs[k * gap] = b[k];
 }
 
 void SpecialFft::embed(const double* coeffs, std::size_t s, cd* slots) const {

@@ -22,6 +22,9 @@ class SpecialFft {
   // slots (s values, s a power of two <= n/2) -> the n real coefficients of the unique m in the (sub)ring
   // above with m(zeta^(5^j)) = slots[j] for all j. No scaling or rounding: the caller multiplies by the scale.
   void embed_inverse(const std::complex<double>* slots, std::size_t s, double* coeffs) const;
+  // The same as the 2s coefficients of b with m = b(X^(n/2s)) (b[k] = coeffs[k * n/(2s)]): what a compact
+  // plaintext keeps, without writing the n - 2s zeros.
+  void embed_inverse_subring(const std::complex<double>* slots, std::size_t s, double* b) const;
 
   // n real coefficients -> s slot values m(zeta^(5^j)), j < s. Coefficients off the subring are ignored
   // consistently with the projection used by embed_inverse (for a subring polynomial this is exact).

@@ -323,6 +323,13 @@ void NttTables::forward_lazy(u64* a) const {
 void NttTables::forward(u64* a) const {
   ntt_kernels::forward(a, log_n_, q_.value, fwd_.data(), fwd_shoup_.data(), /*reduce_output=*/true);
 }
+void NttTables::forward_subring(u64* b, std::size_t len) const {
+  if (len == 0 || len > n_ || (len & (len - 1)) != 0)
+    throw InvalidArgument("NttTables::forward_subring: length " + std::to_string(len) + " is not a power of two <= " +
+                          std::to_string(n_));
+  if (len == 1) return;  // b(psi^n) = b_0 for a constant
+  ntt_kernels::forward(b, __builtin_ctzll(len), q_.value, fwd_.data(), fwd_shoup_.data(), /*reduce_output=*/true);
+}
 void NttTables::inverse_lazy(u64* a) const {
   ntt_kernels::inverse(a, log_n_, q_.value, inv_.data(), inv_shoup_.data(), n_inv_, n_inv_shoup_, n_inv_w_,
                        n_inv_w_shoup_, /*reduce_output=*/false);

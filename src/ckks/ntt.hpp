@@ -29,6 +29,11 @@ class NttTables {
   // Lazy variants: input < 4q, output < 4q (forward) / < 2q (inverse); for chains that reduce later.
   void forward_lazy(u64* a) const;
   void inverse_lazy(u64* a) const;
+  // The forward transform of b (len coefficients, len a power of two <= n) where a = b(X^(n/len)): out[i] =
+  // b(psi^((n/len)(2 bitrev(i, log2 len) + 1))), the value a takes on the i-th block of n/len evaluations
+  // of forward(a). Its twiddles are the first len of this table (bitrev over log2 n of k < len is n/len times
+  // bitrev over log2 len). Input in [0, q); output in [0, q).
+  void forward_subring(u64* b, std::size_t len) const;
 
  private:
   std::size_t n_;

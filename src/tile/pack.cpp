@@ -20,9 +20,10 @@ void require_tensor_fits(const Tensor& tensor, const TileTensorShape& shape, con
   }
 }
 
-// Tensor offsets of the valid slots of one tile, given the tensor layout of shape.tensor_dims().
+// Tensor offsets of the valid slots of one tile (slots below `limit`; 0: all), given the tensor layout of
+// shape.tensor_dims().
 template <class Visit>
-void for_each_valid_slot(const TileTensorShape& shape, std::size_t tile_index, Visit visit) {
+void for_each_valid_slot(const TileTensorShape& shape, std::size_t tile_index, Visit visit, std::size_t limit = 0) {
   const std::size_t rank = shape.rank();
   const auto pos = shape.grid_position(tile_index);
   const auto dims = shape.tensor_dims();
@@ -32,7 +33,7 @@ void for_each_valid_slot(const TileTensorShape& shape, std::size_t tile_index, V
   std::vector<int> shift(rank);
   for (std::size_t d = 0; d < rank; ++d)
     while ((std::size_t{1} << shift[d]) < shape.slot_stride(d)) ++shift[d];
-  const std::size_t slots = shape.slots_per_tile();
+  const std::size_t slots = limit ? limit : shape.slots_per_tile();
   for (std::size_t slot = 0; slot < slots; ++slot) {
     std::size_t offset = 0;
     bool valid = true;
@@ -57,11 +58,24 @@ std::vector<std::ptrdiff_t> tile_slot_map(const TileTensorShape& shape, std::siz
   return map;
 }
 
+// The slots of a tile repeat with this period when the dimensions above it are all replicated (a weight
+// tile with the batch outermost): the extent of the non-replicated dimensions in the slot order.
+std::size_t slot_period(const TileTensorShape& shape) {
+  std::size_t period = 1;
+  for (std::size_t d = 0; d < shape.rank(); ++d)
+    if (!shape.dim(d).replicated) period = std::max(period, shape.slot_stride(d) * shape.dim(d).tile);
+  return period;
+}
+
 std::vector<double> tile_slots(const Tensor& tensor, const TileTensorShape& shape, std::size_t tile_index) {
   require_tensor_fits(tensor, shape, "tile_slots");
   std::vector<double> slots(shape.slots_per_tile(), 0.0);
-  for_each_valid_slot(shape, tile_index,
-                      [&](std::size_t slot, std::size_t offset) { slots[slot] = tensor.data()[offset]; });
+  // One period from the tensor, then copies (slot s holds what slot s mod period does).
+  const std::size_t period = slot_period(shape);
+  for_each_valid_slot(
+      shape, tile_index, [&](std::size_t slot, std::size_t offset) { slots[slot] = tensor.data()[offset]; }, period);
+  for (std::size_t s = period; s < slots.size(); s += period)
+    std::copy_n(slots.begin(), period, slots.begin() + static_cast<std::ptrdiff_t>(s));
   return slots;
 }
 

@@ -80,6 +80,30 @@ TEST(Ntt, ForwardEvaluatesAtOddPowersOfPsiInBitReversedOrder) {
     }
 }
 
+// A polynomial in X^(n/len) takes len distinct values under forward(), constant on blocks of n/len: the
+// size-len transform of its len coefficients (forward_subring, the compact plaintexts' encoder), for every
+// power-of-two len, narrow and wide primes (the AVX2 and scalar kernels).
+TEST(Ntt, SubringTransformGivesTheBlocksOfTheFullOne) {
+  Csprng rng(seed_from_u64(22));
+  for (std::size_t n : {16, 1024})
+    for (int bits : {30, 61}) {
+      const Modulus q(generate_ntt_primes(bits, 1, n)[0]);
+      const NttTables t(n, q);
+      for (std::size_t len = 1; len <= n; len *= 2) {
+        const auto b = random_poly(rng, len, q.value);
+        std::vector<u64> a(n, 0);
+        for (std::size_t k = 0; k < len; ++k) a[k * (n / len)] = b[k];
+        t.forward(a.data());
+        auto fb = b;
+        t.forward_subring(fb.data(), len);
+        for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(a[i], fb[i / (n / len)]) << "n=" << n << " len=" << len << " i=" << i;
+      }
+      std::vector<u64> x(3);
+      EXPECT_THROW(t.forward_subring(x.data(), 3), InvalidArgument);
+      EXPECT_THROW(t.forward_subring(x.data(), 2 * n), InvalidArgument);
+    }
+}
+
 TEST(Ntt, InverseUndoesForwardAndLazyBoundsHold) {
   Csprng rng(seed_from_u64(22));
   for (const Case& c : cases()) {
