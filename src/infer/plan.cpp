@@ -134,6 +134,9 @@ void check_plan_matches(const Plan& plan, const CompiledNetwork& net, const std:
 }
 
 Plan make_plan(const nn::Model& model, std::size_t t1, std::size_t t2, std::size_t batch, const PlanOptions& options) {
+  const std::size_t h = options.hoisted_rotations;
+  if (h == 0 || h > 64 || (h & (h - 1)) != 0)
+    throw InvalidArgument("plan: hoisted rotations " + std::to_string(h) + " is not a power of two from 1 to 64");
   auto compiled = [&](tile::BatchLayout layout) {
     CompiledNetwork net = compile(model, t1, t2, layout);
     net.hoisted_rotations = options.hoisted_rotations;

@@ -272,6 +272,9 @@ TEST(InferPlanner, JsonRoundTripAndValidation) {
   j = p.to_json();
   j.erase("hoisted_rotations");
   EXPECT_EQ(Plan::from_json(j, "old.json").hoisted_rotations, 1u);
+  PlanOptions three = test_options();
+  three.hoisted_rotations = 3;
+  EXPECT_THROW(make_plan(m, kT1, kT2, 11, three), InvalidArgument);
 }
 
 TEST(InferExecutor, RefusesWrongInputsAndOtherModels) {

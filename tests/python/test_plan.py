@@ -1,5 +1,6 @@
-"""make_plan's batch_layout: the plan records the layout asked for (as `hepex plan --batch-layout` does, checked
-against the CLI's plan.json), both layouts decrypt to the numpy forward pass, and an unknown layout is refused."""
+"""make_plan's batch_layout and hoisted_rotations: the plan records what was asked for (as `hepex plan
+--batch-layout` does, checked against the CLI's plan.json), every choice decrypts to the numpy forward pass, and
+an unknown layout or a hoisting count that is not a power of two is refused."""
 import json
 
 import numpy as np
@@ -11,13 +12,15 @@ from conftest import PolyNet, cli_ok
 TOL = 1e-4
 
 
-@pytest.mark.parametrize("layout", ["inner", "outer"])
-def test_batch_layout_is_the_plans_and_runs_encrypted(tmp_path, layout):
+@pytest.mark.parametrize("layout,hoisted", [("inner", 1), ("outer", 4), ("outer", 2)])
+def test_batch_layout_is_the_plans_and_runs_encrypted(tmp_path, layout, hoisted):
     net = PolyNet([16, 8, 16], seed=4)
     onnx_path = net.save_onnx(tmp_path / "m.onnx")
     model = hepex.load_model(onnx_path)
-    plan = hepex.make_plan(model, tile="4x4", batch=8, ring_degree=1024, allow_insecure=True, batch_layout=layout)
+    plan = hepex.make_plan(model, tile="4x4", batch=8, ring_degree=1024, allow_insecure=True, batch_layout=layout,
+                           hoisted_rotations=hoisted)
     assert plan.batch_layout == layout
+    assert plan.hoisted_rotations == hoisted
 
     # The CLI's plan for the same option says the same.
     cli_ok("plan", "-m", onnx_path, "--tile", "4x4", "--batch", 8, "--batch-layout", layout, "-o", tmp_path / "p.json")
@@ -38,3 +41,5 @@ def test_auto_is_the_planners_choice_and_others_are_refused(tmp_path):
     assert hepex.make_plan(model, tile="4x4", batch=8).batch_layout in ("inner", "outer")
     with pytest.raises(hepex.InvalidArgument, match="batch layout 'sideways'"):
         hepex.make_plan(model, tile="4x4", batch=8, batch_layout="sideways")
+    with pytest.raises(hepex.InvalidArgument, match="hoisted rotations 3"):
+        hepex.make_plan(model, tile="4x4", batch=8, hoisted_rotations=3)
