@@ -521,28 +521,55 @@ Ciphertext Evaluator::rotate_sum(const Ciphertext& a, std::span<const long long>
   if (steps.empty()) throw InvalidArgument("evaluator rotate_sum: no steps");
   const CkksContext& ctx = *ctx_;
   const std::size_t limbs = a.level() + 1;
-  Ciphertext out(ctx, 0, a.level(), a.scale(), a.slots());
-  auto& p = out.mutable_polys();
-  p.push_back(RnsPoly(ctx.n(), limbs));  // zero
-  p.push_back(RnsPoly(ctx.n(), limbs));
+  const auto primes = ctx.level_primes(a.level());
+  std::size_t identities = 0;
+  std::vector<long long> composed;
   std::vector<KeySwitchTerm> terms;
   std::vector<std::shared_ptr<const std::vector<std::uint32_t>>> perms;  // keeps the terms' permutations alive
-  RnsPoly permuted = RnsPoly::uninitialized(ctx.n(), limbs);
   for (long long step : steps) {
     const auto plan = rotation_plan(step, a.slots(), gk);
     if (plan.empty()) {
-      add_inplace(out, a);
+      ++identities;
     } else if (plan.size() > 1) {
-      add_inplace(out, rotate(a, step, gk));
+      composed.push_back(step);
     } else {
       perms.push_back(ctx.galois_permutation(plan[0]));
       terms.push_back({&gk.at(plan[0]), perms.back().get()});
-      poly::permute(*perms.back(), limbs, a.poly(0).data(), permuted.data());
-      poly::add(ctx, ctx.level_primes(a.level()), p[0].data(), permuted.data(), p[0].data());
     }
   }
+  // c0: a's c0 per identity step plus every direct term's permuted c0; c1: a's c1 per identity step; then the
+  // direct terms' summed key switch adds to both (or writes c1 when nothing is there yet).
+  std::vector<RnsPoly> c(2);
+  for (std::size_t i = 0; i < identities; ++i)
+    for (std::size_t k = 0; k < 2; ++k) {
+      if (i == 0) c[k] = a.poly(k);
+      else poly::add(ctx, primes, c[k].data(), a.poly(k).data(), c[k].data());
+    }
+  thread_local RnsPoly permuted;
+  for (std::size_t t = 0; t < terms.size(); ++t) {
+    if (identities == 0 && t == 0) {
+      c[0] = RnsPoly::uninitialized(ctx.n(), limbs);
+      poly::permute(*terms[t].perm, limbs, a.poly(0).data(), c[0].data());
+      continue;
+    }
+    if (permuted.n() != ctx.n() || permuted.limbs() < limbs) permuted = RnsPoly::uninitialized(ctx.n(), limbs);
+    poly::permute(*terms[t].perm, limbs, a.poly(0).data(), permuted.data());
+    poly::add(ctx, primes, c[0].data(), permuted.data(), c[0].data());
+  }
   if (!terms.empty())
-    key_switch_sum(ctx, a.poly(1), a.level(), terms, p[0], KeySwitchOutput::kAdd, p[1], KeySwitchOutput::kAdd);
+    key_switch_sum(ctx, a.poly(1), a.level(), terms, c[0], KeySwitchOutput::kAdd, c[1],
+                   identities ? KeySwitchOutput::kAdd : KeySwitchOutput::kOverwrite);
+  Ciphertext out;
+  if (identities || !terms.empty()) {
+    out = Ciphertext(ctx, 0, a.level(), a.scale(), a.slots());
+    out.mutable_polys().push_back(std::move(c[0]));
+    out.mutable_polys().push_back(std::move(c[1]));
+  }
+  for (long long step : composed) {
+    Ciphertext r = rotate(a, step, gk);
+    if (out.size() == 0) out = std::move(r);
+    else add_inplace(out, r);
+  }
   return out;
 }
 
