@@ -78,6 +78,31 @@ TEST(PolyArith, AddSubMultiplySubMatchScalar) {
   }
 }
 
+namespace {
+// `count` rows of `size` residues below q, every `every`-th one q - 1 (the largest products: the worst case
+// for lazy sums), with pointers to the rows as the kernels take them.
+struct Residues {
+  std::vector<std::vector<u64>> v;
+  std::vector<const u64*> rows;
+  Residues(hepex::Csprng& rng, std::size_t count, std::size_t size, u64 q, std::size_t every)
+      : v(count, std::vector<u64>(size)) {
+    for (auto& row : v) {
+      for (std::size_t i = 0; i < size; ++i) row[i] = i % every == 0 ? q - 1 : rng.uniform_below(q);
+      rows.push_back(row.data());
+    }
+  }
+};
+
+// The kernels' output parts (at most 3) of `len` coefficients each.
+struct Outputs {
+  std::vector<std::vector<u64>> v;
+  u64* dst[3] = {};
+  Outputs(std::size_t parts, std::size_t len) : v(parts, std::vector<u64>(len)) {
+    for (std::size_t p = 0; p < parts; ++p) dst[p] = v[p].data();
+  }
+};
+}  // namespace
+
 // The fused kernel's lazily reduced sums against products reduced one by one (mul_mod, add_mod): at the
 // largest modulus size (61 bits) with worst-case residues q - 1, so the 128-bit accumulator must be folded
 // (fewer than 70 such products fit), over 1, 2 and 3 parts and blocks of every length up to the maximum.
@@ -89,26 +114,18 @@ TEST(PolyArith, DotProductBlockEqualsProductsReducedOneByOne) {
     ASSERT_GE(poly::dot_fold_terms(q), 64u);
     for (std::size_t parts = 1; parts <= 3; ++parts) {
       const std::size_t terms = 3 * std::min<std::size_t>(poly::dot_fold_terms(q), 100) + 1, n = 3 * poly::kDotBlockMax;
-      std::vector<std::vector<u64>> ct(terms * parts, std::vector<u64>(n)), pt(terms, std::vector<u64>(n));
-      for (auto& v : ct)
-        for (std::size_t i = 0; i < n; ++i) v[i] = i % 3 == 0 ? q - 1 : rng.uniform_below(q);
-      for (auto& v : pt)
-        for (std::size_t i = 0; i < n; ++i) v[i] = i % 3 == 0 ? q - 1 : rng.uniform_below(q);
-      std::vector<const u64*> a, b;
-      for (auto& v : ct) a.push_back(v.data());
-      for (auto& v : pt) b.push_back(v.data());
+      const Residues ct(rng, terms * parts, n, q, 3), pt(rng, terms, n, q, 3);
+      const auto &a = ct.rows, &b = pt.rows;
       for (const std::size_t len : {std::size_t{1}, std::size_t{7}, poly::kDotBlockMax}) {
         const std::size_t offset = n - len - 5;
-        std::vector<std::vector<u64>> out(parts, std::vector<u64>(len));
-        u64* dst[3] = {};
-        for (std::size_t p = 0; p < parts; ++p) dst[p] = out[p].data();
-        poly::dot_product_block(m, parts, a, b, offset, len, dst);
+        Outputs out(parts, len);
+        poly::dot_product_block(m, parts, a, b, offset, len, out.dst);
         for (std::size_t p = 0; p < parts; ++p)
           for (std::size_t i = 0; i < len; ++i) {
             u64 want = 0;
             for (std::size_t k = 0; k < terms; ++k)
-              want = add_mod(want, mul_mod(ct[k * parts + p][offset + i], pt[k][offset + i], m), q);
-            ASSERT_EQ(out[p][i], want) << "q " << q << " part " << p << " coefficient " << i << " of " << len;
+              want = add_mod(want, mul_mod(ct.v[k * parts + p][offset + i], pt.v[k][offset + i], m), q);
+            ASSERT_EQ(out.v[p][i], want) << "q " << q << " part " << p << " coefficient " << i << " of " << len;
           }
       }
     }
@@ -124,26 +141,18 @@ TEST(PolyArith, DotProductBlockRunsEqualsProductsReducedOneByOne) {
     for (std::size_t parts = 1; parts <= 3; ++parts)
       for (const int shift : {0, 1, 3, 8}) {
         const std::size_t terms = 150, n = 2 * poly::kDotBlockMax, words = (n >> shift) + 1;
-        std::vector<std::vector<u64>> ct(terms * parts, std::vector<u64>(n)), pt(terms, std::vector<u64>(words));
-        for (auto& v : ct)
-          for (std::size_t i = 0; i < n; ++i) v[i] = i % 3 == 0 ? q - 1 : rng.uniform_below(q);
-        for (auto& v : pt)
-          for (std::size_t i = 0; i < words; ++i) v[i] = i % 2 == 0 ? q - 1 : rng.uniform_below(q);
-        std::vector<const u64*> a, b;
-        for (auto& v : ct) a.push_back(v.data());
-        for (auto& v : pt) b.push_back(v.data());
+        const Residues ct(rng, terms * parts, n, q, 3), pt(rng, terms, words, q, 2);
+        const auto &a = ct.rows, &b = pt.rows;
         for (const std::size_t len : {std::size_t{5}, poly::kDotBlockMax}) {
           const std::size_t a_offset = 3, first = n - len - 9;
-          std::vector<std::vector<u64>> out(parts, std::vector<u64>(len));
-          u64* dst[3] = {};
-          for (std::size_t p = 0; p < parts; ++p) dst[p] = out[p].data();
-          poly::dot_product_block_runs(m, parts, a, b, a_offset, first, len, shift, dst);
+          Outputs out(parts, len);
+          poly::dot_product_block_runs(m, parts, a, b, a_offset, first, len, shift, out.dst);
           for (std::size_t p = 0; p < parts; ++p)
             for (std::size_t i = 0; i < len; ++i) {
               u64 want = 0;
               for (std::size_t k = 0; k < terms; ++k)
-                want = add_mod(want, mul_mod(ct[k * parts + p][a_offset + i], pt[k][(first + i) >> shift], m), q);
-              ASSERT_EQ(out[p][i], want) << "q " << q << " shift " << shift << " part " << p << " coefficient " << i;
+                want = add_mod(want, mul_mod(ct.v[k * parts + p][a_offset + i], pt.v[k][(first + i) >> shift], m), q);
+              ASSERT_EQ(out.v[p][i], want) << "q " << q << " shift " << shift << " part " << p << " coefficient " << i;
             }
         }
       }
