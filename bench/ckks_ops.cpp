@@ -116,6 +116,13 @@ void BM_RotateAndSum4(benchmark::State& st) {
   const GaloisKeys& gk = steps_1_to_3(s);
   for (auto _ : st) benchmark::DoNotOptimize(s.evaluator->rotate_and_sum(s.a, 4, 1, gk));
 }
+// The same with the keys packed as a server holds them (32-bit words for primes below 2^31).
+void BM_RotateSum4Packed(benchmark::State& st) {
+  Setup& s = setup(static_cast<int>(st.range(0)), static_cast<int>(st.range(1)));
+  const GaloisKeys gk = steps_1_to_3(s).packed(*s.ctx);
+  const std::vector<long long> steps{0, 1, 2, 3};
+  for (auto _ : st) benchmark::DoNotOptimize(s.evaluator->rotate_sum(s.a, steps, gk));
+}
 void BM_RotateSum4(benchmark::State& st) {
   Setup& s = setup(static_cast<int>(st.range(0)), static_cast<int>(st.range(1)));
   const GaloisKeys& gk = steps_1_to_3(s);
@@ -141,4 +148,5 @@ HEPEX_CKKS_BENCH(BM_Rotate1);
 HEPEX_CKKS_BENCH(BM_HoistedRotate8);
 BENCHMARK(BM_RotateAndSum4)->Args({14, 40})->Args({15, 40})->Args({14, 31})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RotateSum4)->Args({14, 40})->Args({15, 40})->Args({14, 31})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RotateSum4Packed)->Args({14, 31})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GaloisKeygenPowerOfTwo)->Arg(14)->Arg(15)->Unit(benchmark::kMillisecond)->Iterations(1);

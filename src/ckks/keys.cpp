@@ -126,7 +126,71 @@ KeySwitchKey KeySwitchKey::from_seeded(const CkksContext& ctx, std::vector<RnsPo
   return key;
 }
 
+const RnsPoly& KeySwitchKey::b(std::size_t d) const {
+  if (packed_) throw InvalidArgument("key-switching key: packed for key switching, its polynomials are not kept");
+  return b_.at(d);
+}
+
+const RnsPoly& KeySwitchKey::a(std::size_t d) const {
+  if (packed_) throw InvalidArgument("key-switching key: packed for key switching, its polynomials are not kept");
+  return a_.at(d);
+}
+
+KeySwitchKey::LimbWords KeySwitchKey::words(std::size_t d, std::size_t g) const {
+  const std::size_t k = limb_of(g);
+  if (!packed_) return {b_[d].limb(k), a_[d].limb(k), nullptr, nullptr};
+  const Packed& p = *packed_;
+  const std::size_t b_at = p.offset[k] + 2 * d * p.n, a_at = b_at + p.n;
+  if (p.narrow[k]) return {nullptr, nullptr, p.words32.data() + b_at, p.words32.data() + a_at};
+  return {p.words64.data() + b_at, p.words64.data() + a_at, nullptr, nullptr};
+}
+
+KeySwitchKey KeySwitchKey::packed(const CkksContext& ctx) const {
+  if (packed_) return *this;
+  if (ctx.param_hash() != param_hash_) throw MismatchError("key-switching key: packed with other parameters");
+  auto p = std::make_shared<Packed>();
+  p->digits = b_.size();
+  p->n = ctx.n();
+  const auto& primes = ctx.ext_primes(top_level_);  // the key's limbs in order
+  std::size_t words32 = 0, words64 = 0;
+  for (std::size_t k = 0; k < primes.size(); ++k) {
+#if defined(__AVX2__)
+    const bool narrow = ctx.modulus(primes[k]).value < avx2::kNarrowModulusBound;
+#else
+    const bool narrow = false;  // the scalar inner product reads 64-bit words
+#endif
+    p->narrow.push_back(narrow);
+    p->offset.push_back(narrow ? words32 : words64);
+    (narrow ? words32 : words64) += 2 * p->digits * p->n;
+  }
+  p->words32.resize(words32);
+  p->words64.resize(words64);
+  for (std::size_t k = 0; k < primes.size(); ++k)
+    for (std::size_t d = 0; d < p->digits; ++d)
+      for (std::size_t part = 0; part < 2; ++part) {
+        const u64* src = (part == 0 ? b_ : a_)[d].limb(k);
+        const std::size_t at = p->offset[k] + (2 * d + part) * p->n;
+        if (p->narrow[k]) std::copy_n(src, p->n, p->words32.begin() + static_cast<std::ptrdiff_t>(at));
+        else std::copy_n(src, p->n, p->words64.begin() + static_cast<std::ptrdiff_t>(at));
+      }
+  KeySwitchKey key;
+  key.packed_ = std::move(p);
+  key.a_seed_ = a_seed_;
+  key.param_hash_ = param_hash_;
+  key.top_level_ = top_level_;
+  key.special_shift_ = special_shift_;
+  return key;
+}
+
+std::size_t KeySwitchKey::byte_size() const {
+  if (packed_) return packed_->words32.size() * sizeof(std::uint32_t) + packed_->words64.size() * sizeof(u64);
+  std::size_t words = 0;
+  for (std::size_t d = 0; d < b_.size(); ++d) words += b_[d].size() + a_[d].size();
+  return words * sizeof(u64);
+}
+
 KeySwitchKey KeySwitchKey::trimmed(const CkksContext& ctx, std::size_t top) const {
+  if (packed_) throw InvalidArgument("key-switching key: packed for key switching, it cannot be trimmed");
   if (top > top_level_)
     throw InvalidArgument("key-switching key: cannot trim a key kept up to level " + std::to_string(top_level_) +
                           " to level " + std::to_string(top));
@@ -145,6 +209,12 @@ void GaloisKeys::insert(std::uint64_t galois_element, KeySwitchKey key) {
     throw MismatchError("Galois keys: key for element " + std::to_string(galois_element) +
                         " belongs to other parameters");
   keys_[galois_element] = std::move(key);
+}
+
+GaloisKeys GaloisKeys::packed(const CkksContext& ctx) const {
+  GaloisKeys out(param_hash_);
+  for (const auto& [g, key] : keys_) out.keys_[g] = key.packed(ctx);
+  return out;
 }
 
 const KeySwitchKey& GaloisKeys::at(std::uint64_t galois_element) const {

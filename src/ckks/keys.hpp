@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -81,9 +82,10 @@ class KeySwitchKey {
   // by a network's last layers is a fraction of a full one. InvalidArgument if top > top_level().
   KeySwitchKey trimmed(const CkksContext& ctx, std::size_t top) const;
 
-  std::size_t digits() const { return b_.size(); }
-  const RnsPoly& b(std::size_t d) const { return b_[d]; }
-  const RnsPoly& a(std::size_t d) const { return a_[d]; }
+  std::size_t digits() const { return packed_ ? packed_->digits : b_.size(); }
+  // The polynomials of digit d; InvalidArgument for a packed key (it no longer holds them).
+  const RnsPoly& b(std::size_t d) const;
+  const RnsPoly& a(std::size_t d) const;
   const std::optional<Seed>& a_seed() const { return a_seed_; }
   std::uint64_t param_hash() const { return param_hash_; }
   // The highest ciphertext level this key switches at.
@@ -91,8 +93,35 @@ class KeySwitchKey {
   // The limb of b(d) and a(d) that holds global prime g (a prime of ext_primes(level), level <= top_level()).
   std::size_t limb_of(std::size_t g) const { return g <= top_level_ ? g : g - special_shift_; }
 
+  // What key switching reads for digit d on global prime g: b's and a's residues as 64-bit words, or (a
+  // packed key, a prime below 2^31) as 32-bit words; the other pair is null.
+  struct LimbWords {
+    const u64 *b64 = nullptr, *a64 = nullptr;
+    const std::uint32_t *b32 = nullptr, *a32 = nullptr;
+  };
+  LimbWords words(std::size_t d, std::size_t g) const;
+
+  // The same key for a server that only switches with it: the residues of primes below 2^31 as 32-bit
+  // words (half the bytes the inner product streams and half the key's memory; AVX2 builds, where the
+  // narrow inner product reads them), the others as 64-bit words, limb by limb; the polynomials are dropped,
+  // so b(), a() and trimmed() throw. Key switching with it gives bit for bit the unpacked key's results.
+  KeySwitchKey packed(const CkksContext& ctx) const;
+  bool is_packed() const { return packed_ != nullptr; }
+  // Bytes of residues held (both forms).
+  std::size_t byte_size() const;
+
  private:
   friend class KeyGenerator;
+  // Limb k (the key's own limb index) at offset[k] of words32 (narrow[k]) or words64, as `digits` blocks
+  // of b then a, n words each.
+  struct Packed {
+    std::size_t digits = 0, n = 0;
+    std::vector<std::uint32_t> words32;
+    std::vector<u64> words64;
+    std::vector<std::size_t> offset;
+    std::vector<bool> narrow;
+  };
+  std::shared_ptr<const Packed> packed_;
   std::vector<RnsPoly> b_, a_;
   std::optional<Seed> a_seed_;
   std::uint64_t param_hash_ = 0;
@@ -120,6 +149,8 @@ class GaloisKeys {
   const KeySwitchKey& at(std::uint64_t galois_element) const;
   const std::map<std::uint64_t, KeySwitchKey>& keys() const { return keys_; }
   std::uint64_t param_hash() const { return param_hash_; }
+  // Every key packed (KeySwitchKey::packed).
+  GaloisKeys packed(const CkksContext& ctx) const;
 
  private:
   std::map<std::uint64_t, KeySwitchKey> keys_;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #include "ckks/polyarith.hpp"
 #include "util/error.hpp"
@@ -80,8 +82,9 @@ void inner_product_limb(const u64* const* dig, std::size_t count, const KeySwitc
     const std::size_t len = std::min(kBlock, n - x0);
     for (std::size_t i = 0; i < len; ++i) s0[i] = s1[i] = 0;
     for (std::size_t d = 0; d < count; ++d) {
-      const u64* b = key.b(d).limb(key.limb_of(g)) + x0;
-      const u64* a = key.a(d).limb(key.limb_of(g)) + x0;
+      const auto words = key.words(d, g);  // 64-bit: only narrow primes are ever packed to 32
+      const u64* b = words.b64 + x0;
+      const u64* a = words.a64 + x0;
       if (perm) {
         const u64* v = dig[d];
         const std::uint32_t* p = perm + x0;
@@ -111,11 +114,25 @@ void inner_product_limb(const u64* const* dig, std::size_t count, const KeySwitc
 }
 
 #if defined(__AVX2__)
+// Four key words as 64-bit lanes: 32-bit words (a packed key) are widened on the way.
+inline __m256i load_key(const u64* p) { return avx2::load(p); }
+inline __m256i load_key(const std::uint32_t* p) {
+  return _mm256_cvtepu32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+// A limb's b and a rows in the word size `Word` (the one the key holds for it).
+template <class Word>
+std::pair<const Word*, const Word*> key_rows(const KeySwitchKey::LimbWords& w) {
+  if constexpr (std::is_same_v<Word, u64>) return {w.b64, w.a64};
+  else return {w.b32, w.a32};
+}
+
 // The same for a modulus below 2^31, four coefficients per instruction, bit for bit the same result: each
 // digit value is folded below q, so a product with a key value is < q^2 < 2^62 and sums in a 64-bit lane
 // (avx2::NarrowSum); one Barrett reduction per coefficient at the end.
-void inner_product_limb_narrow(const u64* const* dig, std::size_t count, const KeySwitchKey& key, std::size_t g,
-                               const Modulus& m, const std::uint32_t* perm, std::size_t n, u64* o0, u64* o1) {
+template <class Word>
+void inner_product_limb_narrow_of(const u64* const* dig, std::size_t count, const KeySwitchKey& key, std::size_t g,
+                                  const Modulus& m, const std::uint32_t* perm, std::size_t n, u64* o0, u64* o1) {
   using namespace avx2;
   constexpr std::size_t kBlock = 2048;
   const u64 q = m.value;
@@ -128,8 +145,9 @@ void inner_product_limb_narrow(const u64* const* dig, std::size_t count, const K
     std::fill_n(s0, len, 0);
     std::fill_n(s1, len, 0);
     for (std::size_t d = 0; d < count; ++d) {
-      const u64* b = key.b(d).limb(key.limb_of(g)) + x0;
-      const u64* a = key.a(d).limb(key.limb_of(g)) + x0;
+      auto [b, a] = key_rows<Word>(key.words(d, g));
+      b += x0;
+      a += x0;
       const u64* v = dig[d] + x0;
       if (perm) {
         for (std::size_t i = 0; i < len; ++i) gathered[i] = dig[d][perm[x0 + i]];
@@ -137,8 +155,8 @@ void inner_product_limb_narrow(const u64* const* dig, std::size_t count, const K
       }
       for (std::size_t i = 0; i < len; i += 4) {
         const __m256i x = fold(fold(load(v + i), c.two_q, c.two_q_minus_one), c.q, q_minus_one);
-        store(s0 + i, sum.add(load(s0 + i), _mm256_mul_epu32(x, load(b + i))));
-        store(s1 + i, sum.add(load(s1 + i), _mm256_mul_epu32(x, load(a + i))));
+        store(s0 + i, sum.add(load(s0 + i), _mm256_mul_epu32(x, load_key(b + i))));
+        store(s1 + i, sum.add(load(s1 + i), _mm256_mul_epu32(x, load_key(a + i))));
       }
     }
     for (std::size_t i = 0; i < len; ++i) {
@@ -146,6 +164,12 @@ void inner_product_limb_narrow(const u64* const* dig, std::size_t count, const K
       o1[x0 + i] = reduce_u64(s1[i], m);
     }
   }
+}
+
+void inner_product_limb_narrow(const u64* const* dig, std::size_t count, const KeySwitchKey& key, std::size_t g,
+                               const Modulus& m, const std::uint32_t* perm, std::size_t n, u64* o0, u64* o1) {
+  if (key.words(0, g).b32) return inner_product_limb_narrow_of<std::uint32_t>(dig, count, key, g, m, perm, n, o0, o1);
+  inner_product_limb_narrow_of<u64>(dig, count, key, g, m, perm, n, o0, o1);
 }
 #endif
 

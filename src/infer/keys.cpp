@@ -150,6 +150,12 @@ backend::CkksKeys parse_eval_keys(const ckks::CkksContext& ctx, std::vector<std:
   return k;
 }
 
+backend::CkksKeys packed_for_switching(const ckks::CkksContext& ctx, backend::CkksKeys keys) {
+  if (keys.relin) keys.relin = std::make_shared<const ckks::RelinKey>(ckks::RelinKey{keys.relin->key.packed(ctx)});
+  if (keys.galois) keys.galois = std::make_shared<const ckks::GaloisKeys>(keys.galois->packed(ctx));
+  return keys;
+}
+
 namespace {
 const char* const kSecretFile = "secret.key";
 const char* const kPublicFile = "public.key";

@@ -115,6 +115,7 @@ TEST_P(KeySwitchInnerProduct, EqualsANaiveInnerProduct) {
   Engine e(params);
   const CkksContext& ctx = *e.ctx;
   const RelinKey rk = e.keygen->create_relin_key();
+  const KeySwitchKey packed = rk.key.packed(ctx);
   const std::size_t level = ctx.max_level();
   const Ciphertext ct = e.encrypt(random_complex(ctx.n() / 2, 12));
   const KeySwitchDigits digits = decompose_for_key_switch(ctx, ct.poly(1), level);
@@ -142,7 +143,27 @@ TEST_P(KeySwitchInnerProduct, EqualsANaiveInnerProduct) {
     key_switch(ctx, ct.poly(1), level, rk.key, p, fused0, KeySwitchOutput::kOverwrite, fused1, KeySwitchOutput::kOverwrite);
     EXPECT_EQ(fused0, want0) << prime_bits << " bits, perm " << (p != nullptr);
     EXPECT_EQ(fused1, want1) << prime_bits << " bits, perm " << (p != nullptr);
+    // The key packed as a server holds it (32-bit words where the narrow kernel reads them): the same sums.
+    switch_key(ctx, digits, packed, p, got0, got1);
+    EXPECT_EQ(got0, want0) << prime_bits << " bits, packed, perm " << (p != nullptr);
+    EXPECT_EQ(got1, want1) << prime_bits << " bits, packed, perm " << (p != nullptr);
+    key_switch(ctx, ct.poly(1), level, packed, p, fused0, KeySwitchOutput::kOverwrite, fused1, KeySwitchOutput::kOverwrite);
+    EXPECT_EQ(fused0, want0) << prime_bits << " bits, packed, perm " << (p != nullptr);
+    EXPECT_EQ(fused1, want1) << prime_bits << " bits, packed, perm " << (p != nullptr);
   }
+  // A packed key no longer holds its polynomials: what needs them refuses, naming why.
+  EXPECT_TRUE(packed.is_packed());
+  EXPECT_EQ(packed.digits(), rk.key.digits());
+  EXPECT_THROW(packed.b(0), hepex::InvalidArgument);
+  EXPECT_THROW(packed.a(0), hepex::InvalidArgument);
+  EXPECT_THROW(packed.trimmed(ctx, 0), hepex::InvalidArgument);
+#if defined(__AVX2__)
+  // 18 data primes in 32-bit words, the special prime in 64: 80 of 152 bytes per coefficient.
+  if (prime_bits <= 31) EXPECT_EQ(packed.byte_size() * 152, rk.key.byte_size() * 80);
+  else EXPECT_EQ(packed.byte_size(), rk.key.byte_size());
+#else
+  EXPECT_EQ(packed.byte_size(), rk.key.byte_size());
+#endif
 }
 
 INSTANTIATE_TEST_SUITE_P(PrimeSizes, KeySwitchInnerProduct, ::testing::Values(30, 31, 61));
