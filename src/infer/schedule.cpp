@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "backend/backend.hpp"
+#include "tile/ops.hpp"
 
 namespace hepex::infer {
 
@@ -38,7 +39,8 @@ namespace {
 // doublings (one rotation, key switch, decomposition and add each).
 backend::OpCounts rotate_and_sum_counts(std::size_t t, std::size_t hoisted) {
   backend::OpCounts c;
-  const std::size_t baby = std::min(t, std::max<std::size_t>(hoisted, 1)), doublings = log2_size(t / baby);
+  const auto steps = tile::rotate_and_sum_steps(t, hoisted);
+  const std::size_t baby = steps.baby, doublings = steps.doublings.size();
   if (baby > 1) {
     c[Op::kHoistedRotate] = 1;
     c[Op::kDecompose] = 1;
@@ -149,10 +151,9 @@ KeyLevels layer_key_levels(const CompiledNetwork& net, std::size_t l, std::size_
   auto use = [&](std::size_t step, int level) {
     if (step % slots != 0) levels.use(static_cast<int>(step % slots), level);
   };
-  const std::size_t baby = std::min(L.in_tile, std::max<std::size_t>(net.hoisted_rotations, 1));
-  std::vector<std::size_t> multiples;
-  for (std::size_t k = 1; k < baby; ++k) multiples.push_back(k);
-  for (std::size_t k = std::max<std::size_t>(baby, 1); k < L.in_tile; k *= 2) multiples.push_back(k);
+  const auto steps = tile::rotate_and_sum_steps(L.in_tile, net.hoisted_rotations);
+  std::vector<std::size_t> multiples = steps.doublings;
+  for (std::size_t k = 1; k < steps.baby; ++k) multiples.push_back(k);
   for (std::size_t k : multiples) {
     use(k * stride, product_level);
     if (L.clear_and_duplicate) use(slots - (k * stride) % slots, duplicate_level);

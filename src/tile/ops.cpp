@@ -79,21 +79,17 @@ CipherTileTensor per_tile(const Backend& be, CipherTileTensor a, const TileTenso
   return CipherTileTensor(out, std::move(tiles));
 }
 
-// ct + rot(ct, direction * stride * 2^i) for 2^i < t: sums (left) or spreads (right) over one dimension.
-// sum_{k < t} rotate(ct, direction * k * stride): one hoisted sum over the first min(t, hoisted) multiples,
-// then doublings.
+// sum_{k < t} rotate(ct, direction * k * stride): sums (left) or spreads (right) over one dimension, by the
+// steps of rotate_and_sum_steps.
 void rotate_and_sum(const Backend& be, Ciphertext& ct, std::size_t stride, std::size_t t, int direction,
                     std::size_t hoisted) {
-  if (hoisted == 0 || (hoisted & (hoisted - 1)) != 0)
-    throw InvalidArgument("rotate-and-sum: hoisted rotations " + std::to_string(hoisted) + " is not a power of two");
-  const std::size_t baby = std::min(t, hoisted);
-  if (baby > 1) {
-    std::vector<int> steps(baby);
-    for (std::size_t i = 0; i < baby; ++i) steps[i] = direction * static_cast<int>(i * stride);
+  const RotateAndSumSteps plan = rotate_and_sum_steps(t, hoisted);
+  if (plan.baby > 1) {
+    std::vector<int> steps(plan.baby);
+    for (std::size_t i = 0; i < plan.baby; ++i) steps[i] = direction * static_cast<int>(i * stride);
     ct = be.rotate_sum(ct, steps);
   }
-  for (std::size_t k = std::max<std::size_t>(baby, 1); k < t; k *= 2)
-    be.add_rotated_inplace(ct, direction * static_cast<int>(k * stride));
+  for (std::size_t k : plan.doublings) be.add_rotated_inplace(ct, direction * static_cast<int>(k * stride));
 }
 
 void require_dim(const TileTensorShape& a, std::size_t dim, const char* who) {
@@ -103,6 +99,15 @@ void require_dim(const TileTensorShape& a, std::size_t dim, const char* who) {
 }
 
 }  // namespace
+
+RotateAndSumSteps rotate_and_sum_steps(std::size_t t, std::size_t hoisted) {
+  if (hoisted == 0 || (hoisted & (hoisted - 1)) != 0)
+    throw InvalidArgument("rotate-and-sum: hoisted rotations " + std::to_string(hoisted) + " is not a power of two");
+  RotateAndSumSteps steps;
+  steps.baby = std::max<std::size_t>(1, std::min(t, hoisted));
+  for (std::size_t k = steps.baby; k < t; k *= 2) steps.doublings.push_back(k);
+  return steps;
+}
 
 TileTensorShape product_shape(const TileTensorShape& a, const TileTensorShape& b) {
   return broadcast(a, b, "multiply", [](const TileDim& x, const TileDim& y, const TileDim&) {

@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <functional>
 #include <optional>
+#include <vector>
 
 #include "backend/backend.hpp"
 #include "tile/tile_tensor.hpp"
@@ -38,6 +39,15 @@ TileTensorShape duplicated_shape(const TileTensorShape& a, std::size_t dim);
 TileTensorShape cleared_shape(const TileTensorShape& a);
 // Whether summing over dim leaves a replicated result (dim is outermost among tile dims > 1).
 bool sum_is_replicating(const TileTensorShape& a, std::size_t dim);
+
+// The multiples of the stride a rotate-and-sum over t positions rotates by with `hoisted` (a power of two,
+// else InvalidArgument): one hoisted sum of `baby` = min(t, hoisted) rotations by 0 .. baby - 1 (none when
+// baby is 1), then doublings by baby 2^j < t. The planner's counts and Galois keys come from it too.
+struct RotateAndSumSteps {
+  std::size_t baby = 1;
+  std::vector<std::size_t> doublings;
+};
+RotateAndSumSteps rotate_and_sum_steps(std::size_t t, std::size_t hoisted);
 
 // --- evaluation
 // Operations taking a CipherTileTensor by value update its tiles in place when the caller hands it over
