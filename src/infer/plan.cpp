@@ -568,7 +568,7 @@ void validate_plan(const Plan& p, const std::string& name) {
 
 std::string format_plan(const Plan& p) {
   std::ostringstream o;
-  char buf[256];
+  char buf[512];
   std::snprintf(buf, sizeof buf, "plan: %s, tiles %zux%zux%zu, batch %zu (%zu batch tiles, %s), depth %d\n",
                 p.model_arch.c_str(), p.t1, p.t2, p.t3, p.batch, p.batch_tiles(),
                 p.batch_layout == tile::BatchLayout::kOuter ? "batch outermost: compact weights" : "batch innermost",
@@ -604,7 +604,7 @@ std::string format_plan(const Plan& p) {
     o << buf;
   }
   std::snprintf(buf, sizeof buf,
-                "weights: %s (pre-encoded %.1f MB, on-the-fly %.1f MB at a time); eval keys %.1f MB;\n"
+                "weights: %s (pre-encoded %.1f MB, on-the-fly %.1f MB at a time); eval keys %.1f MB in memory at most;\n"
                 "ciphertexts: in %zu (%.1f MB), out %zu (%.1f MB); est. peak %.2f GB / %.2f GB; "
                 "est. latency %.1f s / %.1f s (pre-encoded / on-the-fly)\n",
                 weight_mode_name(p.weight_mode), p.preencoded_weight_bytes / 1e6, p.onthefly_weight_bytes / 1e6,
