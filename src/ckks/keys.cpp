@@ -154,11 +154,7 @@ KeySwitchKey KeySwitchKey::packed(const CkksContext& ctx) const {
   const auto& primes = ctx.ext_primes(top_level_);  // the key's limbs in order
   std::size_t words32 = 0, words64 = 0;
   for (std::size_t k = 0; k < primes.size(); ++k) {
-#if defined(__AVX2__)
-    const bool narrow = ctx.modulus(primes[k]).value < avx2::kNarrowModulusBound;
-#else
-    const bool narrow = false;  // the scalar inner product reads 64-bit words
-#endif
+    const bool narrow = takes_narrow_kernels(ctx.modulus(primes[k]).value);
     p->narrow.push_back(narrow);
     p->offset.push_back(narrow ? words32 : words64);
     (narrow ? words32 : words64) += 2 * p->digits * p->n;

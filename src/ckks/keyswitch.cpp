@@ -173,12 +173,12 @@ void inner_product_limb_narrow(const u64* const* dig, std::size_t count, const K
 }
 #endif
 
-// The inner product for one output limb: the narrow kernel where it applies.
+// The inner product for one output limb: the narrow kernel where it applies (rings have n >= 16, a multiple
+// of its four lanes).
 void inner_product_limb_any(const u64* const* dig, std::size_t count, const KeySwitchKey& key, std::size_t g,
                             const Modulus& m, const std::uint32_t* perm, std::size_t n, u64* o0, u64* o1) {
 #if defined(__AVX2__)
-  if (m.value < avx2::kNarrowModulusBound && n % 4 == 0)
-    return inner_product_limb_narrow(dig, count, key, g, m, perm, n, o0, o1);
+  if (takes_narrow_kernels(m.value)) return inner_product_limb_narrow(dig, count, key, g, m, perm, n, o0, o1);
 #endif
   inner_product_limb(dig, count, key, g, m, perm, n, o0, o1);
 }
@@ -356,10 +356,9 @@ void key_switch_sum(const CkksContext& ctx, const RnsPoly& c, std::size_t level,
       u64* x1 = t == 0 ? o1 : term + n;
       inner_product_limb_any(dig.data(), count, *terms[t].key, ext[k], m, perm, n, x0, x1);
       if (t == 0) continue;
-      for (std::size_t i = 0; i < n; ++i) {
-        o0[i] = add_mod(o0[i], x0[i], m.value);
-        o1[i] = add_mod(o1[i], x1[i], m.value);
-      }
+      const std::span<const std::size_t> prime(&ext[k], 1);
+      poly::add(ctx, prime, o0, x0, o0);
+      poly::add(ctx, prime, o1, x1, o1);
     }
   }
   mod_down_pair(ctx, level, acc, d0, mode0, d1, mode1);

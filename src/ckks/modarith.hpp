@@ -197,4 +197,16 @@ inline void store(u64* p, __m256i v) { _mm256_storeu_si256(reinterpret_cast<__m2
 }  // namespace avx2
 #endif  // __AVX2__
 
+// Whether q takes the narrow (32-bit operand) kernels in this build: below avx2::kNarrowModulusBound where
+// AVX2 is available, never otherwise. Key switching's inner product and the packed key words it reads
+// (KeySwitchKey::packed) must agree on it.
+inline bool takes_narrow_kernels(u64 q) {
+#if defined(__AVX2__)
+  return q < avx2::kNarrowModulusBound;
+#else
+  (void)q;
+  return false;
+#endif
+}
+
 }  // namespace hepex::ckks
