@@ -133,10 +133,18 @@ void check_plan_matches(const Plan& plan, const CompiledNetwork& net, const std:
                         " (a plan from an older hepex, before the last layer's output clear?): make a new plan");
 }
 
+namespace {
+// Rotations per hoisted sum a plan may ask for (PlanOptions and the plan file alike).
+bool valid_hoisted_rotations(std::size_t h) {
+  return h >= 1 && h <= PlanLimits::kMaxHoistedRotations && (h & (h - 1)) == 0;
+}
+}  // namespace
+
 Plan make_plan(const nn::Model& model, std::size_t t1, std::size_t t2, std::size_t batch, const PlanOptions& options) {
   const std::size_t h = options.hoisted_rotations;
-  if (h == 0 || h > 64 || (h & (h - 1)) != 0)
-    throw InvalidArgument("plan: hoisted rotations " + std::to_string(h) + " is not a power of two from 1 to 64");
+  if (!valid_hoisted_rotations(h))
+    throw InvalidArgument("plan: hoisted rotations " + std::to_string(h) + " is not a power of two from 1 to " +
+                          std::to_string(PlanLimits::kMaxHoistedRotations));
   auto compiled = [&](tile::BatchLayout layout) {
     CompiledNetwork net = compile(model, t1, t2, layout);
     net.hoisted_rotations = options.hoisted_rotations;
@@ -521,8 +529,9 @@ void validate_plan(const Plan& p, const std::string& name) {
     fail("tile sizes " + std::to_string(p.t1) + "x" + std::to_string(p.t2) + "x" + std::to_string(p.t3) +
          " do not fill the " + std::to_string(slots) + " slots of the ring");
   if (p.depth < 1 || p.depth + 1 != int(c.data_bits.size())) fail("depth " + std::to_string(p.depth) + " does not match the CKKS chain");
-  if (p.hoisted_rotations == 0 || p.hoisted_rotations > 64 || (p.hoisted_rotations & (p.hoisted_rotations - 1)) != 0)
-    fail("hoisted_rotations " + std::to_string(p.hoisted_rotations) + ", expected a power of two from 1 to 64");
+  if (!valid_hoisted_rotations(p.hoisted_rotations))
+    fail("hoisted_rotations " + std::to_string(p.hoisted_rotations) + ", expected a power of two from 1 to " +
+         std::to_string(L::kMaxHoistedRotations));
   if (p.batch_layout == tile::BatchLayout::kOuter && p.t3 < 2) fail("the batch-outer layout needs a batch tile of at least 2");
   if (!in(p.batch, std::size_t{1}, L::kMaxBatch))
     fail("batch " + std::to_string(p.batch) + " is outside [1, " + std::to_string(L::kMaxBatch) + "]");

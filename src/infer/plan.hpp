@@ -166,6 +166,7 @@ CkksChoice choose_ckks(int depth, std::size_t min_slots, const PlanOptions& opti
 // before anything is allocated or generated from it.
 struct PlanLimits {
   static constexpr std::size_t kMaxPrimes = 64, kMaxSpecialPrimes = 8, kMaxLayers = 64;
+  static constexpr std::size_t kMaxHoistedRotations = 64;  // a power of two from 1 to this
   static constexpr std::size_t kMaxFeatures = std::size_t{1} << 24;
   static constexpr std::size_t kMaxBatch = std::size_t{1} << 24;
   // Values of one packed input or output matrix (features x batch): 2^28 doubles are 2 GiB.
