@@ -58,20 +58,22 @@ std::vector<std::ptrdiff_t> tile_slot_map(const TileTensorShape& shape, std::siz
   return map;
 }
 
+namespace {
 // The slots of a tile repeat with this period when the dimensions above it are all replicated (a weight
 // tile with the batch outermost): the extent of the non-replicated dimensions in the slot order.
-std::size_t slot_period(const TileTensorShape& shape) {
+std::size_t replication_period(const TileTensorShape& shape) {
   std::size_t period = 1;
   for (std::size_t d = 0; d < shape.rank(); ++d)
     if (!shape.dim(d).replicated) period = std::max(period, shape.slot_stride(d) * shape.dim(d).tile);
   return period;
 }
+}  // namespace
 
 std::vector<double> tile_slots(const Tensor& tensor, const TileTensorShape& shape, std::size_t tile_index) {
   require_tensor_fits(tensor, shape, "tile_slots");
   std::vector<double> slots(shape.slots_per_tile(), 0.0);
   // One period from the tensor, then copies (slot s holds what slot s mod period does).
-  const std::size_t period = slot_period(shape);
+  const std::size_t period = replication_period(shape);
   for_each_valid_slot(
       shape, tile_index, [&](std::size_t slot, std::size_t offset) { slots[slot] = tensor.data()[offset]; }, period);
   for (std::size_t s = period; s < slots.size(); s += period)
