@@ -12,6 +12,7 @@
 #include "ckks/security.hpp"
 #include "infer/schedule.hpp"
 #include "io/binary.hpp"
+#include "io/json_integer.hpp"
 #include "io/safe_file.hpp"
 #include "io/stream.hpp"
 #include "util/error.hpp"
@@ -315,11 +316,11 @@ json counts_json(const OpCounts& c) {
   return j;
 }
 
-OpCounts counts_from_json(const json& j) {
+OpCounts counts_from_json(const json& j, const std::string& what) {
   OpCounts c;
   for (std::size_t i = 0; i < backend::kOpKinds; ++i) {
     const char* name = backend::op_name(static_cast<Op>(i));
-    if (j.contains(name)) c.n[i] = j.at(name).get<std::uint64_t>();
+    if (j.contains(name)) c.n[i] = io::json_integer_at<std::uint64_t>(j, name, what + ": \"counts\"");
   }
   return c;
 }
@@ -388,68 +389,70 @@ json Plan::to_json() const {
 Plan Plan::from_json(const json& j, const std::string& name) {
   try {
     if (j.value("format", "") != "hepex-plan") throw FormatError(name + ": not a hepex plan (no \"format\": \"hepex-plan\")");
-    if (j.at("version").get<int>() != kVersion)
-      throw FormatError(name + ": plan version " + std::to_string(j.at("version").get<int>()) + ", this build reads " +
-                        std::to_string(kVersion));
+    const int version = io::json_integer_at<int>(j, "version", name);
+    if (version != kVersion)
+      throw FormatError(name + ": plan version " + std::to_string(version) + ", this build reads " + std::to_string(kVersion));
     Plan p;
     p.model_arch = j.at("model_arch").get<std::string>();
-    p.model_hash = j.at("model_hash").get<std::uint64_t>();
-    const auto tile = j.at("tile").get<std::vector<std::size_t>>();
+    p.model_hash = io::json_integer_at<std::uint64_t>(j, "model_hash", name);
+    const auto tile = io::json_integers_at<std::size_t>(j, "tile", name);
     if (tile.size() != 3) throw FormatError(name + ": \"tile\" must hold 3 sizes");
     p.t1 = tile[0];
     p.t2 = tile[1];
     p.t3 = tile[2];
-    p.batch = j.at("batch").get<std::size_t>();
-    p.hoisted_rotations = j.value("hoisted_rotations", std::size_t{1});
+    p.batch = io::json_integer_at<std::size_t>(j, "batch", name);
+    p.hoisted_rotations = io::json_integer_or<std::size_t>(j, "hoisted_rotations", 1, name);
     const std::string layout = j.value("batch_layout", std::string("inner"));
     if (layout != "inner" && layout != "outer")
       throw FormatError(name + ": \"batch_layout\" is \"" + layout + "\", expected \"inner\" or \"outer\"");
     p.batch_layout = layout == "outer" ? tile::BatchLayout::kOuter : tile::BatchLayout::kInner;
-    p.input_size = j.at("input_size").get<std::size_t>();
-    p.output_size = j.at("output_size").get<std::size_t>();
-    p.input_perm = j.at("input_perm").get<nn::Permutation>();
-    p.output_perm = j.at("output_perm").get<nn::Permutation>();
-    p.depth = j.at("depth").get<int>();
+    p.input_size = io::json_integer_at<std::size_t>(j, "input_size", name);
+    p.output_size = io::json_integer_at<std::size_t>(j, "output_size", name);
+    p.input_perm = io::json_integers_at<std::uint32_t>(j, "input_perm", name);
+    p.output_perm = io::json_integers_at<std::uint32_t>(j, "output_perm", name);
+    p.depth = io::json_integer_at<int>(j, "depth", name);
     const auto& c = j.at("ckks");
-    p.ckks.ring_degree = c.at("ring_degree").get<std::size_t>();
-    p.ckks.data_bits = c.at("data_bits").get<std::vector<int>>();
-    p.ckks.special_bits = c.at("special_bits").get<std::vector<int>>();
-    p.ckks.dnum = c.at("dnum").get<std::size_t>();
-    p.ckks.scale_bits = c.at("scale_bits").get<int>();
+    const std::string ckks_name = name + ": \"ckks\"";
+    p.ckks.ring_degree = io::json_integer_at<std::size_t>(c, "ring_degree", ckks_name);
+    p.ckks.data_bits = io::json_integers_at<int>(c, "data_bits", ckks_name);
+    p.ckks.special_bits = io::json_integers_at<int>(c, "special_bits", ckks_name);
+    p.ckks.dnum = io::json_integer_at<std::size_t>(c, "dnum", ckks_name);
+    p.ckks.scale_bits = io::json_integer_at<int>(c, "scale_bits", ckks_name);
     p.ckks.secure = c.at("secure").get<bool>();
-    p.rotation_steps = j.at("rotation_steps").get<std::vector<int>>();
-    p.rotation_key_levels = j.value("rotation_key_levels", std::vector<int>{});
-    p.relin_key_level = j.value("relin_key_level", -1);
+    p.rotation_steps = io::json_integers_at<int>(j, "rotation_steps", name);
+    if (j.contains("rotation_key_levels")) p.rotation_key_levels = io::json_integers_at<int>(j, "rotation_key_levels", name);
+    p.relin_key_level = io::json_integer_or<int>(j, "relin_key_level", -1, name);
     p.weight_mode = parse_weight_mode(j.at("weight_mode").get<std::string>());
-    p.preencoded_weight_bytes = j.at("preencoded_weight_bytes").get<std::size_t>();
-    p.onthefly_weight_bytes = j.at("onthefly_weight_bytes").get<std::size_t>();
-    p.input_ciphertexts = j.at("input_ciphertexts").get<std::size_t>();
-    p.output_ciphertexts = j.at("output_ciphertexts").get<std::size_t>();
-    p.input_bytes = j.at("input_bytes").get<std::size_t>();
-    p.output_bytes = j.at("output_bytes").get<std::size_t>();
-    p.eval_key_bytes = j.at("eval_key_bytes").get<std::size_t>();
-    p.est_peak_bytes_preencoded = j.at("est_peak_bytes_preencoded").get<std::size_t>();
-    p.est_peak_bytes_onthefly = j.at("est_peak_bytes_onthefly").get<std::size_t>();
+    p.preencoded_weight_bytes = io::json_integer_at<std::size_t>(j, "preencoded_weight_bytes", name);
+    p.onthefly_weight_bytes = io::json_integer_at<std::size_t>(j, "onthefly_weight_bytes", name);
+    p.input_ciphertexts = io::json_integer_at<std::size_t>(j, "input_ciphertexts", name);
+    p.output_ciphertexts = io::json_integer_at<std::size_t>(j, "output_ciphertexts", name);
+    p.input_bytes = io::json_integer_at<std::size_t>(j, "input_bytes", name);
+    p.output_bytes = io::json_integer_at<std::size_t>(j, "output_bytes", name);
+    p.eval_key_bytes = io::json_integer_at<std::size_t>(j, "eval_key_bytes", name);
+    p.est_peak_bytes_preencoded = io::json_integer_at<std::size_t>(j, "est_peak_bytes_preencoded", name);
+    p.est_peak_bytes_onthefly = io::json_integer_at<std::size_t>(j, "est_peak_bytes_onthefly", name);
     p.est_latency_preencoded_s = j.at("est_latency_preencoded_s").get<double>();
     p.est_latency_onthefly_s = j.at("est_latency_onthefly_s").get<double>();
     for (const auto& l : j.at("layers")) {
+      const std::string layer = name + ": layer " + std::to_string(p.layers.size());
       LayerPlan lp;
-      lp.in = l.at("in").get<std::size_t>();
-      lp.out = l.at("out").get<std::size_t>();
+      lp.in = io::json_integer_at<std::size_t>(l, "in", layer);
+      lp.out = io::json_integer_at<std::size_t>(l, "out", layer);
       lp.transposed = l.at("orientation").get<std::string>() == "transposed";
       lp.square = l.at("square").get<bool>();
       lp.clear_and_duplicate = l.at("clear_and_duplicate").get<bool>();
       lp.fill_dead_rows = l.at("fill_dead_rows").get<bool>();
       lp.clear_output = l.value("clear_output", false);  // absent in plans made before the output clear
-      lp.level_in = l.at("level_in").get<int>();
-      lp.level_out = l.at("level_out").get<int>();
-      lp.tiles_kept = l.at("tiles_kept").get<std::size_t>();
-      lp.tiles_total = l.at("tiles_total").get<std::size_t>();
-      lp.dead_tile_rows = l.at("dead_tile_rows").get<std::size_t>();
-      lp.weight_plaintexts = l.at("weight_plaintexts").get<std::size_t>();
-      lp.weight_bytes = l.at("weight_bytes").get<std::size_t>();
+      lp.level_in = io::json_integer_at<int>(l, "level_in", layer);
+      lp.level_out = io::json_integer_at<int>(l, "level_out", layer);
+      lp.tiles_kept = io::json_integer_at<std::size_t>(l, "tiles_kept", layer);
+      lp.tiles_total = io::json_integer_at<std::size_t>(l, "tiles_total", layer);
+      lp.dead_tile_rows = io::json_integer_at<std::size_t>(l, "dead_tile_rows", layer);
+      lp.weight_plaintexts = io::json_integer_at<std::size_t>(l, "weight_plaintexts", layer);
+      lp.weight_bytes = io::json_integer_at<std::size_t>(l, "weight_bytes", layer);
       lp.est_seconds = l.at("est_seconds").get<double>();
-      lp.counts = counts_from_json(l.at("counts"));
+      lp.counts = counts_from_json(l.at("counts"), layer);
       p.layers.push_back(lp);
     }
     p.key_set = key_set_from_hex(j.value("key_set", std::string()), name);

@@ -112,6 +112,20 @@ TEST(ClientSecurity, PlansAreValidatedBeforeUse) {
   refused([](json& j) { j["ckks"]["data_bits"][0] = 70; }, "bits");
   refused([](json& j) { j["layers"][0]["in"] = 17; }, "layer 0");
   refused([](json& j) { j["key_set"] = "zz"; }, "key_set");
+  // Numbers that are no integers of the field's type (2e20 into an int was undefined behaviour, found by
+  // the plan fuzzer; -1 into a size wrapped).
+  refused([](json& j) { j["version"] = 2.14366e20; }, "\"version\"");
+  refused([](json& j) { j["batch"] = -1; }, "\"batch\"");
+  refused([](json& j) { j["batch"] = 8.5; }, "\"batch\"");
+  refused([](json& j) { j["depth"] = std::int64_t{1} << 40; }, "\"depth\"");
+  refused([](json& j) { j["ckks"]["scale_bits"] = 1e300; }, "\"scale_bits\"");
+  refused([](json& j) { j["ckks"]["data_bits"][1] = -1e19; }, "\"data_bits\"[1]");
+  refused([](json& j) { j["input_perm"][2] = 5e9; }, "\"input_perm\"[2]");
+  refused([](json& j) { j["output_perm"][0] = -1; }, "\"output_perm\"[0]");
+  refused([](json& j) { j["hoisted_rotations"] = "4"; }, "\"hoisted_rotations\"");
+  refused([](json& j) { j["relin_key_level"] = 1e10; }, "\"relin_key_level\"");
+  refused([](json& j) { j["layers"][1]["level_in"] = 3.0e12; }, "layer 1: \"level_in\"");
+  refused([](json& j) { j["layers"][0]["counts"]["rotate"] = -7; }, "layer 0: \"counts\"");
   // make_plan refuses an absurd batch up front.
   PlanOptions o;
   o.ring_degree = 1024;
