@@ -22,9 +22,16 @@ u64* scratch(ScratchSlot slot, std::size_t words) {
   return b.data();
 }
 
+// Words prepare_digit_sources writes: the limbs, then one row of overflows per digit.
+std::size_t digit_source_words(const CkksContext& ctx, std::size_t level) {
+  return (level + 1 + ctx.params().digit_count(level)) * ctx.n();
+}
+
 // The digits of c in the coefficient domain, ready to be converted to any one target prime:
 // limb j of `src` is c's limb j (inverse NTT); for a multi-prime digit, its limbs additionally hold the
-// centered digit's first conversion step y_i = [(x_i + H) (Q_d/q_i)^{-1}]_{q_i} (H = floor(Q_d/2)).
+// centered digit's first conversion step y_i = [(x_i + H) (Q_d/q_i)^{-1}]_{q_i} (H = floor(Q_d/2)), and
+// row level + 1 + d its overflows, so the conversion is exact: the digit is centered, not centered plus
+// a multiple e >= 0 of Q_d (a bias the key's noise would carry into the slots near +-1).
 void prepare_digit_sources(const CkksContext& ctx, std::size_t level, const u64* c, u64* src) {
   const std::size_t n = ctx.n(), limbs = level + 1;
   std::memcpy(src, c, limbs * n * sizeof(u64));
@@ -40,6 +47,7 @@ void prepare_digit_sources(const CkksContext& ctx, std::size_t level, const u64*
       for (std::size_t i = 0; i < n; ++i) x[i] = add_mod(x[i], h, q);
     }
     ctx.modup(level, d).premultiply(src + first * n, src + first * n, n);
+    ctx.modup(level, d).overflows(src + first * n, src + (level + 1 + d) * n, n);
   }
 }
 
@@ -56,7 +64,7 @@ void convert_digit(const CkksContext& ctx, std::size_t level, std::size_t d, con
     return;
   }
   const std::size_t target = k < first ? k : k - width;  // index among the converter's targets
-  ctx.modup(level, d).convert_premultiplied(src + first * n, target, out, n);
+  ctx.modup(level, d).convert_premultiplied(src + first * n, target, out, n, src + (level + 1 + d) * n);
   const u64 q = m.value, h = ctx.modup_half_to(level, d)[target];
   for (std::size_t i = 0; i < n; ++i) out[i] = sub_mod(out[i], h, q);
 }
@@ -215,7 +223,7 @@ KeySwitchDigits decompose_for_key_switch(const CkksContext& ctx, const RnsPoly& 
   const auto& ext = ctx.ext_primes(level);
   const std::size_t e = ext.size();
   const std::size_t count = ctx.params().digit_count(level);
-  u64* src = scratch(kSources, (level + 1) * n);
+  u64* src = scratch(kSources, digit_source_words(ctx, level));
   prepare_digit_sources(ctx, level, c.data(), src);
 
   KeySwitchDigits out{level, count, RnsPoly::uninitialized(n, count * e)};
@@ -255,7 +263,7 @@ void mod_down(const CkksContext& ctx, std::size_t level, const u64* x, RnsPoly& 
     for (std::size_t i = 0; i < n; ++i) dst[i] = add_mod(dst[i], h, p);
   }
   u64* conv = scratch(kConverted, limbs * n);
-  ctx.moddown(level).convert(special, conv, n);
+  ctx.moddown(level).convert_exact(special, conv, n);  // exact: the fast one would bias by -e
   const auto& p_inv = ctx.p_inv();
   const auto& p_inv_shoup = ctx.p_inv_shoup();
   const bool add = mode == KeySwitchOutput::kAdd;
@@ -324,7 +332,7 @@ void key_switch_sum(const CkksContext& ctx, const RnsPoly& c, std::size_t level,
     input = permuted;
   }
   const bool perm_applied = input != c.data();
-  u64* src = scratch(kSources, (level + 1) * n);
+  u64* src = scratch(kSources, digit_source_words(ctx, level));
   prepare_digit_sources(ctx, level, input, src);
   u64* acc = scratch(kAcc, 2 * e * n);
   // Output limb by output limb: its digit limbs (count * n words, per thread) stay in cache between

@@ -2,6 +2,7 @@
 #include "ckks/rns.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numeric>
 #include <string>
@@ -106,6 +107,13 @@ BaseConverter::BaseConverter(RnsBase from, RnsBase to) : from_(std::move(from)),
   punctured_mod_to_.resize(to_.size() * l);
   for (std::size_t k = 0; k < to_.size(); ++k)
     for (std::size_t i = 0; i < l; ++i) punctured_mod_to_[k * l + i] = product_mod_except(from_.moduli(), i, to_[k]);
+  multiples_of_q_to_.resize(to_.size() * (l + 1));
+  for (std::size_t k = 0; k < to_.size(); ++k) {
+    const u64 q_mod = mul_mod(product_mod_except(from_.moduli(), 0, to_[k]), reduce_u64(from_[0].value, to_[k]), to_[k]);
+    for (std::size_t e = 0; e <= l; ++e)
+      multiples_of_q_to_[k * (l + 1) + e] = e == 0 ? 0 : add_mod(multiples_of_q_to_[k * (l + 1) + e - 1], q_mod, to_[k].value);
+  }
+  for (std::size_t i = 0; i < l; ++i) inverse_from_.push_back(1.0 / static_cast<double>(from_[i].value));
 }
 
 namespace {
@@ -177,12 +185,29 @@ void BaseConverter::premultiply(const u64* in, u64* y, std::size_t n) const {
                        from_[i].value);
 }
 
-void BaseConverter::convert_premultiplied(const u64* y, std::size_t target, u64* out, std::size_t n) const {
+void BaseConverter::convert_premultiplied(const u64* y, std::size_t target, u64* out, std::size_t n,
+                                          const u64* overflow) const {
   const std::size_t l = from_.size();
   const Modulus& p = to_[target];
   if (l == 1) return reduce_row(y, out, n, from_[0].value, p);
   const u64* factors = punctured_mod_to_.data() + target * l;
-  for (std::size_t c = 0; c < n; ++c) out[c] = dot_mod(y + c, n, factors, l, p);
+  if (!overflow) {
+    for (std::size_t c = 0; c < n; ++c) out[c] = dot_mod(y + c, n, factors, l, p);
+    return;
+  }
+  const u64* multiples = multiples_of_q_to_.data() + target * (l + 1);
+  for (std::size_t c = 0; c < n; ++c) out[c] = sub_mod(dot_mod(y + c, n, factors, l, p), multiples[overflow[c]], p.value);
+}
+
+u64 BaseConverter::overflow_at(const u64* y, std::size_t stride) const {
+  // sum_i y_i / q_i = e + x / Q with x / Q in [0, 1); clamped so a rounding at e = l cannot index past the table.
+  double s = 0;
+  for (std::size_t i = 0; i < from_.size(); ++i) s += static_cast<double>(y[i * stride]) * inverse_from_[i];
+  return static_cast<u64>(std::min(std::floor(s), static_cast<double>(from_.size())));
+}
+
+void BaseConverter::overflows(const u64* y, u64* e, std::size_t n) const {
+  for (std::size_t c = 0; c < n; ++c) e[c] = overflow_at(y + c, n);
 }
 
 void BaseConverter::convert(const u64* in, u64* out, std::size_t n) const {
@@ -206,6 +231,33 @@ void BaseConverter::convert(const u64* in, u64* out, std::size_t n) const {
       const u64* factors = punctured_mod_to_.data() + k * l;
       u64* dst = out + k * n + c0;
       for (std::size_t c = 0; c < block; ++c) dst[c] = dot_mod(y.data() + c, kBlock, factors, l, to_[k]);
+    }
+  }
+}
+
+void BaseConverter::convert_exact(const u64* in, u64* out, std::size_t n) const {
+  const std::size_t l = from_.size(), k_count = to_.size();
+  if (l == 1) {  // exact already (e = 0)
+    convert(in, out, n);
+    return;
+  }
+  const u64* inv = from_.punctured_inv().data();
+  const u64* inv_shoup = from_.punctured_inv_shoup().data();
+  constexpr std::size_t kBlock = 64;
+  std::vector<u64> y(kBlock * l);
+  std::array<u64, kBlock> overflow{};
+  for (std::size_t c0 = 0; c0 < n; c0 += kBlock) {
+    const std::size_t block = std::min(kBlock, n - c0);
+    for (std::size_t i = 0; i < l; ++i)
+      multiply_shoup_row(in + i * n + c0, y.data() + i * kBlock, block, inv[i], inv_shoup[i], from_[i].value);
+    for (std::size_t c = 0; c < block; ++c) overflow[c] = overflow_at(y.data() + c, kBlock);
+    for (std::size_t k = 0; k < k_count; ++k) {
+      const u64* factors = punctured_mod_to_.data() + k * l;
+      const u64* multiples = multiples_of_q_to_.data() + k * (l + 1);
+      const u64 p = to_[k].value;
+      u64* dst = out + k * n + c0;
+      for (std::size_t c = 0; c < block; ++c)
+        dst[c] = sub_mod(dot_mod(y.data() + c, kBlock, factors, l, to_[k]), multiples[overflow[c]], p);
     }
   }
 }

@@ -46,12 +46,29 @@ class BaseConverter {
   // converts, transforms and consumes one limb before the next): premultiply() writes
   // y_i = [x_i * (Q/q_i)^{-1}]_{q_i} (from().size() limbs), convert_premultiplied() the target limb
   // sum_i y_i * (Q/q_i) mod to()[target]. Together they give exactly convert()'s output.
+  // With `overflow` (from overflows()), the target limb of the exact conversion (convert_exact's).
   void premultiply(const u64* in, u64* y, std::size_t n) const;
-  void convert_premultiplied(const u64* y, std::size_t target, u64* out, std::size_t n) const;
+  void convert_premultiplied(const u64* y, std::size_t target, u64* out, std::size_t n,
+                             const u64* overflow = nullptr) const;
+  // e[c] = the multiple of Q the fast conversion of premultiplied y adds to coefficient c (see convert_exact).
+  void overflows(const u64* y, u64* e, std::size_t n) const;
+
+  // The exact conversion: x mod p_k for the x in [0, Q) the residues stand for. The fast conversion's
+  // e = floor(sum_i y_i / q_i) is computed in double precision and e * Q subtracted. Exact unless x / Q lies
+  // within ~2^-50 of 0 or 1, where the result may stand for x + Q or x - Q: a rounding tie for both users
+  // (ModDown adds floor(P/2) first, ModUp centers its digits), so either answer is right there. Key switching needs it: e >= 0 has mean
+  // about (l - 1) / 2, so ModDown after the fast conversion subtracts a bias from every coefficient, and a
+  // ModUp digit carries e * Q_d into the key's noise; a bias in every coefficient sums, over the ring,
+  // into the slots whose roots lie near +-1 (errors there 10-100x the others').
+  void convert_exact(const u64* in, u64* out, std::size_t n) const;
 
  private:
+  u64 overflow_at(const u64* y, std::size_t stride) const;  // y_i at y[i * stride]
+
   RnsBase from_, to_;
   std::vector<u64> punctured_mod_to_;  // [(Q/q_i) mod p_k], indexed k * from.size() + i
+  std::vector<u64> multiples_of_q_to_;  // [e * Q mod p_k] for e in [0, from.size()], indexed k * (from.size() + 1) + e
+  std::vector<double> inverse_from_;    // 1 / q_i
 };
 
 // out[i] = in[i] mod m for inputs below `bound` (cheaper when bound is at most a few times m).

@@ -189,6 +189,55 @@ TEST(Rns, TwoStepConversionEqualsConvert) {
   }
 }
 
+// The exact conversion (one step, and two steps with the overflows) gives x mod p_k for the x in [0, Q)
+// the residues stand for, GMP's CRT as the reference; residues near 0 and Q - 1 included.
+TEST(Rns, ExactConversionMatchesGmp) {
+  Csprng rng(seed_from_u64(34));
+  const std::size_t n = 257;
+  for (auto [l, k] : {std::pair{1, 2}, {2, 3}, {4, 5}, {6, 13}, {12, 3}}) {
+    const auto all = mixed_primes(l + k, 1 << 12, rng);
+    const std::vector<u64> from(all.begin(), all.begin() + l), to(all.begin() + l, all.end());
+    const BaseConverter conv{RnsBase(from), RnsBase(to)};
+    std::vector<u64> in(l * n), out(k * n), y(l * n), e(n), two_step(n);
+    for (int i = 0; i < l; ++i)
+      for (std::size_t c = 0; c < n; ++c) in[i * n + c] = rng.uniform_below(from[i]);
+    for (int i = 0; i < l; ++i) {  // x = 0, Q - 1, 1
+      in[i * n + 0] = 0;
+      in[i * n + 1] = from[i] - 1;
+      in[i * n + 2] = 1;
+    }
+    conv.convert_exact(in.data(), out.data(), n);
+    conv.premultiply(in.data(), y.data(), n);
+    conv.overflows(y.data(), e.data(), n);
+    for (std::size_t c = 0; c < n; ++c) {
+      std::vector<u64> residues(l);
+      for (int i = 0; i < l; ++i) residues[i] = in[i * n + c];
+      const mpz_class x = crt(residues, from);
+      // Within ~2^-50 of 0 or Q the double-precision overflow may be off by one: x - Q or x + Q (where its
+      // users sit at a rounding tie: either is right).
+      const mpf_class f = mpf_class(x) / mpf_class(product(from));
+      const bool edge = f < 1e-12 || f > 1 - 1e-12;
+      for (int j = 0; j < k; ++j) {
+        const u64 got = out[j * n + c], exact = mod_u64(x, to[j]);
+        if (edge && got != exact) {
+          const mpz_class q = product(from);
+          EXPECT_TRUE(got == mod_u64(x + q, to[j]) || got == mod_u64(x - q, to[j]))
+              << "l=" << l << " coefficient " << c;
+        } else {
+          ASSERT_EQ(got, exact) << "l=" << l << " coefficient " << c;
+        }
+      }
+      if (c >= 3) {
+        EXPECT_FALSE(edge);  // random residues land far from the edges
+      }
+    }
+    for (int j = 0; j < k; ++j) {
+      conv.convert_premultiplied(y.data(), j, two_step.data(), n, e.data());
+      for (std::size_t c = 0; c < n; ++c) ASSERT_EQ(two_step[c], out[j * n + c]) << "l=" << l << " target " << j;
+    }
+  }
+}
+
 // centered_reduce_row and reduce_row against signed 128-bit arithmetic, for sources smaller than, about
 // equal to and much larger than the target.
 TEST(Rns, RowReductionsMatchInt128) {
