@@ -71,6 +71,34 @@ std::size_t pt_bytes(const CkksChoice& c, int level) { return std::size_t(level 
 
 }  // namespace
 
+namespace {
+
+// Where the ring's security bound leaves room (N = 2^15 for the demo's depth: 552 of 881 bits), fewer and
+// wider digits: each key switch then decomposes into dnum digits instead of one per prime, and the keys
+// shrink by the same factor, for special primes that cover the widest digit (the first, which holds the
+// largest prime) with the same 20 bits to spare. The fewest digits that fit: at N = 2^15 with depth 11,
+// dnum 2 measured 12% less server CPU than one prime per digit (dnum 3 and 6: no faster), 0.67x the peak
+// memory, 0.29x the eval keys, the same error (docs/RESULTS.md, issue 9 part 7).
+void widen_digits(CkksChoice& c, int max_bits) {
+  const std::size_t primes = c.data_bits.size();
+  int data = 0;
+  for (int b : c.data_bits) data += b;
+  for (std::size_t dnum = 1; dnum < primes; ++dnum) {
+    const std::size_t alpha = (primes + dnum - 1) / dnum;  // the engine's digit width for this dnum
+    int widest = 0;
+    for (std::size_t i = 0; i < alpha; ++i) widest += c.data_bits[i];
+    const int needed = widest + 20;
+    const int count = (needed + 59) / 60;
+    const int bits = (needed + count - 1) / count;
+    if (data + count * bits > max_bits) continue;
+    c.dnum = (primes + alpha - 1) / alpha;
+    c.special_bits.assign(std::size_t(count), bits);
+    return;
+  }
+}
+
+}  // namespace
+
 CkksChoice choose_ckks(int depth, std::size_t min_slots, const PlanOptions& o) {
   std::vector<std::size_t> rings;
   if (o.ring_degree) rings.push_back(o.ring_degree);
@@ -85,15 +113,17 @@ CkksChoice choose_ckks(int depth, std::size_t min_slots, const PlanOptions& o) {
       // The last prime holds the outputs at scale 2^s: 12 more bits decode |y| < 2^11 (the client refuses
       // beyond 2^8, output_limit). The special prime bounds the key-switching noise, digit prime / P per
       // switch: 20 bits above the scale keep it ~2^-20 of the scale for the largest digit (the last prime).
-      // One prime per digit: wider digits need more special primes, and where a larger ring has room for
-      // them (N = 2^15, 6 primes a digit) they have not yet measured faster here (docs/RESULTS.md).
       const int first = std::min(60, s + 12), special = std::min(60, s + 20);
       c.data_bits.assign(1, first);
       c.data_bits.insert(c.data_bits.end(), std::size_t(depth), s);
       c.special_bits = {special};
       c.dnum = std::size_t(depth) + 1;
       c.secure = !o.insecure;
-      if (o.insecure || c.total_bits() <= ckks::max_log_qp_128(n)) return c;
+      const int max_bits = ckks::max_log_qp_128(n);
+      if (o.insecure || c.total_bits() <= max_bits) {
+        if (!o.insecure) widen_digits(c, max_bits);
+        return c;
+      }
     }
   }
   throw SecurityError("plan: no ring degree up to 65536 holds a depth-" + std::to_string(depth) +

@@ -10,7 +10,9 @@
 //   CKKS         the smallest ring degree N (8192 .. 65536, or the one asked for: ring_degree) whose 128-bit
 //                HE Standard bound admits the chain {first, scale_bits x depth} + {special}, first =
 //                scale_bits + 12, special = scale_bits + 20 (<= 60), with the largest scale_bits in
-//                [min_scale_bits, 40] that fits; dnum = depth + 1 (one prime per digit).
+//                [min_scale_bits, 40] that fits; then the fewest key-switching digits the bound still
+//                admits (special primes cover the widest digit + 20 bits; plan.cpp widen_digits), which at
+//                N = 2^14 is one prime per digit (dnum = depth + 1).
 //   rotations    exactly the left-rotation steps (normalized to (0, slots)) the executor performs.
 //   levels       each layer's weights are encoded at the level of its input (level_in), the bias one below.
 //   cost         operation counts per layer computed from the zero-tile pattern (the executor's counts must

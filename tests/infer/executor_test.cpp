@@ -7,6 +7,7 @@
 #include <string>
 
 #include "backend/sim_backend.hpp"
+#include "ckks/params.hpp"
 #include "infer/client.hpp"
 #include "infer/executor.hpp"
 #include "infer/plan.hpp"
@@ -249,6 +250,21 @@ TEST(InferPlanner, PicksTheSmallestSecureRing) {
   EXPECT_EQ(small.scale_bits, 37);
   // More slots than N = 8192 has: the next ring.
   EXPECT_EQ(choose_ckks(3, 8192, PlanOptions{}).ring_degree, 16384u);
+  // Room left under the bound buys fewer, wider digits: at N = 2^15 the demo's depth 11 at 2^40 takes
+  // 492 + 60 of 881 bits with one prime per digit; two digits of 6 primes (52 + 5 x 40 = 252 bits) need
+  // special primes of >= 272 bits: 5 x 55, 767 bits. One digit (P >= 512 bits) would not fit.
+  PlanOptions big;
+  big.ring_degree = 32768;
+  const auto wide = choose_ckks(11, 32, big);
+  EXPECT_EQ(wide.scale_bits, 40);
+  EXPECT_EQ(wide.dnum, 2u);
+  EXPECT_EQ(wide.special_bits, std::vector<int>(5, 55));
+  EXPECT_LE(wide.total_bits(), 881);
+  const hepex::ckks::CkksParameters params = hepex::ckks::CkksParameters::from_bit_sizes(wide.ring_degree, wide.data_bits,
+                                                                           wide.special_bits, wide.dnum);
+  EXPECT_EQ(params.dnum(), 2u);  // the engine accepts it as is (P >= every digit, 128-bit)
+  // Where the bound leaves no room for a second special prime, one prime per digit stays.
+  EXPECT_EQ(c.dnum, 9u);
 }
 
 TEST(InferPlanner, JsonRoundTripAndValidation) {
