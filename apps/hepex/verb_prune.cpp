@@ -87,7 +87,8 @@ void print_tile_choice(const prune::TileShapeChoice& choice, double budget) {
 }
 
 nlohmann::json report_json(const prune::PruneReport& r, const SplitQuality& val, const SplitQuality& test,
-                           const HeCost& cost, bool baseline, bool classifier) {
+                           const HeCost& cost, const std::optional<PlannedLatency>& planned, bool baseline,
+                           bool classifier) {
   nlohmann::json j = prune_report_json(r);
   // mse_* are the test loss of any task (the name predates classifiers; the sweep's CSV reads it).
   j["mse_pruned"] = test.pruned.loss;
@@ -97,6 +98,7 @@ nlohmann::json report_json(const prune::PruneReport& r, const SplitQuality& val,
   }
   j["cost_kept"] = cost.kept;
   j["cost_total"] = cost.total;
+  if (planned) j["planned_latency"] = {{"dense_s", planned->dense_s}, {"pruned_s", planned->pruned_s}};
   if (val.pruned.loss == val.pruned.loss) j["val"] = quality_json(val, baseline, classifier);
   j["test"] = quality_json(test, baseline, classifier);
   return j;
@@ -186,6 +188,7 @@ void run(PruneOptions& o) {
     if (has_val) val.dense = nn::evaluate(tuned, data.val, loss);
   }
   const HeCost cost = he_cost(report, he_tile_costs(dense, cfg.t1, cfg.t2));
+  const auto planned = planned_latency(dense, pruned, cfg.t1, cfg.t2);
   progress.finish();
 
   if (choice) print_tile_choice(*choice, o.cost_budget);
@@ -202,6 +205,10 @@ void run(PruneOptions& o) {
                 static_cast<long>(report.permute_tiles_after));
   std::printf("HE cost kept %.0f / %.0f (%.1f%%; tiles x RNS limbs at their level)\n", cost.kept, cost.total,
               100.0 * cost.kept / cost.total);
+  if (planned)
+    std::printf("planned server latency kept %.1f%% (%.2f s of %.2f s for 256 samples: the planner's estimate, which "
+                "charges rotations per live tile row; measured cuts are smaller still, docs/RESULTS.md)\n",
+                100.0 * planned->pruned_s / planned->dense_s, planned->pruned_s, planned->dense_s);
   if (o.baseline) std::printf("dense baseline: fine-tuned in the same %d phases (%d epochs)\n", report.finetune_phases,
                               report.finetune_epochs);
   const std::string data_name = job.data + (job.noise > 0.f ? " (noise " + fmt_noise(job.noise) + ")" : "");
@@ -210,7 +217,7 @@ void run(PruneOptions& o) {
 
   if (!o.report.empty()) {
     const bool classifier = loss == nn::Loss::kSoftmaxCrossEntropy;
-    nlohmann::json j = report_json(report, val, test, cost, o.baseline, classifier);
+    nlohmann::json j = report_json(report, val, test, cost, planned, o.baseline, classifier);
     if (choice) j["tile_choice"] = tile_choice_json(*choice, o.cost_budget);
     io::write_file_atomic(o.report, j.dump(2) + "\n");
   }

@@ -25,6 +25,19 @@ HeCost he_cost(const prune::PruneReport& report, const std::vector<double>& tile
   return c;
 }
 
+std::optional<PlannedLatency> planned_latency(const nn::Model& dense, const nn::Model& pruned, int t1, int t2) {
+  constexpr std::size_t kBatch = 256;  // the demo's batch: the estimate is per inference of that many samples
+  infer::PlanOptions options;
+  try {
+    const auto plan = [&](const nn::Model& m) {
+      return infer::make_plan(m, static_cast<std::size_t>(t1), static_cast<std::size_t>(t2), kBatch, options);
+    };
+    return PlannedLatency{plan(dense).est_latency_preencoded_s, plan(pruned).est_latency_preencoded_s};
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
 prune::PruneConfig prune_config_for(const nn::Model& dense, prune::PruneConfig config, bool cost_aware,
                                     std::uint64_t seed) {
   if (cost_aware) config.layer_cost = he_tile_costs(dense, config.t1, config.t2);

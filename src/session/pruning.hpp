@@ -2,6 +2,7 @@
 // What `hepex prune` and the Python module share around prune::prune_model: the configuration completed
 // for a model (loss for its task, seeds, HE-cost weighting) and the report as JSON.
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -21,6 +22,16 @@ struct HeCost {
   double kept = 0, total = 0;
 };
 HeCost he_cost(const prune::PruneReport& report, const std::vector<double>& tile_costs);
+
+// The planner's latency estimate (infer::make_plan, 256 samples, pre-encoded weights, its cost model) for
+// the dense and the pruned model at tile t1 x t2. Unlike the HE cost it charges what a layer does per live
+// tile row (rotations, rescales, squares), which pruning only saves when a whole row empties, so it is the
+// closer proxy for what pruning buys under encryption (docs/RESULTS.md, issue 14). nullopt when the
+// planner refuses either model (e.g. no secure ring holds its depth).
+struct PlannedLatency {
+  double dense_s = 0, pruned_s = 0;
+};
+std::optional<PlannedLatency> planned_latency(const nn::Model& dense, const nn::Model& pruned, int t1, int t2);
 
 // `config` completed for `dense`: the loss of its task (same widths in and out: MSE, else cross-entropy),
 // the fine-tuning seed, and with `cost_aware` the per-layer tile costs (he_tile_costs at config's tile).

@@ -50,6 +50,11 @@ TEST(CliPruneMethods, PruneReportsValidationAndTestDeltasAndCost) {
   EXPECT_EQ(j["finetune_phases"], 3);
   EXPECT_LE(j["cost_kept"].get<double>(), j["cost_total"].get<double>());
   EXPECT_GT(j["cost_kept"].get<double>(), 0.0);
+  // The planner's estimate for both models, and the line that quotes it.
+  ASSERT_TRUE(j.contains("planned_latency")) << j.dump();
+  EXPECT_GT(j["planned_latency"]["pruned_s"].get<double>(), 0.0);
+  EXPECT_LE(j["planned_latency"]["pruned_s"].get<double>(), j["planned_latency"]["dense_s"].get<double>());
+  EXPECT_NE(r.out.find("planned server latency kept"), std::string::npos) << r.out;
   for (const char* split : {"val", "test"}) {
     const auto& q = j[split];
     EXPECT_NEAR(q["delta_accuracy"].get<double>(),

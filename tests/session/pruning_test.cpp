@@ -1,0 +1,50 @@
+// The pruning helpers `hepex prune` and the Python module share: the planner's latency estimate of a pruned
+// model against its dense one.
+#include <gtest/gtest.h>
+
+#include "../infer/infer_test_util.hpp"
+#include "infer/plan.hpp"
+#include "session/pruning.hpp"
+
+namespace hepex {
+namespace {
+
+nn::Model model_784() {
+  return infer::testing::random_model({784, 64, 784}, {nn::Activation::square(), nn::Activation::identity()}, 5);
+}
+
+TEST(PlannedLatency, IsThePlannersEstimateAndFallsOnlyWithWholeRows) {
+  const nn::Model dense = model_784();
+  const auto same = planned_latency(dense, dense, 4, 8);
+  ASSERT_TRUE(same.has_value());
+  EXPECT_GT(same->dense_s, 0.0);
+  EXPECT_EQ(same->dense_s, same->pruned_s);
+  EXPECT_EQ(same->dense_s, infer::make_plan(dense, 4, 8, 256).est_latency_preencoded_s);
+
+  // Half of the first layer's outputs (whole tile rows: the executor skips their rotate-and-sums) versus the
+  // same number of weights zeroed as scattered single weights (every tile stays live): only the first is
+  // cheaper under encryption.
+  nn::Model rows = dense, scattered = dense;
+  auto& w_rows = rows.layers()[0].W;
+  auto& w_scat = scattered.layers()[0].W;
+  for (Eigen::Index i = 0; i < 32; ++i) w_rows.row(i).setZero();
+  for (Eigen::Index k = 0; k < 32 * w_scat.cols(); ++k) {
+    const Eigen::Index i = k % w_scat.rows(), j = (k / w_scat.rows()) * 2 % w_scat.cols();
+    if (j % 8 != 0) w_scat(i, j) = 0;  // keeps column j = 0 mod 8 alive in every tile
+  }
+  const auto cut = planned_latency(dense, rows, 4, 8);
+  const auto spread = planned_latency(dense, scattered, 4, 8);
+  ASSERT_TRUE(cut && spread);
+  EXPECT_LT(cut->pruned_s, 0.9 * cut->dense_s);
+  EXPECT_GT(spread->pruned_s, 0.95 * spread->dense_s);
+}
+
+TEST(PlannedLatency, IsAbsentWhenThePlannerRefuses) {
+  nn::Model dense = model_784();
+  nn::Model constant = dense;
+  constant.layers()[0].W.setZero();  // a constant output: the planner refuses such a model
+  EXPECT_FALSE(planned_latency(dense, constant, 4, 8).has_value());
+}
+
+}  // namespace
+}  // namespace hepex
