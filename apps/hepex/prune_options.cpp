@@ -10,6 +10,11 @@ void add_prune_options(CLI::App* sub, prune::PruneConfig& c, PruneTextOptions& t
   sub->add_option("--threshold", c.density_threshold, "P4/P4E: drop tiles with density at or below this")
       ->check(real_in(0, 0.9999))
       ->capture_default_str();
+  sub->add_option("--row-fraction", c.row_fraction,
+                  "P4/P4E: after dropping tiles, empty this fraction of whole tile rows (groups of output neurons: "
+                  "the encrypted executor skips a dead row's rotations, rescale and square), lowest score first")
+      ->check(real_in(0, 0.9999))
+      ->capture_default_str();
   sub->add_option("--guide-fraction", c.guide_fraction,
                   "P3: unstructured fraction of the mask that guides the permutation (0: the prune fraction)")
       ->check(real_in(0, 0.9999))

@@ -192,6 +192,46 @@ void prune_tiles(nn::Model& model, const std::vector<TileDims>& dims, double fra
   compensate_biases(model, before, ranking.saliency);
 }
 
+void prune_tile_rows(nn::Model& model, const std::vector<TileDims>& dims, double fraction, Scope scope,
+                     const Ranking& ranking) {
+  check_fraction(fraction);
+  check_dims(model, dims);
+  check_ranking(model, ranking);
+  const nn::Model before = ranking.saliency ? model : nn::Model{};
+  auto& layers = model.layers();
+  std::vector<std::vector<Candidate>> per_layer(layers.size());
+  std::vector<Eigen::Index> totals(layers.size());
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    ensure_mask(layers[l]);
+    const TileGrid grid{layers[l].out(), layers[l].in(), dims[l]};
+    totals[l] = grid.grid_rows();
+    const Eigen::MatrixXi nz = tile_nonzeros(layers[l].mask, dims[l]);
+    const Eigen::MatrixXf masked_w = layers[l].W.cwiseProduct(layers[l].mask);
+    const Eigen::MatrixXd tile = ranking.saliency ? tile_saliency(layers[l], dims[l], ranking.saliency->layers[l])
+                                                  : tile_scores(masked_w, dims[l], TileScore::kL2);
+    for (Eigen::Index tr = 0; tr < grid.grid_rows(); ++tr) {
+      Eigen::Index live = 0;
+      double score = 0;
+      for (Eigen::Index tc = 0; tc < grid.grid_cols(); ++tc) {
+        if (nz(tr, tc) == 0) continue;
+        ++live;
+        score += ranking.saliency ? tile(tr, tc) : tile(tr, tc) * tile(tr, tc);
+      }
+      if (live == 0) continue;
+      if (!ranking.saliency) score = std::sqrt(score);
+      const double cost = ranking.layer_cost.empty() ? 1.0 : cost_of(ranking, l) * static_cast<double>(live);
+      per_layer[l].push_back({score / cost, l, tr});
+    }
+  }
+  prune_lowest(std::move(per_layer), totals, fraction, scope, ranking.layer_cap, "tile rows", [&](const Candidate& c) {
+    auto& layer = layers[c.layer];
+    const Eigen::Index r0 = c.index * dims[c.layer].rows;
+    layer.mask.middleRows(r0, std::min<Eigen::Index>(dims[c.layer].rows, layer.out() - r0)).setZero();
+  });
+  for (auto& layer : layers) layer.apply_mask();
+  compensate_biases(model, before, ranking.saliency);
+}
+
 Eigen::Index drop_sparse_tiles(nn::Model& model, const std::vector<TileDims>& dims, double threshold,
                                const Saliency* saliency) {
   check_dims(model, dims);

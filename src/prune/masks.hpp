@@ -40,6 +40,15 @@ void prune_unstructured(nn::Model& model, double fraction, Scope scope, const Ra
 void prune_tiles(nn::Model& model, const std::vector<TileDims>& dims, double fraction, Scope scope, TileScore score,
                  const Ranking& ranking = {});
 
+// Masks whole tile rows (dims[l].rows output neurons each: the groups whose rotate-and-sum, rescale and
+// square the encrypted executor skips once every tile of the row is empty): the fraction `fraction` of
+// tile rows with the lowest score (already-empty rows count as pruned). Score: the estimated loss increase
+// summed over the row's tiles (saliency), else the L2 norm of its alive weights; with layer_cost, divided
+// by the cost of the row's alive tiles. The layer cap counts rows. Saliency moves the removed weights'
+// mean contribution into the biases.
+void prune_tile_rows(nn::Model& model, const std::vector<TileDims>& dims, double fraction, Scope scope,
+                     const Ranking& ranking = {});
+
 // Masks every tile whose alive density (alive entries / tile area) is <= threshold, including tiles
 // that are already empty. With saliency, the removed weights' mean contribution moves into the bias.
 // Returns the number of non-empty tiles it removed.

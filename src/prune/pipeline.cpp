@@ -136,11 +136,17 @@ class Run {
 nn::Model prune_model(const nn::Model& dense, const nn::Dataset& train, const nn::Dataset& val,
                       const PruneConfig& config, PruneReport& report, const PhaseCallback& on_phase,
                       const nn::EpochCallback& on_epoch) {
+  if (!(config.row_fraction >= 0 && config.row_fraction < 1))
+    throw InvalidArgument("row fraction " + std::to_string(config.row_fraction) + " must be in [0, 1)");
+  if (config.row_fraction > 0 && config.method != Method::kP4 && config.method != Method::kP4E)
+    throw InvalidArgument("tile-row pruning (row fraction " + std::to_string(config.row_fraction) +
+                          ") is a step of P4 and P4E only");
   if (!(config.density_threshold >= 0 && config.density_threshold < 1))
     throw InvalidArgument("density threshold " + std::to_string(config.density_threshold) + " must be in [0, 1)");
   const auto dims = chain_tile_dims(dense.layers().size(), config.t1, config.t2);
   report = PruneReport{};
-  report.method = std::string(method_name(config.method)) + (config.saliency ? "/sal" : "");
+  report.method = std::string(method_name(config.method)) + (config.saliency ? "/sal" : "") +
+                  (config.row_fraction > 0 ? "+rows" : "");
   report.fraction = config.fraction;
   report.t1 = config.t1;
   report.t2 = config.t2;
@@ -184,6 +190,10 @@ nn::Model prune_model(const nn::Model& dense, const nn::Dataset& train, const nn
       permute(model);
       run.phase("drop tiles at density <= " + fmt_fraction(config.density_threshold));
       drop_sparse_tiles(model, dims, config.density_threshold, run.ranking(model).saliency);
+      if (config.row_fraction > 0) {
+        run.phase("prune tile rows " + fmt_fraction(config.row_fraction));
+        prune_tile_rows(model, dims, config.row_fraction, config.scope, run.ranking(model));
+      }
       if (config.method == Method::kP4E) {
         run.phase("expand");
         expand_tiles(model, reference, dims);

@@ -7,6 +7,8 @@
 //   P4   unstructured -> fine-tune -> permute -> drop almost-empty tiles  -> fine-tune
 //   P4E  P4, but the tiles that survive are expanded (every weight re-enabled from its dense value)
 //        before the last fine-tune: a kept tile costs the same under HE whether sparse or dense.
+//   P4/P4E with row_fraction > 0: after the tiles are dropped, whole tile rows too (prune_tile_rows):
+//        under compact weights a layer's time is mostly per live tile row, not per tile.
 // Any method can rank by data saliency and per HE cost instead of |w| (PruneConfig::saliency, layer_cost);
 // reports then name it with the suffix "/sal" (e.g. "P3/sal").
 // Every fine-tune keeps the masks fixed. The total number of fine-tuning epochs is reported so that the
@@ -46,6 +48,7 @@ struct PruneConfig {
   Scope scope = Scope::kGlobal;
   TileScore score = TileScore::kL2;  // P2/P3
   double density_threshold = 0.0625; // P4/P4E: tiles at or below this density are dropped
+  double row_fraction = 0;           // P4/P4E: then this fraction of tile rows is emptied (prune_tile_rows)
   int steps = 1;                     // > 1: gradual: prune to schedule_fractions(..)[i], re-rank, fine-tune
   Schedule schedule = Schedule::kLinear;  // of the gradual steps; the fine-tuning epochs are split across them
   double layer_cap = 1.0;            // at most this fraction of any one layer's weights / tiles removed (Ranking)

@@ -106,6 +106,38 @@ TEST(Masks, TilePruningRemovesLowestScoringTiles) {
   EXPECT_EQ(total_tiles(m, {TileDims{2, 2}}).kept, 2);
 }
 
+TEST(Masks, TileRowPruningEmptiesTheLowestScoringRows) {
+  // Tiles 2x2: row 0 holds L2 sqrt(328), row 1 sqrt(116).
+  auto m = one_layer({1, 1, 9, 9,  //
+                      1, 1, 9, 9,  //
+                      5, 5, 2, 2,  //
+                      5, 5, 2, 2});
+  prune_tile_rows(m, {TileDims{2, 2}}, 0.5, Scope::kLayer);
+  const auto& L = m.layers()[0];
+  EXPECT_EQ(L.mask.bottomRows(2).sum(), 0.f);
+  EXPECT_EQ(L.mask.topRows(2).sum(), 8.f);
+  EXPECT_EQ(L.W.bottomRows(2).cwiseAbs().sum(), 0.f);
+  // An empty row counts as pruned: asking for half again removes nothing more.
+  prune_tile_rows(m, {TileDims{2, 2}}, 0.5, Scope::kLayer);
+  EXPECT_EQ(L.mask.topRows(2).sum(), 8.f);
+
+  // With a cost per tile, a row is scored per live tile it would free: row 0 (one live tile, L2 10) costs
+  // more quality per tile than row 1 (two live tiles, L2 8 each: 11.3 in all, 5.7 per tile).
+  auto c = one_layer({5, 5, 0, 0,  //
+                      5, 5, 0, 0,  //
+                      4, 4, 4, 4,  //
+                      4, 4, 4, 4});
+  auto plain = c;
+  prune_tile_rows(plain, {TileDims{2, 2}}, 0.5, Scope::kLayer);
+  EXPECT_EQ(plain.layers()[0].mask.topRows(2).sum(), 0.f);  // by L2 alone row 0 (10 < 11.3) goes
+  Ranking per_tile;
+  per_tile.layer_cost = {3.0};
+  prune_tile_rows(c, {TileDims{2, 2}}, 0.5, Scope::kLayer, per_tile);
+  EXPECT_EQ(c.layers()[0].mask.bottomRows(2).sum(), 0.f);
+  EXPECT_EQ(c.layers()[0].mask.topRows(2).sum(), 4.f);  // its live tile stays
+  EXPECT_THROW(prune_tile_rows(c, {TileDims{2, 2}}, 1.0, Scope::kLayer), InvalidArgument);
+}
+
 TEST(Masks, DropSparseTilesThenExpandReenablesExactlySurvivingTiles) {
   const auto dense = one_layer({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16});
   nn::Model m = dense;

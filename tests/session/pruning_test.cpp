@@ -4,6 +4,8 @@
 
 #include "../infer/infer_test_util.hpp"
 #include "infer/plan.hpp"
+#include "prune/masks.hpp"
+#include "prune/tiling.hpp"
 #include "session/pruning.hpp"
 
 namespace hepex {
@@ -37,6 +39,25 @@ TEST(PlannedLatency, IsThePlannersEstimateAndFallsOnlyWithWholeRows) {
   ASSERT_TRUE(cut && spread);
   EXPECT_LT(cut->pruned_s, 0.9 * cut->dense_s);
   EXPECT_GT(spread->pruned_s, 0.95 * spread->dense_s);
+}
+
+// Rows emptied by prune_tile_rows are the rows the executor finds dead (the two modules agree on what a
+// tile row is), and the planned latency falls with them.
+TEST(PlannedLatency, RowsPrunedAreTheExecutorsDeadRows) {
+  const nn::Model dense = model_784();
+  nn::Model pruned = dense;
+  const auto dims = prune::chain_tile_dims(2, 4, 8);
+  prune::prune_tile_rows(pruned, dims, 0.25, prune::Scope::kLayer);
+  const infer::Plan plan = infer::make_plan(pruned, 4, 8, 256);
+  ASSERT_EQ(plan.layers.size(), 2u);
+  for (std::size_t l = 0; l < 2; ++l) {
+    const auto& L = pruned.layers()[l];
+    const Eigen::Index rows = (L.out() + dims[l].rows - 1) / dims[l].rows;
+    EXPECT_EQ(plan.layers[l].dead_tile_rows, static_cast<std::size_t>(std::llround(0.25 * double(rows)))) << l;
+  }
+  const auto planned = planned_latency(dense, pruned, 4, 8);
+  ASSERT_TRUE(planned);
+  EXPECT_LT(planned->pruned_s, planned->dense_s);
 }
 
 TEST(PlannedLatency, IsAbsentWhenThePlannerRefuses) {
