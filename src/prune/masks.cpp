@@ -162,8 +162,15 @@ void prune_unstructured(nn::Model& model, double fraction, Scope scope, const Ra
   for (auto& layer : layers) layer.apply_mask();
 }
 
-void prune_tiles(nn::Model& model, const std::vector<TileDims>& dims, double fraction, Scope scope,
-                 TileScore score, const Ranking& ranking) {
+namespace {
+
+// What tile pruning and tile-row pruning share: checks, per layer the alive count of every tile and its
+// score (saliency, else `score` over the alive |w|), a ranking over the candidates `collect` makes of them
+// (it returns the layer's total count of its units), `kill` for the lowest, then masks applied and, with
+// saliency, the removed weights' mean contribution moved into the biases.
+template <class Collect, class Kill>
+void prune_by_tile_scores(nn::Model& model, const std::vector<TileDims>& dims, double fraction, Scope scope,
+                          TileScore score, const Ranking& ranking, const char* unit, Collect collect, Kill kill) {
   check_fraction(fraction);
   check_dims(model, dims);
   check_ranking(model, ranking);
@@ -174,41 +181,42 @@ void prune_tiles(nn::Model& model, const std::vector<TileDims>& dims, double fra
   for (std::size_t l = 0; l < layers.size(); ++l) {
     ensure_mask(layers[l]);
     const TileGrid grid{layers[l].out(), layers[l].in(), dims[l]};
-    totals[l] = grid.tile_count();
     const Eigen::MatrixXi nz = tile_nonzeros(layers[l].mask, dims[l]);
     const Eigen::MatrixXf masked_w = layers[l].W.cwiseProduct(layers[l].mask);
     const Eigen::MatrixXd scores = ranking.saliency ? tile_saliency(layers[l], dims[l], ranking.saliency->layers[l])
                                                     : tile_scores(masked_w, dims[l], score);
-    const double cost = cost_of(ranking, l);
-    for_each_tile(grid, [&](Eigen::Index tr, Eigen::Index tc) {
-      if (nz(tr, tc) > 0) per_layer[l].push_back({scores(tr, tc) / cost, l, tc * grid.grid_rows() + tr});
-    });
+    totals[l] = collect(l, grid, nz, scores, per_layer[l]);
   }
-  prune_lowest(std::move(per_layer), totals, fraction, scope, ranking.layer_cap, "tiles", [&](const Candidate& c) {
-    const TileGrid grid{layers[c.layer].out(), layers[c.layer].in(), dims[c.layer]};
-    mask_tile(layers[c.layer], dims[c.layer], c.index % grid.grid_rows(), c.index / grid.grid_rows(), 0.f);
-  });
+  prune_lowest(std::move(per_layer), totals, fraction, scope, ranking.layer_cap, unit,
+               [&](const Candidate& c) { kill(layers[c.layer], dims[c.layer], c.index); });
   for (auto& layer : layers) layer.apply_mask();
   compensate_biases(model, before, ranking.saliency);
 }
 
+}  // namespace
+
+void prune_tiles(nn::Model& model, const std::vector<TileDims>& dims, double fraction, Scope scope,
+                 TileScore score, const Ranking& ranking) {
+  const auto collect = [&](std::size_t l, const TileGrid& grid, const Eigen::MatrixXi& nz,
+                           const Eigen::MatrixXd& scores, std::vector<Candidate>& out) {
+    const double cost = cost_of(ranking, l);
+    for_each_tile(grid, [&](Eigen::Index tr, Eigen::Index tc) {
+      if (nz(tr, tc) > 0) out.push_back({scores(tr, tc) / cost, l, tc * grid.grid_rows() + tr});
+    });
+    return grid.tile_count();
+  };
+  const auto kill = [](nn::DenseLayer& layer, TileDims d, Eigen::Index index) {
+    const TileGrid grid{layer.out(), layer.in(), d};
+    mask_tile(layer, d, index % grid.grid_rows(), index / grid.grid_rows(), 0.f);
+  };
+  prune_by_tile_scores(model, dims, fraction, scope, score, ranking, "tiles", collect, kill);
+}
+
 void prune_tile_rows(nn::Model& model, const std::vector<TileDims>& dims, double fraction, Scope scope,
                      const Ranking& ranking) {
-  check_fraction(fraction);
-  check_dims(model, dims);
-  check_ranking(model, ranking);
-  const nn::Model before = ranking.saliency ? model : nn::Model{};
-  auto& layers = model.layers();
-  std::vector<std::vector<Candidate>> per_layer(layers.size());
-  std::vector<Eigen::Index> totals(layers.size());
-  for (std::size_t l = 0; l < layers.size(); ++l) {
-    ensure_mask(layers[l]);
-    const TileGrid grid{layers[l].out(), layers[l].in(), dims[l]};
-    totals[l] = grid.grid_rows();
-    const Eigen::MatrixXi nz = tile_nonzeros(layers[l].mask, dims[l]);
-    const Eigen::MatrixXf masked_w = layers[l].W.cwiseProduct(layers[l].mask);
-    const Eigen::MatrixXd tile = ranking.saliency ? tile_saliency(layers[l], dims[l], ranking.saliency->layers[l])
-                                                  : tile_scores(masked_w, dims[l], TileScore::kL2);
+  // A row's score: saliency adds over its tiles; |w| takes the L2 norm of all its alive weights.
+  const auto collect = [&](std::size_t l, const TileGrid& grid, const Eigen::MatrixXi& nz,
+                           const Eigen::MatrixXd& tile, std::vector<Candidate>& out) {
     for (Eigen::Index tr = 0; tr < grid.grid_rows(); ++tr) {
       Eigen::Index live = 0;
       double score = 0;
@@ -220,16 +228,15 @@ void prune_tile_rows(nn::Model& model, const std::vector<TileDims>& dims, double
       if (live == 0) continue;
       if (!ranking.saliency) score = std::sqrt(score);
       const double cost = ranking.layer_cost.empty() ? 1.0 : cost_of(ranking, l) * static_cast<double>(live);
-      per_layer[l].push_back({score / cost, l, tr});
+      out.push_back({score / cost, l, tr});
     }
-  }
-  prune_lowest(std::move(per_layer), totals, fraction, scope, ranking.layer_cap, "tile rows", [&](const Candidate& c) {
-    auto& layer = layers[c.layer];
-    const Eigen::Index r0 = c.index * dims[c.layer].rows;
-    layer.mask.middleRows(r0, std::min<Eigen::Index>(dims[c.layer].rows, layer.out() - r0)).setZero();
-  });
-  for (auto& layer : layers) layer.apply_mask();
-  compensate_biases(model, before, ranking.saliency);
+    return grid.grid_rows();
+  };
+  const auto kill = [](nn::DenseLayer& layer, TileDims d, Eigen::Index row) {
+    const Eigen::Index r0 = row * d.rows;
+    layer.mask.middleRows(r0, std::min<Eigen::Index>(d.rows, layer.out() - r0)).setZero();
+  };
+  prune_by_tile_scores(model, dims, fraction, scope, TileScore::kL2, ranking, "tile rows", collect, kill);
 }
 
 Eigen::Index drop_sparse_tiles(nn::Model& model, const std::vector<TileDims>& dims, double threshold,
