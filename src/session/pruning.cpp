@@ -32,7 +32,12 @@ std::optional<PlannedLatency> planned_latency(const nn::Model& dense, const nn::
     const auto plan = [&](const nn::Model& m) {
       return infer::make_plan(m, static_cast<std::size_t>(t1), static_cast<std::size_t>(t2), kBatch, options);
     };
-    return PlannedLatency{plan(dense).est_latency_preencoded_s, plan(pruned).est_latency_preencoded_s};
+    const infer::Plan dense_plan = plan(dense);
+    // The pruned model in the dense one's batch layout: left to choose, the planner may take the batch
+    // innermost once the pruned weights fit in memory (more precision, gigabytes of plaintexts), and the
+    // two estimates would compare layouts, not models.
+    options.batch_layout = dense_plan.batch_layout;
+    return PlannedLatency{dense_plan.est_latency_preencoded_s, plan(pruned).est_latency_preencoded_s};
   } catch (const Error&) {
     return std::nullopt;
   }

@@ -24,10 +24,11 @@ struct HeCost {
 HeCost he_cost(const prune::PruneReport& report, const std::vector<double>& tile_costs);
 
 // The planner's latency estimate (infer::make_plan, 256 samples, pre-encoded weights, its cost model) for
-// the dense and the pruned model at tile t1 x t2. Unlike the HE cost it charges what a layer does per live
-// tile row (rotations, rescales, squares), which pruning only saves when a whole row empties, so it is the
-// closer proxy for what pruning buys under encryption (docs/RESULTS.md, issue 14). nullopt when the
-// planner refuses either model (e.g. no secure ring holds its depth).
+// the dense and the pruned model at tile t1 x t2, both in the dense plan's batch layout. Unlike the HE cost
+// it charges what a layer does per live tile row (rotations, rescales, squares), which pruning only saves
+// when a whole row empties, so it is the closer proxy for what pruning buys under encryption
+// (docs/RESULTS.md, issue 14). nullopt when the planner refuses either model (e.g. no secure ring holds
+// its depth).
 struct PlannedLatency {
   double dense_s = 0, pruned_s = 0;
 };

@@ -38,6 +38,10 @@ TEST(PlannedLatency, IsThePlannersEstimateAndFallsOnlyWithWholeRows) {
   const auto spread = planned_latency(dense, scattered, 4, 8);
   ASSERT_TRUE(cut && spread);
   EXPECT_LT(cut->pruned_s, 0.9 * cut->dense_s);
+  // The pruned model is planned in the dense plan's batch layout (not whichever its own weights allow).
+  infer::PlanOptions same_layout;
+  same_layout.batch_layout = infer::make_plan(dense, 4, 8, 256).batch_layout;
+  EXPECT_EQ(cut->pruned_s, infer::make_plan(rows, 4, 8, 256, same_layout).est_latency_preencoded_s);
   EXPECT_GT(spread->pruned_s, 0.95 * spread->dense_s);
 }
 
