@@ -210,9 +210,13 @@ void BaseConverter::overflows(const u64* y, u64* e, std::size_t n) const {
   for (std::size_t c = 0; c < n; ++c) e[c] = overflow_at(y + c, n);
 }
 
-void BaseConverter::convert(const u64* in, u64* out, std::size_t n) const {
+void BaseConverter::convert(const u64* in, u64* out, std::size_t n) const { convert_blocks(in, out, n, false); }
+
+void BaseConverter::convert_exact(const u64* in, u64* out, std::size_t n) const { convert_blocks(in, out, n, true); }
+
+void BaseConverter::convert_blocks(const u64* in, u64* out, std::size_t n, bool exact) const {
   const std::size_t l = from_.size(), k_count = to_.size();
-  // One source modulus: Q/q_0 = 1, so the conversion is a plain reduction.
+  // One source modulus: Q/q_0 = 1, so the conversion is a plain reduction (and exact: e = 0).
   if (l == 1) {
     for (std::size_t k = 0; k < k_count; ++k) reduce_row(in, out + k * n, n, from_[0].value, to_[k]);
     return;
@@ -223,41 +227,23 @@ void BaseConverter::convert(const u64* in, u64* out, std::size_t n) const {
   // stays in L1 while every output limb's dot products read it.
   constexpr std::size_t kBlock = 64;
   std::vector<u64> y(kBlock * l);
-  for (std::size_t c0 = 0; c0 < n; c0 += kBlock) {
-    const std::size_t block = std::min(kBlock, n - c0);
-    for (std::size_t i = 0; i < l; ++i)
-      multiply_shoup_row(in + i * n + c0, y.data() + i * kBlock, block, inv[i], inv_shoup[i], from_[i].value);
-    for (std::size_t k = 0; k < k_count; ++k) {
-      const u64* factors = punctured_mod_to_.data() + k * l;
-      u64* dst = out + k * n + c0;
-      for (std::size_t c = 0; c < block; ++c) dst[c] = dot_mod(y.data() + c, kBlock, factors, l, to_[k]);
-    }
-  }
-}
-
-void BaseConverter::convert_exact(const u64* in, u64* out, std::size_t n) const {
-  const std::size_t l = from_.size(), k_count = to_.size();
-  if (l == 1) {  // exact already (e = 0)
-    convert(in, out, n);
-    return;
-  }
-  const u64* inv = from_.punctured_inv().data();
-  const u64* inv_shoup = from_.punctured_inv_shoup().data();
-  constexpr std::size_t kBlock = 64;
-  std::vector<u64> y(kBlock * l);
   std::array<u64, kBlock> overflow{};
   for (std::size_t c0 = 0; c0 < n; c0 += kBlock) {
     const std::size_t block = std::min(kBlock, n - c0);
     for (std::size_t i = 0; i < l; ++i)
       multiply_shoup_row(in + i * n + c0, y.data() + i * kBlock, block, inv[i], inv_shoup[i], from_[i].value);
-    for (std::size_t c = 0; c < block; ++c) overflow[c] = overflow_at(y.data() + c, kBlock);
+    if (exact)
+      for (std::size_t c = 0; c < block; ++c) overflow[c] = overflow_at(y.data() + c, kBlock);
     for (std::size_t k = 0; k < k_count; ++k) {
       const u64* factors = punctured_mod_to_.data() + k * l;
-      const u64* multiples = multiples_of_q_to_.data() + k * (l + 1);
-      const u64 p = to_[k].value;
       u64* dst = out + k * n + c0;
+      if (!exact) {
+        for (std::size_t c = 0; c < block; ++c) dst[c] = dot_mod(y.data() + c, kBlock, factors, l, to_[k]);
+        continue;
+      }
+      const u64* multiples = multiples_of_q_to_.data() + k * (l + 1);
       for (std::size_t c = 0; c < block; ++c)
-        dst[c] = sub_mod(dot_mod(y.data() + c, kBlock, factors, l, to_[k]), multiples[overflow[c]], p);
+        dst[c] = sub_mod(dot_mod(y.data() + c, kBlock, factors, l, to_[k]), multiples[overflow[c]], to_[k].value);
     }
   }
 }

@@ -64,6 +64,7 @@ class BaseConverter {
 
  private:
   u64 overflow_at(const u64* y, std::size_t stride) const;  // y_i at y[i * stride]
+  void convert_blocks(const u64* in, u64* out, std::size_t n, bool exact) const;  // convert / convert_exact
 
   RnsBase from_, to_;
   std::vector<u64> punctured_mod_to_;  // [(Q/q_i) mod p_k], indexed k * from.size() + i
