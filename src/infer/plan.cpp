@@ -90,7 +90,7 @@ void widen_digits(CkksChoice& c, int max_bits) {
     const int needed = widest + 20;
     const int count = (needed + 59) / 60;
     const int bits = (needed + count - 1) / count;
-    if (data + count * bits > max_bits) continue;
+    if (count > int(PlanLimits::kMaxSpecialPrimes) || data + count * bits > max_bits) continue;
     c.dnum = (primes + alpha - 1) / alpha;
     c.special_bits.assign(std::size_t(count), bits);
     return;

@@ -263,6 +263,12 @@ TEST(InferPlanner, PicksTheSmallestSecureRing) {
   const hepex::ckks::CkksParameters params = hepex::ckks::CkksParameters::from_bit_sizes(wide.ring_degree, wide.data_bits,
                                                                            wide.special_bits, wide.dnum);
   EXPECT_EQ(params.dnum(), 2u);  // the engine accepts it as is (P >= every digit, 128-bit)
+  // At N = 2^16 one digit would fit the bound (P >= 512 bits) but needs 9 special primes, more than a plan
+  // may hold: two digits.
+  big.ring_degree = 65536;
+  const auto huge = choose_ckks(11, 32, big);
+  EXPECT_LE(huge.special_bits.size(), PlanLimits::kMaxSpecialPrimes);
+  EXPECT_EQ(huge.dnum, 2u);
   // Where the bound leaves no room for a second special prime, one prime per digit stays.
   EXPECT_EQ(c.dnum, 9u);
 }
