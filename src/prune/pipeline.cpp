@@ -191,16 +191,8 @@ nn::Model prune_model(const nn::Model& dense, const nn::Dataset& train, const nn
       run.phase("drop tiles at density <= " + fmt_fraction(config.density_threshold));
       drop_sparse_tiles(model, dims, config.density_threshold, run.ranking(model).saliency);
       if (config.row_fraction > 0) {
-        // Gradual like the weights: rows to each step's fraction of the schedule, re-ranked, fine-tuned
-        // between steps (the last step's fine-tune is the method's own, after the expansion).
-        const int steps = std::max(1, config.steps);
-        const auto fractions = schedule_fractions(config.row_fraction, steps, config.schedule);
-        const auto epochs = split_epochs(config.finetune.epochs, steps);
-        for (int i = 0; i < steps; ++i) {
-          run.phase("prune tile rows " + fmt_fraction(fractions[std::size_t(i)]));
-          prune_tile_rows(model, dims, fractions[std::size_t(i)], config.scope, run.ranking(model));
-          if (i + 1 < steps) run.finetune(model, epochs[std::size_t(i)]);
-        }
+        run.phase("prune tile rows " + fmt_fraction(config.row_fraction));
+        prune_tile_rows(model, dims, config.row_fraction, config.scope, run.ranking(model));
       }
       if (config.method == Method::kP4E) {
         run.phase("expand");

@@ -8,8 +8,7 @@
 //   P4E  P4, but the tiles that survive are expanded (every weight re-enabled from its dense value)
 //        before the last fine-tune: a kept tile costs the same under HE whether sparse or dense.
 //   P4/P4E with row_fraction > 0: after the tiles are dropped, whole tile rows too (prune_tile_rows):
-//        under compact weights a layer's time is mostly per live tile row, not per tile. With steps > 1
-//        the rows follow the same schedule, fine-tuned between steps.
+//        under compact weights a layer's time is mostly per live tile row, not per tile.
 // Any method can rank by data saliency and per HE cost instead of |w| (PruneConfig::saliency, layer_cost);
 // reports then name it with the suffix "/sal" (e.g. "P3/sal").
 // Every fine-tune keeps the masks fixed. The total number of fine-tuning epochs is reported so that the

@@ -206,47 +206,6 @@ TEST(Pipeline, GradualStepsReRankAndSplitTheEpochs) {
   }
 }
 
-// Tile rows follow the gradual schedule too: each step re-ranks and prunes rows to its fraction, the steps
-// before the last are fine-tuned, and the end holds the full row fraction in dead rows.
-TEST(Pipeline, GradualRowPruningFollowsTheSchedule) {
-  const nn::Dataset train = prune::testing::synthetic(256, 1);
-  const nn::Model dense = prune::testing::trained_dense(train);
-  PruneConfig cfg;
-  cfg.method = Method::kP4E;
-  cfg.t1 = 2;
-  cfg.t2 = 4;
-  cfg.fraction = 0.3;
-  cfg.row_fraction = 0.25;
-  cfg.steps = 3;
-  cfg.schedule = Schedule::kCubic;
-  cfg.finetune.epochs = 4;
-  cfg.finetune.batch = 32;
-  std::vector<std::string> phases;
-  PruneReport report;
-  const nn::Model pruned =
-      prune_model(dense, train, nn::Dataset{}, cfg, report, [&](const std::string& p) { phases.push_back(p); });
-  std::vector<std::string> row_phases;
-  for (const auto& p : phases)
-    if (p.rfind("prune tile rows", 0) == 0) row_phases.push_back(p);
-  ASSERT_EQ(row_phases.size(), 3u);
-  EXPECT_EQ(row_phases.back(), "prune tile rows 0.25");
-  EXPECT_EQ(report.method, "P4E+rows");
-  // Weights: 3 steps sharing 4 epochs; rows: 2 more fine-tunes sharing the first two steps' share; the final 4.
-  EXPECT_EQ(report.phase_epochs, (std::vector<int>{1, 1, 2, 1, 1, 4}));
-  // A quarter of all tile rows dead at the end (rows counted over every layer, global scope).
-  const auto dims = chain_tile_dims(pruned.layers().size(), 2, 4);
-  long rows = 0, dead = 0;
-  for (std::size_t l = 0; l < dims.size(); ++l) {
-    const auto& L = pruned.layers()[l];
-    for (Eigen::Index r0 = 0; r0 < L.out(); r0 += dims[l].rows) {
-      ++rows;
-      const Eigen::Index h = std::min<Eigen::Index>(dims[l].rows, L.out() - r0);
-      if (L.W.middleRows(r0, h).cwiseAbs().sum() == 0.f) ++dead;
-    }
-  }
-  EXPECT_GE(dead, std::llround(0.25 * double(rows)));
-}
-
 TEST(Pipeline, BaselineRepeatsPhasesOfAnyLengthAndDistilsLikewise) {
   const nn::Dataset train = prune::testing::synthetic(256, 1);
   const nn::Dataset test = prune::testing::synthetic(128, 2);
