@@ -191,12 +191,9 @@ void BaseConverter::convert_premultiplied(const u64* y, std::size_t target, u64*
   const Modulus& p = to_[target];
   if (l == 1) return reduce_row(y, out, n, from_[0].value, p);
   const u64* factors = punctured_mod_to_.data() + target * l;
-  if (!overflow) {
-    for (std::size_t c = 0; c < n; ++c) out[c] = dot_mod(y + c, n, factors, l, p);
-    return;
-  }
-  const u64* multiples = multiples_of_q_to_.data() + target * (l + 1);
-  for (std::size_t c = 0; c < n; ++c) out[c] = sub_mod(dot_mod(y + c, n, factors, l, p), multiples[overflow[c]], p.value);
+  const u64* multiples = multiples_of_q_to_.data() + target * (l + 1);  // multiples[0] = 0: the fast conversion
+  for (std::size_t c = 0; c < n; ++c)
+    out[c] = sub_mod(dot_mod(y + c, n, factors, l, p), multiples[overflow ? overflow[c] : 0], p.value);
 }
 
 u64 BaseConverter::overflow_at(const u64* y, std::size_t stride) const {
@@ -227,7 +224,7 @@ void BaseConverter::convert_blocks(const u64* in, u64* out, std::size_t n, bool 
   // stays in L1 while every output limb's dot products read it.
   constexpr std::size_t kBlock = 64;
   std::vector<u64> y(kBlock * l);
-  std::array<u64, kBlock> overflow{};
+  std::array<u64, kBlock> overflow{};  // stays 0 for the fast conversion (multiples[0] = 0)
   for (std::size_t c0 = 0; c0 < n; c0 += kBlock) {
     const std::size_t block = std::min(kBlock, n - c0);
     for (std::size_t i = 0; i < l; ++i)
@@ -236,12 +233,8 @@ void BaseConverter::convert_blocks(const u64* in, u64* out, std::size_t n, bool 
       for (std::size_t c = 0; c < block; ++c) overflow[c] = overflow_at(y.data() + c, kBlock);
     for (std::size_t k = 0; k < k_count; ++k) {
       const u64* factors = punctured_mod_to_.data() + k * l;
-      u64* dst = out + k * n + c0;
-      if (!exact) {
-        for (std::size_t c = 0; c < block; ++c) dst[c] = dot_mod(y.data() + c, kBlock, factors, l, to_[k]);
-        continue;
-      }
       const u64* multiples = multiples_of_q_to_.data() + k * (l + 1);
+      u64* dst = out + k * n + c0;
       for (std::size_t c = 0; c < block; ++c)
         dst[c] = sub_mod(dot_mod(y.data() + c, kBlock, factors, l, to_[k]), multiples[overflow[c]], to_[k].value);
     }

@@ -56,10 +56,11 @@ class BaseConverter {
   // The exact conversion: x mod p_k for the x in [0, Q) the residues stand for. The fast conversion's
   // e = floor(sum_i y_i / q_i) is computed in double precision and e * Q subtracted. Exact unless x / Q lies
   // within ~2^-50 of 0 or 1, where the result may stand for x + Q or x - Q: a rounding tie for both users
-  // (ModDown adds floor(P/2) first, ModUp centers its digits), so either answer is right there. Key switching needs it: e >= 0 has mean
-  // about (l - 1) / 2, so ModDown after the fast conversion subtracts a bias from every coefficient, and a
-  // ModUp digit carries e * Q_d into the key's noise; a bias in every coefficient sums, over the ring,
-  // into the slots whose roots lie near +-1 (errors there 10-100x the others').
+  // (ModDown adds floor(P/2) first, ModUp centers its digits), so either answer is right there.
+  // Key switching needs it: e >= 0 has mean about (l - 1) / 2, so ModDown after the fast conversion
+  // subtracts a bias from every coefficient, and a ModUp digit carries e * Q_d into the key's noise; a bias
+  // in every coefficient sums, over the ring, into the slots whose roots lie near +-1 (errors there 10-100x
+  // the others').
   void convert_exact(const u64* in, u64* out, std::size_t n) const;
 
  private:
