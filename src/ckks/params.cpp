@@ -42,6 +42,17 @@ bool is_power_of_two(std::size_t x) { return x != 0 && (x & (x - 1)) == 0; }
 
 }  // namespace
 
+int CkksParameters::widest_digit_bits(const std::vector<int>& data_bits, std::size_t dnum) {
+  const std::size_t alpha = (data_bits.size() + dnum - 1) / dnum;
+  int widest = 0;
+  for (std::size_t f = 0; f < data_bits.size(); f += alpha) {
+    int s = 0;
+    for (std::size_t i = f; i < std::min(f + alpha, data_bits.size()); ++i) s += data_bits[i];
+    widest = std::max(widest, s);
+  }
+  return widest;
+}
+
 CkksParameters CkksParameters::create(std::size_t n, int first_bits, int scale_bits, std::size_t levels,
                                       std::size_t dnum, SecurityLevel security, int special_bits) {
   if (special_bits == 0) special_bits = first_bits;
@@ -53,12 +64,7 @@ CkksParameters CkksParameters::create(std::size_t n, int first_bits, int scale_b
   // Fewest special primes whose product covers the largest digit (bit sizes are upper bounds of the
   // primes, so start from the estimate and add one if the actual primes fall short).
   const std::size_t alpha = (data_bits.size() + dnum - 1) / dnum;
-  int max_digit_bits = 0;
-  for (std::size_t f = 0; f < data_bits.size(); f += alpha) {
-    int s = 0;
-    for (std::size_t i = f; i < std::min(f + alpha, data_bits.size()); ++i) s += data_bits[i];
-    max_digit_bits = std::max(max_digit_bits, s);
-  }
+  const int max_digit_bits = widest_digit_bits(data_bits, dnum);
   std::size_t k = static_cast<std::size_t>((max_digit_bits + special_bits - 1) / special_bits);
   for (;; ++k) {
     auto [data, special] = generate_chain(n, data_bits, std::vector<int>(k, special_bits));

@@ -29,6 +29,10 @@ class CkksParameters {
   static CkksParameters create(std::size_t n, int first_bits, int scale_bits, std::size_t levels, std::size_t dnum,
                                SecurityLevel security = SecurityLevel::kClassical128, int special_bits = 0);
 
+  // Bit sizes of the widest digit when primes of `data_bits` are cut into dnum digits of
+  // alpha = ceil(size / dnum) consecutive primes: what the special primes' product must cover.
+  static int widest_digit_bits(const std::vector<int>& data_bits, std::size_t dnum);
+
   // Explicit prime sizes, e.g. SEAL's {60, 40, 40, 40, 40, 40, 40} + special {60}. For each bit size the
   // largest primes go to the special primes, so P >= every digit whenever the sizes allow it.
   // default_scale 0: 2^(data_bits[1]) (or 2^(data_bits[0] - 20) for a single prime).

@@ -6,9 +6,11 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <numeric>
 #include <sstream>
 
 #include "backend/backend.hpp"
+#include "ckks/params.hpp"
 #include "ckks/security.hpp"
 #include "infer/schedule.hpp"
 #include "io/binary.hpp"
@@ -69,10 +71,6 @@ namespace {
 std::size_t ct_bytes(const CkksChoice& c, int level) { return 2 * std::size_t(level + 1) * c.ring_degree * 8; }
 std::size_t pt_bytes(const CkksChoice& c, int level) { return std::size_t(level + 1) * c.ring_degree * 8; }
 
-}  // namespace
-
-namespace {
-
 // Where the ring's security bound leaves room (N = 2^15 for the demo's depth: 552 of 881 bits), fewer and
 // wider digits: each key switch then decomposes into dnum digits instead of one per prime, and the keys
 // shrink by the same factor, for special primes that cover the widest digit (the first, which holds the
@@ -81,17 +79,13 @@ namespace {
 // memory, 0.29x the eval keys, the same error (docs/RESULTS.md, issue 9 part 7).
 void widen_digits(CkksChoice& c, int max_bits) {
   const std::size_t primes = c.data_bits.size();
-  int data = 0;
-  for (int b : c.data_bits) data += b;
+  const int data = std::accumulate(c.data_bits.begin(), c.data_bits.end(), 0);
   for (std::size_t dnum = 1; dnum < primes; ++dnum) {
-    const std::size_t alpha = (primes + dnum - 1) / dnum;  // the engine's digit width for this dnum
-    int widest = 0;
-    for (std::size_t i = 0; i < alpha; ++i) widest += c.data_bits[i];
-    const int needed = widest + 20;
+    const int needed = ckks::CkksParameters::widest_digit_bits(c.data_bits, dnum) + 20;
     const int count = (needed + 59) / 60;
     const int bits = (needed + count - 1) / count;
     if (count > int(PlanLimits::kMaxSpecialPrimes) || data + count * bits > max_bits) continue;
-    c.dnum = (primes + alpha - 1) / alpha;
+    c.dnum = dnum;
     c.special_bits.assign(std::size_t(count), bits);
     return;
   }
