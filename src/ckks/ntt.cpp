@@ -315,12 +315,18 @@ NttTables::NttTables(std::size_t n, const Modulus& q) : n_(n), q_(q) {
   n_inv_shoup_ = shoup_precompute(n_inv_, q.value);
   n_inv_w_ = mul_mod(n_inv_, inv_.back(), q);
   n_inv_w_shoup_ = shoup_precompute(n_inv_w_, q.value);
+  if (ntt32::applies(q.value))
+    narrow_ = ntt32::narrow_tables(fwd_, fwd_shoup_, inv_, inv_shoup_, n_inv_, n_inv_shoup_, n_inv_w_, n_inv_w_shoup_);
 }
 
+// Where the 32-bit-lane kernels apply they serve the lazy variants too: their outputs are reduced, within
+// every lazy bound.
 void NttTables::forward_lazy(u64* a) const {
+  if (narrow_applies(log_n_)) return ntt32::forward(a, log_n_, static_cast<std::uint32_t>(q_.value), narrow_);
   ntt_kernels::forward(a, log_n_, q_.value, fwd_.data(), fwd_shoup_.data(), /*reduce_output=*/false);
 }
 void NttTables::forward(u64* a) const {
+  if (narrow_applies(log_n_)) return ntt32::forward(a, log_n_, static_cast<std::uint32_t>(q_.value), narrow_);
   ntt_kernels::forward(a, log_n_, q_.value, fwd_.data(), fwd_shoup_.data(), /*reduce_output=*/true);
 }
 void NttTables::forward_subring(u64* b, std::size_t len) const {
@@ -328,13 +334,17 @@ void NttTables::forward_subring(u64* b, std::size_t len) const {
     throw InvalidArgument("NttTables::forward_subring: length " + std::to_string(len) + " is not a power of two <= " +
                           std::to_string(n_));
   if (len == 1) return;  // b(psi^n) = b_0 for a constant
-  ntt_kernels::forward(b, __builtin_ctzll(len), q_.value, fwd_.data(), fwd_shoup_.data(), /*reduce_output=*/true);
+  const int log_len = __builtin_ctzll(len);
+  if (narrow_applies(log_len)) return ntt32::forward(b, log_len, static_cast<std::uint32_t>(q_.value), narrow_);
+  ntt_kernels::forward(b, log_len, q_.value, fwd_.data(), fwd_shoup_.data(), /*reduce_output=*/true);
 }
 void NttTables::inverse_lazy(u64* a) const {
+  if (narrow_applies(log_n_)) return ntt32::inverse(a, log_n_, static_cast<std::uint32_t>(q_.value), narrow_);
   ntt_kernels::inverse(a, log_n_, q_.value, inv_.data(), inv_shoup_.data(), n_inv_, n_inv_shoup_, n_inv_w_,
                        n_inv_w_shoup_, /*reduce_output=*/false);
 }
 void NttTables::inverse(u64* a) const {
+  if (narrow_applies(log_n_)) return ntt32::inverse(a, log_n_, static_cast<std::uint32_t>(q_.value), narrow_);
   ntt_kernels::inverse(a, log_n_, q_.value, inv_.data(), inv_shoup_.data(), n_inv_, n_inv_shoup_, n_inv_w_,
                        n_inv_w_shoup_, /*reduce_output=*/true);
 }

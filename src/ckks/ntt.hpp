@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ckks/modarith.hpp"
+#include "ckks/ntt32.hpp"
 
 namespace hepex::ckks {
 
@@ -44,6 +45,10 @@ class NttTables {
   std::vector<u64> fwd_, fwd_shoup_, inv_, inv_shoup_;
   u64 n_inv_, n_inv_shoup_;              // 1/n
   u64 n_inv_w_, n_inv_w_shoup_;          // 1/n times the last inverse twiddle (merged final stage)
+  // The same narrowed to 32 bits where the 32-bit-lane kernels apply (ntt32.hpp), else empty.
+  ntt32::Tables narrow_;
+  // Whether a transform of 2^log_n points takes the 32-bit-lane kernels.
+  bool narrow_applies(int log_n) const { return log_n >= 4 && !narrow_.fwd.empty(); }
 };
 
 // Bit reversal of the low `bits` bits of x.
