@@ -152,16 +152,9 @@ inline __m256i mul_shoup_lazy(__m256i a, const ShoupOperand& t, const ModulusLan
   return _mm256_add_epi64(low, _mm256_slli_epi64(cross_terms, 32));
 }
 
-// Moduli below this bound (2q fits 32 bits) take the narrow kernels: mul_shoup_lazy_narrow in the NTT, 64-bit
-// lane accumulation in key switching's inner product.
+// Moduli below this bound (2q fits 32 bits) take the narrow kernels: 64-bit lane accumulation in key
+// switching's inner product and the plaintext products (the NTT's 32-bit lanes have their own test, ntt32.hpp).
 inline constexpr u64 kNarrowModulusBound = u64{1} << 31;
-
-// The same for a < 2^32 and q < 2^31 (three multiplies, not ten): the Shoup companion to 2^32 is the top
-// half of the one to 2^64, floor(w 2^32 / q) = floor(floor(w 2^64 / q) / 2^32), and a*w, quot*q < 2^63.
-inline __m256i mul_shoup_lazy_narrow(__m256i a, const ShoupOperand& t, const ModulusLanes& c) {
-  const __m256i quot = _mm256_srli_epi64(_mm256_mul_epu32(a, t.ws_hi), 32);
-  return _mm256_sub_epi64(_mm256_mul_epu32(a, t.w), _mm256_mul_epu32(quot, c.q));
-}
 
 // Sums of products below 2^62 (residues of a modulus q < kNarrowModulusBound) in 64-bit lanes, reduced once at
 // the end: a lane that reaches K = q * ceil(2^63 / q) (in [2^63, 2^63 + q)) drops K, so it stays below K and the

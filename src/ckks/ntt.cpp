@@ -6,6 +6,7 @@
 //            the last stage carries the 1/n factor; the full variant then reduces to [0, q).
 #include "ckks/ntt.hpp"
 
+#include <bit>
 #include <string>
 
 #include "ckks/primes.hpp"
@@ -103,32 +104,25 @@ void inverse_scalar(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, 
 }
 
 #if defined(__AVX2__)
-// AVX2 kernels: four butterflies per instruction stream, on the lane-wise Shoup product of modarith.hpp.
+// AVX2 kernels, four butterflies per instruction stream: the lane-wise Shoup product of modarith.hpp (any
+// modulus) or, where FMA is available and 2^31 <= q < 2^51, residues as doubles (fp below): a product modulo q
+// is then six floating-point operations instead of ten 32-bit multiplies and their carries.
 namespace avx2_kernels {
 using namespace ckks::avx2;
 
-// a*w mod q in [0, 2q) for a < 4q. kNarrow (q < 2^31): a is folded below 2q < 2^32 first, then the
-// three-multiply Shoup product applies; otherwise the general one.
-template <bool kNarrow>
-inline __m256i mul_lazy(__m256i a, const ShoupOperand& t, const ModulusLanes& c) {
-  if constexpr (kNarrow) return mul_shoup_lazy_narrow(fold(a, c.two_q, c.two_q_minus_one), t, c);
-  else return mul_shoup_lazy(a, t, c);
-}
-
-template <bool kNarrow>
+// Harvey butterflies on the Shoup product, values in [0, 4q) (forward) and [0, 2q) (inverse).
 inline void forward_butterfly(__m256i& x, __m256i& y, const ShoupOperand& t, const ModulusLanes& c) {
   const __m256i u = fold(x, c.two_q, c.two_q_minus_one);
-  const __m256i v = mul_lazy<kNarrow>(y, t, c);
+  const __m256i v = mul_shoup_lazy(y, t, c);
   x = _mm256_add_epi64(u, v);
   y = _mm256_add_epi64(_mm256_sub_epi64(u, v), c.two_q);
 }
 
-template <bool kNarrow>
 inline void inverse_butterfly(__m256i& x, __m256i& y, const ShoupOperand& t, const ModulusLanes& c) {
   const __m256i s = _mm256_add_epi64(x, y);
   const __m256i d = _mm256_add_epi64(_mm256_sub_epi64(x, y), c.two_q);
   x = fold(s, c.two_q, c.two_q_minus_one);
-  y = mul_lazy<kNarrow>(d, t, c);
+  y = mul_shoup_lazy(d, t, c);
 }
 
 // ShoupOperands i, i+1 each repeated twice: [w_i, w_i, w_{i+1}, w_{i+1}] (for groups of two butterflies).
@@ -138,17 +132,18 @@ inline __m256i load_pairs(const u64* p) {
 // ShoupOperands i..i+3 in the lane order of the even/odd split below: [w_0, w_2, w_1, w_3].
 inline __m256i load_interleaved(const u64* p) { return _mm256_permute4x64_epi64(load(p), 0xD8); }
 
-// Stage helpers for the three shapes: t >= 4 (contiguous halves), t = 2 and t = 1 (in-register shuffles).
+// Stage shapes for t >= 4 (contiguous halves), t = 2 and t = 1 (in-register shuffles), shared by both
+// arithmetics: bf(x, y, w, ws) gets each lane's twiddle word and companion (fp ignores the companion).
 template <class Butterfly>
-void stage_wide(u64* a, std::size_t groups, std::size_t t, const u64* w, const u64* ws, const ModulusLanes& c,
-                Butterfly bf) {
+void stage_wide(u64* a, std::size_t groups, std::size_t t, const u64* w, const u64* ws, Butterfly bf) {
   for (std::size_t i = 0; i < groups; ++i) {
-    const ShoupOperand tw(_mm256_set1_epi64x(static_cast<long long>(w[i])), _mm256_set1_epi64x(static_cast<long long>(ws[i])));
+    const __m256i wv = _mm256_set1_epi64x(static_cast<long long>(w[i]));
+    const __m256i wsv = _mm256_set1_epi64x(static_cast<long long>(ws[i]));
     u64* x = a + 2 * i * t;
     u64* y = x + t;
     for (std::size_t j = 0; j < t; j += 4) {
       __m256i xv = load(x + j), yv = load(y + j);
-      bf(xv, yv, tw, c);
+      bf(xv, yv, wv, wsv);
       store(x + j, xv);
       store(y + j, yv);
     }
@@ -156,26 +151,26 @@ void stage_wide(u64* a, std::size_t groups, std::size_t t, const u64* w, const u
 }
 
 template <class Butterfly>
-void stage_t2(u64* a, std::size_t groups, const u64* w, const u64* ws, const ModulusLanes& c, Butterfly bf) {
+void stage_t2(u64* a, std::size_t groups, const u64* w, const u64* ws, Butterfly bf) {
   for (std::size_t i = 0; i < groups; i += 2) {
     // a[4i..4i+8) = [x0 x1 y0 y1 | x0' x1' y0' y1'] for groups i and i+1.
     u64* p = a + 4 * i;
     const __m256i lo = load(p), hi = load(p + 4);
     __m256i x = _mm256_permute2x128_si256(lo, hi, 0x20), y = _mm256_permute2x128_si256(lo, hi, 0x31);
-    bf(x, y, ShoupOperand(load_pairs(w + i), load_pairs(ws + i)), c);
+    bf(x, y, load_pairs(w + i), load_pairs(ws + i));
     store(p, _mm256_permute2x128_si256(x, y, 0x20));
     store(p + 4, _mm256_permute2x128_si256(x, y, 0x31));
   }
 }
 
 template <class Butterfly, class Post>
-void stage_t1(u64* a, std::size_t groups, const u64* w, const u64* ws, const ModulusLanes& c, Butterfly bf, Post post) {
+void stage_t1(u64* a, std::size_t groups, const u64* w, const u64* ws, Butterfly bf, Post post) {
   for (std::size_t i = 0; i < groups; i += 4) {
     // a[2i..2i+8) = [x0 y0 x1 y1 | x2 y2 x3 y3] -> x = [x0 x2 x1 x3], y = [y0 y2 y1 y3].
     u64* p = a + 2 * i;
     const __m256i lo = load(p), hi = load(p + 4);
     __m256i x = _mm256_unpacklo_epi64(lo, hi), y = _mm256_unpackhi_epi64(lo, hi);
-    bf(x, y, ShoupOperand(load_interleaved(w + i), load_interleaved(ws + i)), c);
+    bf(x, y, load_interleaved(w + i), load_interleaved(ws + i));
     x = post(x);
     y = post(y);
     store(p, _mm256_unpacklo_epi64(x, y));
@@ -183,63 +178,61 @@ void stage_t1(u64* a, std::size_t groups, const u64* w, const u64* ws, const Mod
   }
 }
 
-// Requires n >= 8.
-template <bool kNarrow>
-void forward(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, bool reduce_output) {
-  const std::size_t n = std::size_t{1} << log_n;
-  const ModulusLanes c(q);
-  const auto bf = [](__m256i& x, __m256i& y, const ShoupOperand& t, const ModulusLanes& k) {
-    forward_butterfly<kNarrow>(x, y, t, k);
-  };
-  std::size_t m = 1, t = n / 2;
-  for (; t >= 4; m <<= 1, t >>= 1) stage_wide(a, m, t, w + m, w_shoup + m, c, bf);
-  stage_t2(a, m, w + m, w_shoup + m, c, bf);
+// The stage sequences, for either arithmetic. Requires n >= 8.
+template <class Butterfly, class Post>
+void forward_stages(u64* a, int log_n, const u64* w, const u64* ws, Butterfly bf, Post last_post) {
+  std::size_t m = 1, t = (std::size_t{1} << log_n) / 2;
+  for (; t >= 4; m <<= 1, t >>= 1) stage_wide(a, m, t, w + m, ws + m, bf);
+  stage_t2(a, m, w + m, ws + m, bf);
   m <<= 1;
-  const __m256i q_minus_one = _mm256_set1_epi64x(static_cast<long long>(q - 1));
-  if (reduce_output)
-    stage_t1(a, m, w + m, w_shoup + m, c, bf,
-             [&](__m256i v) { return fold(fold(v, c.two_q, c.two_q_minus_one), c.q, q_minus_one); });
-  else
-    stage_t1(a, m, w + m, w_shoup + m, c, bf, [](__m256i v) { return v; });
+  stage_t1(a, m, w + m, ws + m, bf, last_post);
 }
 
-// Requires n >= 8.
-template <bool kNarrow>
+// All stages but the last (t = n/2, which carries 1/n); returns that stage's span.
+template <class Butterfly, class First>
+std::size_t inverse_stages(u64* a, int log_n, const u64*& w, const u64*& ws, Butterfly bf, First first) {
+  std::size_t h = (std::size_t{1} << log_n) / 2;
+  stage_t1(a, h, w, ws, first, [](__m256i v) { return v; });
+  w += h, ws += h, h >>= 1;
+  stage_t2(a, h, w, ws, bf);
+  w += h, ws += h, h >>= 1;
+  std::size_t t = 4;
+  for (; h >= 2; w += h, ws += h, h >>= 1, t <<= 1) stage_wide(a, h, t, w, ws, bf);
+  return t;
+}
+
+void forward(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, bool reduce_output) {
+  const ModulusLanes c(q);
+  const auto bf = [&](__m256i& x, __m256i& y, __m256i wv, __m256i wsv) { forward_butterfly(x, y, ShoupOperand(wv, wsv), c); };
+  const __m256i q_minus_one = _mm256_set1_epi64x(static_cast<long long>(q - 1));
+  if (reduce_output)
+    forward_stages(a, log_n, w, w_shoup, bf, [&](__m256i v) { return fold(fold(v, c.two_q, c.two_q_minus_one), c.q, q_minus_one); });
+  else
+    forward_stages(a, log_n, w, w_shoup, bf, [](__m256i v) { return v; });
+}
+
 void inverse(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, u64 n_inv, u64 n_inv_shoup, u64 n_inv_w,
              u64 n_inv_w_shoup, bool reduce_output) {
-  const std::size_t n = std::size_t{1} << log_n;
   const ModulusLanes c(q);
-  const auto bf = [](__m256i& x, __m256i& y, const ShoupOperand& t, const ModulusLanes& k) {
-    inverse_butterfly<kNarrow>(x, y, t, k);
+  const auto bf = [&](__m256i& x, __m256i& y, __m256i wv, __m256i wsv) { inverse_butterfly(x, y, ShoupOperand(wv, wsv), c); };
+  // The first stage (t = 1) folds lazy inputs from [0, 4q) to [0, 2q) before the butterfly.
+  const auto fold_then_bf = [&](__m256i& x, __m256i& y, __m256i wv, __m256i wsv) {
+    x = fold(x, c.two_q, c.two_q_minus_one);
+    y = fold(y, c.two_q, c.two_q_minus_one);
+    inverse_butterfly(x, y, ShoupOperand(wv, wsv), c);
   };
-  // First stage (t = 1) folds lazy inputs from [0, 4q) to [0, 2q) before the butterfly.
-  const auto fold_then_bf = [](__m256i& x, __m256i& y, const ShoupOperand& t, const ModulusLanes& k) {
-    x = fold(x, k.two_q, k.two_q_minus_one);
-    y = fold(y, k.two_q, k.two_q_minus_one);
-    inverse_butterfly<kNarrow>(x, y, t, k);
-  };
-  std::size_t h = n / 2;
-  stage_t1(a, h, w, w_shoup, c, fold_then_bf, [](__m256i v) { return v; });
-  w += h;
-  w_shoup += h;
-  h >>= 1;
-  stage_t2(a, h, w, w_shoup, c, bf);
-  w += h;
-  w_shoup += h;
-  h >>= 1;
-  std::size_t t = 4;
-  for (; h >= 2; w += h, w_shoup += h, h >>= 1, t <<= 1) stage_wide(a, h, t, w, w_shoup, c, bf);
+  const std::size_t t = inverse_stages(a, log_n, w, w_shoup, bf, fold_then_bf);
   // Last stage with 1/n merged: x' = (x + y)/n, y' = (x - y) w/n.
   const ShoupOperand scale(_mm256_set1_epi64x(static_cast<long long>(n_inv)), _mm256_set1_epi64x(static_cast<long long>(n_inv_shoup)));
   const ShoupOperand scale_w(_mm256_set1_epi64x(static_cast<long long>(n_inv_w)),
-                        _mm256_set1_epi64x(static_cast<long long>(n_inv_w_shoup)));
+                             _mm256_set1_epi64x(static_cast<long long>(n_inv_w_shoup)));
   const __m256i q_minus_one = _mm256_set1_epi64x(static_cast<long long>(q - 1));
   u64* x = a;
   u64* y = a + t;
   for (std::size_t j = 0; j < t; j += 4) {
     const __m256i u = load(x + j), v = load(y + j);
-    __m256i s = mul_lazy<kNarrow>(_mm256_add_epi64(u, v), scale, c);
-    __m256i d = mul_lazy<kNarrow>(_mm256_add_epi64(_mm256_sub_epi64(u, v), c.two_q), scale_w, c);
+    __m256i s = mul_shoup_lazy(_mm256_add_epi64(u, v), scale, c);
+    __m256i d = mul_shoup_lazy(_mm256_add_epi64(_mm256_sub_epi64(u, v), c.two_q), scale_w, c);
     if (reduce_output) {
       s = fold(s, c.q, q_minus_one);
       d = fold(d, c.q, q_minus_one);
@@ -249,17 +242,102 @@ void inverse(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, u64 n_i
   }
 }
 
+#if defined(__FMA__)
+// Residues as doubles, every value in [0, q), q < 2^51. A product a w (a, w < q) is h + l exactly, h = fl(a w),
+// l = fma(a, w, -h), |l| <= 2^49; quot = floor(h / q) is within one of floor(a w / q), and h - quot q and its
+// sum with l are integers below 2^53, hence exact: a w - quot q in [-q, 2q), two corrections to [0, q).
+namespace fp {
+
+struct Lanes {
+  __m256d q, q_inv, zero;
+  explicit Lanes(u64 modulus)
+      : q(_mm256_set1_pd(static_cast<double>(modulus))), q_inv(_mm256_set1_pd(1.0 / static_cast<double>(modulus))),
+        zero(_mm256_setzero_pd()) {}
+};
+
+inline __m256d as_pd(__m256i v) { return _mm256_castsi256_pd(v); }
+inline __m256i as_si(__m256d v) { return _mm256_castpd_si256(v); }
+// x + q where x < 0, x - q where x >= q.
+inline __m256d lift(__m256d x, const Lanes& c) { return _mm256_add_pd(x, _mm256_and_pd(_mm256_cmp_pd(x, c.zero, _CMP_LT_OQ), c.q)); }
+inline __m256d drop(__m256d x, const Lanes& c) { return _mm256_sub_pd(x, _mm256_and_pd(_mm256_cmp_pd(x, c.q, _CMP_GE_OQ), c.q)); }
+
+inline __m256d mul(__m256d a, __m256d w, const Lanes& c) {
+  const __m256d h = _mm256_mul_pd(a, w);
+  const __m256d l = _mm256_fmsub_pd(a, w, h);
+  const __m256d quot = _mm256_floor_pd(_mm256_mul_pd(h, c.q_inv));
+  return drop(lift(_mm256_add_pd(_mm256_fnmadd_pd(quot, c.q, h), l), c), c);
+}
+
+inline void forward_butterfly(__m256i& x, __m256i& y, __m256i w, const Lanes& c) {
+  const __m256d u = as_pd(x), v = mul(as_pd(y), as_pd(w), c);
+  x = as_si(drop(_mm256_add_pd(u, v), c));
+  y = as_si(lift(_mm256_sub_pd(u, v), c));
+}
+
+inline void inverse_butterfly(__m256i& x, __m256i& y, __m256i w, const Lanes& c) {
+  const __m256d u = as_pd(x), v = as_pd(y);
+  x = as_si(drop(_mm256_add_pd(u, v), c));
+  y = as_si(mul(lift(_mm256_sub_pd(u, v), c), as_pd(w), c));
+}
+
+// 64-bit words < 4q to doubles in [0, q) in place, and back: an integer x < 2^52 is the double 2^52 + x with
+// the exponent bits of 2^52 or-ed in.
+inline __m256i magic_bits() { return _mm256_set1_epi64x(0x4330000000000000LL); }
+inline __m256d magic() { return _mm256_set1_pd(4503599627370496.0); }  // 2^52
+
+void to_doubles(u64* a, std::size_t n, u64 q) {
+  const ModulusLanes c(q);
+  const __m256i kMagicBits = magic_bits();
+  const __m256d kMagic = magic();
+  const __m256i q_minus_one = _mm256_set1_epi64x(static_cast<long long>(q - 1));
+  for (std::size_t i = 0; i < n; i += 4) {
+    const __m256i v = fold(fold(load(a + i), c.two_q, c.two_q_minus_one), c.q, q_minus_one);
+    store(a + i, as_si(_mm256_sub_pd(as_pd(_mm256_or_si256(v, kMagicBits)), kMagic)));
+  }
+}
+
+void from_doubles(u64* a, std::size_t n) {
+  const __m256i kMagicBits = magic_bits();
+  const __m256d kMagic = magic();
+  for (std::size_t i = 0; i < n; i += 4)
+    store(a + i, _mm256_xor_si256(as_si(_mm256_add_pd(as_pd(load(a + i)), kMagic)), kMagicBits));
+}
+
+void forward(u64* a, int log_n, u64 q, const u64* w) {
+  const Lanes c(q);
+  const auto bf = [&](__m256i& x, __m256i& y, __m256i wv, __m256i) { forward_butterfly(x, y, wv, c); };
+  to_doubles(a, std::size_t{1} << log_n, q);
+  forward_stages(a, log_n, w, w, bf, [](__m256i v) { return v; });
+  from_doubles(a, std::size_t{1} << log_n);
+}
+
+void inverse(u64* a, int log_n, u64 q, const u64* w, double n_inv, double n_inv_w) {
+  const Lanes c(q);
+  const auto bf = [&](__m256i& x, __m256i& y, __m256i wv, __m256i) { inverse_butterfly(x, y, wv, c); };
+  to_doubles(a, std::size_t{1} << log_n, q);
+  const u64* unused = w;  // the companions' cursor: fp has none
+  const std::size_t t = inverse_stages(a, log_n, w, unused, bf, bf);
+  const __m256d scale = _mm256_set1_pd(n_inv), scale_w = _mm256_set1_pd(n_inv_w);
+  double* x = reinterpret_cast<double*>(a);
+  double* y = x + t;
+  for (std::size_t j = 0; j < t; j += 4) {
+    const __m256d u = _mm256_loadu_pd(x + j), v = _mm256_loadu_pd(y + j);
+    _mm256_storeu_pd(x + j, mul(drop(_mm256_add_pd(u, v), c), scale, c));
+    _mm256_storeu_pd(y + j, mul(lift(_mm256_sub_pd(u, v), c), scale_w, c));
+  }
+  from_doubles(a, std::size_t{1} << log_n);
+}
+
+}  // namespace fp
+#endif  // __FMA__
+
 }  // namespace avx2_kernels
 #endif  // __AVX2__
 
-// Vector kernels for n >= 8 when the target has AVX2 (moduli below avx2::kNarrowModulusBound: the
-// three-multiply Shoup product); the scalar ones otherwise (and for tiny rings).
+// Vector kernels for n >= 8 when the target has AVX2; the scalar ones otherwise (and for tiny rings).
 void forward(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, bool reduce_output) {
 #if defined(__AVX2__)
-  if (log_n >= 3) {
-    if (q < avx2::kNarrowModulusBound) return avx2_kernels::forward<true>(a, log_n, q, w, w_shoup, reduce_output);
-    return avx2_kernels::forward<false>(a, log_n, q, w, w_shoup, reduce_output);
-  }
+  if (log_n >= 3) return avx2_kernels::forward(a, log_n, q, w, w_shoup, reduce_output);
 #endif
   forward_scalar(a, log_n, q, w, w_shoup, reduce_output);
 }
@@ -267,13 +345,19 @@ void forward(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, bool re
 void inverse(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, u64 n_inv, u64 n_inv_shoup, u64 n_inv_w,
              u64 n_inv_w_shoup, bool reduce_output) {
 #if defined(__AVX2__)
-  if (log_n >= 3) {
-    if (q < avx2::kNarrowModulusBound)
-      return avx2_kernels::inverse<true>(a, log_n, q, w, w_shoup, n_inv, n_inv_shoup, n_inv_w, n_inv_w_shoup, reduce_output);
-    return avx2_kernels::inverse<false>(a, log_n, q, w, w_shoup, n_inv, n_inv_shoup, n_inv_w, n_inv_w_shoup, reduce_output);
-  }
+  if (log_n >= 3)
+    return avx2_kernels::inverse(a, log_n, q, w, w_shoup, n_inv, n_inv_shoup, n_inv_w, n_inv_w_shoup, reduce_output);
 #endif
   inverse_scalar(a, log_n, q, w, w_shoup, n_inv, n_inv_shoup, n_inv_w, n_inv_w_shoup, reduce_output);
+}
+// Whether the double-precision kernels serve q in this build.
+bool fp_applies(u64 q) {
+#if defined(__AVX2__) && defined(__FMA__)
+  return q >= (u64{1} << 31) && q < (u64{1} << 51);
+#else
+  (void)q;
+  return false;
+#endif
 }
 
 }  // namespace ntt_kernels
@@ -317,36 +401,49 @@ NttTables::NttTables(std::size_t n, const Modulus& q) : n_(n), q_(q) {
   n_inv_w_shoup_ = shoup_precompute(n_inv_w_, q.value);
   if (ntt32::applies(q.value))
     narrow_ = ntt32::narrow_tables(fwd_, fwd_shoup_, inv_, inv_shoup_, n_inv_, n_inv_shoup_, n_inv_w_, n_inv_w_shoup_);
+  if (ntt_kernels::fp_applies(q.value)) {
+    // Twiddles as doubles (exact: < 2^51), stored as their bit patterns.
+    auto as_doubles = [](const std::vector<u64>& w) {
+      std::vector<u64> out(w.size());
+      for (std::size_t i = 0; i < w.size(); ++i) out[i] = std::bit_cast<u64>(static_cast<double>(w[i]));
+      return out;
+    };
+    fwd_fp_ = as_doubles(fwd_);
+    inv_fp_ = as_doubles(inv_);
+  }
 }
 
-// Where the 32-bit-lane kernels apply they serve the lazy variants too: their outputs are reduced, within
-// every lazy bound.
-void NttTables::forward_lazy(u64* a) const {
-  if (narrow_applies(log_n_)) return ntt32::forward(a, log_n_, static_cast<std::uint32_t>(q_.value), narrow_);
-  ntt_kernels::forward(a, log_n_, q_.value, fwd_.data(), fwd_shoup_.data(), /*reduce_output=*/false);
-}
-void NttTables::forward(u64* a) const {
-  if (narrow_applies(log_n_)) return ntt32::forward(a, log_n_, static_cast<std::uint32_t>(q_.value), narrow_);
-  ntt_kernels::forward(a, log_n_, q_.value, fwd_.data(), fwd_shoup_.data(), /*reduce_output=*/true);
-}
+void NttTables::forward_lazy(u64* a) const { forward_any(a, log_n_, /*reduce_output=*/false); }
+void NttTables::forward(u64* a) const { forward_any(a, log_n_, /*reduce_output=*/true); }
 void NttTables::forward_subring(u64* b, std::size_t len) const {
   if (len == 0 || len > n_ || (len & (len - 1)) != 0)
     throw InvalidArgument("NttTables::forward_subring: length " + std::to_string(len) + " is not a power of two <= " +
                           std::to_string(n_));
   if (len == 1) return;  // b(psi^n) = b_0 for a constant
-  const int log_len = __builtin_ctzll(len);
-  if (narrow_applies(log_len)) return ntt32::forward(b, log_len, static_cast<std::uint32_t>(q_.value), narrow_);
-  ntt_kernels::forward(b, log_len, q_.value, fwd_.data(), fwd_shoup_.data(), /*reduce_output=*/true);
+  forward_any(b, __builtin_ctzll(len), /*reduce_output=*/true);
 }
-void NttTables::inverse_lazy(u64* a) const {
-  if (narrow_applies(log_n_)) return ntt32::inverse(a, log_n_, static_cast<std::uint32_t>(q_.value), narrow_);
-  ntt_kernels::inverse(a, log_n_, q_.value, inv_.data(), inv_shoup_.data(), n_inv_, n_inv_shoup_, n_inv_w_,
-                       n_inv_w_shoup_, /*reduce_output=*/false);
+void NttTables::inverse_lazy(u64* a) const { inverse_any(a, /*reduce_output=*/false); }
+void NttTables::inverse(u64* a) const { inverse_any(a, /*reduce_output=*/true); }
+
+// The kernel for this modulus and size: 32-bit lanes (q < 2^31, n >= 16), doubles (2^31 <= q < 2^51, n >= 8),
+// else 64-bit Shoup lanes or scalar. The first two reduce fully, which every lazy bound admits.
+void NttTables::forward_any(u64* a, int log_n, bool reduce_output) const {
+  if (log_n >= 4 && !narrow_.fwd.empty()) return ntt32::forward(a, log_n, static_cast<std::uint32_t>(q_.value), narrow_);
+#if defined(__AVX2__) && defined(__FMA__)
+  if (log_n >= 3 && !fwd_fp_.empty()) return ntt_kernels::avx2_kernels::fp::forward(a, log_n, q_.value, fwd_fp_.data());
+#endif
+  ntt_kernels::forward(a, log_n, q_.value, fwd_.data(), fwd_shoup_.data(), reduce_output);
 }
-void NttTables::inverse(u64* a) const {
-  if (narrow_applies(log_n_)) return ntt32::inverse(a, log_n_, static_cast<std::uint32_t>(q_.value), narrow_);
+
+void NttTables::inverse_any(u64* a, bool reduce_output) const {
+  if (log_n_ >= 4 && !narrow_.fwd.empty()) return ntt32::inverse(a, log_n_, static_cast<std::uint32_t>(q_.value), narrow_);
+#if defined(__AVX2__) && defined(__FMA__)
+  if (log_n_ >= 3 && !inv_fp_.empty())
+    return ntt_kernels::avx2_kernels::fp::inverse(a, log_n_, q_.value, inv_fp_.data(), static_cast<double>(n_inv_),
+                                                  static_cast<double>(n_inv_w_));
+#endif
   ntt_kernels::inverse(a, log_n_, q_.value, inv_.data(), inv_shoup_.data(), n_inv_, n_inv_shoup_, n_inv_w_,
-                       n_inv_w_shoup_, /*reduce_output=*/true);
+                       n_inv_w_shoup_, reduce_output);
 }
 
 }  // namespace hepex::ckks

@@ -45,10 +45,12 @@ class NttTables {
   std::vector<u64> fwd_, fwd_shoup_, inv_, inv_shoup_;
   u64 n_inv_, n_inv_shoup_;              // 1/n
   u64 n_inv_w_, n_inv_w_shoup_;          // 1/n times the last inverse twiddle (merged final stage)
-  // The same narrowed to 32 bits where the 32-bit-lane kernels apply (ntt32.hpp), else empty.
+  // The same narrowed to 32 bits where the 32-bit-lane kernels apply (ntt32.hpp), else empty; as doubles
+  // (bit patterns) where the double-precision ones do (2^31 <= q < 2^51), else empty.
   ntt32::Tables narrow_;
-  // Whether a transform of 2^log_n points takes the 32-bit-lane kernels.
-  bool narrow_applies(int log_n) const { return log_n >= 4 && !narrow_.fwd.empty(); }
+  std::vector<u64> fwd_fp_, inv_fp_;
+  void forward_any(u64* a, int log_n, bool reduce_output) const;
+  void inverse_any(u64* a, bool reduce_output) const;
 };
 
 // Bit reversal of the low `bits` bits of x.

@@ -40,7 +40,8 @@ struct Case {
 std::vector<Case> cases() {
   std::vector<Case> out;
   for (std::size_t n = 2; n <= 4096; n *= 2)
-    for (int bits : {30, 31, 32, 50, 60, 61}) out.push_back({n, bits});  // 30, 31: the narrow kernels
+    // 30, 31: the 32-bit-lane kernels (n >= 16); 32 - 51: the double-precision ones; 60, 61: 64-bit lanes.
+    for (int bits : {30, 31, 32, 43, 50, 51, 60, 61}) out.push_back({n, bits});
   return out;
 }
 
@@ -142,8 +143,9 @@ TEST(Ntt, InverseUndoesForwardAndLazyBoundsHold) {
 
 TEST(Ntt, ExtremeInputs) {
   // All coefficients at the top of the lazy range stress the carries of every stage (31 bits: the largest
-  // moduli of the narrow kernels, whose folded operands then reach 2^32 - 1).
-  for (int bits : {31, 60, 61}) {
+  // moduli of the 32-bit lanes, whose sums then reach 2^32 - 1; 51 bits: the largest of the doubles, whose
+  // products' low parts reach 2^49).
+  for (int bits : {31, 32, 51, 60, 61}) {
     const std::size_t n = 1024;
     const Modulus q(generate_ntt_primes(bits, 1, n)[0]);
     const NttTables t(n, q);
