@@ -15,6 +15,12 @@ void add_prune_options(CLI::App* sub, prune::PruneConfig& c, PruneTextOptions& t
                   "the encrypted executor skips a dead row's rotations, rescale and square), lowest score first")
       ->check(real_in(0, 0.9999))
       ->capture_default_str();
+  sub->add_option("--row-layer-cap", c.row_layer_cap,
+                  "With --row-fraction: empty at most this fraction of any one layer's tile rows; the global ranking "
+                  "moves on to other layers (1 = no cap; without one it may empty most of the output layer). An "
+                  "error if the caps cannot reach --row-fraction")
+      ->check(real_in(0.0001, 1))
+      ->capture_default_str();
   sub->add_option("--guide-fraction", c.guide_fraction,
                   "P3: unstructured fraction of the mask that guides the permutation (0: the prune fraction)")
       ->check(real_in(0, 0.9999))
@@ -50,7 +56,8 @@ void add_method_options(CLI::App* sub, prune::PruneConfig& c, MethodTextOptions&
       ->capture_default_str();
   sub->add_option("--layer-cap", c.layer_cap,
                   "Remove at most this fraction of any one layer's weights (P1/P4/P4E) or tiles (P2/P3); the global "
-                  "ranking moves on to other layers (1 = no cap). An error if the caps cannot reach --fraction")
+                  "ranking moves on to other layers (1 = no cap; tile rows: --row-layer-cap). An error if the caps "
+                  "cannot reach --fraction")
       ->check(real_in(0.0001, 1))
       ->capture_default_str();
   sub->add_option("--distill", c.finetune.distill.alpha,

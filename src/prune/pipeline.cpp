@@ -141,6 +141,8 @@ nn::Model prune_model(const nn::Model& dense, const nn::Dataset& train, const nn
   if (config.row_fraction > 0 && config.method != Method::kP4 && config.method != Method::kP4E)
     throw InvalidArgument("tile-row pruning (row fraction " + std::to_string(config.row_fraction) +
                           ") is a step of P4 and P4E only");
+  if (!(config.row_layer_cap > 0 && config.row_layer_cap <= 1))
+    throw InvalidArgument("row layer cap " + std::to_string(config.row_layer_cap) + " must be in (0, 1]");
   if (!(config.density_threshold >= 0 && config.density_threshold < 1))
     throw InvalidArgument("density threshold " + std::to_string(config.density_threshold) + " must be in [0, 1)");
   const auto dims = chain_tile_dims(dense.layers().size(), config.t1, config.t2);
@@ -192,7 +194,9 @@ nn::Model prune_model(const nn::Model& dense, const nn::Dataset& train, const nn
       drop_sparse_tiles(model, dims, config.density_threshold, run.ranking(model).saliency);
       if (config.row_fraction > 0) {
         run.phase("prune tile rows " + fmt_fraction(config.row_fraction));
-        prune_tile_rows(model, dims, config.row_fraction, config.scope, run.ranking(model));
+        Ranking rows = run.ranking(model);
+        rows.layer_cap = config.row_layer_cap;
+        prune_tile_rows(model, dims, config.row_fraction, config.scope, rows);
       }
       if (config.method == Method::kP4E) {
         run.phase("expand");

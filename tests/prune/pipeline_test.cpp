@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "prune/masks.hpp"
 #include "prune_test_util.hpp"
@@ -230,4 +231,65 @@ TEST(Pipeline, BaselineRepeatsPhasesOfAnyLengthAndDistilsLikewise) {
     done += epochs;
   }
   EXPECT_TRUE(same_model(equally_trained_dense(dense, train, nn::Dataset{}, tc, {1, 0, 3}), manual));
+}
+
+namespace {
+// Empty tile rows (groups of output neurons with every weight masked) per layer.
+std::vector<Eigen::Index> dead_rows(const nn::Model& m, const std::vector<TileDims>& dims) {
+  std::vector<Eigen::Index> out;
+  for (std::size_t l = 0; l < m.layers().size(); ++l) {
+    const Eigen::MatrixXi nz = tile_nonzeros(m.layers()[l].mask, dims[l]);
+    Eigen::Index dead = 0;
+    for (Eigen::Index r = 0; r < nz.rows(); ++r) dead += nz.row(r).sum() == 0 ? 1 : 0;
+    out.push_back(dead);
+  }
+  return out;
+}
+}  // namespace
+
+TEST(Pipeline, TileRowsHaveTheirOwnLayerCap) {
+  const nn::Dataset train = prune::testing::synthetic(256, 1);
+  const nn::Model dense = prune::testing::trained_dense(train);
+  PruneConfig cfg;
+  cfg.method = Method::kP4E;
+  cfg.saliency = true;
+  cfg.layer_cost = {1.0, 1.0, 1.0, 8.0};  // the last layer's rows look cheapest to a cost-aware ranking
+  cfg.t1 = 2;
+  cfg.t2 = 4;
+  cfg.fraction = 0.5;
+  cfg.finetune.epochs = 1;
+  cfg.finetune.batch = 32;
+  const auto dims = chain_tile_dims(dense.layers().size(), cfg.t1, cfg.t2);
+  std::vector<Eigen::Index> rows;
+  Eigen::Index total_rows = 0;
+  for (std::size_t l = 0; l < dims.size(); ++l) {
+    rows.push_back(TileGrid{dense.layers()[l].out(), dense.layers()[l].in(), dims[l]}.grid_rows());
+    total_rows += rows.back();
+  }
+  PruneReport report;
+  const auto before = dead_rows(prune_model(dense, train, nn::Dataset{}, cfg, report), dims);  // tiles only
+
+  cfg.row_fraction = 0.3;
+  const auto uncapped = dead_rows(prune_model(dense, train, nn::Dataset{}, cfg, report), dims);
+  const double cap = 0.4;
+  cfg.row_layer_cap = cap;
+  const auto capped = dead_rows(prune_model(dense, train, nn::Dataset{}, cfg, report), dims);
+  Eigen::Index sum_capped = 0, sum_uncapped = 0;
+  bool cap_binds = false;
+  for (std::size_t l = 0; l < dims.size(); ++l) {
+    const auto allowed = std::max(before[l], static_cast<Eigen::Index>(std::floor(cap * rows[l] + 1e-9)));
+    EXPECT_LE(capped[l], allowed) << "layer " << l;
+    cap_binds = cap_binds || uncapped[l] > allowed;
+    sum_capped += capped[l];
+    sum_uncapped += uncapped[l];
+  }
+  EXPECT_TRUE(cap_binds) << "the uncapped ranking should exceed the cap somewhere (else this test shows nothing)";
+  // The fraction is still met, by other layers' rows.
+  EXPECT_EQ(sum_capped, sum_uncapped);
+  EXPECT_GE(sum_capped, static_cast<Eigen::Index>(std::floor(0.3 * total_rows)));
+
+  cfg.row_layer_cap = 0.05;  // too tight to reach 30% of the rows
+  EXPECT_THROW(prune_model(dense, train, nn::Dataset{}, cfg, report), InvalidArgument);
+  cfg.row_layer_cap = 0;
+  EXPECT_THROW(prune_model(dense, train, nn::Dataset{}, cfg, report), InvalidArgument);
 }

@@ -21,9 +21,9 @@ def test_python_tile_row_pruning_equals_the_cli(tmp_path):
     data = write_idx_data(tmp_path / "data", 96, 16, 4, seed=1)
     cli_ok("train", "--arch", "16-8-16", "--data", data, "--epochs", 2, "-o", tmp_path / "m.hpx")
     cli_ok("prune", "-m", tmp_path / "m.hpx", "--data", data, "--method", "P4E", "--tile", "4x4", "--fraction", 0.3,
-           "--row-fraction", 0.25, "--epochs", 1, "--no-baseline", "-o", tmp_path / "cli.hpx")
+           "--row-fraction", 0.25, "--row-layer-cap", 0.5, "--epochs", 1, "--no-baseline", "-o", tmp_path / "cli.hpx")
     pruned, report = hepex.prune(hepex.load_model(str(tmp_path / "m.hpx")), data, method="P4E", tile="4x4",
-                                 fraction=0.3, row_fraction=0.25, epochs=1)
+                                 fraction=0.3, row_fraction=0.25, row_layer_cap=0.5, epochs=1)
     assert report["method"] == "P4E+rows"
     assert pruned.to_bytes() == (tmp_path / "cli.hpx").read_bytes()
     # A quarter of the 6 tile rows (2 + 4), rounded: 2 rows empty, each a whole row of tiles.
