@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -136,8 +137,9 @@ std::pair<const Word*, const Word*> key_rows(const KeySwitchKey::LimbWords& w) {
 }
 
 // The same for a modulus below 2^31, four coefficients per instruction, bit for bit the same result: each
-// digit value is folded below q, so a product with a key value is < q^2 < 2^62 and sums in a 64-bit lane
-// (avx2::NarrowSum); one Barrett reduction per coefficient at the end.
+// digit value is folded below q, so a product with a key value is < q^2 < 2^62; digits are taken two at a
+// time and each pair of products summed in a 64-bit lane (avx2::NarrowPairSum: one overflow test per pair, and
+// the accumulators read and written once per pair); one Barrett reduction per coefficient at the end.
 template <class Word>
 void inner_product_limb_narrow_of(const u64* const* dig, std::size_t count, const KeySwitchKey& key, std::size_t g,
                                   const Modulus& m, const std::uint32_t* perm, std::size_t n, u64* o0, u64* o1) {
@@ -146,25 +148,39 @@ void inner_product_limb_narrow_of(const u64* const* dig, std::size_t count, cons
   const u64 q = m.value;
   const ModulusLanes c(q);
   const __m256i q_minus_one = _mm256_set1_epi64x(static_cast<long long>(q - 1));
-  const NarrowSum sum(q);
-  alignas(32) u64 s0[kBlock], s1[kBlock], gathered[kBlock];
+  const NarrowPairSum sum(q);
+  alignas(32) u64 s0[kBlock], s1[kBlock], gathered[2][kBlock];
   for (std::size_t x0 = 0; x0 < n; x0 += kBlock) {
     const std::size_t len = std::min(kBlock, n - x0);  // n >= 8 is a multiple of 4
     std::fill_n(s0, len, 0);
     std::fill_n(s1, len, 0);
-    for (std::size_t d = 0; d < count; ++d) {
-      auto [b, a] = key_rows<Word>(key.words(d, g));
-      b += x0;
-      a += x0;
-      const u64* v = dig[d] + x0;
-      if (perm) {
-        for (std::size_t i = 0; i < len; ++i) gathered[i] = dig[d][perm[x0 + i]];
-        v = gathered;
+    for (std::size_t d = 0; d < count; d += 2) {
+      // Digits d and d + 1; an odd last digit pairs with zeros (its key rows repeated, its values zero).
+      const bool pair = d + 1 < count;
+      const u64* v[2];
+      const Word *b[2], *a[2];
+      for (std::size_t e = 0; e < 2; ++e) {
+        const std::size_t de = pair ? d + e : d;
+        std::tie(b[e], a[e]) = key_rows<Word>(key.words(de, g));
+        b[e] += x0;
+        a[e] += x0;
+        v[e] = dig[de] + x0;
+        if (perm) {
+          for (std::size_t i = 0; i < len; ++i) gathered[e][i] = dig[de][perm[x0 + i]];
+          v[e] = gathered[e];
+        }
+        if (!pair) break;
       }
+      const __m256i keep_second = pair ? _mm256_set1_epi64x(-1) : _mm256_setzero_si256();
+      if (!pair) v[1] = v[0], b[1] = b[0], a[1] = a[0];
       for (std::size_t i = 0; i < len; i += 4) {
-        const __m256i x = fold(fold(load(v + i), c.two_q, c.two_q_minus_one), c.q, q_minus_one);
-        store(s0 + i, sum.add(load(s0 + i), _mm256_mul_epu32(x, load_key(b + i))));
-        store(s1 + i, sum.add(load(s1 + i), _mm256_mul_epu32(x, load_key(a + i))));
+        const __m256i x = fold(fold(load(v[0] + i), c.two_q, c.two_q_minus_one), c.q, q_minus_one);
+        const __m256i y = _mm256_and_si256(fold(fold(load(v[1] + i), c.two_q, c.two_q_minus_one), c.q, q_minus_one),
+                                           keep_second);
+        const __m256i pb = _mm256_add_epi64(_mm256_mul_epu32(x, load_key(b[0] + i)), _mm256_mul_epu32(y, load_key(b[1] + i)));
+        const __m256i pa = _mm256_add_epi64(_mm256_mul_epu32(x, load_key(a[0] + i)), _mm256_mul_epu32(y, load_key(a[1] + i)));
+        store(s0 + i, sum.add(load(s0 + i), pb));
+        store(s1 + i, sum.add(load(s1 + i), pa));
       }
     }
     for (std::size_t i = 0; i < len; ++i) {

@@ -179,6 +179,24 @@ struct NarrowSum {
   }
 };
 
+// The same for sums of two such products at a time (pair < 2 (q-1)^2 < 2^63 - 2^31): a lane stays below
+// K = q * floor(2^63 / q) (> 2^63 - q), so adding a pair cannot overflow (< K + 2^63 <= 2^64) and one
+// subtraction of K brings it back below the pair (< K): one test per two products instead of one each.
+struct NarrowPairSum {
+  u64 limit;  // K
+  __m256i sign, big, big_minus_one_signed;
+  explicit NarrowPairSum(u64 q)
+      : limit(q * ((u64{1} << 63) / q)),
+        sign(_mm256_set1_epi64x(static_cast<long long>(u64{1} << 63))),
+        big(_mm256_set1_epi64x(static_cast<long long>(limit))),
+        big_minus_one_signed(_mm256_xor_si256(_mm256_set1_epi64x(static_cast<long long>(limit - 1)), sign)) {}
+  __m256i add(__m256i s, __m256i pair) const {
+    s = _mm256_add_epi64(s, pair);
+    const __m256i reached = _mm256_cmpgt_epi64(_mm256_xor_si256(s, sign), big_minus_one_signed);
+    return _mm256_sub_epi64(s, _mm256_and_si256(reached, big));
+  }
+};
+
 // x - bound where x >= bound (x < 2 bound < 2^63).
 inline __m256i fold(__m256i x, __m256i bound, __m256i bound_minus_one) {
   return _mm256_sub_epi64(x, _mm256_and_si256(_mm256_cmpgt_epi64(x, bound_minus_one), bound));
