@@ -156,32 +156,10 @@ inline __m256i mul_shoup_lazy(__m256i a, const ShoupOperand& t, const ModulusLan
 // switching's inner product and the plaintext products (the NTT's 32-bit lanes have their own test, ntt32.hpp).
 inline constexpr u64 kNarrowModulusBound = u64{1} << 31;
 
-// Sums of products below 2^62 (residues of a modulus q < kNarrowModulusBound) in 64-bit lanes, reduced once at
-// the end: a lane that reaches K = q * ceil(2^63 / q) (in [2^63, 2^63 + q)) drops K, so it stays below K and the
-// next product cannot overflow it (K + 2^62 < 2^64); the sum is unchanged modulo q.
-struct NarrowSum {
-  u64 limit;  // K
-  __m256i sign, big, big_minus_one_signed;
-  explicit NarrowSum(u64 q)
-      : limit(q * ((u64{1} << 63) / q + 1)),
-        sign(_mm256_set1_epi64x(static_cast<long long>(u64{1} << 63))),
-        big(_mm256_set1_epi64x(static_cast<long long>(limit))),
-        big_minus_one_signed(_mm256_xor_si256(_mm256_set1_epi64x(static_cast<long long>(limit - 1)), sign)) {}
-  // s + product, less K where that reaches K (unsigned compare as a signed one on sign-flipped lanes).
-  __m256i add(__m256i s, __m256i product) const {
-    s = _mm256_add_epi64(s, product);
-    const __m256i reached = _mm256_cmpgt_epi64(_mm256_xor_si256(s, sign), big_minus_one_signed);
-    return _mm256_sub_epi64(s, _mm256_and_si256(reached, big));
-  }
-  u64 add(u64 s, u64 product) const {
-    s += product;
-    return s >= limit ? s - limit : s;
-  }
-};
-
-// The same for sums of two such products at a time (pair < 2 (q-1)^2 < 2^63 - 2^31): a lane stays below
-// K = q * floor(2^63 / q) (> 2^63 - q), so adding a pair cannot overflow (< K + 2^63 <= 2^64) and one
-// subtraction of K brings it back below the pair (< K): one test per two products instead of one each.
+// Sums of products of residues of a modulus q < kNarrowModulusBound (each < (q-1)^2 < 2^62) in 64-bit lanes,
+// reduced once at the end, added one or two at a time (pair < 2 (q-1)^2 < 2^63 - 2^31): a lane stays below
+// K = q * floor(2^63 / q) (> 2^63 - q), so adding cannot overflow (< K + 2^63 <= 2^64) and one subtraction of K
+// brings it back below the pair (< K); the sum is unchanged modulo q. One test per two products.
 struct NarrowPairSum {
   u64 limit;  // K
   __m256i sign, big, big_minus_one_signed;
@@ -194,6 +172,10 @@ struct NarrowPairSum {
     s = _mm256_add_epi64(s, pair);
     const __m256i reached = _mm256_cmpgt_epi64(_mm256_xor_si256(s, sign), big_minus_one_signed);
     return _mm256_sub_epi64(s, _mm256_and_si256(reached, big));
+  }
+  u64 add(u64 s, u64 pair) const {
+    s += pair;
+    return s >= limit ? s - limit : s;
   }
 };
 

@@ -201,71 +201,99 @@ void dot_product_runs_of(const Modulus& m, std::span<const u64* const> a, std::s
 
 #if defined(__AVX2__)
 // The narrow kernels (q < avx2::kNarrowModulusBound), bit for bit the 128-bit ones' result: residues are below
-// 2^31, so a product is one _mm256_mul_epu32 (< 2^62) and the sums stay in 64-bit lanes (avx2::NarrowSum),
-// four coefficients per instruction and half the accumulator bytes.
-// s_p[i] += x_p[i] * w_i for p < Parts, begin <= i < end; w_i = y[i], or y[0] for every i when kRun (one word
-// of a compact plaintext for the run). noinline for the reason multiply_accumulate_term is.
-template <std::size_t Parts, bool kRun>
-[[gnu::noinline]] void multiply_accumulate_narrow(const u64* const* x, const u64* __restrict y, u64* __restrict s,
-                                                  std::size_t begin, std::size_t end, const avx2::NarrowSum& sum) {
+// 2^31, so a product is one _mm256_mul_epu32 (< 2^62); terms are taken two at a time and each pair of products
+// summed in a 64-bit lane (avx2::NarrowPairSum: one overflow test and one accumulator pass per pair), four
+// coefficients per instruction and half the accumulator bytes.
+// s_p[i] += x_p[i] w_i (+ x2_p[i] w2_i when kTwo) for p < Parts, begin <= i < end; w_i = y[i], or y[0] for every
+// i when kRun (one word of a compact plaintext for the run), likewise w2 from y2. noinline for the reason
+// multiply_accumulate_term is.
+template <std::size_t Parts, bool kRun, bool kTwo>
+[[gnu::noinline]] void multiply_accumulate_narrow(const u64* const* x, const u64* __restrict y, const u64* const* x2,
+                                                  const u64* __restrict y2, u64* __restrict s, std::size_t begin,
+                                                  std::size_t end, const avx2::NarrowPairSum& sum) {
   using avx2::load;
   using avx2::store;
   const u64* __restrict xp[3] = {x[0], Parts > 1 ? x[1] : nullptr, Parts > 2 ? x[2] : nullptr};
+  const u64* __restrict xq[3] = {kTwo ? x2[0] : nullptr, kTwo && Parts > 1 ? x2[1] : nullptr,
+                                 kTwo && Parts > 2 ? x2[2] : nullptr};
   const __m256i w_run = _mm256_set1_epi64x(static_cast<long long>(y[0]));
+  const __m256i w2_run = _mm256_set1_epi64x(static_cast<long long>(kTwo ? y2[0] : 0));
   std::size_t i = begin;
   for (; i + 4 <= end; i += 4) {
     const __m256i w = kRun ? w_run : load(y + i);
+    const __m256i w2 = !kTwo ? w2_run : kRun ? w2_run : load(y2 + i);
     for (std::size_t p = 0; p < Parts; ++p) {
       u64* sp = s + p * kDotBlockMax + i;
-      store(sp, sum.add(load(sp), _mm256_mul_epu32(load(xp[p] + i), w)));
+      __m256i products = _mm256_mul_epu32(load(xp[p] + i), w);
+      if constexpr (kTwo) products = _mm256_add_epi64(products, _mm256_mul_epu32(load(xq[p] + i), w2));
+      store(sp, sum.add(load(sp), products));
     }
   }
   for (; i < end; ++i)
     for (std::size_t p = 0; p < Parts; ++p) {
       u64& v = s[p * kDotBlockMax + i];
-      v = sum.add(v, xp[p][i] * (kRun ? y[0] : y[i]));
+      u64 products = xp[p][i] * (kRun ? y[0] : y[i]);
+      if constexpr (kTwo) products += xq[p][i] * (kRun ? y2[0] : y2[i]);
+      v = sum.add(v, products);
     }
 }
 
-// dot_product_with's accumulation in 64-bit lanes: add_term(k, x, acc) adds term k; no folding is needed.
-template <std::size_t Parts, class AddTerm>
+// dot_product_with's accumulation in 64-bit lanes: add_terms(k, x, x2, acc) adds terms k and k + 1 (x2 their
+// ciphertext parts at the block), or term k alone when x2 is null; no folding is needed.
+template <std::size_t Parts, class AddTerms>
 void dot_product_narrow_with(const Modulus& m, std::span<const u64* const> a, std::size_t terms, std::size_t a_offset,
-                             std::size_t len, u64* const* out, AddTerm add_term) {
+                             std::size_t len, u64* const* out, AddTerms add_terms) {
   alignas(64) u64 acc[Parts * kDotBlockMax];  // part p at [p * kDotBlockMax, ...)
   std::fill_n(acc, Parts * kDotBlockMax, u64{0});
-  const avx2::NarrowSum sum(m.value);
-  for (std::size_t k = 0; k < terms; ++k) {
+  const avx2::NarrowPairSum sum(m.value);
+  for (std::size_t k = 0; k < terms; k += 2) {
     const u64* x[Parts];
-    for (std::size_t p = 0; p < Parts; ++p) x[p] = a[k * Parts + p] + a_offset;
-    add_term(k, x, acc, sum);
+    const u64* x2[Parts];
+    for (std::size_t p = 0; p < Parts; ++p) {
+      x[p] = a[k * Parts + p] + a_offset;
+      x2[p] = k + 1 < terms ? a[(k + 1) * Parts + p] + a_offset : nullptr;
+    }
+    add_terms(k, x, k + 1 < terms ? x2 : nullptr, acc, sum);
   }
   for (std::size_t p = 0; p < Parts; ++p)
     for (std::size_t i = 0; i < len; ++i) out[p][i] = reduce_u64(acc[p * kDotBlockMax + i], m);
 }
 
+// One or two terms through the kernel above.
+template <std::size_t Parts, bool kRun>
+void multiply_accumulate_narrow_terms(const u64* const* x, const u64* y, const u64* const* x2, const u64* y2, u64* s,
+                                      std::size_t begin, std::size_t end, const avx2::NarrowPairSum& sum) {
+  if (x2) multiply_accumulate_narrow<Parts, kRun, true>(x, y, x2, y2, s, begin, end, sum);
+  else multiply_accumulate_narrow<Parts, kRun, false>(x, y, nullptr, nullptr, s, begin, end, sum);
+}
+
 template <std::size_t Parts>
 void dot_product_narrow_block_of(const Modulus& m, std::span<const u64* const> a, std::span<const u64* const> b,
                                  std::size_t offset, std::size_t len, u64* const* out) {
-  dot_product_narrow_with<Parts>(m, a, b.size(), offset, len, out,
-                                 [&](std::size_t k, const u64* const* x, u64* acc, const avx2::NarrowSum& sum) {
-                                   if (k + 1 < b.size())
-                                     for (std::size_t i = 0; i < len; i += 8) __builtin_prefetch(b[k + 1] + offset + i);
-                                   multiply_accumulate_narrow<Parts, false>(x, b[k] + offset, acc, 0, len, sum);
-                                 });
+  dot_product_narrow_with<Parts>(
+      m, a, b.size(), offset, len, out,
+      [&](std::size_t k, const u64* const* x, const u64* const* x2, u64* acc, const avx2::NarrowPairSum& sum) {
+        for (std::size_t next = k + 2; next < std::min(k + 4, b.size()); ++next)
+          for (std::size_t i = 0; i < len; i += 8) __builtin_prefetch(b[next] + offset + i);
+        multiply_accumulate_narrow_terms<Parts, false>(x, b[k] + offset, x2, x2 ? b[k + 1] + offset : nullptr, acc, 0,
+                                                       len, sum);
+      });
 }
 
 template <std::size_t Parts>
 void dot_product_narrow_runs_of(const Modulus& m, std::span<const u64* const> a, std::span<const u64* const> b,
                                 std::size_t a_offset, std::size_t first, std::size_t len, int shift, u64* const* out) {
-  dot_product_narrow_with<Parts>(m, a, b.size(), a_offset, len, out,
-                                 [&](std::size_t k, const u64* const* x, u64* acc, const avx2::NarrowSum& sum) {
-                                   for (std::size_t i = 0; i < len;) {
-                                     const std::size_t word = (first + i) >> shift;
-                                     const std::size_t end = std::min(len, ((word + 1) << shift) - first);
-                                     multiply_accumulate_narrow<Parts, true>(x, b[k] + word, acc, i, end, sum);
-                                     i = end;
-                                   }
-                                 });
+  dot_product_narrow_with<Parts>(
+      m, a, b.size(), a_offset, len, out,
+      [&](std::size_t k, const u64* const* x, const u64* const* x2, u64* acc, const avx2::NarrowPairSum& sum) {
+        for (std::size_t i = 0; i < len;) {
+          const std::size_t word = (first + i) >> shift;
+          const std::size_t end = std::min(len, ((word + 1) << shift) - first);
+          multiply_accumulate_narrow_terms<Parts, true>(x, b[k] + word, x2, x2 ? b[k + 1] + word : nullptr, acc, i,
+                                                        end, sum);
+          i = end;
+        }
+      });
 }
 #endif
 

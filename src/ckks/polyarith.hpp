@@ -61,7 +61,7 @@ void multiply_sub(const CkksContext& ctx, Primes primes, const u64* a, const u64
 // and adding modulo q. Scalar and branch-free in the inner loop (two mulx and four add/adc per coefficient
 // and part); the accumulators (16 bytes per coefficient and part) live on the stack, in L1/L2. Below
 // avx2::kNarrowModulusBound (AVX2 builds) the products are 32x32-bit lane multiplies summed in 64-bit lanes
-// (avx2::NarrowSum): the same result. Residues of a and b must be below q.
+// (avx2::NarrowPairSum): the same result. Residues of a and b must be below q.
 inline constexpr std::size_t kDotBlockMax = 2048;
 void dot_product_block(const Modulus& m, std::size_t parts, std::span<const u64* const> a,
                        std::span<const u64* const> b, std::size_t offset, std::size_t len, u64* const* out);
