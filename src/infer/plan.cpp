@@ -57,9 +57,9 @@ backend::SimParams CkksChoice::sim_params() const {
   return backend::SimParams::from_bits(ring_degree, data_bits, scale_bits, special_bits.size());
 }
 
-double CostModel::seconds(const OpCounts& c, int level, std::size_t n, std::size_t special) const {
+double CostModel::seconds(const OpCounts& c, int level, std::size_t n, std::size_t special, bool compact) const {
   const double limbs = level + 1.0, unit = double(n) * limbs * 1e-9;
-  double t = unit * (multiply_plain * double(c[Op::kMultiplyPlain] + c[Op::kMultiplyConst]) +
+  double t = unit * ((compact ? multiply_compact : multiply_plain) * double(c[Op::kMultiplyPlain] + c[Op::kMultiplyConst]) +
                      add * double(c[Op::kAdd] + c[Op::kAddPlain]) + rescale * double(c[Op::kRescale]) +
                      square * double(c[Op::kSquare]) + encode * double(c[Op::kEncode]));
   t += unit * (limbs + double(special)) * (key_switch * double(c[Op::kKeySwitch]) + decompose * double(c[Op::kDecompose]));
@@ -248,7 +248,7 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
     double seconds = 0;
     for (const auto& s : layer_stages(net, l, nb, level)) {
       lp.counts += s.counts;
-      seconds += o.costs.seconds(s.counts, s.level, p.ckks.ring_degree, special);
+      seconds += o.costs.seconds(s.counts, s.level, p.ckks.ring_degree, special, outer);
     }
     lp.est_seconds = seconds / threads;
     lp.level_out = level - net.layer_depth(l);
@@ -300,7 +300,7 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
     latency += p.layers[l].est_seconds;
     OpCounts enc;
     enc[Op::kEncode] = p.layers[l].tiles_kept;
-    encode_seconds += o.costs.seconds(enc, p.layers[l].level_in, p.ckks.ring_degree, special) / threads;
+    encode_seconds += o.costs.seconds(enc, p.layers[l].level_in, p.ckks.ring_degree, special, outer) / threads;
   }
   p.est_latency_preencoded_s = latency;
   p.est_latency_onthefly_s = latency + encode_seconds;

@@ -76,11 +76,15 @@ struct LayerPlan {
 // 2 threads, both batch layouts, pre-encoded; encode: the on-the-fly runs), minimax: every layer within 20%,
 // the totals within 10% (docs/RESULTS.md, compact weight plaintexts). Memory-bound full plaintexts and compact
 // ones share multiply_plain; the fit holds both to 20%.
+// Nanoseconds of one thread per coefficient and limb (key switching: per limb and extended limb). Fit to the
+// default demo and the 784-512-128-512-784 study model, dense and pruned, batch outer (docs/RESULTS.md, issue 9
+// part 8): the sum of products with compact plaintexts (multiply_compact) costs 0.4x one with full ones.
 struct CostModel {
-  double multiply_plain = 2.2, add = 1.8, rescale = 27.0, square = 9.0, encode = 27.0;
+  double multiply_plain = 2.2, multiply_compact = 0.85, add = 1.37, rescale = 20.5, square = 6.8, encode = 27.0;
   // A key switch: its decomposition (shared by a hoisted sum's rotations) and the rest.
-  double decompose = 11.5, key_switch = 3.0;
-  double seconds(const backend::OpCounts& counts, int level, std::size_t n, std::size_t special) const;
+  double decompose = 8.7, key_switch = 2.3;
+  // compact: the plaintexts are compact (batch outermost), every product reads a few words per limb.
+  double seconds(const backend::OpCounts& counts, int level, std::size_t n, std::size_t special, bool compact) const;
 };
 
 struct PlanOptions {
