@@ -78,15 +78,16 @@ struct Inverse {
   }
 };
 
-// Twiddles i.. of a table in the lane order of the shuffles below.
-inline __m256i load_lanes(const u32* p, __m256i order, int words) {
-  const __m128i raw = words == 2 ? _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))
-                                 : _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  return _mm256_permutevar8x32_epi32(_mm256_castsi128_si256(raw), order);
+// Twiddles i.. of a table (2, 4 or 8 words) in the lane order of the shuffles below.
+inline __m256i load_lanes(const u32* p, __m256i order, std::size_t words) {
+  const __m256i raw = words == 8 ? load(p)
+                      : words == 4 ? _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)))
+                                   : _mm256_castsi128_si256(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+  return _mm256_permutevar8x32_epi32(raw, order);
 }
 
-// Stages by butterfly span t: t >= 8 (contiguous halves), then t = 4, 2, 1 (two registers of 16 words
-// shuffled into x and y halves). `groups` is the stage's number of butterfly groups; w, ws its twiddles.
+// Stages by butterfly span t: t >= 8 (contiguous halves), then t = 4, 2, 1, where two registers of 16 words
+// hold kGroups groups and a Shape shuffles them into x and y halves (split) and back (join).
 template <class Butterfly>
 void stage_wide(u32* b, std::size_t groups, std::size_t t, const u32* w, const u32* ws, __m256i q, Butterfly bf) {
   for (std::size_t i = 0; i < groups; ++i) {
@@ -102,48 +103,51 @@ void stage_wide(u32* b, std::size_t groups, std::size_t t, const u32* w, const u
   }
 }
 
-template <class Butterfly>
-void stage_t4(u32* b, std::size_t groups, const u32* w, const u32* ws, __m256i q, Butterfly bf) {
-  const __m256i order = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
-  for (std::size_t i = 0; i < groups; i += 2) {
-    // [x_i y_i | x_i+1 y_i+1], four words each -> x = [x_i | x_i+1], y = [y_i | y_i+1].
-    u32* p = b + 8 * i;
-    const __m256i lo = load(p), hi = load(p + 8);
-    __m256i x = _mm256_permute2x128_si256(lo, hi, 0x20), y = _mm256_permute2x128_si256(lo, hi, 0x31);
-    bf(x, y, Twiddle(load_lanes(w + i, order, 2), load_lanes(ws + i, order, 2)), q);
-    store(p, _mm256_permute2x128_si256(x, y, 0x20));
-    store(p + 8, _mm256_permute2x128_si256(x, y, 0x31));
+struct SpanFour {  // [x_i y_i | x_i+1 y_i+1], four words each -> x = [x_i | x_i+1], y = [y_i | y_i+1]
+  static constexpr std::size_t kSpan = 4, kGroups = 2;
+  static __m256i order() { return _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1); }
+  static void split(__m256i lo, __m256i hi, __m256i& x, __m256i& y) {
+    x = _mm256_permute2x128_si256(lo, hi, 0x20);
+    y = _mm256_permute2x128_si256(lo, hi, 0x31);
   }
-}
+  static void join(__m256i x, __m256i y, __m256i& lo, __m256i& hi) { split(x, y, lo, hi); }
+};
 
-template <class Butterfly>
-void stage_t2(u32* b, std::size_t groups, const u32* w, const u32* ws, __m256i q, Butterfly bf) {
-  const __m256i order = _mm256_setr_epi32(0, 0, 2, 2, 1, 1, 3, 3);
-  for (std::size_t i = 0; i < groups; i += 4) {
-    // Groups i..i+3 of [x x y y]: 64-bit unpacks give x = [x_i x_i+2 | x_i+1 x_i+3], y likewise.
-    u32* p = b + 4 * i;
-    const __m256i lo = load(p), hi = load(p + 8);
-    __m256i x = _mm256_unpacklo_epi64(lo, hi), y = _mm256_unpackhi_epi64(lo, hi);
-    bf(x, y, Twiddle(load_lanes(w + i, order, 4), load_lanes(ws + i, order, 4)), q);
-    store(p, _mm256_unpacklo_epi64(x, y));
-    store(p + 8, _mm256_unpackhi_epi64(x, y));
+struct SpanTwo {  // groups i..i+3 of [x x y y]: 64-bit unpacks give x = [x_i x_i+2 | x_i+1 x_i+3], y likewise
+  static constexpr std::size_t kSpan = 2, kGroups = 4;
+  static __m256i order() { return _mm256_setr_epi32(0, 0, 2, 2, 1, 1, 3, 3); }
+  static void split(__m256i lo, __m256i hi, __m256i& x, __m256i& y) {
+    x = _mm256_unpacklo_epi64(lo, hi);
+    y = _mm256_unpackhi_epi64(lo, hi);
   }
-}
+  static void join(__m256i x, __m256i y, __m256i& lo, __m256i& hi) { split(x, y, lo, hi); }
+};
 
-template <class Butterfly>
-void stage_t1(u32* b, std::size_t groups, const u32* w, const u32* ws, __m256i q, Butterfly bf) {
-  const __m256i order = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7);
-  for (std::size_t i = 0; i < groups; i += 8) {
-    // [x0 y0 x1 y1 x2 y2 x3 y3 | x4 y4 ...]: x = [x0 x1 x4 x5 | x2 x3 x6 x7], y likewise.
-    u32* p = b + 2 * i;
-    const __m256 lo = _mm256_castsi256_ps(load(p)), hi = _mm256_castsi256_ps(load(p + 8));
-    __m256i x = _mm256_castps_si256(_mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0)));
-    __m256i y = _mm256_castps_si256(_mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1)));
-    const __m256i wv = _mm256_permutevar8x32_epi32(load(w + i), order);
-    const __m256i wsv = _mm256_permutevar8x32_epi32(load(ws + i), order);
-    bf(x, y, Twiddle(wv, wsv), q);
-    store(p, _mm256_unpacklo_epi32(x, y));
-    store(p + 8, _mm256_unpackhi_epi32(x, y));
+struct SpanOne {  // [x0 y0 x1 y1 x2 y2 x3 y3 | x4 y4 ...] -> x = [x0 x1 x4 x5 | x2 x3 x6 x7], y likewise
+  static constexpr std::size_t kSpan = 1, kGroups = 8;
+  static __m256i order() { return _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7); }
+  static void split(__m256i lo, __m256i hi, __m256i& x, __m256i& y) {
+    const __m256 l = _mm256_castsi256_ps(lo), h = _mm256_castsi256_ps(hi);
+    x = _mm256_castps_si256(_mm256_shuffle_ps(l, h, _MM_SHUFFLE(2, 0, 2, 0)));
+    y = _mm256_castps_si256(_mm256_shuffle_ps(l, h, _MM_SHUFFLE(3, 1, 3, 1)));
+  }
+  static void join(__m256i x, __m256i y, __m256i& lo, __m256i& hi) {
+    lo = _mm256_unpacklo_epi32(x, y);
+    hi = _mm256_unpackhi_epi32(x, y);
+  }
+};
+
+template <class Shape, class Butterfly>
+void stage_shuffled(u32* b, std::size_t groups, const u32* w, const u32* ws, __m256i q, Butterfly bf) {
+  const __m256i order = Shape::order();
+  for (std::size_t i = 0; i < groups; i += Shape::kGroups) {
+    u32* p = b + 2 * Shape::kSpan * i;
+    __m256i x, y, lo, hi;
+    Shape::split(load(p), load(p + 8), x, y);
+    bf(x, y, Twiddle(load_lanes(w + i, order, Shape::kGroups), load_lanes(ws + i, order, Shape::kGroups)), q);
+    Shape::join(x, y, lo, hi);
+    store(p, lo);
+    store(p + 8, hi);
   }
 }
 
@@ -190,11 +194,11 @@ void forward(u64* a, int log_n, u32 q32, const Tables& t) {
   const u32* ws = t.fwd_shoup.data();
   std::size_t m = 1, span = n / 2;
   for (; span >= 8; m <<= 1, span >>= 1) stage_wide(b, m, span, w + m, ws + m, q, Forward{});
-  stage_t4(b, m, w + m, ws + m, q, Forward{});
+  stage_shuffled<SpanFour>(b, m, w + m, ws + m, q, Forward{});
   m <<= 1;
-  stage_t2(b, m, w + m, ws + m, q, Forward{});
+  stage_shuffled<SpanTwo>(b, m, w + m, ws + m, q, Forward{});
   m <<= 1;
-  stage_t1(b, m, w + m, ws + m, q, Forward{});
+  stage_shuffled<SpanOne>(b, m, w + m, ws + m, q, Forward{});
   widen_in_place(a, n);
 }
 
@@ -205,11 +209,11 @@ void inverse(u64* a, int log_n, u32 q32, const Tables& t) {
   const u32* w = t.inv.data();
   const u32* ws = t.inv_shoup.data();
   std::size_t h = n / 2;
-  stage_t1(b, h, w, ws, q, Inverse{});
+  stage_shuffled<SpanOne>(b, h, w, ws, q, Inverse{});
   w += h, ws += h, h >>= 1;
-  stage_t2(b, h, w, ws, q, Inverse{});
+  stage_shuffled<SpanTwo>(b, h, w, ws, q, Inverse{});
   w += h, ws += h, h >>= 1;
-  stage_t4(b, h, w, ws, q, Inverse{});
+  stage_shuffled<SpanFour>(b, h, w, ws, q, Inverse{});
   w += h, ws += h, h >>= 1;
   std::size_t span = 8;
   for (; h >= 2; w += h, ws += h, h >>= 1, span <<= 1) stage_wide(b, h, span, w, ws, q, Inverse{});
