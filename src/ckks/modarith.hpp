@@ -153,7 +153,7 @@ inline __m256i mul_shoup_lazy(__m256i a, const ShoupOperand& t, const ModulusLan
 }
 
 // Moduli below this bound (2q fits 32 bits) take the narrow kernels: 64-bit lane accumulation in key
-// switching's inner product and the plaintext products (the NTT's 32-bit lanes have their own test, ntt32.hpp).
+// switching's inner product and the plaintext products (the NTT in 32-bit lanes has its own bound, ntt32.hpp).
 inline constexpr u64 kNarrowModulusBound = u64{1} << 31;
 
 // Sums of products of residues of a modulus q < kNarrowModulusBound (each < (q-1)^2 < 2^62) in 64-bit lanes,
