@@ -147,7 +147,6 @@ void inner_product_limb_narrow_of(const u64* const* dig, std::size_t count, cons
   constexpr std::size_t kBlock = 2048;
   const u64 q = m.value;
   const ModulusLanes c(q);
-  const __m256i q_minus_one = _mm256_set1_epi64x(static_cast<long long>(q - 1));
   const NarrowPairSum sum(q);
   alignas(32) u64 s0[kBlock], s1[kBlock], gathered[2][kBlock];
   for (std::size_t x0 = 0; x0 < n; x0 += kBlock) {
@@ -174,11 +173,12 @@ void inner_product_limb_narrow_of(const u64* const* dig, std::size_t count, cons
       const __m256i keep_second = pair ? _mm256_set1_epi64x(-1) : _mm256_setzero_si256();
       if (!pair) v[1] = v[0], b[1] = b[0], a[1] = a[0];
       for (std::size_t i = 0; i < len; i += 4) {
-        const __m256i x = fold(fold(load(v[0] + i), c.two_q, c.two_q_minus_one), c.q, q_minus_one);
-        const __m256i y = _mm256_and_si256(fold(fold(load(v[1] + i), c.two_q, c.two_q_minus_one), c.q, q_minus_one),
-                                           keep_second);
-        const __m256i pb = _mm256_add_epi64(_mm256_mul_epu32(x, load_key(b[0] + i)), _mm256_mul_epu32(y, load_key(b[1] + i)));
-        const __m256i pa = _mm256_add_epi64(_mm256_mul_epu32(x, load_key(a[0] + i)), _mm256_mul_epu32(y, load_key(a[1] + i)));
+        const __m256i x = reduce_below_4q(load(v[0] + i), c);
+        const __m256i y = _mm256_and_si256(reduce_below_4q(load(v[1] + i), c), keep_second);
+        const __m256i pb =
+            _mm256_add_epi64(_mm256_mul_epu32(x, load_key(b[0] + i)), _mm256_mul_epu32(y, load_key(b[1] + i)));
+        const __m256i pa =
+            _mm256_add_epi64(_mm256_mul_epu32(x, load_key(a[0] + i)), _mm256_mul_epu32(y, load_key(a[1] + i)));
         store(s0 + i, sum.add(load(s0 + i), pb));
         store(s1 + i, sum.add(load(s1 + i), pa));
       }

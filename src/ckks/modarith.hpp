@@ -119,9 +119,10 @@ inline u64 inv_mod(u64 a, u64 q) {
 namespace avx2 {
 
 struct ModulusLanes {
-  __m256i q, q_hi, two_q, two_q_minus_one, low32;
+  __m256i q, q_minus_one, q_hi, two_q, two_q_minus_one, low32;
   explicit ModulusLanes(u64 modulus)
       : q(_mm256_set1_epi64x(static_cast<long long>(modulus))),
+        q_minus_one(_mm256_set1_epi64x(static_cast<long long>(modulus - 1))),
         q_hi(_mm256_set1_epi64x(static_cast<long long>(modulus >> 32))),
         two_q(_mm256_set1_epi64x(static_cast<long long>(2 * modulus))),
         two_q_minus_one(_mm256_set1_epi64x(static_cast<long long>(2 * modulus - 1))),
@@ -182,6 +183,11 @@ struct NarrowPairSum {
 // x - bound where x >= bound (x < 2 bound < 2^63).
 inline __m256i fold(__m256i x, __m256i bound, __m256i bound_minus_one) {
   return _mm256_sub_epi64(x, _mm256_and_si256(_mm256_cmpgt_epi64(x, bound_minus_one), bound));
+}
+
+// A lazy residue x < 4q reduced to [0, q).
+inline __m256i reduce_below_4q(__m256i x, const ModulusLanes& c) {
+  return fold(fold(x, c.two_q, c.two_q_minus_one), c.q, c.q_minus_one);
 }
 
 inline __m256i load(const u64* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }

@@ -203,10 +203,11 @@ std::size_t inverse_stages(u64* a, int log_n, const u64*& w, const u64*& ws, But
 
 void forward(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, bool reduce_output) {
   const ModulusLanes c(q);
-  const auto bf = [&](__m256i& x, __m256i& y, __m256i wv, __m256i wsv) { forward_butterfly(x, y, ShoupOperand(wv, wsv), c); };
-  const __m256i q_minus_one = _mm256_set1_epi64x(static_cast<long long>(q - 1));
+  const auto bf = [&](__m256i& x, __m256i& y, __m256i wv, __m256i wsv) {
+    forward_butterfly(x, y, ShoupOperand(wv, wsv), c);
+  };
   if (reduce_output)
-    forward_stages(a, log_n, w, w_shoup, bf, [&](__m256i v) { return fold(fold(v, c.two_q, c.two_q_minus_one), c.q, q_minus_one); });
+    forward_stages(a, log_n, w, w_shoup, bf, [&](__m256i v) { return reduce_below_4q(v, c); });
   else
     forward_stages(a, log_n, w, w_shoup, bf, [](__m256i v) { return v; });
 }
@@ -214,7 +215,9 @@ void forward(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, bool re
 void inverse(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, u64 n_inv, u64 n_inv_shoup, u64 n_inv_w,
              u64 n_inv_w_shoup, bool reduce_output) {
   const ModulusLanes c(q);
-  const auto bf = [&](__m256i& x, __m256i& y, __m256i wv, __m256i wsv) { inverse_butterfly(x, y, ShoupOperand(wv, wsv), c); };
+  const auto bf = [&](__m256i& x, __m256i& y, __m256i wv, __m256i wsv) {
+    inverse_butterfly(x, y, ShoupOperand(wv, wsv), c);
+  };
   // The first stage (t = 1) folds lazy inputs from [0, 4q) to [0, 2q) before the butterfly.
   const auto fold_then_bf = [&](__m256i& x, __m256i& y, __m256i wv, __m256i wsv) {
     x = fold(x, c.two_q, c.two_q_minus_one);
@@ -226,7 +229,6 @@ void inverse(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, u64 n_i
   const ShoupOperand scale(_mm256_set1_epi64x(static_cast<long long>(n_inv)), _mm256_set1_epi64x(static_cast<long long>(n_inv_shoup)));
   const ShoupOperand scale_w(_mm256_set1_epi64x(static_cast<long long>(n_inv_w)),
                              _mm256_set1_epi64x(static_cast<long long>(n_inv_w_shoup)));
-  const __m256i q_minus_one = _mm256_set1_epi64x(static_cast<long long>(q - 1));
   u64* x = a;
   u64* y = a + t;
   for (std::size_t j = 0; j < t; j += 4) {
@@ -234,8 +236,8 @@ void inverse(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, u64 n_i
     __m256i s = mul_shoup_lazy(_mm256_add_epi64(u, v), scale, c);
     __m256i d = mul_shoup_lazy(_mm256_add_epi64(_mm256_sub_epi64(u, v), c.two_q), scale_w, c);
     if (reduce_output) {
-      s = fold(s, c.q, q_minus_one);
-      d = fold(d, c.q, q_minus_one);
+      s = fold(s, c.q, c.q_minus_one);
+      d = fold(d, c.q, c.q_minus_one);
     }
     store(x + j, s);
     store(y + j, d);
@@ -258,8 +260,12 @@ struct Lanes {
 inline __m256d as_pd(__m256i v) { return _mm256_castsi256_pd(v); }
 inline __m256i as_si(__m256d v) { return _mm256_castpd_si256(v); }
 // x + q where x < 0, x - q where x >= q.
-inline __m256d lift(__m256d x, const Lanes& c) { return _mm256_add_pd(x, _mm256_and_pd(_mm256_cmp_pd(x, c.zero, _CMP_LT_OQ), c.q)); }
-inline __m256d drop(__m256d x, const Lanes& c) { return _mm256_sub_pd(x, _mm256_and_pd(_mm256_cmp_pd(x, c.q, _CMP_GE_OQ), c.q)); }
+inline __m256d lift(__m256d x, const Lanes& c) {
+  return _mm256_add_pd(x, _mm256_and_pd(_mm256_cmp_pd(x, c.zero, _CMP_LT_OQ), c.q));
+}
+inline __m256d drop(__m256d x, const Lanes& c) {
+  return _mm256_sub_pd(x, _mm256_and_pd(_mm256_cmp_pd(x, c.q, _CMP_GE_OQ), c.q));
+}
 
 inline __m256d mul(__m256d a, __m256d w, const Lanes& c) {
   const __m256d h = _mm256_mul_pd(a, w);
@@ -289,9 +295,8 @@ void to_doubles(u64* a, std::size_t n, u64 q) {
   const ModulusLanes c(q);
   const __m256i kMagicBits = magic_bits();
   const __m256d kMagic = magic();
-  const __m256i q_minus_one = _mm256_set1_epi64x(static_cast<long long>(q - 1));
   for (std::size_t i = 0; i < n; i += 4) {
-    const __m256i v = fold(fold(load(a + i), c.two_q, c.two_q_minus_one), c.q, q_minus_one);
+    const __m256i v = reduce_below_4q(load(a + i), c);
     store(a + i, as_si(_mm256_sub_pd(as_pd(_mm256_or_si256(v, kMagicBits)), kMagic)));
   }
 }
@@ -350,6 +355,7 @@ void inverse(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, u64 n_i
 #endif
   inverse_scalar(a, log_n, q, w, w_shoup, n_inv, n_inv_shoup, n_inv_w, n_inv_w_shoup, reduce_output);
 }
+
 // Whether the double-precision kernels serve q in this build.
 bool fp_applies(u64 q) {
 #if defined(__AVX2__) && defined(__FMA__)
@@ -428,7 +434,8 @@ void NttTables::inverse(u64* a) const { inverse_any(a, /*reduce_output=*/true); 
 // The kernel for this modulus and size: 32-bit lanes (q < 2^31, n >= 16), doubles (2^31 <= q < 2^51, n >= 8),
 // else 64-bit Shoup lanes or scalar. The first two reduce fully, which every lazy bound admits.
 void NttTables::forward_any(u64* a, int log_n, bool reduce_output) const {
-  if (log_n >= 4 && !narrow_.fwd.empty()) return ntt32::forward(a, log_n, static_cast<std::uint32_t>(q_.value), narrow_);
+  if (log_n >= 4 && !narrow_.fwd.empty())
+    return ntt32::forward(a, log_n, static_cast<std::uint32_t>(q_.value), narrow_);
 #if defined(__AVX2__) && defined(__FMA__)
   if (log_n >= 3 && !fwd_fp_.empty()) return ntt_kernels::avx2_kernels::fp::forward(a, log_n, q_.value, fwd_fp_.data());
 #endif
@@ -436,7 +443,8 @@ void NttTables::forward_any(u64* a, int log_n, bool reduce_output) const {
 }
 
 void NttTables::inverse_any(u64* a, bool reduce_output) const {
-  if (log_n_ >= 4 && !narrow_.fwd.empty()) return ntt32::inverse(a, log_n_, static_cast<std::uint32_t>(q_.value), narrow_);
+  if (log_n_ >= 4 && !narrow_.fwd.empty())
+    return ntt32::inverse(a, log_n_, static_cast<std::uint32_t>(q_.value), narrow_);
 #if defined(__AVX2__) && defined(__FMA__)
   if (log_n_ >= 3 && !inv_fp_.empty())
     return ntt_kernels::avx2_kernels::fp::inverse(a, log_n_, q_.value, inv_fp_.data(), static_cast<double>(n_inv_),

@@ -13,7 +13,8 @@ using u32 = std::uint32_t;
 Tables narrow_tables(const std::vector<u64>& fwd, const std::vector<u64>& fwd_shoup, const std::vector<u64>& inv,
                      const std::vector<u64>& inv_shoup, u64 n_inv, u64 n_inv_shoup, u64 n_inv_w, u64 n_inv_w_shoup) {
   // floor(w 2^32 / q) = floor(floor(w 2^64 / q) / 2^32).
-  auto narrow = [](const std::vector<u64>& w, const std::vector<u64>& ws, std::vector<u32>& w32, std::vector<u32>& ws32) {
+  auto narrow = [](const std::vector<u64>& w, const std::vector<u64>& ws, std::vector<u32>& w32,
+                   std::vector<u32>& ws32) {
     w32.resize(w.size());
     ws32.resize(ws.size());
     for (std::size_t i = 0; i < w.size(); ++i) {
@@ -155,15 +156,10 @@ void stage_shuffled(u32* b, std::size_t groups, const u32* w, const u32* ws, __m
 // goes to bytes [4i, 4i + 4), which this loop has already read.
 u32* narrow_in_place(u64* a, std::size_t n, u64 q) {
   u32* b = reinterpret_cast<u32*>(a);
-  const __m256i two_q = _mm256_set1_epi64x(static_cast<long long>(2 * q));
-  const __m256i two_q_minus_one = _mm256_set1_epi64x(static_cast<long long>(2 * q - 1));
-  const __m256i q64 = _mm256_set1_epi64x(static_cast<long long>(q));
-  const __m256i q_minus_one = _mm256_set1_epi64x(static_cast<long long>(q - 1));
+  const avx2::ModulusLanes c(q);
   const __m256i low_words = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-  auto reduce = [&](__m256i v) {
-    v = _mm256_sub_epi64(v, _mm256_and_si256(_mm256_cmpgt_epi64(v, two_q_minus_one), two_q));
-    v = _mm256_sub_epi64(v, _mm256_and_si256(_mm256_cmpgt_epi64(v, q_minus_one), q64));
-    return _mm256_permutevar8x32_epi32(v, low_words);  // the four low words in the low half
+  auto reduce = [&](__m256i v) {  // the four low words of the reduced lanes in the low half
+    return _mm256_permutevar8x32_epi32(avx2::reduce_below_4q(v, c), low_words);
   };
   for (std::size_t i = 0; i < n; i += 8) {
     const __m256i lo = reduce(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + i)));

@@ -143,9 +143,8 @@ void multiply_shoup_row(const u64* src, u64* dst, std::size_t count, u64 w, u64 
   const avx2::ModulusLanes lanes(q);
   const avx2::ShoupOperand op(_mm256_set1_epi64x(static_cast<long long>(w)),
                               _mm256_set1_epi64x(static_cast<long long>(w_shoup)));
-  const __m256i q_minus_one = _mm256_set1_epi64x(static_cast<long long>(q - 1));
   for (; c + 4 <= count; c += 4)
-    avx2::store(dst + c, avx2::fold(avx2::mul_shoup_lazy(avx2::load(src + c), op, lanes), lanes.q, q_minus_one));
+    avx2::store(dst + c, avx2::fold(avx2::mul_shoup_lazy(avx2::load(src + c), op, lanes), lanes.q, lanes.q_minus_one));
 #endif
   for (; c < count; ++c) dst[c] = mul_shoup(src[c], w, w_shoup, q);
 }
