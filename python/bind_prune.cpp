@@ -52,8 +52,7 @@ void bind_prune(py::module_& m) {
       [](const nn::Model& dense, const py::object& data, const py::object& labels, const std::string& method,
          const std::string& tile, double fraction, bool saliency, bool cost_aware, int epochs, double lr,
          double lr_decay, int batch, int steps, double threshold, double row_fraction, double row_layer_cap,
-         const std::string& scope,
-         const std::string& score, double val_split, std::uint64_t seed) {
+         const std::string& scope, const std::string& score, double val_split, std::uint64_t seed) {
         prune::PruneConfig c;
         c.method = prune::parse_method(method);
         std::tie(c.t1, c.t2) = prune::parse_tile_shape(tile);
@@ -82,8 +81,8 @@ void bind_prune(py::module_& m) {
       py::arg("tile") = "4x8", py::arg("fraction") = 0.9, py::arg("saliency") = false, py::arg("cost_aware") = false,
       py::arg("epochs") = 3, py::arg("lr") = 1e-3, py::arg("lr_decay") = 1.0, py::arg("batch") = 128,
       py::arg("steps") = 1, py::arg("threshold") = 0.0625, py::arg("row_fraction") = 0.0,
-      py::arg("row_layer_cap") = 1.0, py::arg("scope") = "global",
-      py::arg("score") = "l2", py::arg("val_split") = 0.1, py::arg("seed") = 1,
+      py::arg("row_layer_cap") = 1.0, py::arg("scope") = "global", py::arg("score") = "l2", py::arg("val_split") = 0.1,
+      py::arg("seed") = 1,
       "HE-aware pruning as `hepex prune` (same methods and defaults). data: a data set name or IDX directory "
       "(like --data), or an array of training rows (labels for classifiers). Returns (pruned model, report dict).");
 }

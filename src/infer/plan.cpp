@@ -59,7 +59,8 @@ backend::SimParams CkksChoice::sim_params() const {
 
 double CostModel::seconds(const OpCounts& c, int level, std::size_t n, std::size_t special, bool compact) const {
   const double limbs = level + 1.0, unit = double(n) * limbs * 1e-9;
-  double t = unit * ((compact ? multiply_compact : multiply_plain) * double(c[Op::kMultiplyPlain] + c[Op::kMultiplyConst]) +
+  const double product = compact ? multiply_compact : multiply_plain;
+  double t = unit * (product * double(c[Op::kMultiplyPlain] + c[Op::kMultiplyConst]) +
                      add * double(c[Op::kAdd] + c[Op::kAddPlain]) + rescale * double(c[Op::kRescale]) +
                      square * double(c[Op::kSquare]) + encode * double(c[Op::kEncode]));
   t += unit * (limbs + double(special)) * (key_switch * double(c[Op::kKeySwitch]) + decompose * double(c[Op::kDecompose]));
