@@ -43,24 +43,30 @@ void bind_plans(py::module_& m) {
   m.def(
       "make_plan",
       [](const nn::Model& model, const std::string& tile, std::size_t batch, std::size_t ring_degree,
-         bool allow_insecure, const std::string& batch_layout, std::size_t hoisted_rotations) {
+         bool allow_insecure, const std::string& batch_layout, std::size_t hoisted_rotations,
+         const std::string& unknowns, int max_scale_bits) {
         const auto [t1, t2] = prune::parse_tile_shape(tile);
         infer::PlanOptions options;
         options.ring_degree = ring_degree;
         options.hoisted_rotations = hoisted_rotations;
         options.insecure = allow_insecure;
         options.batch_layout = infer::parse_batch_layout_choice(batch_layout);
+        options.unknowns_repair = infer::parse_unknowns_repair_choice(unknowns);
+        options.max_scale_bits = max_scale_bits;
         py::gil_scoped_release unlocked;
         return infer::make_plan(model, std::size_t(t1), std::size_t(t2), batch, options);
       },
       py::arg("model"), py::arg("tile") = "4x8", py::arg("batch") = 256, py::arg("ring_degree") = 0,
       py::arg("allow_insecure") = false, py::arg("batch_layout") = "auto",
-      py::arg("hoisted_rotations") = infer::PlanOptions{}.hoisted_rotations,
+      py::arg("hoisted_rotations") = infer::PlanOptions{}.hoisted_rotations, py::arg("unknowns") = "auto",
+      py::arg("max_scale_bits") = infer::PlanOptions{}.max_scale_bits,
       "The plan for a model (as `hepex plan`): ring_degree 0 picks the smallest 128-bit secure ring; "
       "allow_insecure with a small ring_degree is for tests only; batch_layout 'outer' puts the batch outermost "
       "in each tile (compact weight plaintexts, one more level per transposed layer), 'inner' innermost, 'auto' "
       "lets the planner weigh memory and precision (`hepex plan --batch-layout`); hoisted_rotations: rotations per "
-      "hoisted sum in each rotate-and-sum (`hepex plan --hoisted-rotations`)");
+      "hoisted sum in each rotate-and-sum (`hepex plan --hoisted-rotations`); unknowns: 'clear-and-duplicate', "
+      "'mask-in-next-weights' or 'auto' (`hepex plan --unknowns`); max_scale_bits: the largest CKKS scale (bits) "
+      "the planner may take (`hepex plan --max-scale-bits`: 31 keeps every plaintext level's prime narrow)");
 }
 
 }  // namespace hepex::python

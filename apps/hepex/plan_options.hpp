@@ -15,11 +15,24 @@ inline void add_plan_options(CLI::App* sub, infer::PlanOptions& options) {
                   "Smallest CKKS scale (bits) the planner may choose: smaller fits deeper networks, less precisely")
       ->check(whole_in(20, infer::PlanOptions{}.max_scale_bits))
       ->capture_default_str();
+  sub->add_option("--max-scale-bits", options.max_scale_bits,
+                  "Largest CKKS scale (bits) the planner may choose: it takes the largest that fits. Scales below "
+                  "2^31 keep every prime but the first below 2^31, where the faster 32-bit kernels run (less precisely)")
+      ->check(whole_in(20, infer::PlanOptions{}.max_scale_bits))
+      ->capture_default_str();
   sub->add_option("--ring-degree", options.ring_degree,
                   "CKKS ring degree N (a power of two, 8192 to 65536); 0: the smallest that fits at 128-bit security. "
                   "A larger ring allows a larger scale (precision) and holds N/2/(t1 t2) batch slots per tile")
       ->check(CLI::IsMember({0, 8192, 16384, 32768, 65536}))
       ->capture_default_str();
+  sub->add_option_function<std::string>(
+         "--unknowns",
+         [&options](const std::string& v) { options.unknowns_repair = infer::parse_unknowns_repair_choice(v); },
+         "How a hidden layer's partial sums (the slots beside its outputs) are removed: clear-and-duplicate (a "
+         "0/1 mask, one level, then rotations), mask-in-next-weights (no level: the next layer reads rotated "
+         "copies and masks them in its weights, for more products), or auto (the planner's choice per layer: the "
+         "largest scale, then the lowest estimated latency) [auto]")
+      ->check(CLI::IsMember({"auto", "clear-and-duplicate", "mask-in-next-weights"}));
   sub->add_option_function<std::string>(
          "--batch-layout",
          [&options](const std::string& v) { options.batch_layout = infer::parse_batch_layout_choice(v); },

@@ -25,12 +25,44 @@ void find_dead_rows(CompiledLayer& L) {
 
 }  // namespace
 
-bool CompiledLayer::tile_present(std::size_t r, std::size_t c) const {
-  const std::size_t i_end = std::min(out(), (r + 1) * out_tile), j_end = std::min(in(), (c + 1) * in_tile);
-  for (std::size_t i = r * out_tile; i < i_end; ++i)
-    for (std::size_t j = c * in_tile; j < j_end; ++j)
-      if (weights(i, j) != 0.0) return true;
+bool dense_tile_present(const tile::DenseMatrix& m, std::size_t rows, std::size_t cols, std::size_t r, std::size_t c) {
+  const std::size_t i_end = std::min(m.rows, (r + 1) * rows), j_end = std::min(m.cols, (c + 1) * cols);
+  for (std::size_t i = r * rows; i < i_end; ++i)
+    for (std::size_t j = c * cols; j < j_end; ++j)
+      if (m(i, j) != 0.0) return true;
   return false;
+}
+
+bool CompiledLayer::tile_present(std::size_t r, std::size_t c) const {
+  return dense_tile_present(weights, out_tile, in_tile, r, c);
+}
+
+std::size_t CompiledLayer::product_tiles_kept() const {
+  if (!input_copies) return tiles_kept();
+  const tile::DenseMatrix w = product_weights();
+  std::size_t n = 0;
+  for (std::size_t r = 0; r < dead_tile_rows.size(); ++r)
+    for (std::size_t c = 0; c * in_tile < w.cols; ++c) n += dense_tile_present(w, out_tile, in_tile, r, c) ? 1 : 0;
+  return n;
+}
+
+bool CompiledLayer::column_read(std::size_t c) const {
+  for (std::size_t r = 0; r < dead_tile_rows.size(); ++r)
+    if (tile_present(r, c)) return true;
+  return false;
+}
+
+tile::DenseMatrix CompiledLayer::product_weights() const {
+  if (!input_copies) return weights;
+  const std::size_t t = out_tile, column_tiles = (in() + in_tile - 1) / in_tile;
+  tile::DenseMatrix w{out(), t * column_tiles * in_tile, {}};
+  w.data.assign(w.rows * w.cols, 0.0);
+  for (std::size_t i = 0; i < out(); ++i)
+    for (std::size_t j = 0; j < in(); ++j) {
+      const std::size_t c = j / in_tile, k = i % t;
+      w.data[i * w.cols + (c * t + k) * in_tile + j % in_tile] = weights(i, j);
+    }
+  return w;
 }
 
 std::size_t CompiledLayer::tiles_total() const {
@@ -56,7 +88,8 @@ int CompiledNetwork::depth() const {
   return d;
 }
 
-CompiledNetwork compile(const nn::Model& model, std::size_t t1, std::size_t t2, tile::BatchLayout layout) {
+CompiledNetwork compile(const nn::Model& model, std::size_t t1, std::size_t t2, tile::BatchLayout layout,
+                        const std::vector<bool>& in_next_weights) {
   if (!power_of_two(t1) || !power_of_two(t2))
     throw InvalidArgument("compile: tile sizes " + std::to_string(t1) + "x" + std::to_string(t2) +
                           " must be powers of two");
@@ -147,9 +180,12 @@ CompiledNetwork compile(const nn::Model& model, std::size_t t1, std::size_t t2, 
       // The unknowns are sliding sums of weight x input products: more about the weights than the outputs
       // say. The client decrypts every slot, so they are zeroed before the result leaves the server.
       L.clear_output = unknowns;
+    } else if (l < in_next_weights.size() && in_next_weights[l]) {
+      L.unknowns_to_next = unknowns;  // the next layer's weights weigh them by zero
     } else {
       L.clear_and_duplicate = unknowns;  // clear them, then re-replicate for the next layer
     }
+    L.input_copies = l > 0 && net.layers.back().unknowns_to_next;
     net.layers.push_back(std::move(L));
   }
   return net;

@@ -16,9 +16,19 @@
 // those tiles are never multiplied). In the last layer the executor builds them as a trivial ciphertext
 // (0 * any present tile + bias), so the client receives every output.
 //
+// Unknowns between layers: a hidden layer that sums over an inner slot dimension (t positions) leaves its
+// outputs at position 0 of that dimension and partial sums elsewhere (tile/ops.hpp). Two repairs, chosen
+// per layer:
+//   clear and duplicate     a 0/1 mask (one level), then log2 t rotations copy position 0 into every position.
+//   mask in next weights    no mask, no level: the next layer reads the t rotated copies of each input tile (copy k
+//                        holds position 0 at position k; one hoisted rotation set per tile) and multiplies copy
+//                        k by the part of its weight tile whose output position is k (product_weights): t times
+//                        the products of the next layer, one level less per repaired layer.
+//
 // Tiling convention: tile::chain_orientation / weight_tile_extent (tile/matmul.hpp), shared with pruning:
 // layer 0, 2, ... transposed (tile t2 outputs x t1 inputs), layer 1, 3, ... rows (t1 outputs x t2 inputs).
 #include <cstddef>
+#include <string>
 #include <vector>
 
 #include "nn/model.hpp"
@@ -32,6 +42,8 @@ struct CompiledLayer {
   tile::Orientation orientation = tile::Orientation::kTransposed;
   bool square = false;         // evaluate u^2 after the bias
   bool clear_and_duplicate = false;  // followed by another layer, summed over an inner slot dimension: repair the unknowns
+  bool unknowns_to_next = false;     // the same, repaired by the next layer's weights
+  bool input_copies = false;         // the previous layer's unknowns_to_next: read out_tile rotated copies of the input
   bool fill_dead_rows = false;       // last layer with dead tile rows: trivial ciphertexts for them
   bool clear_output = false;         // last layer summed over an inner slot dimension: zero every slot that is
                                      // not an output (its unknowns are partial sums of the weights' products)
@@ -47,7 +59,19 @@ struct CompiledLayer {
   std::size_t tiles_total() const;
   // Whether the tile (output tile row r, input tile column c) has a non-zero entry.
   bool tile_present(std::size_t r, std::size_t c) const;
+  // Whether some weight tile of input tile column c is present (its input tile is read at all).
+  bool column_read(std::size_t c) const;
+  // The matrix the layer's products multiply: `weights`, or with input_copies its out x (t n') expansion
+  // (t = out_tile, n' = in rounded up to whole input tiles): input tile column c becomes the t columns c t + k,
+  // the k-th keeping only the rows i with i mod t = k. The input's copies stack the same way (copy k of input
+  // tile c at tile column c t + k), so product_weights x copies = weights x input.
+  tile::DenseMatrix product_weights() const;
+  // Tiles of product_weights with a non-zero entry: the weight plaintexts the layer multiplies.
+  std::size_t product_tiles_kept() const;
 };
+
+// Whether tile (r, c) of `m`, cut into tiles of rows x cols, has a non-zero entry.
+bool dense_tile_present(const tile::DenseMatrix& m, std::size_t rows, std::size_t cols, std::size_t r, std::size_t c);
 
 struct CompiledNetwork {
   std::vector<CompiledLayer> layers;
@@ -64,8 +88,11 @@ struct CompiledNetwork {
 
 // Throws InvalidArgument for relu/sigmoid (naming the layer), for an invalid model, for tile sizes that are
 // not powers of two, and when the output does not depend on the input (every tile row pruned).
+// in_next_weights[l] (hidden layers; missing entries false): repair layer l's unknowns, if it has any, in
+// layer l + 1's weights instead of clearing and duplicating them.
 CompiledNetwork compile(const nn::Model& model, std::size_t t1, std::size_t t2,
-                        tile::BatchLayout layout = tile::BatchLayout::kInner);
+                        tile::BatchLayout layout = tile::BatchLayout::kInner,
+                        const std::vector<bool>& in_next_weights = {});
 
 // The folded network in the clear, in double, model order: x (batch x in, row-major) -> y (batch x out).
 // Equal to the model's own forward pass up to rounding: the reference the executor must match exactly.

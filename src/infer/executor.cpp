@@ -94,7 +94,8 @@ Executor::Executor(const Backend& be, const CompiledNetwork& net, std::size_t ba
     const std::size_t rows = L.dead_tile_rows.size();
     shares_.push_back(split_tile_rows(L.dead_tile_rows, distribution ? distribution->parts() : 1));
     const RowRange mine = own_rows(l);
-    std::size_t row_bytes = L.tiles_kept() * weight_tile_bytes(net, 2 * be.slot_count(), s.level_in) / rows;
+    product_weights_.push_back(L.product_weights());
+    std::size_t row_bytes = L.product_tiles_kept() * weight_tile_bytes(net, 2 * be.slot_count(), s.level_in) / rows;
     s.rows_per_block = mode == WeightMode::kPreEncoded ? rows
                                                        : std::clamp<std::size_t>(block_bytes / std::max<std::size_t>(1, row_bytes), 1, rows);
     schedule_.push_back(s);
@@ -121,13 +122,14 @@ Executor::Executor(const Backend& be, const CompiledNetwork& net, std::size_t ba
 
 PlainTileTensor Executor::encode_block(std::size_t l, std::size_t r0, std::size_t r1) const {
   const CompiledLayer& L = net_.layers[l];
-  const std::size_t i0 = r0 * L.out_tile, i1 = std::min(L.out(), r1 * L.out_tile), n = L.in();
+  const tile::DenseMatrix& w = product_weights_[l];
+  const std::size_t i0 = r0 * L.out_tile, i1 = std::min(L.out(), r1 * L.out_tile), n = w.cols;
   const auto shape = tile::matrix_shape(i1 - i0, n, tile_sizes(), L.orientation, net_.batch_layout);
   tile::Tensor t(shape.tensor_dims());
   for (std::size_t i = i0; i < i1; ++i)
     for (std::size_t j = 0; j < n; ++j) {
-      if (L.orientation == tile::Orientation::kRows) t(i - i0, j) = L.weights(i, j);
-      else t(j, i - i0) = L.weights(i, j);
+      if (L.orientation == tile::Orientation::kRows) t(i - i0, j) = w(i, j);
+      else t(j, i - i0) = w(i, j);
     }
   return tile::pack_plain(be_, t, shape, schedule_[l].level_in, schedule_[l].weight_scale, /*skip_zero_tiles=*/true);
 }
@@ -224,6 +226,14 @@ CipherTileTensor Executor::run_layer(std::size_t l, const CipherTileTensor* x, c
   if (L.square) cur = tile::rescale(be, tile::square(be, std::move(cur)));
   if (L.clear_and_duplicate)
     cur = tile::duplicate_over_dim(be, std::move(cur), tile::summed_dim(L.orientation), net_.hoisted_rotations);
+  if (L.unknowns_to_next) {
+    // The rotated copies the next layer's weights expect (each process makes those of its own rows), for the
+    // output rows the next layer reads.
+    const CompiledLayer& next = net_.layers[l + 1];
+    std::vector<bool> read(L.dead_tile_rows.size());
+    for (std::size_t r = 0; r < read.size(); ++r) read[r] = next.column_read(r);
+    cur = tile::stack_rotated_copies(be, cur, tile::summed_dim(L.orientation), row_dim, read);
+  }
 
   if (L.post_sign != 1.0 || L.post_offset != 0.0) {
     const tile::TileTensorShape shape = cur.shape();
@@ -281,8 +291,10 @@ CipherTileTensor Executor::gather(std::size_t l, CipherTileTensor mine, LayerRun
   const auto& shares = shares_[l];
   const std::size_t row_dim = output_row_dim(net_.layers[l].orientation);
   std::vector<std::size_t> owner(mine.tile_count());
+  // Stacked copies (unknowns_to_next): row p's copies sit at p t .. p t + t - 1.
+  const std::size_t copies = net_.layers[l].unknowns_to_next ? net_.layers[l].in_tile : 1;
   for (std::size_t i = 0; i < owner.size(); ++i) {
-    const std::size_t row = mine.shape().grid_position(i)[row_dim];
+    const std::size_t row = mine.shape().grid_position(i)[row_dim] / copies;
     while (!shares.at(owner[i]).contains(row)) ++owner[i];  // the ranges cover every row
   }
   auto all = distribution_->gather(be_, std::move(mine), owner, run.gather_bytes);

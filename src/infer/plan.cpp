@@ -35,6 +35,13 @@ WeightMode parse_weight_mode(const std::string& text) {
   throw InvalidArgument("weight mode '" + text + "': expected pre-encoded or on-the-fly");
 }
 
+std::optional<UnknownsRepair> parse_unknowns_repair_choice(const std::string& text) {
+  if (text == "auto") return std::nullopt;
+  if (text == "mask-in-next-weights") return UnknownsRepair::kMaskInNextWeights;
+  if (text == "clear-and-duplicate") return UnknownsRepair::kClearAndDuplicate;
+  throw InvalidArgument("unknowns repair '" + text + "': expected auto, mask-in-next-weights or clear-and-duplicate");
+}
+
 const char* batch_layout_name(tile::BatchLayout layout) {
   return layout == tile::BatchLayout::kOuter ? "outer" : "inner";
 }
@@ -78,8 +85,13 @@ std::size_t pt_bytes(const CkksChoice& c, int level) { return std::size_t(level 
 // largest prime) with the same 20 bits to spare. The fewest digits that fit: at N = 2^15 with depth 11,
 // dnum 2 measured 12% less server CPU than one prime per digit (dnum 3 and 6: no faster), 0.67x the peak
 // memory, 0.29x the eval keys, the same error (docs/RESULTS.md, issue 9 part 7).
+// Not with primes below 2^31: their key-switching inner product runs in 32-bit lanes, and the wider digits'
+// base conversions (scalar, special primes above 2^31) cost more than it saves (the demo at depth 8, 2^31
+// primes: 7.8 s with 3 digits against 6.2 s with one prime per digit, docs/RESULTS.md, issue 9 part 9).
 void widen_digits(CkksChoice& c, int max_bits) {
   const std::size_t primes = c.data_bits.size();
+  for (std::size_t i = 1; i < primes; ++i)
+    if (c.data_bits[i] <= kNarrowPrimeBits) return;
   const int data = std::accumulate(c.data_bits.begin(), c.data_bits.end(), 0);
   for (std::size_t dnum = 1; dnum < primes; ++dnum) {
     const int needed = ckks::CkksParameters::widest_digit_bits(c.data_bits, dnum) + 20;
@@ -92,9 +104,44 @@ void widen_digits(CkksChoice& c, int max_bits) {
   }
 }
 
+// Where the bound leaves room in a chain whose plaintext levels are narrow (the scale above 2^31): the
+// squares' primes grow two bits at a time, up to the first prime's size. A square's prime q of s + 2e bits
+// lets its layer's weights be encoded at 2^e over their narrow prime (the executor's weight scale is
+// q_weights sqrt(q / 2^s)), e bits more precise: the weights' rounding at 2^31 is what limits such a chain
+// (the demo at depth 9, scale 2^40: max abs error 8.1e-7 with squares of 40 bits, 1.1e-7 with 46).
+void widen_squares(CkksChoice& c, std::span<const Rescale> top_down, int max_bits) {
+  const std::size_t depth = top_down.size();
+  const int squares = static_cast<int>(std::count(top_down.begin(), top_down.end(), Rescale::kAfterSquare));
+  if (squares == 0) return;
+  const int room = max_bits - c.total_bits();
+  const int extra = std::min(2 * (room / (2 * squares)), c.data_bits[0] - c.scale_bits);
+  for (std::size_t i = 0; i < depth; ++i)
+    if (top_down[i] == Rescale::kAfterSquare) c.data_bits[depth - i] += std::max(0, extra);
+}
+
 }  // namespace
 
-CkksChoice choose_ckks(int depth, std::size_t min_slots, const PlanOptions& o) {
+std::vector<Rescale> level_rescales(const CompiledNetwork& net) {
+  std::vector<Rescale> levels;
+  for (const CompiledLayer& L : net.layers) {
+    levels.push_back(Rescale::kAfterPlain);  // the weights
+    if (L.clear_and_duplicate) levels.push_back(Rescale::kAfterPlain);
+    if (L.square) levels.push_back(Rescale::kAfterSquare);
+    if (L.clear_output) levels.push_back(Rescale::kAfterPlain);
+  }
+  return levels;
+}
+
+CkksChoice choose_ckks(int depth, std::size_t min_slots, const PlanOptions& options) {
+  return choose_ckks(std::vector<Rescale>(static_cast<std::size_t>(std::max(depth, 0)), Rescale::kAfterSquare),
+                     min_slots, options);
+}
+
+CkksChoice choose_ckks(std::span<const Rescale> top_down, std::size_t min_slots, const PlanOptions& o) {
+  const std::size_t depth = top_down.size();
+  if (o.max_scale_bits < o.min_scale_bits)
+    throw InvalidArgument("plan: the largest scale 2^" + std::to_string(o.max_scale_bits) + " is below the smallest 2^" +
+                          std::to_string(o.min_scale_bits) + " (--max-scale-bits, --min-scale-bits)");
   std::vector<std::size_t> rings;
   if (o.ring_degree) rings.push_back(o.ring_degree);
   else
@@ -108,15 +155,22 @@ CkksChoice choose_ckks(int depth, std::size_t min_slots, const PlanOptions& o) {
       // The last prime holds the outputs at scale 2^s: 12 more bits decode |y| < 2^11 (the client refuses
       // beyond 2^8, output_limit). The special prime bounds the key-switching noise, digit prime / P per
       // switch: 20 bits above the scale keep it ~2^-20 of the scale for the largest digit (the last prime).
-      const int first = std::min(60, s + 12), special = std::min(60, s + 20);
-      c.data_bits.assign(1, first);
-      c.data_bits.insert(c.data_bits.end(), std::size_t(depth), s);
+      // A level rescaled after a plaintext product takes a prime below 2^31 (the 32-bit kernels) whatever the
+      // scale: the plaintext is encoded at that prime's size, so the ciphertext keeps its scale. Squares need
+      // primes of about the scale.
+      const int first = std::min(60, s + 12), special = std::min(60, s + 20), plain = std::min(s, kNarrowPrimeBits);
+      c.data_bits.assign(depth + 1, first);
+      for (std::size_t i = 0; i < depth; ++i)
+        c.data_bits[depth - i] = top_down[i] == Rescale::kAfterSquare ? s : plain;
       c.special_bits = {special};
-      c.dnum = std::size_t(depth) + 1;
+      c.dnum = depth + 1;
       c.secure = !o.insecure;
       const int max_bits = ckks::max_log_qp_128(n);
       if (o.insecure || c.total_bits() <= max_bits) {
-        if (!o.insecure) widen_digits(c, max_bits);
+        const bool narrow_levels =
+            plain < s && std::find(top_down.begin(), top_down.end(), Rescale::kAfterPlain) != top_down.end();
+        if (!o.insecure && narrow_levels) widen_squares(c, top_down, max_bits);
+        else if (!o.insecure) widen_digits(c, max_bits);
         return c;
       }
     }
@@ -142,7 +196,9 @@ std::uint64_t network_hash(const CompiledNetwork& net) {
 }
 
 CompiledNetwork compile_for(const nn::Model& model, const Plan& plan) {
-  CompiledNetwork net = compile(model, plan.t1, plan.t2, plan.batch_layout);
+  std::vector<bool> in_next_weights;
+  for (const LayerPlan& l : plan.layers) in_next_weights.push_back(l.unknowns_to_next);
+  CompiledNetwork net = compile(model, plan.t1, plan.t2, plan.batch_layout, in_next_weights);
   net.hoisted_rotations = plan.hoisted_rotations;
   return net;
 }
@@ -171,16 +227,59 @@ Plan make_plan(const nn::Model& model, std::size_t t1, std::size_t t2, std::size
   if (!valid_hoisted_rotations(h))
     throw InvalidArgument("plan: hoisted rotations " + std::to_string(h) + " is not a power of two from 1 to " +
                           std::to_string(PlanLimits::kMaxHoistedRotations));
-  auto compiled = [&](tile::BatchLayout layout) {
-    CompiledNetwork net = compile(model, t1, t2, layout);
+  auto compiled = [&](tile::BatchLayout layout, const std::vector<bool>& in_next_weights) {
+    CompiledNetwork net = compile(model, t1, t2, layout, in_next_weights);
     net.hoisted_rotations = options.hoisted_rotations;
     return net;
   };
-  if (options.batch_layout) return make_plan(model, compiled(*options.batch_layout), batch, options);
-  Plan inner = make_plan(model, compiled(tile::BatchLayout::kInner), batch, options);
+  // The repair of each hidden layer's unknowns: in the next layer's weights saves a level (where the ring's
+  // bound is tight, a larger scale: more precision) for t times the next layer's products. Unless the user
+  // chose, every combination over the layers with unknowns (all or none beyond 8 of them) is planned and the
+  // plan in the smallest ring, then with the largest scale, then the lowest estimated latency is taken.
+  auto planned = [&](tile::BatchLayout layout) {
+    const std::size_t hidden = model.layers().size() - 1;
+    if (options.unknowns_repair)
+      return make_plan(model,
+                       compiled(layout, std::vector<bool>(hidden, *options.unknowns_repair ==
+                                                                       UnknownsRepair::kMaskInNextWeights)),
+                       batch, options);
+    std::vector<std::size_t> with_unknowns;
+    const CompiledNetwork cleared = compiled(layout, {});
+    for (std::size_t l = 0; l < hidden; ++l)
+      if (cleared.layers[l].clear_and_duplicate) with_unknowns.push_back(l);
+    std::vector<std::vector<bool>> choices;
+    if (with_unknowns.size() <= 8) {
+      for (std::size_t bits = 0; bits < (std::size_t{1} << with_unknowns.size()); ++bits) {
+        std::vector<bool> c(hidden, false);
+        for (std::size_t i = 0; i < with_unknowns.size(); ++i) c[with_unknowns[i]] = (bits >> i) & 1;
+        choices.push_back(std::move(c));
+      }
+    } else {
+      choices = {std::vector<bool>(hidden, false), std::vector<bool>(hidden, true)};
+    }
+    std::optional<Plan> best;
+    std::optional<SecurityError> refused;
+    for (const auto& c : choices) {
+      try {
+        Plan p = make_plan(model, compiled(layout, c), batch, options);
+        const bool better =
+            !best || p.ckks.ring_degree < best->ckks.ring_degree ||
+            (p.ckks.ring_degree == best->ckks.ring_degree &&
+             (p.ckks.scale_bits > best->ckks.scale_bits ||
+              (p.ckks.scale_bits == best->ckks.scale_bits && p.est_latency_s() < best->est_latency_s())));
+        if (better) best = std::move(p);
+      } catch (const SecurityError& e) {
+        refused = e;
+      }
+    }
+    if (!best) throw *refused;
+    return *best;
+  };
+  if (options.batch_layout) return planned(*options.batch_layout);
+  Plan inner = planned(tile::BatchLayout::kInner);
   if (inner.t3 < 2) return inner;  // no batch to put outside
   try {
-    Plan outer = make_plan(model, compiled(tile::BatchLayout::kOuter), batch, options);
+    Plan outer = planned(tile::BatchLayout::kOuter);
     // The batch outermost costs levels (a smaller scale: less precision) and saves weight memory and the
     // weight stream. Take it when it costs no precision, or when the batch-inner weights do not fit the
     // memory budget pre-encoded (re-encoding them on the fly is several times slower).
@@ -207,7 +306,7 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
   p.input_perm = model.input_perm();
   p.output_perm = model.output_perm();
   p.depth = net.depth();
-  p.ckks = choose_ckks(p.depth, net.t1 * net.t2, o);
+  p.ckks = choose_ckks(level_rescales(net), net.t1 * net.t2, o);
   const std::size_t slots = p.ckks.slots(), special = p.ckks.special_bits.size();
   p.t3 = slots / (net.t1 * net.t2);
   const std::size_t nb = p.batch_tiles();
@@ -236,6 +335,8 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
     lp.transposed = L.orientation == tile::Orientation::kTransposed;
     lp.square = L.square;
     lp.clear_and_duplicate = L.clear_and_duplicate;
+    lp.unknowns_to_next = L.unknowns_to_next;
+    lp.input_copies = L.input_copies;
     lp.fill_dead_rows = L.fill_dead_rows;
     lp.clear_output = L.clear_output;
     lp.level_in = level;
@@ -244,8 +345,9 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
     for (bool d : L.dead_tile_rows) lp.dead_tile_rows += d ? 1 : 0;
     std::size_t bias_rows = 0;
     for (bool b : bias_rows_present(L)) bias_rows += b ? 1 : 0;
-    lp.weight_plaintexts = lp.tiles_kept + bias_rows * nb;
-    lp.weight_bytes = lp.tiles_kept * weight_pt_bytes(level) + bias_rows * nb * bias_pt_bytes(level - 1);
+    const std::size_t product_tiles = L.product_tiles_kept();
+    lp.weight_plaintexts = product_tiles + bias_rows * nb;
+    lp.weight_bytes = product_tiles * weight_pt_bytes(level) + bias_rows * nb * bias_pt_bytes(level - 1);
     double seconds = 0;
     for (const auto& s : layer_stages(net, l, nb, level)) {
       lp.counts += s.counts;
@@ -269,7 +371,7 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
   for (std::size_t l = 0; l < net.layers.size(); ++l) {
     const auto& lp = p.layers[l];
     const std::size_t rows = net.layers[l].dead_tile_rows.size();
-    const std::size_t row_bytes = (lp.tiles_kept * weight_pt_bytes(lp.level_in) + rows - 1) / rows;
+    const std::size_t row_bytes = (net.layers[l].product_tiles_kept() * weight_pt_bytes(lp.level_in) + rows - 1) / rows;
     const std::size_t per_block = std::max<std::size_t>(1, kOnTheFlyBlockBytes / std::max<std::size_t>(1, row_bytes));
     block = std::max(block, std::min(rows, per_block) * row_bytes);
     p.preencoded_weight_bytes += lp.weight_bytes;
@@ -360,6 +462,8 @@ json Plan::to_json() const {
                         {"orientation", l.transposed ? "transposed" : "rows"},
                         {"square", l.square},
                         {"clear_and_duplicate", l.clear_and_duplicate},
+                        {"unknowns_to_next", l.unknowns_to_next},
+                        {"input_copies", l.input_copies},
                         {"fill_dead_rows", l.fill_dead_rows},
                         {"clear_output", l.clear_output},
                         {"level_in", l.level_in},
@@ -467,6 +571,8 @@ Plan Plan::from_json(const json& j, const std::string& name) {
       lp.transposed = l.at("orientation").get<std::string>() == "transposed";
       lp.square = l.at("square").get<bool>();
       lp.clear_and_duplicate = l.at("clear_and_duplicate").get<bool>();
+      lp.unknowns_to_next = l.value("unknowns_to_next", false);  // absent before the repair in the weights
+      lp.input_copies = l.value("input_copies", false);
       lp.fill_dead_rows = l.at("fill_dead_rows").get<bool>();
       lp.clear_output = l.value("clear_output", false);  // absent in plans made before the output clear
       lp.level_in = io::json_integer_at<int>(l, "level_in", layer);

@@ -8,9 +8,10 @@
 //                that summed over an inner slot dimension) + 1 (square, non-affine activations); compiled.hpp.
 //   layout       the batch innermost or outermost in every tile's slot order (tile/matmul.hpp: BatchLayout).
 //   CKKS         the smallest ring degree N (8192 .. 65536, or the one asked for: ring_degree) whose 128-bit
-//                HE Standard bound admits the chain {first, scale_bits x depth} + {special}, first =
-//                scale_bits + 12, special = scale_bits + 20 (<= 60), with the largest scale_bits in
-//                [min_scale_bits, 40] that fits; then the fewest key-switching digits the bound still
+//                HE Standard bound admits the chain {first, one prime per level} + {special}, first =
+//                scale_bits + 12, special = scale_bits + 20 (<= 60), a level's prime scale_bits wide after a
+//                square and min(scale_bits, 31) after a plaintext product (level_rescales), with the largest
+//                scale_bits in [min_scale_bits, max_scale_bits <= 40] that fits; then the fewest key-switching digits the bound still
 //                admits (special primes cover the widest digit + 20 bits; plan.cpp widen_digits), which at
 //                N = 2^14 is one prime per digit (dnum = depth + 1).
 //   rotations    exactly the left-rotation steps (normalized to (0, slots)) the executor performs.
@@ -61,10 +62,11 @@ struct LayerPlan {
   std::size_t in = 0, out = 0;
   bool transposed = true;        // orientation (layer 0, 2, .. transposed)
   bool square = false, clear_and_duplicate = false, fill_dead_rows = false, clear_output = false;
+  bool unknowns_to_next = false, input_copies = false;  // CompiledLayer's (absent in older plans: false)
   int level_in = 0;              // level of the layer's input = level its weights are encoded at
   int level_out = 0;
   std::size_t tiles_kept = 0, tiles_total = 0, dead_tile_rows = 0;
-  std::size_t weight_plaintexts = 0;  // weight + bias plaintext tiles
+  std::size_t weight_plaintexts = 0;  // weight (CompiledLayer::product_tiles_kept) + bias plaintext tiles
   std::size_t weight_bytes = 0;       // their size when encoded at their levels
   backend::OpCounts counts;           // expected operations (everything but encode/decode)
   double est_seconds = 0;
@@ -87,6 +89,13 @@ struct CostModel {
   double seconds(const backend::OpCounts& counts, int level, std::size_t n, std::size_t special, bool compact) const;
 };
 
+// Where hidden layers' unknowns are repaired (compiled.hpp): everywhere by a mask, everywhere in the next
+// layer's weights, or (unset in PlanOptions) the planner's choice per layer.
+enum class UnknownsRepair { kClearAndDuplicate, kMaskInNextWeights };
+// "clear-and-duplicate" / "mask-in-next-weights"; the user's choice ("auto": nullopt); InvalidArgument naming
+// anything else.
+std::optional<UnknownsRepair> parse_unknowns_repair_choice(const std::string& text);
+
 struct PlanOptions {
   std::size_t ring_degree = 0;      // 0: the smallest N that fits at 128-bit security
   // Slot order of the tiles (tile/matmul.hpp); unset: the planner's choice (see make_plan).
@@ -99,6 +108,8 @@ struct PlanOptions {
   // is one decomposition and one ModDown instead of two full rotations, for one more key per stride and
   // direction (stride x 3); 8 would need four more.
   std::size_t hoisted_rotations = 4;
+  // How hidden layers' unknowns are repaired; unset: the planner's choice per layer (see make_plan).
+  std::optional<UnknownsRepair> unknowns_repair;
   CostModel costs;
 };
 
@@ -165,7 +176,16 @@ Plan make_plan(const nn::Model& model, std::size_t t1, std::size_t t2, std::size
 // The same from a model already compiled (with its batch layout).
 Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t batch, const PlanOptions& options);
 
-// CKKS chain for `depth` levels (see the header comment); throws SecurityError when nothing fits.
+// What each level's rescale follows: a product with a plaintext (weights, masks: the plaintext's scale
+// absorbs any prime, so the prime may be below 2^31, where the 32-bit kernels run) or a square (the prime
+// must be about the scale to keep it).
+enum class Rescale { kAfterPlain, kAfterSquare };
+inline constexpr int kNarrowPrimeBits = 31;
+// The levels of `net` from the top (fresh inputs) down.
+std::vector<Rescale> level_rescales(const CompiledNetwork& net);
+// CKKS chain for these levels (see the header comment); throws SecurityError when nothing fits.
+CkksChoice choose_ckks(std::span<const Rescale> top_down, std::size_t min_slots, const PlanOptions& options);
+// The same with every level a square's (primes of the scale's size): a uniform chain of `depth` levels.
 CkksChoice choose_ckks(int depth, std::size_t min_slots, const PlanOptions& options);
 
 // Limits of what a plan may ask for: a plan comes from the other side, and every size in it is bounded

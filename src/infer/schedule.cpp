@@ -61,11 +61,12 @@ backend::OpCounts times(backend::OpCounts c, std::size_t k) {
 
 std::vector<Stage> layer_stages(const CompiledNetwork& net, std::size_t l, std::size_t nb, int level_in) {
   const CompiledLayer& L = net.layers.at(l);
-  const std::size_t rows = L.dead_tile_rows.size(), cols = (L.in() + L.in_tile - 1) / L.in_tile;
+  const tile::DenseMatrix w = L.product_weights();
+  const std::size_t rows = L.dead_tile_rows.size(), cols = (w.cols + L.in_tile - 1) / L.in_tile;
   std::size_t live = 0, dead = 0, kept = 0, sum_adds = 0;
   for (std::size_t r = 0; r < rows; ++r) {
     std::size_t k = 0;
-    for (std::size_t c = 0; c < cols; ++c) k += L.tile_present(r, c) ? 1 : 0;
+    for (std::size_t c = 0; c < cols; ++c) k += dense_tile_present(w, L.out_tile, L.in_tile, r, c) ? 1 : 0;
     kept += k;
     if (k == 0) {
       ++dead;
@@ -116,6 +117,16 @@ std::vector<Stage> layer_stages(const CompiledNetwork& net, std::size_t l, std::
     Stage s{"duplicate", level, times(rotate_and_sum_counts(L.in_tile, net.hoisted_rotations), tiles * nb)};
     stages.push_back(s);
   }
+  if (L.unknowns_to_next) {
+    // One hoisted set of in_tile - 1 rotations per output tile row the next layer reads.
+    const CompiledLayer& next = net.layers.at(l + 1);
+    std::size_t read = 0;
+    for (std::size_t r = 0; r < rows; ++r) read += !L.dead_tile_rows[r] && next.column_read(r) ? 1 : 0;
+    Stage s{"copies", level, {}};
+    s.counts[Op::kHoistedRotate] = s.counts[Op::kDecompose] = read * nb;
+    s.counts[Op::kRotate] = s.counts[Op::kKeySwitch] = (L.in_tile - 1) * read * nb;
+    stages.push_back(s);
+  }
   if (L.post_sign != 1.0 || L.post_offset != 0.0) {
     Stage s{"post", level, {}};
     if (L.post_sign != 1.0) s.counts[Op::kMultiplyConst] = tiles * nb;
@@ -139,7 +150,7 @@ KeyLevels layer_key_levels(const CompiledNetwork& net, std::size_t l, std::size_
   int product_level = level_in, duplicate_level = -1;
   for (const Stage& s : layer_stages(net, l, 1, level_in)) {
     if (s.name == "product") product_level = s.level;
-    if (s.name == "duplicate") duplicate_level = s.level;
+    if (s.name == "duplicate" || s.name == "copies") duplicate_level = s.level;
     if (s.name == "square") levels.relin = s.level;
   }
   if (!any_live) return levels;
@@ -158,6 +169,9 @@ KeyLevels layer_key_levels(const CompiledNetwork& net, std::size_t l, std::size_
     use(k * stride, product_level);
     if (L.clear_and_duplicate) use(slots - (k * stride) % slots, duplicate_level);
   }
+  // Copy k moves position 0 of the summed dimension to position k.
+  if (L.unknowns_to_next)
+    for (std::size_t k = 1; k < L.in_tile; ++k) use(slots - (k * stride) % slots, duplicate_level);
   return levels;
 }
 

@@ -343,6 +343,45 @@ CipherTileTensor duplicate_over_dim(const Backend& be, CipherTileTensor a, std::
                   [&](Ciphertext& x, std::size_t) { rotate_and_sum(be, x, stride, t, -1, hoisted); });
 }
 
+TileTensorShape stacked_copies_shape(const TileTensorShape& a, std::size_t copy_dim, std::size_t stack_dim) {
+  require_dim(a, copy_dim, "stack_rotated_copies");
+  require_dim(a, stack_dim, "stack_rotated_copies");
+  const TileDim& c = a.dim(copy_dim);
+  const TileDim& s = a.dim(stack_dim);
+  if (copy_dim == stack_dim || c.replicated || c.size != 1 || s.replicated || s.unknowns)
+    throw InvalidArgument("stack_rotated_copies: dimension " + std::to_string(copy_dim) + " of " + a.to_string() +
+                          " must hold one position (1/t or 1?/t) and dimension " + std::to_string(stack_dim) +
+                          " be a plain one");
+  auto dims = a.dims();
+  dims[copy_dim] = TileDim{1, c.tile, true, false};
+  dims[stack_dim].size = c.tile * s.tile_count() * s.tile;
+  return a.with_dims(std::move(dims));
+}
+
+CipherTileTensor stack_rotated_copies(const Backend& be, const CipherTileTensor& a, std::size_t copy_dim,
+                                      std::size_t stack_dim, const std::vector<bool>& read) {
+  const TileTensorShape in = a.shape(), out = stacked_copies_shape(in, copy_dim, stack_dim);
+  out.require_slots(be.slot_count(), "stack_rotated_copies");
+  const std::size_t t = in.dim(copy_dim).tile, stride = in.slot_stride(copy_dim);
+  if (!read.empty() && read.size() != in.dim(stack_dim).tile_count())
+    throw InvalidArgument("stack_rotated_copies: " + std::to_string(read.size()) + " read flags for " +
+                          std::to_string(in.dim(stack_dim).tile_count()) + " tile positions");
+  std::vector<int> steps(t);
+  for (std::size_t k = 0; k < t; ++k) steps[k] = -static_cast<int>(k * stride);
+  std::vector<Ciphertext> tiles(out.tile_count());
+  parallel_for(a.tile_count(), [&](std::size_t i) {
+    auto pos = in.grid_position(i);
+    if (a.absent(i) || (!read.empty() && !read[pos[stack_dim]])) return;
+    std::vector<Ciphertext> copies = be.rotate_many(a.tile(i), steps);
+    const std::size_t p = pos[stack_dim];
+    for (std::size_t k = 0; k < t; ++k) {
+      pos[stack_dim] = p * t + k;
+      tiles[out.tile_index(pos)] = std::move(copies[k]);
+    }
+  });
+  return CipherTileTensor(out, std::move(tiles));
+}
+
 std::optional<int> level_of(const Backend& be, const CipherTileTensor& a) {
   std::optional<int> level;
   for (const auto& tile : a.tiles()) {

@@ -78,6 +78,16 @@ CipherTileTensor multiply_plain_sum_in_parts(const backend::Backend& be, const T
 CipherTileTensor clear_unknowns(const backend::Backend& be, CipherTileTensor a);  // no-op without unknowns
 CipherTileTensor duplicate_over_dim(const backend::Backend& be, CipherTileTensor a, std::size_t dim,
                                     std::size_t hoisted = 1);
+// The input of a layer that repairs the previous layer's unknowns in its weights (infer/compiled.hpp:
+// kMaskInNextWeights). copy_dim of `a` holds a value at position 0 only (size 1, unknowns elsewhere); its
+// t = tile(copy_dim) copies, copy k rotated by -k stride(copy_dim) (position 0 moved to k, one hoisted
+// rotate_many per tile), are stacked along stack_dim: tile position p there becomes p t + k. The result reads
+// as replicated along copy_dim and t times as long (padding included) along stack_dim; only position k of
+// copy k is a's value, so a consumer must weigh the others by zero. Tiles at stack positions p with
+// read[p] false (when `read` is given) stay absent: nothing reads them.
+TileTensorShape stacked_copies_shape(const TileTensorShape& a, std::size_t copy_dim, std::size_t stack_dim);
+CipherTileTensor stack_rotated_copies(const backend::Backend& be, const CipherTileTensor& a, std::size_t copy_dim,
+                                      std::size_t stack_dim, const std::vector<bool>& read = {});
 
 // Level of the present tiles (all equal, else MismatchError); nullopt when every tile is absent.
 std::optional<int> level_of(const backend::Backend& be, const CipherTileTensor& a);

@@ -134,12 +134,22 @@ TEST(InferCkks, RefusesWrongKeysParametersAndShapes) {
 // Keygen trims every key to the highest level the plan uses it at: evaluation with those keys equals the
 // plaintext model, and one key trimmed a level lower is refused (up front by check_eval_keys_cover, and by
 // the key switch itself) -- the plan's levels are exactly the levels the executor switches keys at.
+// Both repairs of the unknowns (the copies' rotations have keys of their own), on a chain whose plaintext
+// levels take narrow primes (31 bits below the 36-bit squares).
 TEST(InferCkks, KeysAreTrimmedToThePlansLevelsAndNoLower) {
   const auto m = small_model();
+  for (auto repair : {UnknownsRepair::kClearAndDuplicate, UnknownsRepair::kMaskInNextWeights})
   for (auto layout : {tile::BatchLayout::kInner, tile::BatchLayout::kOuter}) {
+    SCOPED_TRACE(std::string(layout == tile::BatchLayout::kOuter ? "outer" : "inner") +
+                 (repair == UnknownsRepair::kMaskInNextWeights ? ", in next weights" : ", cleared"));
     auto o = small_ring();
     o.batch_layout = layout;
+    o.unknowns_repair = repair;
     const Plan plan = make_plan(m, kT1, kT2, 8, o);
+    EXPECT_EQ(plan.ckks.data_bits[1], 31);  // the last layer's weights
+    bool in_next = false;
+    for (const auto& l : plan.layers) in_next = in_next || l.unknowns_to_next;
+    EXPECT_EQ(in_next, repair == UnknownsRepair::kMaskInNextWeights);
     ASSERT_EQ(plan.rotation_key_levels.size(), plan.rotation_steps.size());
     ASSERT_GE(plan.relin_key_level, 0);
     const auto ctx = plan_context(plan, kInsecure);

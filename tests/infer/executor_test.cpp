@@ -25,16 +25,22 @@ using testing::random_model;
 
 constexpr std::size_t kT1 = 2, kT2 = 4, kRing = 128;  // 64 slots: t3 = 8
 
-PlanOptions test_options(std::optional<tile::BatchLayout> layout = tile::BatchLayout::kInner) {
+PlanOptions test_options(std::optional<tile::BatchLayout> layout = tile::BatchLayout::kInner,
+                         UnknownsRepair repair = UnknownsRepair::kClearAndDuplicate) {
   PlanOptions o;
   o.ring_degree = kRing;
   o.insecure = true;
   o.batch_layout = layout;
+  o.unknowns_repair = repair;
   return o;
 }
 
 constexpr tile::BatchLayout kLayouts[] = {tile::BatchLayout::kInner, tile::BatchLayout::kOuter};
 const char* layout_name(tile::BatchLayout l) { return l == tile::BatchLayout::kOuter ? "batch outer" : "batch inner"; }
+constexpr UnknownsRepair kRepairs[] = {UnknownsRepair::kClearAndDuplicate, UnknownsRepair::kMaskInNextWeights};
+const char* repair_name(UnknownsRepair r) {
+  return r == UnknownsRepair::kMaskInNextWeights ? "mask in next weights" : "clear and duplicate";
+}
 
 double max_abs_diff(const std::vector<double>& a, const std::vector<double>& b) {
   EXPECT_EQ(a.size(), b.size());
@@ -65,16 +71,17 @@ SimRun run_on_sim(const nn::Model& m, const Plan& plan, const std::vector<double
 }
 
 TEST(InferExecutor, SimulatorEqualsPlaintextModel) {
+  for (auto repair : kRepairs)
   for (auto layout : kLayouts)
   for (bool permuted : {false, true}) {
-    SCOPED_TRACE(layout_name(layout));
+    SCOPED_TRACE(std::string(layout_name(layout)) + ", " + repair_name(repair));
     auto m = testing::pruned_model_2x4(7);
     if (permuted) {
       m.set_input_perm(testing::random_perm(16, 1));
       m.set_output_perm(testing::random_perm(7, 2));
     }
     const std::size_t batch = 11, count = 10;  // two batch tiles, the second partial; one sample left empty
-    const Plan plan = make_plan(m, kT1, kT2, batch, test_options(layout));
+    const Plan plan = make_plan(m, kT1, kT2, batch, test_options(layout, repair));
     const auto x = testing::random_inputs(count, 16, 3);
     const auto want = plain_outputs(m, x, count);
     for (auto mode : {WeightMode::kPreEncoded, WeightMode::kOnTheFly}) {
@@ -110,14 +117,15 @@ TEST(InferExecutor, AffineAndIdentityActivationsCostNoLevel) {
 // one that does not (transposed, batch inner: a replicated result, nothing to clear).
 TEST(InferExecutor, OnlyOutputsReachTheClient) {
   const auto act = Activation::poly2(0.3f, 0.9f, 0.1f, false);
+  for (auto repair : kRepairs)
   for (std::size_t layers : {3, 4})
     for (auto layout : kLayouts) {
-      SCOPED_TRACE(std::string(layout_name(layout)) + ", " + std::to_string(layers) + " layers");
+      SCOPED_TRACE(std::string(layout_name(layout)) + ", " + std::to_string(layers) + " layers, " + repair_name(repair));
       std::vector<int> widths{16, 12, 10, 9, 7};
       widths.resize(layers + 1);
       const auto m = random_model(widths, std::vector<Activation>(layers, act), 11);
       const std::size_t batch = 11, count = 10;
-      const Plan plan = make_plan(m, kT1, kT2, batch, test_options(layout));
+      const Plan plan = make_plan(m, kT1, kT2, batch, test_options(layout, repair));
       backend::SimBackend sim(plan.ckks.sim_params());
       const auto net = compile_for(m, plan);
       Executor ex(sim, net, plan.batch, WeightMode::kPreEncoded);
@@ -143,10 +151,11 @@ TEST(InferExecutor, OnlyOutputsReachTheClient) {
 TEST(InferPlanner, CountsLevelsAndRotationStepsMatchTheExecutor) {
   const auto m = testing::pruned_model_2x4(11);
   const std::size_t batch = 11;
+  for (auto repair : kRepairs)
   for (auto layout : kLayouts)
   for (std::size_t hoisted : {1, 2, 4}) {
-  SCOPED_TRACE(std::string(layout_name(layout)) + ", hoisted " + std::to_string(hoisted));
-  PlanOptions options = test_options(layout);
+  SCOPED_TRACE(std::string(layout_name(layout)) + ", hoisted " + std::to_string(hoisted) + ", " + repair_name(repair));
+  PlanOptions options = test_options(layout, repair);
   options.hoisted_rotations = hoisted;
   const Plan plan = make_plan(m, kT1, kT2, batch, options);
   EXPECT_EQ(plan.hoisted_rotations, hoisted);
@@ -235,6 +244,112 @@ TEST(InferPlanner, RefusesAModelWhoseOutputIsConstant) {
   EXPECT_THROW(make_plan(m, kT1, kT2, 4, test_options()), InvalidArgument);
 }
 
+// Repairing a hidden layer's unknowns in the next layer's weights: one level less per such layer, the next
+// layer multiplies one product tile per output position k of each weight tile whose rows i = k (mod t) hold a
+// non-zero weight (counted here from the compiled weights, not from product_weights), and the rotations move
+// to the copies (t - 1 per output tile row the next layer reads).
+TEST(InferPlanner, MaskInNextWeightsSavesALevelPerRepairedLayer) {
+  const auto m = testing::pruned_model_2x4(13);
+  const std::size_t batch = 11, nb = 2;
+  for (auto layout : kLayouts) {
+    SCOPED_TRACE(layout_name(layout));
+    const Plan cleared = make_plan(m, kT1, kT2, batch, test_options(layout));
+    const Plan folded = make_plan(m, kT1, kT2, batch, test_options(layout, UnknownsRepair::kMaskInNextWeights));
+    const auto net = compile_for(m, folded);
+    int repaired = 0;
+    for (std::size_t l = 0; l < cleared.layers.size(); ++l) {
+      EXPECT_EQ(folded.layers[l].unknowns_to_next, cleared.layers[l].clear_and_duplicate) << l;
+      EXPECT_FALSE(folded.layers[l].clear_and_duplicate) << l;
+      EXPECT_EQ(folded.layers[l].input_copies, l > 0 && folded.layers[l - 1].unknowns_to_next) << l;
+      repaired += cleared.layers[l].clear_and_duplicate ? 1 : 0;
+    }
+    EXPECT_GT(repaired, 0);
+    EXPECT_EQ(folded.depth, cleared.depth - repaired);
+    for (std::size_t l = 1; l < net.layers.size(); ++l) {
+      const CompiledLayer& L = net.layers[l];
+      if (!L.input_copies) continue;
+      std::size_t tiles = 0;
+      for (std::size_t r = 0; r * L.out_tile < L.out(); ++r)
+        for (std::size_t c = 0; c * L.in_tile < L.in(); ++c)
+          for (std::size_t k = 0; k < L.out_tile; ++k) {
+            bool nonzero = false;
+            const std::size_t i = r * L.out_tile + k;
+            for (std::size_t j = c * L.in_tile; i < L.out() && j < std::min(L.in(), (c + 1) * L.in_tile); ++j)
+              nonzero = nonzero || L.weights(i, j) != 0.0;
+            tiles += nonzero ? 1 : 0;
+          }
+      EXPECT_EQ(L.product_tiles_kept(), tiles) << l;
+      EXPECT_GT(tiles, L.tiles_kept()) << l;
+      // Products: the product tiles, plus the output clear's masks in the last layer.
+      const auto& lp = folded.layers[l];
+      const std::size_t masks = lp.clear_output ? (L.dead_tile_rows.size() - lp.dead_tile_rows + (lp.fill_dead_rows ? lp.dead_tile_rows : 0)) : 0;
+      EXPECT_EQ(lp.counts[Op::kMultiplyPlain], (tiles + masks) * nb) << l;
+      // The copies: t - 1 rotations per output tile row of the previous layer that this one reads.
+      const CompiledLayer& prev = net.layers[l - 1];
+      std::size_t read = 0;
+      for (std::size_t r = 0; r < prev.dead_tile_rows.size(); ++r) read += !prev.dead_tile_rows[r] && L.column_read(r) ? 1 : 0;
+      const std::uint64_t copies = (prev.in_tile - 1) * read * nb;
+      EXPECT_GE(folded.layers[l - 1].counts[Op::kRotate], copies) << l - 1;
+    }
+  }
+}
+
+// A chain whose plaintext levels take narrow primes: 31 bits after every plaintext product whatever the scale,
+// the squares' primes at the scale and then widened by the room left (two bits at a time, at most to the first
+// prime), so that the weights can be encoded above their prime.
+TEST(InferPlanner, PlaintextLevelsTakeNarrowPrimes) {
+  using R = Rescale;
+  const std::vector<R> levels{R::kAfterPlain, R::kAfterSquare, R::kAfterPlain, R::kAfterSquare, R::kAfterPlain,
+                              R::kAfterSquare, R::kAfterPlain, R::kAfterPlain};
+  const auto c = choose_ckks(levels, 32, PlanOptions{});
+  EXPECT_EQ(c.ring_degree, 16384u);
+  EXPECT_EQ(c.scale_bits, 40);
+  ASSERT_EQ(c.data_bits.size(), levels.size() + 1);
+  EXPECT_EQ(c.data_bits[0], 52);
+  int squares = 0;
+  for (std::size_t i = 0; i < levels.size(); ++i) {
+    const int bits = c.data_bits[levels.size() - i];
+    if (levels[i] == R::kAfterPlain) {
+      EXPECT_EQ(bits, 31) << i;
+    } else {
+      EXPECT_GE(bits, 40) << i;
+      EXPECT_LE(bits, 52) << i;
+      EXPECT_EQ((bits - 40) % 2, 0) << i;
+      squares = bits;
+    }
+  }
+  // 52 + 5 x 31 + 3 x 52 + 60 = 423 <= 438: the squares grow to the first prime's 52 bits.
+  EXPECT_EQ(squares, 52);
+  EXPECT_LE(c.total_bits(), 438);
+  EXPECT_EQ(c.dnum, levels.size() + 1);  // narrow primes: one per digit
+  // Scales up to 2^31 keep every prime narrow and the chain as it was.
+  PlanOptions narrow;
+  narrow.max_scale_bits = 31;
+  const auto n = choose_ckks(levels, 32, narrow);
+  EXPECT_EQ(n.data_bits, std::vector<int>({43, 31, 31, 31, 31, 31, 31, 31, 31}));
+  narrow.min_scale_bits = 35;
+  EXPECT_THROW(choose_ckks(levels, 32, narrow), InvalidArgument);  // the largest below the smallest
+}
+
+// The planner's own choice per layer: among every combination it takes the largest scale, then the lowest
+// estimated latency, so neither uniform choice beats it (a demo-shaped network at N = 2^14).
+TEST(InferPlanner, ChoosesTheRepairPerLayer) {
+  const auto m = random_model({784, 64, 32, 64, 784},
+                              std::vector<Activation>(4, Activation::poly2(0.1f, 0.5f, 0.1f, false)), 3);
+  PlanOptions o;
+  o.batch_layout = tile::BatchLayout::kOuter;
+  const Plan chosen = make_plan(m, 4, 8, 256, o);
+  for (auto repair : kRepairs) {
+    o.unknowns_repair = repair;
+    const Plan uniform = make_plan(m, 4, 8, 256, o);
+    EXPECT_GE(chosen.ckks.scale_bits, uniform.ckks.scale_bits) << repair_name(repair);
+    if (chosen.ckks.scale_bits == uniform.ckks.scale_bits)
+      EXPECT_LE(chosen.est_latency_s(), uniform.est_latency_s()) << repair_name(repair);
+  }
+  // Depth 11 (every unknown cleared) only fits 2^31; repairing in the weights buys the scale.
+  EXPECT_EQ(chosen.ckks.scale_bits, 40);
+}
+
 TEST(InferPlanner, PicksTheSmallestSecureRing) {
   // Chains are (s + 12) + depth * s + special (s + 20, at most 60) bits. Depth 8 at the largest scale, 2^40:
   // 52 + 320 + 60 = 432 <= 438 at N = 16384; depth 9 does not fit 2^40 (472 bits) and drops to 2^36.
@@ -294,6 +409,22 @@ TEST(InferPlanner, JsonRoundTripAndValidation) {
   j = p.to_json();
   j.erase("hoisted_rotations");
   EXPECT_EQ(Plan::from_json(j, "old.json").hoisted_rotations, 1u);
+  // The repair of the unknowns per layer round-trips and rebuilds the same network; plans from before it
+  // have no flags (cleared everywhere).
+  const Plan folded = make_plan(m, kT1, kT2, 11, test_options(tile::BatchLayout::kOuter, UnknownsRepair::kMaskInNextWeights));
+  const Plan back = Plan::from_json(folded.to_json(), "plan");
+  EXPECT_EQ(back.to_json(), folded.to_json());
+  EXPECT_EQ(compile_for(m, back).depth(), folded.depth);
+  j = folded.to_json();
+  for (auto& l : j["layers"]) {
+    l.erase("unknowns_to_next");
+    l.erase("input_copies");
+  }
+  EXPECT_NO_THROW(check_plan_matches(folded, compile_for(m, folded), "test"));
+  EXPECT_THROW(check_plan_matches(Plan::from_json(j, "old.json"), compile_for(m, Plan::from_json(j, "old.json")), "test"),
+               MismatchError);  // the old reading clears: more levels than the plan's depth
+  j["layers"][0]["unknowns_to_next"] = "yes";
+  EXPECT_THROW(Plan::from_json(j, "bad.json"), FormatError);
   PlanOptions three = test_options();
   three.hoisted_rotations = 3;
   EXPECT_THROW(make_plan(m, kT1, kT2, 11, three), InvalidArgument);

@@ -1,4 +1,4 @@
-"""make_plan's batch_layout and hoisted_rotations: the plan records what was asked for (as `hepex plan
+"""make_plan's batch_layout, hoisted_rotations and unknowns: the plan records what was asked for (as `hepex plan
 --batch-layout` does, checked against the CLI's plan.json), every choice decrypts to the numpy forward pass, and
 an unknown layout or a hoisting count that is not a power of two is refused."""
 import json
@@ -12,15 +12,20 @@ from conftest import PolyNet, cli_ok
 TOL = 1e-4
 
 
-@pytest.mark.parametrize("layout,hoisted", [("inner", 1), ("outer", 4), ("outer", 2)])
-def test_batch_layout_is_the_plans_and_runs_encrypted(tmp_path, layout, hoisted):
+@pytest.mark.parametrize("layout,hoisted,unknowns", [("inner", 1, "clear-and-duplicate"), ("outer", 4, "auto"),
+                                                      ("outer", 2, "mask-in-next-weights")])
+def test_batch_layout_is_the_plans_and_runs_encrypted(tmp_path, layout, hoisted, unknowns):
     net = PolyNet([16, 8, 16], seed=4)
     onnx_path = net.save_onnx(tmp_path / "m.onnx")
     model = hepex.load_model(onnx_path)
     plan = hepex.make_plan(model, tile="4x4", batch=8, ring_degree=1024, allow_insecure=True, batch_layout=layout,
-                           hoisted_rotations=hoisted)
+                           hoisted_rotations=hoisted, unknowns=unknowns)
     assert plan.batch_layout == layout
     assert plan.hoisted_rotations == hoisted
+    layers = json.loads(plan.to_bytes())["layers"]
+    if unknowns != "auto":  # the hidden layer sums over an inner slot dimension in both layouts (rows)
+        assert layers[0]["unknowns_to_next"] == (unknowns == "mask-in-next-weights")
+        assert layers[1]["input_copies"] == (unknowns == "mask-in-next-weights")
 
     # The CLI's plan for the same option says the same.
     cli_ok("plan", "-m", onnx_path, "--tile", "4x4", "--batch", 8, "--batch-layout", layout, "-o", tmp_path / "p.json")
@@ -43,3 +48,5 @@ def test_auto_is_the_planners_choice_and_others_are_refused(tmp_path):
         hepex.make_plan(model, tile="4x4", batch=8, batch_layout="sideways")
     with pytest.raises(hepex.InvalidArgument, match="hoisted rotations 3"):
         hepex.make_plan(model, tile="4x4", batch=8, hoisted_rotations=3)
+    with pytest.raises(hepex.InvalidArgument, match="unknowns repair 'zero'"):
+        hepex.make_plan(model, tile="4x4", batch=8, unknowns="zero")
