@@ -64,8 +64,14 @@ backend::SimParams CkksChoice::sim_params() const {
   return backend::SimParams::from_bits(ring_degree, data_bits, scale_bits, special_bits.size());
 }
 
-double CostModel::seconds(const OpCounts& c, int level, std::size_t n, std::size_t special, bool compact) const {
-  const double limbs = level + 1.0, unit = double(n) * limbs * 1e-9;
+double CostModel::limbs(std::span<const int> prime_bits) const {
+  double sum = 0;
+  for (int bits : prime_bits) sum += bits <= kNarrowPrimeBits ? 1.0 : wide_limb;
+  return sum;
+}
+
+double CostModel::seconds(const OpCounts& c, double limbs, std::size_t n, double special, bool compact) const {
+  const double unit = double(n) * limbs * 1e-9;
   const double product = compact ? multiply_compact : multiply_plain;
   double t = unit * (product * double(c[Op::kMultiplyPlain] + c[Op::kMultiplyConst]) +
                      add * double(c[Op::kAdd] + c[Op::kAddPlain]) + rescale * double(c[Op::kRescale]) +
@@ -307,7 +313,7 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
   p.output_perm = model.output_perm();
   p.depth = net.depth();
   p.ckks = choose_ckks(level_rescales(net), net.t1 * net.t2, o);
-  const std::size_t slots = p.ckks.slots(), special = p.ckks.special_bits.size();
+  const std::size_t slots = p.ckks.slots();
   p.t3 = slots / (net.t1 * net.t2);
   const std::size_t nb = p.batch_tiles();
   const bool outer = net.batch_layout == tile::BatchLayout::kOuter;
@@ -323,6 +329,11 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
     return compact_biases ? backend::compact_plaintext_bytes(level, period) : pt_bytes(p.ckks, level);
   };
   const int threads = std::max(1, o.threads ? o.threads : omp_get_max_threads());
+  // Limbs of a ciphertext at `level` and of the special primes, as the cost model weighs them.
+  auto limbs_at = [&](int level) {
+    return o.costs.limbs(std::span<const int>(p.ckks.data_bits).first(static_cast<std::size_t>(level) + 1));
+  };
+  const double special_limbs = o.costs.limbs(p.ckks.special_bits);
 
   KeyLevels key_levels;
   int level = p.ckks.max_level();
@@ -351,7 +362,7 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
     double seconds = 0;
     for (const auto& s : layer_stages(net, l, nb, level)) {
       lp.counts += s.counts;
-      seconds += o.costs.seconds(s.counts, s.level, p.ckks.ring_degree, special, outer);
+      seconds += o.costs.seconds(s.counts, limbs_at(s.level), p.ckks.ring_degree, special_limbs, outer);
     }
     lp.est_seconds = seconds / threads;
     lp.level_out = level - net.layer_depth(l);
@@ -403,7 +414,7 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
     latency += p.layers[l].est_seconds;
     OpCounts enc;
     enc[Op::kEncode] = p.layers[l].tiles_kept;
-    encode_seconds += o.costs.seconds(enc, p.layers[l].level_in, p.ckks.ring_degree, special, outer) / threads;
+    encode_seconds += o.costs.seconds(enc, limbs_at(p.layers[l].level_in), p.ckks.ring_degree, special_limbs, outer) / threads;
   }
   p.est_latency_preencoded_s = latency;
   p.est_latency_onthefly_s = latency + encode_seconds;

@@ -81,12 +81,20 @@ struct LayerPlan {
 // Nanoseconds of one thread per coefficient and limb (key switching: per limb and extended limb). Fit to the
 // default demo and the 784-512-128-512-784 study model, dense and pruned, batch outer (docs/RESULTS.md, issue 9
 // part 8): the sum of products with compact plaintexts (multiply_compact) costs 0.4x one with full ones.
+// Refit with wide_limb on five chains of the demo (issue 9 part 9: 2^31 and mixed 2^40 chains, depth 8, 9 and
+// 11, each repair of the unknowns; medians of 3 alternating runs): every layer within 27%, totals within 10%.
 struct CostModel {
-  double multiply_plain = 2.2, multiply_compact = 0.85, add = 1.37, rescale = 20.5, square = 6.8, encode = 27.0;
+  double multiply_plain = 2.0, multiply_compact = 0.77, add = 1.23, rescale = 18.5, square = 6.1, encode = 27.0;
   // A key switch: its decomposition (shared by a hoisted sum's rotations) and the rest.
-  double decompose = 8.7, key_switch = 2.3;
+  double decompose = 9.4, key_switch = 2.5;
+  // A limb of a prime above 2^31 costs wide_limb narrow ones: the 32-bit kernels (NTT, products, key
+  // switching's inner product) do not apply to it.
+  double wide_limb = 1.5;
+  // Limbs as the costs above count them: narrow ones 1, wide ones wide_limb.
+  double limbs(std::span<const int> prime_bits) const;
   // compact: the plaintexts are compact (batch outermost), every product reads a few words per limb.
-  double seconds(const backend::OpCounts& counts, int level, std::size_t n, std::size_t special, bool compact) const;
+  // limbs: of the ciphertexts at the operations' level, special: of the special primes (both as limbs()).
+  double seconds(const backend::OpCounts& counts, double limbs, std::size_t n, double special, bool compact) const;
 };
 
 // Where hidden layers' unknowns are repaired (compiled.hpp): everywhere by a mask, everywhere in the next
