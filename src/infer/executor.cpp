@@ -94,7 +94,7 @@ Executor::Executor(const Backend& be, const CompiledNetwork& net, std::size_t ba
     const std::size_t rows = L.dead_tile_rows.size();
     shares_.push_back(split_tile_rows(L.dead_tile_rows, distribution ? distribution->parts() : 1));
     const RowRange mine = own_rows(l);
-    product_weights_.push_back(L.product_weights());
+    product_weights_.push_back(L.input_copies ? L.product_weights() : tile::DenseMatrix{});
     std::size_t row_bytes = L.product_tiles_kept() * weight_tile_bytes(net, 2 * be.slot_count(), s.level_in) / rows;
     s.rows_per_block = mode == WeightMode::kPreEncoded ? rows
                                                        : std::clamp<std::size_t>(block_bytes / std::max<std::size_t>(1, row_bytes), 1, rows);
@@ -122,7 +122,7 @@ Executor::Executor(const Backend& be, const CompiledNetwork& net, std::size_t ba
 
 PlainTileTensor Executor::encode_block(std::size_t l, std::size_t r0, std::size_t r1) const {
   const CompiledLayer& L = net_.layers[l];
-  const tile::DenseMatrix& w = product_weights_[l];
+  const tile::DenseMatrix& w = L.input_copies ? product_weights_[l] : L.weights;
   const std::size_t i0 = r0 * L.out_tile, i1 = std::min(L.out(), r1 * L.out_tile), n = w.cols;
   const auto shape = tile::matrix_shape(i1 - i0, n, tile_sizes(), L.orientation, net_.batch_layout);
   tile::Tensor t(shape.tensor_dims());

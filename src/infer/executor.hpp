@@ -103,7 +103,7 @@ class Executor {
   std::vector<std::vector<RowRange>> shares_;  // [layer][part]: the output tile rows each part computes
   tile::TileTensorShape input_shape_;
   std::vector<Schedule> schedule_;
-  std::vector<tile::DenseMatrix> product_weights_;  // [layer]: CompiledLayer::product_weights
+  std::vector<tile::DenseMatrix> product_weights_;  // [layer]: CompiledLayer::product_weights (input_copies only)
   std::vector<std::vector<tile::PlainTileTensor>> blocks_;  // pre-encoded: [layer][block]
   std::vector<tile::PlainTileTensor> biases_;
   std::size_t resident_bytes_ = 0;

@@ -747,11 +747,16 @@ std::string format_plan(const Plan& p) {
     << ", hoisted sums of " << p.hoisted_rotations << "): " << steps;
   if (p.relin_key_level >= 0) o << "; relinearization key @" << p.relin_key_level;
   o << '\n';
-  o << "layer  in->out     orient  act  lvl in->out  tiles kept/total  ct*pt   rot  rescale  weights MB  est s\n";
+  // unknowns: how the partial sums beside the layer's outputs go (cleared by a mask, or by the next weights).
+  o << "layer  in->out     orient  act  unknowns  lvl in->out  tiles kept/total  ct*pt   rot  rescale  weights MB  est s\n";
   for (std::size_t l = 0; l < p.layers.size(); ++l) {
     const auto& L = p.layers[l];
-    std::snprintf(buf, sizeof buf, "%5zu  %4zu->%-5zu  %-6s  %-3s  %3d -> %-3d  %8zu/%-8zu %7llu %5llu %8llu %10.1f %6.2f\n",
-                  l, L.in, L.out, L.transposed ? "T" : "R", L.square ? "x^2" : "-", L.level_in, L.level_out,
+    const char* unknowns = L.unknowns_to_next                           ? "next"
+                           : L.clear_and_duplicate || L.clear_output ? "mask"
+                                                                      : "-";
+    std::snprintf(buf, sizeof buf,
+                  "%5zu  %4zu->%-5zu  %-6s  %-3s  %-8s  %3d -> %-3d  %8zu/%-8zu %7llu %5llu %8llu %10.1f %6.2f\n", l,
+                  L.in, L.out, L.transposed ? "T" : "R", L.square ? "x^2" : "-", unknowns, L.level_in, L.level_out,
                   L.tiles_kept, L.tiles_total, (unsigned long long)L.counts[Op::kMultiplyPlain],
                   (unsigned long long)L.counts[Op::kRotate], (unsigned long long)L.counts[Op::kRescale],
                   L.weight_bytes / 1e6, L.est_seconds);
