@@ -4,7 +4,8 @@
 //
 //   kRows        W packed [m/t1, n/t2, */t3], x packed [*/t1, n/t2, B/t3]
 //                -> multiply tile by tile, add tiles along dim 1, rotate-and-sum inside (log2 t2 rotations)
-//                -> y [m/t1, 1?/t2, B/t3]  (unknowns: clear_unknowns + duplicate_over_dim(1) repair them)
+//                -> y [m/t1, 1?/t2, B/t3]  (unknowns: clear_unknowns + duplicate_over_dim(1) repair them, or
+//                   stack_rotated_copies for a consumer that weighs them by zero: infer/compiled.hpp)
 //   kTransposed  W^T packed [n/t1, m/t2, */t3], x packed [n/t1, */t2, B/t3]
 //                -> sum over the outermost dim 0 -> y [*/t1, m/t2, B/t3], replicated: the kRows input layout
 //
