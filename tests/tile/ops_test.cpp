@@ -230,6 +230,39 @@ TEST_F(Ops, ClearUnknownsThenDuplicateRestoresAReplicatedLayout) {
   EXPECT_EQ(*level_of(sim, none), top - 1);
 }
 
+// The input of a layer that weighs the unknowns by zero: copy k of each tile holds the tile's position-0 values
+// at position k (of the summed dimension), stacked at p t + k along the other; one hoisted rotation set per
+// tile (t - 1 rotations, one decomposition); positions nobody reads stay absent and are not rotated.
+TEST_F(Ops, StackedRotatedCopiesHoldPositionZeroAtEachPosition) {
+  const char* shape = "[5/2, 6/4, 3/4]";
+  const auto summed = sum_over_dim(sim, enc(rand(shape), shape), 1);  // [5/2, 1?/4, 3/4]
+  sim.reset_counts();
+  const auto copies = stack_rotated_copies(sim, summed, 1, 0);
+  EXPECT_EQ(copies.shape().to_string(), "[24/2, */4, 3/4]");
+  EXPECT_EQ(sim.counts()[Op::kRotate], summed.tile_count() * 3);
+  EXPECT_EQ(sim.counts()[Op::kDecompose], summed.tile_count());
+  EXPECT_EQ(sim.counts()[Op::kHoistedRotate], summed.tile_count());
+  const std::size_t stride = summed.shape().slot_stride(1), slots = 32;
+  for (std::size_t i = 0; i < copies.tile_count(); ++i) {
+    auto pos = copies.shape().grid_position(i);
+    const std::size_t k = pos[0] % 4;
+    pos[0] /= 4;
+    const auto& from = sim.peek(summed.tile(summed.shape().tile_index(pos)));
+    const auto& got = sim.peek(copies.tile(i));
+    for (std::size_t slot = 0; slot < slots; ++slot)
+      if ((slot / stride) % 4 == k) ASSERT_NEAR(got[slot], from[(slot + slots - k * stride) % slots], 1e-12) << i;
+  }
+  // Only tile position 1 along dim 0 is read: the other positions' copies are absent, and nothing rotated them.
+  sim.reset_counts();
+  const auto some = stack_rotated_copies(sim, summed, 1, 0, {false, true, false});
+  for (std::size_t i = 0; i < some.tile_count(); ++i)
+    EXPECT_EQ(some.absent(i), some.shape().grid_position(i)[0] / 4 != 1) << i;
+  EXPECT_EQ(sim.counts()[Op::kRotate], summed.tile_count() / 3 * 3);
+  EXPECT_THROW(stack_rotated_copies(sim, summed, 0, 0), hepex::InvalidArgument);  // one dimension for both
+  EXPECT_THROW(stack_rotated_copies(sim, summed, 0, 1), hepex::InvalidArgument);  // dim 0 holds 5 positions
+  EXPECT_THROW(stack_rotated_copies(sim, summed, 1, 0, {true}), hepex::InvalidArgument);  // flags for 3 positions
+}
+
 TEST_F(Ops, LevelsMustAgree) {
   const char* shape = "[4/4, 8/8]";
   const auto a = enc(rand(shape), shape);
