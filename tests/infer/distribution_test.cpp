@@ -94,11 +94,14 @@ void expect_same_tiles(const backend::SimBackend& sim, const tile::CipherTileTen
 
 TEST(SharedEvaluation, ThreadsEqualOneExecutorAndSplitTheWork) {
   const auto m = testing::pruned_model_2x4(11);
+  for (auto repair : {UnknownsRepair::kClearAndDuplicate, UnknownsRepair::kMaskInNextWeights})
   for (auto layout : {tile::BatchLayout::kInner, tile::BatchLayout::kOuter}) {
+    SCOPED_TRACE(repair == UnknownsRepair::kMaskInNextWeights ? "copies" : "cleared");
     PlanOptions o;
     o.ring_degree = 128;
     o.insecure = true;
     o.batch_layout = layout;
+    o.unknowns_repair = repair;
     const Plan plan = make_plan(m, 2, 4, 11, o);
     backend::SimBackend sim(plan.ckks.sim_params());
     const auto net = compile_for(m, plan);

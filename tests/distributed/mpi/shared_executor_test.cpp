@@ -21,21 +21,27 @@ const MpiWorld* g_world = nullptr;
 using infer::Executor;
 using infer::WeightMode;
 
-infer::Plan small_plan(tile::BatchLayout layout, std::size_t ring) {
+constexpr infer::UnknownsRepair kRepairs[] = {infer::UnknownsRepair::kClearAndDuplicate,
+                                               infer::UnknownsRepair::kMaskInNextWeights};
+
+infer::Plan small_plan(tile::BatchLayout layout, std::size_t ring, infer::UnknownsRepair repair) {
   infer::PlanOptions o;
   o.ring_degree = ring;
   o.insecure = true;
   o.max_scale_bits = 36;
   o.batch_layout = layout;
+  o.unknowns_repair = repair;  // each repair: the copies are made by the process that owns the rows
   return infer::make_plan(infer::testing::pruned_model_2x4(11), 2, 4, 11, o);
 }
 
 TEST(MpiSharedExecutor, SimulatorTilesEqualOneProcess) {
   const auto m = infer::testing::pruned_model_2x4(11);
+  for (auto repair : kRepairs)
   for (auto layout : {tile::BatchLayout::kInner, tile::BatchLayout::kOuter})
     for (auto mode : {WeightMode::kPreEncoded, WeightMode::kOnTheFly}) {
-      SCOPED_TRACE(std::string(infer::weight_mode_name(mode)) + (layout == tile::BatchLayout::kOuter ? ", outer" : ", inner"));
-      const auto plan = small_plan(layout, 128);
+      SCOPED_TRACE(std::string(infer::weight_mode_name(mode)) + (layout == tile::BatchLayout::kOuter ? ", outer" : ", inner") +
+                   (repair == infer::UnknownsRepair::kMaskInNextWeights ? ", copies" : ", cleared"));
+      const auto plan = small_plan(layout, 128, repair);
       backend::SimBackend sim(plan.ckks.sim_params());  // no noise: every rank encrypts the same inputs
       const auto net = infer::compile_for(m, plan);
       const auto x = infer::encrypt_input(sim, plan, infer::testing::random_inputs(10, 16, 5), 10);
@@ -57,10 +63,12 @@ TEST(MpiSharedExecutor, SimulatorTilesEqualOneProcess) {
 
 TEST(MpiSharedExecutor, CkksOutputBytesEqualOneProcess) {
   const auto m = infer::testing::pruned_model_2x4(11);
+  for (auto repair : kRepairs)
   for (auto layout : {tile::BatchLayout::kInner, tile::BatchLayout::kOuter})
     for (auto mode : {WeightMode::kPreEncoded, WeightMode::kOnTheFly}) {
-      SCOPED_TRACE(std::string(infer::weight_mode_name(mode)) + (layout == tile::BatchLayout::kOuter ? ", outer" : ", inner"));
-      const auto plan = small_plan(layout, 1024);
+      SCOPED_TRACE(std::string(infer::weight_mode_name(mode)) + (layout == tile::BatchLayout::kOuter ? ", outer" : ", inner") +
+                   (repair == infer::UnknownsRepair::kMaskInNextWeights ? ", copies" : ", cleared"));
+      const auto plan = small_plan(layout, 1024, repair);
       const auto ctx = infer::plan_context(plan, infer::SecurityPolicy::kAllowInsecureForTestsOnly);
       const auto keys = infer::generate_keys(ctx, plan, seed_from_u64(4));  // the same keys on every rank
       const backend::CkksBackend client(ctx, keys), server(ctx, infer::server_keys(keys));
