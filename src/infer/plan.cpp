@@ -243,7 +243,7 @@ Plan make_plan(const nn::Model& model, std::size_t t1, std::size_t t2, std::size
   // chose, every combination over the layers with unknowns (all or none beyond 8 of them) is planned and the
   // plan in the smallest ring, then with the largest scale, then the lowest estimated latency is taken.
   auto planned = [&](tile::BatchLayout layout) {
-    const std::size_t hidden = model.layers().size() - 1;
+    const std::size_t hidden = model.layers().empty() ? 0 : model.layers().size() - 1;
     if (options.unknowns_repair)
       return make_plan(model,
                        compiled(layout, std::vector<bool>(hidden, *options.unknowns_repair ==

@@ -242,6 +242,11 @@ TEST(InferPlanner, RefusesAModelWhoseOutputIsConstant) {
   auto m = random_model({8, 8, 6}, {Activation::square(), Activation::identity()}, 3);
   m.layers()[0].W.setZero();
   EXPECT_THROW(make_plan(m, kT1, kT2, 4, test_options()), InvalidArgument);
+  // A model without layers: refused by name under every repair choice (none, both uniform ones).
+  for (auto repair : kRepairs) EXPECT_THROW(make_plan(nn::Model{}, kT1, kT2, 4, test_options({}, repair)), InvalidArgument);
+  PlanOptions chosen = test_options();
+  chosen.unknowns_repair.reset();
+  EXPECT_THROW(make_plan(nn::Model{}, kT1, kT2, 4, chosen), InvalidArgument);
 }
 
 // Repairing a hidden layer's unknowns in the next layer's weights: one level less per such layer, the next
