@@ -5,7 +5,9 @@
 //
 //   tiles        [t1, t2, t3] with t3 = slots / (t1 t2): the batch runs along t3.
 //   depth        levels consumed: per layer 1 (ct x pt product) + 1 (clear unknowns, layers followed by another
-//                that summed over an inner slot dimension) + 1 (square, non-affine activations); compiled.hpp.
+//                that summed over an inner slot dimension, unless repaired in the next layer's weights: per
+//                layer, the planner's choice or PlanOptions::unknowns_repair) + 1 (square, non-affine
+//                activations) + 1 (the last layer's output clear, when it leaves unknowns); compiled.hpp.
 //   layout       the batch innermost or outermost in every tile's slot order (tile/matmul.hpp: BatchLayout).
 //   CKKS         the smallest ring degree N (8192 .. 65536, or the one asked for: ring_degree) whose 128-bit
 //                HE Standard bound admits the chain {first, one prime per level} + {special}, first =
