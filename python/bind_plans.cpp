@@ -23,6 +23,8 @@ void bind_plans(py::module_& m) {
           "'inner' or 'outer': where the batch sits in each tile's slots")
       .def_readonly("hoisted_rotations", &infer::Plan::hoisted_rotations,
                     "rotations per hoisted sum in each rotate-and-sum (`hepex plan --hoisted-rotations`)")
+      .def_readonly("sum_after_rescale", &infer::Plan::sum_after_rescale,
+                    "whether each layer rescales before its rotate-and-sum (`hepex plan --sum-after-rescale`)")
       .def_property_readonly("est_latency_s", &infer::Plan::est_latency_s)
       .def("summary", &infer::format_plan, "What `hepex plan` prints")
       .def("save", &infer::Plan::save, py::arg("path"))
@@ -44,7 +46,7 @@ void bind_plans(py::module_& m) {
       "make_plan",
       [](const nn::Model& model, const std::string& tile, std::size_t batch, std::size_t ring_degree,
          bool allow_insecure, const std::string& batch_layout, std::size_t hoisted_rotations,
-         const std::string& unknowns, int max_scale_bits) {
+         const std::string& unknowns, int max_scale_bits, std::optional<bool> sum_after_rescale) {
         const auto [t1, t2] = prune::parse_tile_shape(tile);
         infer::PlanOptions options;
         options.ring_degree = ring_degree;
@@ -53,20 +55,23 @@ void bind_plans(py::module_& m) {
         options.batch_layout = infer::parse_batch_layout_choice(batch_layout);
         options.unknowns_repair = infer::parse_unknowns_repair_choice(unknowns);
         options.max_scale_bits = max_scale_bits;
+        options.sum_after_rescale = sum_after_rescale;
         py::gil_scoped_release unlocked;
         return infer::make_plan(model, std::size_t(t1), std::size_t(t2), batch, options);
       },
       py::arg("model"), py::arg("tile") = "4x8", py::arg("batch") = 256, py::arg("ring_degree") = 0,
       py::arg("allow_insecure") = false, py::arg("batch_layout") = "auto",
       py::arg("hoisted_rotations") = infer::PlanOptions{}.hoisted_rotations, py::arg("unknowns") = "auto",
-      py::arg("max_scale_bits") = infer::PlanOptions{}.max_scale_bits,
+      py::arg("max_scale_bits") = infer::PlanOptions{}.max_scale_bits, py::arg("sum_after_rescale") = py::none(),
       "The plan for a model (as `hepex plan`): ring_degree 0 picks the smallest 128-bit secure ring; "
       "allow_insecure with a small ring_degree is for tests only; batch_layout 'outer' puts the batch outermost "
       "in each tile (compact weight plaintexts, one more level per transposed layer), 'inner' innermost, 'auto' "
       "lets the planner weigh memory and precision (`hepex plan --batch-layout`); hoisted_rotations: rotations per "
       "hoisted sum in each rotate-and-sum (`hepex plan --hoisted-rotations`); unknowns: 'clear-and-duplicate', "
       "'mask-in-next-weights' or 'auto' (`hepex plan --unknowns`); max_scale_bits: the largest CKKS scale (bits) "
-      "the planner may take (`hepex plan --max-scale-bits`: 31 keeps every plaintext level's prime narrow)");
+      "the planner may take (`hepex plan --max-scale-bits`: 31 keeps every plaintext level's prime narrow); "
+      "sum_after_rescale: True / False / None (the planner's choice by scale) rescales each layer before its "
+      "rotate-and-sum (`hepex plan --sum-after-rescale`)");
 }
 
 }  // namespace hepex::python

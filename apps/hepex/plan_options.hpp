@@ -45,6 +45,15 @@ inline void add_plan_options(CLI::App* sub, infer::PlanOptions& options) {
                   "per stride and direction instead of log2(k); 1: doublings only")
       ->check(CLI::IsMember({1, 2, 4, 8, 16, 32, 64}))
       ->capture_default_str();
+  sub->add_option_function<std::string>(
+         "--sum-after-rescale",
+         [&options](const std::string& v) {
+           options.sum_after_rescale = v == "auto" ? std::nullopt : std::optional<bool>(v == "yes");
+         },
+         "Rescale each layer's product sums before their rotate-and-sum: the rotations switch keys one limb lower "
+         "(faster), and the sum carries t copies of the rescale's rounding noise (less precise at small scales). "
+         "auto: yes when the scale is at least 2^" + std::to_string(infer::kSumAfterRescaleMinScaleBits) + " [auto]")
+      ->check(CLI::IsMember({"auto", "yes", "no"}));
 }
 
 }  // namespace hepex::cli

@@ -79,6 +79,9 @@ struct CompiledNetwork {
   tile::BatchLayout batch_layout = tile::BatchLayout::kInner;  // the slot order of every tile tensor
   // Rotations per hoisted sum in every rotate-and-sum (tile/ops.hpp; a power of two, 1: doublings only).
   std::size_t hoisted_rotations = 1;
+  // Each layer's rescale before its rotate-and-sum (tile::multiply_plain_sum rescale_first): the rotations
+  // switch keys one limb lower, at the price of the t rotated copies of the rescale's rounding noise.
+  bool sum_after_rescale = false;
   std::size_t input_size() const { return layers.front().in(); }
   std::size_t output_size() const { return layers.back().out(); }
   // Multiplicative depth: levels from a fresh ciphertext to the output.

@@ -206,18 +206,20 @@ CipherTileTensor Executor::run_layer(std::size_t l, const CipherTileTensor* x, c
     run.weight_bytes += bytes_of(be_, w);
     const std::size_t dim = tile::summed_dim(L.orientation);
     const std::size_t hoisted = net_.hoisted_rotations;
-    const auto part = !fetch     ? tile::matvec(be, w, *x, L.orientation, hoisted).y
+    const bool rescale_first = net_.sum_after_rescale;
+    const auto part = !fetch     ? tile::matvec(be, w, *x, L.orientation, hoisted, rescale_first).y
                       : dim == 0 ? tile::multiply_plain_sum_in_parts(be, input_shape_, *fetch, w, dim,
-                                                                     kInputPartPositions, hoisted)
+                                                                     kInputPartPositions, hoisted, rescale_first)
                                  : tile::matvec(be, w, (*fetch)(0, input_shape_.dim(0).tile_count()),
-                                                L.orientation, hoisted).y;
+                                                L.orientation, hoisted, rescale_first).y;
     for (std::size_t i = 0; i < part.tile_count(); ++i) {
       auto pos = part.shape().grid_position(i);
       pos[row_dim] += r0;
       y[out_shape.tile_index(pos)] = part.tile(i);
     }
   }
-  CipherTileTensor cur = tile::rescale(be, CipherTileTensor(out_shape, std::move(y)));
+  CipherTileTensor cur(out_shape, std::move(y));
+  if (!net_.sum_after_rescale) cur = tile::rescale(be, std::move(cur));
 
   if (L.fill_dead_rows) cur = fill_dead_rows(be, l, std::move(cur));
   cur = tile::add_plain(be, std::move(cur), biases_[l]);

@@ -206,6 +206,7 @@ CompiledNetwork compile_for(const nn::Model& model, const Plan& plan) {
   for (const LayerPlan& l : plan.layers) in_next_weights.push_back(l.unknowns_to_next);
   CompiledNetwork net = compile(model, plan.t1, plan.t2, plan.batch_layout, in_next_weights);
   net.hoisted_rotations = plan.hoisted_rotations;
+  net.sum_after_rescale = plan.sum_after_rescale;
   return net;
 }
 
@@ -297,8 +298,24 @@ Plan make_plan(const nn::Model& model, std::size_t t1, std::size_t t2, std::size
   return inner;
 }
 
+namespace {
+Plan plan_network(const nn::Model& model, const CompiledNetwork& net, std::size_t batch, const PlanOptions& o);
+}  // namespace
+
 Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t batch, const PlanOptions& o) {
   if (batch == 0) throw InvalidArgument("plan: the batch size must be at least 1");
+  // Where the rescale goes depends on the scale the chain leaves (PlanOptions::sum_after_rescale); the
+  // chain does not depend on it (the same levels either way).
+  const bool after = o.sum_after_rescale.value_or(choose_ckks(level_rescales(net), net.t1 * net.t2, o).scale_bits >=
+                                                  kSumAfterRescaleMinScaleBits);
+  if (after == net.sum_after_rescale) return plan_network(model, net, batch, o);
+  CompiledNetwork ordered = net;
+  ordered.sum_after_rescale = after;
+  return plan_network(model, ordered, batch, o);
+}
+
+namespace {
+Plan plan_network(const nn::Model& model, const CompiledNetwork& net, std::size_t batch, const PlanOptions& o) {
   Plan p;
   p.model_arch = model.arch_string();
   p.model_hash = network_hash(net);
@@ -306,6 +323,7 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
   p.t2 = net.t2;
   p.batch_layout = net.batch_layout;
   p.hoisted_rotations = net.hoisted_rotations;
+  p.sum_after_rescale = net.sum_after_rescale;
   p.batch = batch;
   p.input_size = net.input_size();
   p.output_size = net.output_size();
@@ -429,6 +447,7 @@ Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t b
   }
   return p;
 }
+}  // namespace
 
 // ---------------------------------------------------------------------------------------------- JSON
 
@@ -494,6 +513,7 @@ json Plan::to_json() const {
           {"batch", batch},
           {"batch_layout", batch_layout_name(batch_layout)},
           {"hoisted_rotations", hoisted_rotations},
+          {"sum_after_rescale", sum_after_rescale},
           {"input_size", input_size},
           {"output_size", output_size},
           {"input_perm", input_perm},
@@ -542,6 +562,7 @@ Plan Plan::from_json(const json& j, const std::string& name) {
     p.t3 = tile[2];
     p.batch = io::json_integer_at<std::size_t>(j, "batch", name);
     p.hoisted_rotations = io::json_integer_or<std::size_t>(j, "hoisted_rotations", 1, name);
+    p.sum_after_rescale = j.value("sum_after_rescale", false);  // absent before the rescale moved
     const std::string layout = j.value("batch_layout", std::string("inner"));
     if (layout != "inner" && layout != "outer")
       throw FormatError(name + ": \"batch_layout\" is \"" + layout + "\", expected \"inner\" or \"outer\"");
@@ -744,7 +765,8 @@ std::string format_plan(const Plan& p) {
     steps += (steps.empty() ? "" : " ") + std::to_string(p.rotation_steps[i]) +
              (p.rotation_key_levels.empty() ? "" : "@" + std::to_string(p.rotation_key_levels[i]));
   o << "rotation steps (" << p.rotation_steps.size() << (p.rotation_key_levels.empty() ? "" : ", @ key level")
-    << ", hoisted sums of " << p.hoisted_rotations << "): " << steps;
+    << ", hoisted sums of " << p.hoisted_rotations << (p.sum_after_rescale ? ", after the rescale" : "")
+    << "): " << steps;
   if (p.relin_key_level >= 0) o << "; relinearization key @" << p.relin_key_level;
   o << '\n';
   // unknowns: how the partial sums beside the layer's outputs go (cleared by a mask, or by the next weights).

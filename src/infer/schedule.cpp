@@ -83,17 +83,20 @@ std::vector<Stage> layer_stages(const CompiledNetwork& net, std::size_t l, std::
   int level = level_in;
   {
     Stage s{"product", level, {}};
-    s.counts = times(rotate_and_sum_counts(L.in_tile, net.hoisted_rotations), live * nb);
     s.counts[Op::kMultiplyPlain] = kept * nb;
-    s.counts[Op::kAdd] += sum_adds * nb;
+    s.counts[Op::kAdd] = sum_adds * nb;
     stages.push_back(s);
   }
+  // The rotate-and-sum over the summed dimension, before or after the rescale (sum_after_rescale).
+  const Stage sum{"sum", level, times(rotate_and_sum_counts(L.in_tile, net.hoisted_rotations), live * nb)};
+  if (!net.sum_after_rescale) stages.push_back(sum);
   {
     Stage s{"rescale", level, {}};
     s.counts[Op::kRescale] = live * nb;
     stages.push_back(s);
     --level;
   }
+  if (net.sum_after_rescale) stages.push_back(Stage{"sum", level, sum.counts});
   {
     Stage s{"bias", level, {}};
     if (L.fill_dead_rows) s.counts[Op::kMultiplyConst] = dead * nb;
@@ -147,9 +150,9 @@ KeyLevels layer_key_levels(const CompiledNetwork& net, std::size_t l, std::size_
   KeyLevels levels;
   bool any_live = false;
   for (bool d : L.dead_tile_rows) any_live = any_live || !d;
-  int product_level = level_in, duplicate_level = -1;
+  int sum_level = level_in, duplicate_level = -1;
   for (const Stage& s : layer_stages(net, l, 1, level_in)) {
-    if (s.name == "product") product_level = s.level;
+    if (s.name == "sum") sum_level = s.level;
     if (s.name == "duplicate" || s.name == "copies") duplicate_level = s.level;
     if (s.name == "square") levels.relin = s.level;
   }
@@ -166,7 +169,7 @@ KeyLevels layer_key_levels(const CompiledNetwork& net, std::size_t l, std::size_
   std::vector<std::size_t> multiples = steps.doublings;
   for (std::size_t k = 1; k < steps.baby; ++k) multiples.push_back(k);
   for (std::size_t k : multiples) {
-    use(k * stride, product_level);
+    use(k * stride, sum_level);
     if (L.clear_and_duplicate) use(slots - (k * stride) % slots, duplicate_level);
   }
   // Copy k moves position 0 of the summed dimension to position k.

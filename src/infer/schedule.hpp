@@ -13,7 +13,7 @@
 namespace hepex::infer {
 
 struct Stage {
-  std::string name;  // "copies", "product", "rescale", "bias", "clear", "square", "duplicate", "post"
+  std::string name;  // "product", "sum", "rescale", "bias", "clear", "square", "duplicate", "copies", "post"
   int level = 0;     // level the stage's operations run at
   backend::OpCounts counts;
 };

@@ -94,9 +94,9 @@ Tensor input_tensor(const std::vector<double>& x, std::size_t n, std::size_t bat
 }
 
 MatvecResult matvec(const backend::Backend& be, const PlainTileTensor& w, const CipherTileTensor& x,
-                    Orientation orientation, std::size_t hoisted) {
+                    Orientation orientation, std::size_t hoisted, bool rescale_first) {
   backend::CountingBackend counting(be);
-  auto y = multiply_plain_sum(counting, x, w, summed_dim(orientation), hoisted);
+  auto y = multiply_plain_sum(counting, x, w, summed_dim(orientation), hoisted, rescale_first);
   return {std::move(y), counting.counts()};
 }
 

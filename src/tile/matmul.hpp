@@ -72,8 +72,9 @@ struct MatvecResult {
   backend::OpCounts counts;  // the backend operations this product did
 };
 
-// hoisted: rotations per hoisted sum in the rotate-and-sum (ops.hpp).
+// hoisted: rotations per hoisted sum in the rotate-and-sum; rescale_first: the result rescaled, before the
+// rotate-and-sum (ops.hpp: multiply_plain_sum).
 MatvecResult matvec(const backend::Backend& be, const PlainTileTensor& w, const CipherTileTensor& x,
-                    Orientation orientation, std::size_t hoisted = 1);
+                    Orientation orientation, std::size_t hoisted = 1, bool rescale_first = false);
 
 }  // namespace hepex::tile

@@ -224,12 +224,16 @@ CipherTileTensor drop_to_level(const Backend& be, const CipherTileTensor& a, int
 namespace {
 // Rotate-and-sum inside every present tile of partial sums over `dim` (the tiles along dim already added):
 // completes a sum over dim of a tensor of shape `in`. A tile row with no present tile stays absent.
+// rescale_first: each partial sum is rescaled before its rotations, which then switch keys one limb lower.
 CipherTileTensor finish_sum_over_dim(const Backend& be, const TileTensorShape& in, std::size_t dim,
-                                     std::vector<Ciphertext> partial, const char* who, std::size_t hoisted) {
+                                     std::vector<Ciphertext> partial, const char* who, std::size_t hoisted,
+                                     bool rescale_first = false) {
   const TileTensorShape out = summed_shape(in, dim);
   const std::size_t t = in.dim(dim).tile, stride = in.slot_stride(dim);
-  return per_tile(be, CipherTileTensor(out, std::move(partial)), out, who,
-                  [&](Ciphertext& x, std::size_t) { rotate_and_sum(be, x, stride, t, +1, hoisted); });
+  return per_tile(be, CipherTileTensor(out, std::move(partial)), out, who, [&](Ciphertext& x, std::size_t) {
+    if (rescale_first) be.rescale_inplace(x);
+    rotate_and_sum(be, x, stride, t, +1, hoisted);
+  });
 }
 }  // namespace
 
@@ -275,16 +279,16 @@ std::vector<Ciphertext> product_sums_over(const Backend& be, const CipherTileTen
 }  // namespace
 
 CipherTileTensor multiply_plain_sum(const Backend& be, const CipherTileTensor& a, const PlainTileTensor& b,
-                                    std::size_t dim, std::size_t hoisted) {
+                                    std::size_t dim, std::size_t hoisted, bool rescale_first) {
   const TileTensorShape product = product_shape(a.shape(), b.shape());
   return finish_sum_over_dim(be, product, dim,
                              product_sums_over(be, a, b, dim, 0, product.dim(dim).tile_count()), "multiply_plain_sum",
-                             hoisted);
+                             hoisted, rescale_first);
 }
 
 CipherTileTensor multiply_plain_sum_in_parts(const Backend& be, const TileTensorShape& a_shape, const TileFetch& fetch,
                                              const PlainTileTensor& b, std::size_t dim, std::size_t part,
-                                             std::size_t hoisted) {
+                                             std::size_t hoisted, bool rescale_first) {
   if (part == 0) throw InvalidArgument("multiply_plain_sum_in_parts: parts of 0 tiles");
   const TileTensorShape product = product_shape(a_shape, b.shape());
   const std::size_t along = product.dim(dim).tile_count();
@@ -306,7 +310,7 @@ CipherTileTensor multiply_plain_sum_in_parts(const Backend& be, const TileTensor
       else be.add_inplace(sums[i], part_sums[i]);
     });
   }
-  return finish_sum_over_dim(be, product, dim, std::move(sums), "multiply_plain_sum", hoisted);
+  return finish_sum_over_dim(be, product, dim, std::move(sums), "multiply_plain_sum", hoisted, rescale_first);
 }
 
 CipherTileTensor clear_unknowns(const Backend& be, CipherTileTensor a) {

@@ -64,8 +64,11 @@ CipherTileTensor sum_over_dim(const backend::Backend& be, const CipherTileTensor
                               std::size_t hoisted = 1);
 // sum_over_dim(multiply_plain(a, b), dim) with the same operations and counts, the products and the sums
 // along dim in one backend call (Backend::multiply_plain_sums, the fused layer kernel): no product is stored.
+// rescale_first: rescale(sum_over_dim(...)) with the rescale moved before the rotate-and-sum (one per output
+// tile either way): the rotations switch keys one limb lower, and the result carries t rotated copies of the
+// rescale's rounding noise instead of one.
 CipherTileTensor multiply_plain_sum(const backend::Backend& be, const CipherTileTensor& a, const PlainTileTensor& b,
-                                    std::size_t dim, std::size_t hoisted = 1);
+                                    std::size_t dim, std::size_t hoisted = 1, bool rescale_first = false);
 // The same with a's tiles fetched in parts along dim: fetch(first, last) returns a tensor of shape a_shape
 // holding a's tiles at dim positions [first, last) (the others absent); parts of at most `part` positions come
 // in order, each is multiplied, added to the running sums and dropped before the next is fetched (a server
@@ -74,7 +77,7 @@ CipherTileTensor multiply_plain_sum(const backend::Backend& be, const CipherTile
 using TileFetch = std::function<CipherTileTensor(std::size_t first, std::size_t last)>;
 CipherTileTensor multiply_plain_sum_in_parts(const backend::Backend& be, const TileTensorShape& a_shape,
                                              const TileFetch& fetch, const PlainTileTensor& b, std::size_t dim,
-                                             std::size_t part, std::size_t hoisted = 1);
+                                             std::size_t part, std::size_t hoisted = 1, bool rescale_first = false);
 CipherTileTensor clear_unknowns(const backend::Backend& be, CipherTileTensor a);  // no-op without unknowns
 CipherTileTensor duplicate_over_dim(const backend::Backend& be, CipherTileTensor a, std::size_t dim,
                                     std::size_t hoisted = 1);

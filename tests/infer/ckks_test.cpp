@@ -138,13 +138,16 @@ TEST(InferCkks, RefusesWrongKeysParametersAndShapes) {
 // levels take narrow primes (31 bits below the 36-bit squares).
 TEST(InferCkks, KeysAreTrimmedToThePlansLevelsAndNoLower) {
   const auto m = small_model();
+  for (bool after : {false, true})
   for (auto repair : {UnknownsRepair::kClearAndDuplicate, UnknownsRepair::kMaskInNextWeights})
   for (auto layout : {tile::BatchLayout::kInner, tile::BatchLayout::kOuter}) {
     SCOPED_TRACE(std::string(layout == tile::BatchLayout::kOuter ? "outer" : "inner") +
-                 (repair == UnknownsRepair::kMaskInNextWeights ? ", in next weights" : ", cleared"));
+                 (repair == UnknownsRepair::kMaskInNextWeights ? ", in next weights" : ", cleared") +
+                 (after ? ", sum after the rescale" : ""));
     auto o = small_ring();
     o.batch_layout = layout;
     o.unknowns_repair = repair;
+    o.sum_after_rescale = after;
     const Plan plan = make_plan(m, kT1, kT2, 8, o);
     EXPECT_EQ(plan.ckks.data_bits[1], 31);  // the last layer's weights
     bool in_next = false;

@@ -26,14 +26,17 @@ using testing::random_model;
 constexpr std::size_t kT1 = 2, kT2 = 4, kRing = 128;  // 64 slots: t3 = 8
 
 PlanOptions test_options(std::optional<tile::BatchLayout> layout = tile::BatchLayout::kInner,
-                         UnknownsRepair repair = UnknownsRepair::kClearAndDuplicate) {
+                         UnknownsRepair repair = UnknownsRepair::kClearAndDuplicate,
+                         std::optional<bool> sum_after_rescale = std::nullopt) {
   PlanOptions o;
   o.ring_degree = kRing;
   o.insecure = true;
   o.batch_layout = layout;
   o.unknowns_repair = repair;
+  o.sum_after_rescale = sum_after_rescale;
   return o;
 }
+const char* order_name(bool after) { return after ? "sum after the rescale" : "rescale after the sum"; }
 
 constexpr tile::BatchLayout kLayouts[] = {tile::BatchLayout::kInner, tile::BatchLayout::kOuter};
 const char* layout_name(tile::BatchLayout l) { return l == tile::BatchLayout::kOuter ? "batch outer" : "batch inner"; }
@@ -71,17 +74,19 @@ SimRun run_on_sim(const nn::Model& m, const Plan& plan, const std::vector<double
 }
 
 TEST(InferExecutor, SimulatorEqualsPlaintextModel) {
+  for (bool after : {false, true})
   for (auto repair : kRepairs)
   for (auto layout : kLayouts)
   for (bool permuted : {false, true}) {
-    SCOPED_TRACE(std::string(layout_name(layout)) + ", " + repair_name(repair));
+    SCOPED_TRACE(std::string(layout_name(layout)) + ", " + repair_name(repair) + ", " + order_name(after));
     auto m = testing::pruned_model_2x4(7);
     if (permuted) {
       m.set_input_perm(testing::random_perm(16, 1));
       m.set_output_perm(testing::random_perm(7, 2));
     }
     const std::size_t batch = 11, count = 10;  // two batch tiles, the second partial; one sample left empty
-    const Plan plan = make_plan(m, kT1, kT2, batch, test_options(layout, repair));
+    const Plan plan = make_plan(m, kT1, kT2, batch, test_options(layout, repair, after));
+    EXPECT_EQ(plan.sum_after_rescale, after);
     const auto x = testing::random_inputs(count, 16, 3);
     const auto want = plain_outputs(m, x, count);
     for (auto mode : {WeightMode::kPreEncoded, WeightMode::kOnTheFly}) {
@@ -117,15 +122,17 @@ TEST(InferExecutor, AffineAndIdentityActivationsCostNoLevel) {
 // one that does not (transposed, batch inner: a replicated result, nothing to clear).
 TEST(InferExecutor, OnlyOutputsReachTheClient) {
   const auto act = Activation::poly2(0.3f, 0.9f, 0.1f, false);
+  for (bool after : {false, true})
   for (auto repair : kRepairs)
   for (std::size_t layers : {3, 4})
     for (auto layout : kLayouts) {
-      SCOPED_TRACE(std::string(layout_name(layout)) + ", " + std::to_string(layers) + " layers, " + repair_name(repair));
+      SCOPED_TRACE(std::string(layout_name(layout)) + ", " + std::to_string(layers) + " layers, " + repair_name(repair) +
+                   ", " + order_name(after));
       std::vector<int> widths{16, 12, 10, 9, 7};
       widths.resize(layers + 1);
       const auto m = random_model(widths, std::vector<Activation>(layers, act), 11);
       const std::size_t batch = 11, count = 10;
-      const Plan plan = make_plan(m, kT1, kT2, batch, test_options(layout, repair));
+      const Plan plan = make_plan(m, kT1, kT2, batch, test_options(layout, repair, after));
       backend::SimBackend sim(plan.ckks.sim_params());
       const auto net = compile_for(m, plan);
       Executor ex(sim, net, plan.batch, WeightMode::kPreEncoded);
@@ -151,11 +158,13 @@ TEST(InferExecutor, OnlyOutputsReachTheClient) {
 TEST(InferPlanner, CountsLevelsAndRotationStepsMatchTheExecutor) {
   const auto m = testing::pruned_model_2x4(11);
   const std::size_t batch = 11;
+  for (bool after : {false, true})
   for (auto repair : kRepairs)
   for (auto layout : kLayouts)
   for (std::size_t hoisted : {1, 2, 4}) {
-  SCOPED_TRACE(std::string(layout_name(layout)) + ", hoisted " + std::to_string(hoisted) + ", " + repair_name(repair));
-  PlanOptions options = test_options(layout, repair);
+  SCOPED_TRACE(std::string(layout_name(layout)) + ", hoisted " + std::to_string(hoisted) + ", " + repair_name(repair) +
+               ", " + order_name(after));
+  PlanOptions options = test_options(layout, repair, after);
   options.hoisted_rotations = hoisted;
   const Plan plan = make_plan(m, kT1, kT2, batch, options);
   EXPECT_EQ(plan.hoisted_rotations, hoisted);
@@ -336,6 +345,37 @@ TEST(InferPlanner, PlaintextLevelsTakeNarrowPrimes) {
   EXPECT_THROW(choose_ckks(levels, 32, narrow), InvalidArgument);  // the largest below the smallest
 }
 
+// Unless told, the rescale goes before the rotate-and-sum where the scale is large enough for the summed noise
+// (kSumAfterRescaleMinScaleBits); the rotations then run, and their keys are kept, one level lower.
+TEST(InferPlanner, RescalesBeforeTheSumAtLargeScales) {
+  const auto m = random_model({784, 64, 32, 64, 784},
+                              std::vector<Activation>(4, Activation::poly2(0.1f, 0.5f, 0.1f, false)), 3);
+  PlanOptions o;
+  o.batch_layout = tile::BatchLayout::kOuter;
+  const Plan large = make_plan(m, 4, 8, 256, o);
+  EXPECT_EQ(large.ckks.scale_bits, 40);
+  EXPECT_TRUE(large.sum_after_rescale);
+  o.max_scale_bits = 31;
+  EXPECT_FALSE(make_plan(m, 4, 8, 256, o).sum_after_rescale);
+  o.sum_after_rescale = true;
+  EXPECT_TRUE(make_plan(m, 4, 8, 256, o).sum_after_rescale);
+  // The same chain and counts either way; the summing rotations' keys one level lower, and the estimate lower.
+  o.max_scale_bits = PlanOptions{}.max_scale_bits;
+  o.sum_after_rescale = false;
+  const Plan before = make_plan(m, 4, 8, 256, o);
+  ASSERT_EQ(before.ckks.data_bits, large.ckks.data_bits);
+  ASSERT_EQ(before.rotation_steps, large.rotation_steps);
+  bool lower = false;
+  for (std::size_t i = 0; i < before.rotation_steps.size(); ++i) {
+    EXPECT_LE(large.rotation_key_levels[i], before.rotation_key_levels[i]) << before.rotation_steps[i];
+    lower = lower || large.rotation_key_levels[i] < before.rotation_key_levels[i];
+  }
+  EXPECT_TRUE(lower);
+  for (std::size_t l = 0; l < before.layers.size(); ++l) EXPECT_EQ(large.layers[l].counts, before.layers[l].counts) << l;
+  EXPECT_LT(large.est_latency_s(), before.est_latency_s());
+  EXPECT_LT(large.eval_key_bytes, before.eval_key_bytes);
+}
+
 // The planner's own choice per layer: among every combination it takes the largest scale, then the lowest
 // estimated latency, so neither uniform choice beats it (a demo-shaped network at N = 2^14).
 TEST(InferPlanner, ChoosesTheRepairPerLayer) {
@@ -414,6 +454,18 @@ TEST(InferPlanner, JsonRoundTripAndValidation) {
   j = p.to_json();
   j.erase("hoisted_rotations");
   EXPECT_EQ(Plan::from_json(j, "old.json").hoisted_rotations, 1u);
+  // Where the rescale goes round-trips into the network; plans from before it rescale after the sum.
+  for (bool after : {false, true}) {
+    const Plan o = make_plan(m, kT1, kT2, 11, test_options(tile::BatchLayout::kInner, UnknownsRepair::kClearAndDuplicate, after));
+    const Plan r = Plan::from_json(o.to_json(), "plan");
+    EXPECT_EQ(r.sum_after_rescale, after);
+    EXPECT_EQ(compile_for(m, r).sum_after_rescale, after);
+  }
+  j = p.to_json();
+  j.erase("sum_after_rescale");
+  EXPECT_FALSE(Plan::from_json(j, "old.json").sum_after_rescale);
+  j["sum_after_rescale"] = 1;
+  EXPECT_THROW(Plan::from_json(j, "bad.json"), FormatError);
   // The repair of the unknowns per layer round-trips and rebuilds the same network; plans from before it
   // have no flags (cleared everywhere).
   const Plan folded = make_plan(m, kT1, kT2, 11, test_options(tile::BatchLayout::kOuter, UnknownsRepair::kMaskInNextWeights));

@@ -1,6 +1,6 @@
-"""make_plan's batch_layout, hoisted_rotations and unknowns: the plan records what was asked for (as `hepex plan
---batch-layout` does, checked against the CLI's plan.json), every choice decrypts to the numpy forward pass, and
-an unknown layout or a hoisting count that is not a power of two is refused."""
+"""make_plan's batch_layout, hoisted_rotations, unknowns and sum_after_rescale: the plan records what was asked
+for (as `hepex plan --batch-layout` does, checked against the CLI's plan.json), every choice decrypts to the numpy
+forward pass, and an unknown layout or a hoisting count that is not a power of two is refused."""
 import json
 
 import numpy as np
@@ -12,16 +12,19 @@ from conftest import PolyNet, cli_ok
 TOL = 1e-4
 
 
-@pytest.mark.parametrize("layout,hoisted,unknowns", [("inner", 1, "clear-and-duplicate"), ("outer", 4, "auto"),
-                                                      ("outer", 2, "mask-in-next-weights")])
-def test_batch_layout_is_the_plans_and_runs_encrypted(tmp_path, layout, hoisted, unknowns):
+@pytest.mark.parametrize("layout,hoisted,unknowns,after", [("inner", 1, "clear-and-duplicate", False),
+                                                            ("outer", 4, "auto", None),
+                                                            ("outer", 2, "mask-in-next-weights", True)])
+def test_batch_layout_is_the_plans_and_runs_encrypted(tmp_path, layout, hoisted, unknowns, after):
     net = PolyNet([16, 8, 16], seed=4)
     onnx_path = net.save_onnx(tmp_path / "m.onnx")
     model = hepex.load_model(onnx_path)
     plan = hepex.make_plan(model, tile="4x4", batch=8, ring_degree=1024, allow_insecure=True, batch_layout=layout,
-                           hoisted_rotations=hoisted, unknowns=unknowns)
+                           hoisted_rotations=hoisted, unknowns=unknowns, sum_after_rescale=after)
     assert plan.batch_layout == layout
     assert plan.hoisted_rotations == hoisted
+    if after is not None:
+        assert plan.sum_after_rescale == after
     layers = json.loads(plan.to_bytes())["layers"]
     if unknowns != "auto":  # the hidden layer sums over an inner slot dimension in both layouts (rows)
         assert layers[0]["unknowns_to_next"] == (unknowns == "mask-in-next-weights")

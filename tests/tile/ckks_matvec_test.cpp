@@ -122,18 +122,22 @@ TEST(CkksMatvec, TwoLayersDownToLevelZeroEqualTheSimulator) {
   const auto w1 = random_blocky(rng, m, n, kTiles[1], kTiles[0], 0.5);
   const auto w2 = random_blocky(rng, p, m, kTiles[0], kTiles[1], 0.5);
   const auto x = random_input(rng, n * batch);
+  // And with each rescale moved before its rotate-and-sum (rescale_first: the rotations one level lower).
+  for (const bool first : {false, true})
   for (const std::size_t hoisted : {1, 2, 4}) {
-    SCOPED_TRACE(hoisted);
+    SCOPED_TRACE(std::to_string(hoisted) + (first ? ", rescale first" : ""));
     expect_ckks_matches_sim([&](const Backend& be) {
       const double s = be.default_scale();
       const int top = be.max_level();
       const auto cx = pack_encrypted(be, input_tensor(x, n, batch, 3, Orientation::kTransposed),
                                      input_shape(n, batch, kTiles, Orientation::kTransposed), top, s);
       auto h1 = matvec(be, pack_matrix(be, w1, kTiles, Orientation::kTransposed, top, s), cx, Orientation::kTransposed,
-                       hoisted);
-      const CipherTileTensor h = rescale(be, h1.y);
-      auto h2 = matvec(be, pack_matrix(be, w2, kTiles, Orientation::kRows, top - 1, s), h, Orientation::kRows, hoisted);
-      const CipherTileTensor y = duplicate_over_dim(be, clear_unknowns(be, rescale(be, h2.y)), 1, hoisted);
+                       hoisted, first);
+      const CipherTileTensor h = first ? h1.y : rescale(be, h1.y);
+      EXPECT_EQ(*level_of(be, h), top - 1);
+      auto h2 = matvec(be, pack_matrix(be, w2, kTiles, Orientation::kRows, top - 1, s), h, Orientation::kRows, hoisted,
+                       first);
+      const CipherTileTensor y = duplicate_over_dim(be, clear_unknowns(be, first ? h2.y : rescale(be, h2.y)), 1, hoisted);
       EXPECT_EQ(*level_of(be, y), 0);
       backend::OpCounts counts = h1.counts;
       counts += h2.counts;
