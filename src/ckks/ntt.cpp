@@ -9,6 +9,7 @@
 #include <bit>
 #include <string>
 
+#include "ckks/fp_lanes.hpp"
 #include "ckks/primes.hpp"
 
 namespace hepex::ckks {
@@ -245,34 +246,10 @@ void inverse(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, u64 n_i
 }
 
 #if defined(__FMA__)
-// Residues as doubles, every value in [0, q), q < 2^51. A product a w (a, w < q) is h + l exactly, h = fl(a w),
-// l = fma(a, w, -h), |l| <= 2^49; quot = floor(h / q) is within one of floor(a w / q), and h - quot q and its
-// sum with l are integers below 2^53, hence exact: a w - quot q in [-q, 2q), two corrections to [0, q).
+// Residues as doubles, every value in [0, q), q < 2^51 (fp_lanes.hpp): butterflies with full reductions.
 namespace fp {
 
-struct Lanes {
-  __m256d q, q_inv, zero;
-  explicit Lanes(u64 modulus)
-      : q(_mm256_set1_pd(static_cast<double>(modulus))), q_inv(_mm256_set1_pd(1.0 / static_cast<double>(modulus))),
-        zero(_mm256_setzero_pd()) {}
-};
-
-inline __m256d as_pd(__m256i v) { return _mm256_castsi256_pd(v); }
-inline __m256i as_si(__m256d v) { return _mm256_castpd_si256(v); }
-// x + q where x < 0, x - q where x >= q.
-inline __m256d lift(__m256d x, const Lanes& c) {
-  return _mm256_add_pd(x, _mm256_and_pd(_mm256_cmp_pd(x, c.zero, _CMP_LT_OQ), c.q));
-}
-inline __m256d drop(__m256d x, const Lanes& c) {
-  return _mm256_sub_pd(x, _mm256_and_pd(_mm256_cmp_pd(x, c.q, _CMP_GE_OQ), c.q));
-}
-
-inline __m256d mul(__m256d a, __m256d w, const Lanes& c) {
-  const __m256d h = _mm256_mul_pd(a, w);
-  const __m256d l = _mm256_fmsub_pd(a, w, h);
-  const __m256d quot = _mm256_floor_pd(_mm256_mul_pd(h, c.q_inv));
-  return drop(lift(_mm256_add_pd(_mm256_fnmadd_pd(quot, c.q, h), l), c), c);
-}
+using namespace ckks::fp;
 
 inline void forward_butterfly(__m256i& x, __m256i& y, __m256i w, const Lanes& c) {
   const __m256d u = as_pd(x), v = mul(as_pd(y), as_pd(w), c);
@@ -286,26 +263,14 @@ inline void inverse_butterfly(__m256i& x, __m256i& y, __m256i w, const Lanes& c)
   y = as_si(mul(lift(_mm256_sub_pd(u, v), c), as_pd(w), c));
 }
 
-// 64-bit words < 4q to doubles in [0, q) in place, and back: an integer x < 2^52 is the double 2^52 + x with
-// the exponent bits of 2^52 or-ed in.
-inline __m256i magic_bits() { return _mm256_set1_epi64x(0x4330000000000000LL); }
-inline __m256d magic() { return _mm256_set1_pd(4503599627370496.0); }  // 2^52
-
+// 64-bit words < 4q to doubles in [0, q) in place, and back.
 void to_doubles(u64* a, std::size_t n, u64 q) {
   const ModulusLanes c(q);
-  const __m256i kMagicBits = magic_bits();
-  const __m256d kMagic = magic();
-  for (std::size_t i = 0; i < n; i += 4) {
-    const __m256i v = reduce_below_4q(load(a + i), c);
-    store(a + i, as_si(_mm256_sub_pd(as_pd(_mm256_or_si256(v, kMagicBits)), kMagic)));
-  }
+  for (std::size_t i = 0; i < n; i += 4) store(a + i, as_si(from_words(reduce_below_4q(load(a + i), c))));
 }
 
 void from_doubles(u64* a, std::size_t n) {
-  const __m256i kMagicBits = magic_bits();
-  const __m256d kMagic = magic();
-  for (std::size_t i = 0; i < n; i += 4)
-    store(a + i, _mm256_xor_si256(as_si(_mm256_add_pd(as_pd(load(a + i)), kMagic)), kMagicBits));
+  for (std::size_t i = 0; i < n; i += 4) store(a + i, to_words(as_pd(load(a + i))));
 }
 
 void forward(u64* a, int log_n, u64 q, const u64* w) {
@@ -356,16 +321,6 @@ void inverse(u64* a, int log_n, u64 q, const u64* w, const u64* w_shoup, u64 n_i
   inverse_scalar(a, log_n, q, w, w_shoup, n_inv, n_inv_shoup, n_inv_w, n_inv_w_shoup, reduce_output);
 }
 
-// Whether the double-precision kernels serve q in this build.
-bool fp_applies(u64 q) {
-#if defined(__AVX2__) && defined(__FMA__)
-  return q >= (u64{1} << 31) && q < (u64{1} << 51);
-#else
-  (void)q;
-  return false;
-#endif
-}
-
 }  // namespace ntt_kernels
 }  // namespace
 
@@ -407,7 +362,7 @@ NttTables::NttTables(std::size_t n, const Modulus& q) : n_(n), q_(q) {
   n_inv_w_shoup_ = shoup_precompute(n_inv_w_, q.value);
   if (ntt32::applies(q.value))
     narrow_ = ntt32::narrow_tables(fwd_, fwd_shoup_, inv_, inv_shoup_, n_inv_, n_inv_shoup_, n_inv_w_, n_inv_w_shoup_);
-  if (ntt_kernels::fp_applies(q.value)) {
+  if (fp::applies(q.value)) {
     // Twiddles as doubles (exact: < 2^51), stored as their bit patterns.
     auto as_doubles = [](const std::vector<u64>& w) {
       std::vector<u64> out(w.size());

@@ -1,0 +1,64 @@
+#pragma once
+// Residues modulo 2^31 <= q < 2^51 as doubles, four lanes (AVX2 + FMA): the double-precision NTT and the
+// plaintext product kernels share these. A product a w (a, w < q) is h + l exactly, h = fl(a w),
+// l = fma(a, w, -h), |l| <= 2^49; quot = floor(h / q) is within one of floor(a w / q), and h - quot q and its
+// sum with l are integers below 2^53, hence exact: a w - quot q in [-q, 2q), two corrections to [0, q).
+#include <cstdint>
+
+#include "ckks/modarith.hpp"
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
+
+namespace hepex::ckks::fp {
+
+// Whether these kernels serve q in this build: 2^31 <= q < 2^51 (below, the 32-bit-lane kernels do better)
+// where AVX2 and FMA are available, never otherwise.
+constexpr bool applies(u64 q) {
+#if defined(__AVX2__) && defined(__FMA__)
+  return q >= (u64{1} << 31) && q < (u64{1} << 51);
+#else
+  (void)q;
+  return false;
+#endif
+}
+
+#if defined(__AVX2__) && defined(__FMA__)
+
+struct Lanes {
+  __m256d q, q_inv, zero;
+  explicit Lanes(u64 modulus)
+      : q(_mm256_set1_pd(static_cast<double>(modulus))), q_inv(_mm256_set1_pd(1.0 / static_cast<double>(modulus))),
+        zero(_mm256_setzero_pd()) {}
+};
+
+inline __m256d as_pd(__m256i v) { return _mm256_castsi256_pd(v); }
+inline __m256i as_si(__m256d v) { return _mm256_castpd_si256(v); }
+// x + q where x < 0, x - q where x >= q.
+inline __m256d lift(__m256d x, const Lanes& c) {
+  return _mm256_add_pd(x, _mm256_and_pd(_mm256_cmp_pd(x, c.zero, _CMP_LT_OQ), c.q));
+}
+inline __m256d drop(__m256d x, const Lanes& c) {
+  return _mm256_sub_pd(x, _mm256_and_pd(_mm256_cmp_pd(x, c.q, _CMP_GE_OQ), c.q));
+}
+
+// a w - quot q in [-q, 2q) (lazy), an integer held exactly.
+inline __m256d mul_lazy(__m256d a, __m256d w, const Lanes& c) {
+  const __m256d h = _mm256_mul_pd(a, w);
+  const __m256d l = _mm256_fmsub_pd(a, w, h);
+  const __m256d quot = _mm256_floor_pd(_mm256_mul_pd(h, c.q_inv));
+  return _mm256_add_pd(_mm256_fnmadd_pd(quot, c.q, h), l);
+}
+// a w mod q in [0, q).
+inline __m256d mul(__m256d a, __m256d w, const Lanes& c) { return drop(lift(mul_lazy(a, w, c), c), c); }
+
+// An integer x < 2^52 is the double 2^52 + x with the exponent bits of 2^52 or-ed in: words to doubles and back.
+inline __m256i magic_bits() { return _mm256_set1_epi64x(0x4330000000000000LL); }
+inline __m256d magic() { return _mm256_set1_pd(4503599627370496.0); }  // 2^52
+inline __m256d from_words(__m256i v) { return _mm256_sub_pd(as_pd(_mm256_or_si256(v, magic_bits())), magic()); }
+inline __m256i to_words(__m256d x) { return _mm256_xor_si256(as_si(_mm256_add_pd(x, magic())), magic_bits()); }
+
+#endif  // __AVX2__ && __FMA__
+
+}  // namespace hepex::ckks::fp
