@@ -3,6 +3,7 @@
 // plaintext product kernels share these. A product a w (a, w < q) is h + l exactly, h = fl(a w),
 // l = fma(a, w, -h), |l| <= 2^49; quot = floor(h / q) is within one of floor(a w / q), and h - quot q and its
 // sum with l are integers below 2^53, hence exact: a w - quot q in [-q, 2q), two corrections to [0, q).
+#include <cstddef>
 #include <cstdint>
 
 #include "ckks/modarith.hpp"
@@ -58,6 +59,15 @@ inline __m256i magic_bits() { return _mm256_set1_epi64x(0x4330000000000000LL); }
 inline __m256d magic() { return _mm256_set1_pd(4503599627370496.0); }  // 2^52
 inline __m256d from_words(__m256i v) { return _mm256_sub_pd(as_pd(_mm256_or_si256(v, magic_bits())), magic()); }
 inline __m256i to_words(__m256d x) { return _mm256_xor_si256(as_si(_mm256_add_pd(x, magic())), magic_bits()); }
+
+// Sums of lazy products (each in [-q, 2q)) are exact while below 2^53 in magnitude: fold_terms(q) of them.
+constexpr std::size_t fold_terms(u64 q) { return static_cast<std::size_t>((u64{1} << 52) / q); }
+// A sum s (|s| < 2^53) back in [-q, 2q), one lazy product's worth: s - floor(s / q) q, by mul_lazy's argument.
+inline __m256d fold(__m256d s, const Lanes& c) {
+  return _mm256_fnmadd_pd(_mm256_floor_pd(_mm256_mul_pd(s, c.q_inv)), c.q, s);
+}
+// The same sum as words in [0, q).
+inline __m256i reduce_to_words(__m256d s, const Lanes& c) { return to_words(drop(lift(fold(s, c), c), c)); }
 
 #endif  // __AVX2__ && __FMA__
 

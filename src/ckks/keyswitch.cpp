@@ -7,6 +7,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "ckks/fp_lanes.hpp"
 #include "ckks/polyarith.hpp"
 #include "util/error.hpp"
 
@@ -197,12 +198,64 @@ void inner_product_limb_narrow(const u64* const* dig, std::size_t count, const K
 }
 #endif
 
-// The inner product for one output limb: the narrow kernel where it applies (rings have n >= 16, a multiple
-// of its four lanes).
+#if defined(__AVX2__) && defined(__FMA__)
+// The same for 2^31 <= q < 2^51 in doubles (fp_lanes.hpp), bit for bit the 128-bit kernel's result: each
+// digit value is folded below q, each product x k - quot q (fp::mul_lazy, in [-q, 2q)) is an integer held
+// exactly, and the sums stay exact below 2^53, folded every fp::fold_terms(q) digits.
+void inner_product_limb_fp(const u64* const* dig, std::size_t count, const KeySwitchKey& key, std::size_t g,
+                           const Modulus& m, const std::uint32_t* perm, std::size_t n, u64* o0, u64* o1) {
+  using namespace avx2;
+  constexpr std::size_t kBlock = 2048;
+  const ModulusLanes c(m.value);
+  const fp::Lanes f(m.value);
+  const std::size_t fold = fp::fold_terms(m.value);
+  alignas(32) double s0[kBlock], s1[kBlock];
+  alignas(32) u64 gathered[kBlock];
+  for (std::size_t x0 = 0; x0 < n; x0 += kBlock) {
+    const std::size_t len = std::min(kBlock, n - x0);  // n >= 8 is a multiple of 4
+    std::fill_n(s0, len, 0.0);
+    std::fill_n(s1, len, 0.0);
+    std::size_t in_sum = 0;
+    for (std::size_t d = 0; d < count; ++d) {
+      if (in_sum == fold) {
+        for (std::size_t i = 0; i < len; i += 4) {
+          _mm256_store_pd(s0 + i, fp::fold(_mm256_load_pd(s0 + i), f));
+          _mm256_store_pd(s1 + i, fp::fold(_mm256_load_pd(s1 + i), f));
+        }
+        in_sum = 1;
+      }
+      const auto words = key.words(d, g);  // 64-bit: only narrow primes are ever packed to 32
+      const u64* b = words.b64 + x0;
+      const u64* a = words.a64 + x0;
+      const u64* v = dig[d] + x0;
+      if (perm) {
+        for (std::size_t i = 0; i < len; ++i) gathered[i] = dig[d][perm[x0 + i]];
+        v = gathered;
+      }
+      for (std::size_t i = 0; i < len; i += 4) {
+        const __m256d x = fp::from_words(reduce_below_4q(load(v + i), c));
+        _mm256_store_pd(s0 + i, _mm256_add_pd(_mm256_load_pd(s0 + i), fp::mul_lazy(x, fp::from_words(load(b + i)), f)));
+        _mm256_store_pd(s1 + i, _mm256_add_pd(_mm256_load_pd(s1 + i), fp::mul_lazy(x, fp::from_words(load(a + i)), f)));
+      }
+      ++in_sum;
+    }
+    for (std::size_t i = 0; i < len; i += 4) {
+      store(o0 + x0 + i, fp::reduce_to_words(_mm256_load_pd(s0 + i), f));
+      store(o1 + x0 + i, fp::reduce_to_words(_mm256_load_pd(s1 + i), f));
+    }
+  }
+}
+#endif
+
+// The inner product for one output limb: the narrow or double-precision kernel where it applies (rings have
+// n >= 16, a multiple of their four lanes).
 void inner_product_limb_any(const u64* const* dig, std::size_t count, const KeySwitchKey& key, std::size_t g,
                             const Modulus& m, const std::uint32_t* perm, std::size_t n, u64* o0, u64* o1) {
 #if defined(__AVX2__)
   if (takes_narrow_kernels(m.value)) return inner_product_limb_narrow(dig, count, key, g, m, perm, n, o0, o1);
+#endif
+#if defined(__AVX2__) && defined(__FMA__)
+  if (fp::applies(m.value)) return inner_product_limb_fp(dig, count, key, g, m, perm, n, o0, o1);
 #endif
   inner_product_limb(dig, count, key, g, m, perm, n, o0, o1);
 }

@@ -304,14 +304,9 @@ void dot_product_narrow_runs_of(const Modulus& m, std::span<const u64* const> a,
 #if defined(__AVX2__) && defined(__FMA__)
 // The kernels for 2^31 <= q < 2^51 (fp_lanes.hpp), bit for bit the 128-bit ones' result: each product
 // x w - quot q (fp::mul_lazy, in [-q, 2q)) is an integer held exactly in a double, and a sum of
-// fp_fold_terms(q) of them stays below 2^53 in magnitude, so adding is exact too; a fold brings a sum back into
+// fp::fold_terms(q) of them stays below 2^53 in magnitude, so adding is exact too; a fold brings a sum back into
 // [-q, 2q) (one term's worth) by the same quotient step. About a third of the instructions of the 128-bit
 // scalar multiply-add, and half the accumulator bytes.
-std::size_t fp_fold_terms(u64 q) { return static_cast<std::size_t>((u64{1} << 52) / q); }
-
-inline __m256d fp_fold(__m256d s, const fp::Lanes& c) {
-  return _mm256_fnmadd_pd(_mm256_floor_pd(_mm256_mul_pd(s, c.q_inv)), c.q, s);
-}
 
 // s_p[i] += x_p[i] w_i - quot q for p < Parts, begin <= i < end; w_i = y[i], or y[0] for every i when kRun.
 // noinline for the reason multiply_accumulate_term is.
@@ -341,14 +336,14 @@ void dot_product_fp_with(const Modulus& m, std::span<const u64* const> a, std::s
   alignas(64) double acc[Parts * kDotBlockMax];  // part p at [p * kDotBlockMax, ...)
   std::fill_n(acc, Parts * kDotBlockMax, 0.0);
   const fp::Lanes c(m.value);
-  const std::size_t fold = fp_fold_terms(m.value);  // >= 2
+  const std::size_t fold = fp::fold_terms(m.value);  // >= 2
   std::size_t in_sum = 0;  // terms' worth in each accumulator
   for (std::size_t k = 0; k < terms; ++k) {
     if (in_sum == fold) {
       for (std::size_t p = 0; p < Parts; ++p)
         for (std::size_t i = 0; i + 4 <= len; i += 4) {
           double* sp = acc + p * kDotBlockMax + i;
-          _mm256_storeu_pd(sp, fp_fold(_mm256_loadu_pd(sp), c));
+          _mm256_storeu_pd(sp, fp::fold(_mm256_loadu_pd(sp), c));
         }
       for (std::size_t i = len & ~std::size_t{3}; i < len; ++i)
         for (std::size_t p = 0; p < Parts; ++p) {
@@ -365,7 +360,7 @@ void dot_product_fp_with(const Modulus& m, std::span<const u64* const> a, std::s
   for (std::size_t p = 0; p < Parts; ++p) {
     std::size_t i = 0;
     for (; i + 4 <= len; i += 4)
-      avx2::store(out[p] + i, fp::to_words(fp::drop(fp::lift(fp_fold(_mm256_loadu_pd(acc + p * kDotBlockMax + i), c), c), c)));
+      avx2::store(out[p] + i, fp::reduce_to_words(_mm256_loadu_pd(acc + p * kDotBlockMax + i), c));
     for (; i < len; ++i) {
       const double v = acc[p * kDotBlockMax + i], q = static_cast<double>(m.value);
       const double r = v - std::floor(v / q) * q;  // exact: |v| < 2^53, the quotient within one
