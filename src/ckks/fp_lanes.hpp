@@ -24,6 +24,22 @@ constexpr bool applies(u64 q) {
   return false;
 #endif
 }
+// Sums of products (mul_term) reach one bit further: 2^31 <= q < 2^52.
+constexpr bool sums_apply(u64 q) {
+#if defined(__AVX2__) && defined(__FMA__)
+  return q >= (u64{1} << 31) && q < (u64{1} << 52);
+#else
+  (void)q;
+  return false;
+#endif
+}
+// From 2^51 on each product is centred (mul_term) before it is summed.
+constexpr bool centres_terms(u64 q) { return q >= (u64{1} << 51); }
+// How many terms a sum may hold (a folded sum counting as one) and stay below 2^53 in magnitude, hence exact:
+// mul_term's terms are below 2q (lazy), or q / 2 + 2 (centred); a folded sum is below q / 2 + 2.
+constexpr std::size_t fold_terms(u64 q) {
+  return static_cast<std::size_t>(centres_terms(q) ? ((u64{1} << 53) - 1) / (q / 2 + 2) : (u64{1} << 52) / q);
+}
 
 #if defined(__AVX2__) && defined(__FMA__)
 
@@ -60,14 +76,30 @@ inline __m256d magic() { return _mm256_set1_pd(4503599627370496.0); }  // 2^52
 inline __m256d from_words(__m256i v) { return _mm256_sub_pd(as_pd(_mm256_or_si256(v, magic_bits())), magic()); }
 inline __m256i to_words(__m256d x) { return _mm256_xor_si256(as_si(_mm256_add_pd(x, magic())), magic_bits()); }
 
-// Sums of lazy products (each in [-q, 2q)) are exact while below 2^53 in magnitude: fold_terms(q) of them.
-constexpr std::size_t fold_terms(u64 q) { return static_cast<std::size_t>((u64{1} << 52) / q); }
-// A sum s (|s| < 2^53) back in [-q, 2q), one lazy product's worth: s - floor(s / q) q, by mul_lazy's argument.
+// A sum s (|s| < 2^53, an integer) brought within q / 2 + 2 of zero: s - round(s / q) q (the computed quotient
+// is within 2 / q of s / q, so it rounds to the nearest but near ties; the difference is exact below 2^53).
 inline __m256d fold(__m256d s, const Lanes& c) {
-  return _mm256_fnmadd_pd(_mm256_floor_pd(_mm256_mul_pd(s, c.q_inv)), c.q, s);
+  return _mm256_fnmadd_pd(_mm256_round_pd(_mm256_mul_pd(s, c.q_inv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC),
+                          c.q, s);
 }
 // The same sum as words in [0, q).
 inline __m256i reduce_to_words(__m256d s, const Lanes& c) { return to_words(drop(lift(fold(s, c), c), c)); }
+
+// One term of a sum: a w - quot q for a, w < q (a held as a double), exact. Below 2^51, mul_lazy's term in
+// [-q, 2q). From 2^51 (kCentre) the floor no longer keeps h - quot q + l below 2^53, the nearest quotient does:
+// |h / q - quot| < 1.5 (the computed quotient is within h / q 2^-52 < 1), so |h - quot q| < 1.5 q and with
+// |l| <= 2^50 the term is below 1.75 2^52; fold then centres it (q / 2 + 2), which fold_terms counts on.
+template <bool kCentre>
+inline __m256d mul_term(__m256d a, __m256d w, const Lanes& c) {
+  if constexpr (!kCentre) {
+    return mul_lazy(a, w, c);
+  } else {
+    const __m256d h = _mm256_mul_pd(a, w);
+    const __m256d l = _mm256_fmsub_pd(a, w, h);
+    const __m256d quot = _mm256_round_pd(_mm256_mul_pd(h, c.q_inv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    return fold(_mm256_add_pd(_mm256_fnmadd_pd(quot, c.q, h), l), c);
+  }
+}
 
 #endif  // __AVX2__ && __FMA__
 

@@ -199,11 +199,12 @@ void inner_product_limb_narrow(const u64* const* dig, std::size_t count, const K
 #endif
 
 #if defined(__AVX2__) && defined(__FMA__)
-// The same for 2^31 <= q < 2^51 in doubles (fp_lanes.hpp), bit for bit the 128-bit kernel's result: each
-// digit value is folded below q, each product x k - quot q (fp::mul_lazy, in [-q, 2q)) is an integer held
-// exactly, and the sums stay exact below 2^53, folded every fp::fold_terms(q) digits.
-void inner_product_limb_fp(const u64* const* dig, std::size_t count, const KeySwitchKey& key, std::size_t g,
-                           const Modulus& m, const std::uint32_t* perm, std::size_t n, u64* o0, u64* o1) {
+// The same for 2^31 <= q < 2^52 in doubles (fp_lanes.hpp), bit for bit the 128-bit kernel's result: each
+// digit value is folded below q, each product x k - quot q (fp::mul_term) is an integer held exactly, and the
+// sums stay exact below 2^53, folded every fp::fold_terms(q) digits.
+template <bool kCentre>
+void inner_product_limb_fp_of(const u64* const* dig, std::size_t count, const KeySwitchKey& key, std::size_t g,
+                              const Modulus& m, const std::uint32_t* perm, std::size_t n, u64* o0, u64* o1) {
   using namespace avx2;
   constexpr std::size_t kBlock = 2048;
   const ModulusLanes c(m.value);
@@ -234,8 +235,10 @@ void inner_product_limb_fp(const u64* const* dig, std::size_t count, const KeySw
       }
       for (std::size_t i = 0; i < len; i += 4) {
         const __m256d x = fp::from_words(reduce_below_4q(load(v + i), c));
-        _mm256_store_pd(s0 + i, _mm256_add_pd(_mm256_load_pd(s0 + i), fp::mul_lazy(x, fp::from_words(load(b + i)), f)));
-        _mm256_store_pd(s1 + i, _mm256_add_pd(_mm256_load_pd(s1 + i), fp::mul_lazy(x, fp::from_words(load(a + i)), f)));
+        const __m256d tb = fp::mul_term<kCentre>(x, fp::from_words(load(b + i)), f);
+        const __m256d ta = fp::mul_term<kCentre>(x, fp::from_words(load(a + i)), f);
+        _mm256_store_pd(s0 + i, _mm256_add_pd(_mm256_load_pd(s0 + i), tb));
+        _mm256_store_pd(s1 + i, _mm256_add_pd(_mm256_load_pd(s1 + i), ta));
       }
       ++in_sum;
     }
@@ -244,6 +247,12 @@ void inner_product_limb_fp(const u64* const* dig, std::size_t count, const KeySw
       store(o1 + x0 + i, fp::reduce_to_words(_mm256_load_pd(s1 + i), f));
     }
   }
+}
+
+void inner_product_limb_fp(const u64* const* dig, std::size_t count, const KeySwitchKey& key, std::size_t g,
+                           const Modulus& m, const std::uint32_t* perm, std::size_t n, u64* o0, u64* o1) {
+  if (fp::centres_terms(m.value)) return inner_product_limb_fp_of<true>(dig, count, key, g, m, perm, n, o0, o1);
+  inner_product_limb_fp_of<false>(dig, count, key, g, m, perm, n, o0, o1);
 }
 #endif
 
@@ -255,7 +264,7 @@ void inner_product_limb_any(const u64* const* dig, std::size_t count, const KeyS
   if (takes_narrow_kernels(m.value)) return inner_product_limb_narrow(dig, count, key, g, m, perm, n, o0, o1);
 #endif
 #if defined(__AVX2__) && defined(__FMA__)
-  if (fp::applies(m.value)) return inner_product_limb_fp(dig, count, key, g, m, perm, n, o0, o1);
+  if (fp::sums_apply(m.value)) return inner_product_limb_fp(dig, count, key, g, m, perm, n, o0, o1);
 #endif
   inner_product_limb(dig, count, key, g, m, perm, n, o0, o1);
 }

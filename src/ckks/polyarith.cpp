@@ -302,15 +302,22 @@ void dot_product_narrow_runs_of(const Modulus& m, std::span<const u64* const> a,
 #endif
 
 #if defined(__AVX2__) && defined(__FMA__)
-// The kernels for 2^31 <= q < 2^51 (fp_lanes.hpp), bit for bit the 128-bit ones' result: each product
-// x w - quot q (fp::mul_lazy, in [-q, 2q)) is an integer held exactly in a double, and a sum of
-// fp::fold_terms(q) of them stays below 2^53 in magnitude, so adding is exact too; a fold brings a sum back into
-// [-q, 2q) (one term's worth) by the same quotient step. About a third of the instructions of the 128-bit
-// scalar multiply-add, and half the accumulator bytes.
+// The kernels for 2^31 <= q < 2^52 (fp_lanes.hpp), bit for bit the 128-bit ones' result: each product
+// x w - quot q (fp::mul_term) is an integer held exactly in a double, and a sum of fp::fold_terms(q) of them
+// stays below 2^53 in magnitude, so adding is exact too; a fold brings a sum back within q / 2 + 2 of zero
+// (one term's worth). About a third of the instructions of the 128-bit scalar multiply-add, and half the
+// accumulator bytes.
 
-// s_p[i] += x_p[i] w_i - quot q for p < Parts, begin <= i < end; w_i = y[i], or y[0] for every i when kRun.
-// noinline for the reason multiply_accumulate_term is.
-template <std::size_t Parts, bool kRun>
+// A product reduced exactly and centred (|r| <= q / 2), as a double: the scalar path for runs shorter than a
+// vector (small rings); it counts as a term of either kind.
+inline double centred_product(u64 x, u64 w, u64 q) {
+  const u64 r = static_cast<u64>(static_cast<u128>(x) * w % q);
+  return r > q / 2 ? -static_cast<double>(q - r) : static_cast<double>(r);
+}
+
+// s_p[i] += x_p[i] w_i - quot q (fp::mul_term) for p < Parts, begin <= i < end; w_i = y[i], or y[0] for every i
+// when kRun. noinline for the reason multiply_accumulate_term is.
+template <std::size_t Parts, bool kRun, bool kCentre>
 [[gnu::noinline]] void multiply_accumulate_fp(const u64* const* x, const u64* __restrict y, double* __restrict s,
                                               std::size_t begin, std::size_t end, const fp::Lanes& c, u64 q) {
   const u64* __restrict xp[3] = {x[0], Parts > 1 ? x[1] : nullptr, Parts > 2 ? x[2] : nullptr};
@@ -320,12 +327,12 @@ template <std::size_t Parts, bool kRun>
     const __m256d w = kRun ? w_run : fp::from_words(avx2::load(y + i));
     for (std::size_t p = 0; p < Parts; ++p) {
       double* sp = s + p * kDotBlockMax + i;
-      _mm256_storeu_pd(sp, _mm256_add_pd(_mm256_loadu_pd(sp), fp::mul_lazy(fp::from_words(avx2::load(xp[p] + i)), w, c)));
+      const __m256d term = fp::mul_term<kCentre>(fp::from_words(avx2::load(xp[p] + i)), w, c);
+      _mm256_storeu_pd(sp, _mm256_add_pd(_mm256_loadu_pd(sp), term));
     }
   }
-  for (; i < end; ++i)  // runs shorter than a vector (small rings)
-    for (std::size_t p = 0; p < Parts; ++p)
-      s[p * kDotBlockMax + i] += static_cast<double>(static_cast<u64>(static_cast<u128>(xp[p][i]) * (kRun ? y[0] : y[i]) % q));
+  for (; i < end; ++i)
+    for (std::size_t p = 0; p < Parts; ++p) s[p * kDotBlockMax + i] += centred_product(xp[p][i], kRun ? y[0] : y[i], q);
 }
 
 // dot_product_with's accumulation in doubles: add_term(k, x, acc) adds term k (x its ciphertext parts at the
@@ -336,20 +343,17 @@ void dot_product_fp_with(const Modulus& m, std::span<const u64* const> a, std::s
   alignas(64) double acc[Parts * kDotBlockMax];  // part p at [p * kDotBlockMax, ...)
   std::fill_n(acc, Parts * kDotBlockMax, 0.0);
   const fp::Lanes c(m.value);
+  const double q = static_cast<double>(m.value);
   const std::size_t fold = fp::fold_terms(m.value);  // >= 2
   std::size_t in_sum = 0;  // terms' worth in each accumulator
   for (std::size_t k = 0; k < terms; ++k) {
     if (in_sum == fold) {
-      for (std::size_t p = 0; p < Parts; ++p)
-        for (std::size_t i = 0; i + 4 <= len; i += 4) {
-          double* sp = acc + p * kDotBlockMax + i;
-          _mm256_storeu_pd(sp, fp::fold(_mm256_loadu_pd(sp), c));
-        }
-      for (std::size_t i = len & ~std::size_t{3}; i < len; ++i)
-        for (std::size_t p = 0; p < Parts; ++p) {
-          double& v = acc[p * kDotBlockMax + i];
-          v -= std::floor(v / static_cast<double>(m.value)) * static_cast<double>(m.value);
-        }
+      for (std::size_t p = 0; p < Parts; ++p) {
+        double* sp = acc + p * kDotBlockMax;
+        std::size_t i = 0;
+        for (; i + 4 <= len; i += 4) _mm256_storeu_pd(sp + i, fp::fold(_mm256_loadu_pd(sp + i), c));
+        for (; i < len; ++i) sp[i] -= std::nearbyint(sp[i] / q) * q;  // as fp::fold
+      }
       in_sum = 1;
     }
     const u64* x[Parts];
@@ -358,29 +362,28 @@ void dot_product_fp_with(const Modulus& m, std::span<const u64* const> a, std::s
     ++in_sum;
   }
   for (std::size_t p = 0; p < Parts; ++p) {
+    const double* sp = acc + p * kDotBlockMax;
     std::size_t i = 0;
-    for (; i + 4 <= len; i += 4)
-      avx2::store(out[p] + i, fp::reduce_to_words(_mm256_loadu_pd(acc + p * kDotBlockMax + i), c));
+    for (; i + 4 <= len; i += 4) avx2::store(out[p] + i, fp::reduce_to_words(_mm256_loadu_pd(sp + i), c));
     for (; i < len; ++i) {
-      const double v = acc[p * kDotBlockMax + i], q = static_cast<double>(m.value);
-      const double r = v - std::floor(v / q) * q;  // exact: |v| < 2^53, the quotient within one
+      const double r = sp[i] - std::nearbyint(sp[i] / q) * q;  // exact, within q / 2 + 2 of zero
       out[p][i] = static_cast<u64>(r < 0 ? r + q : r >= q ? r - q : r);
     }
   }
 }
 
-template <std::size_t Parts>
+template <std::size_t Parts, bool kCentre>
 void dot_product_fp_block_of(const Modulus& m, std::span<const u64* const> a, std::span<const u64* const> b,
                              std::size_t offset, std::size_t len, u64* const* out) {
   dot_product_fp_with<Parts>(m, a, b.size(), offset, len, out,
                              [&](std::size_t k, const u64* const* x, double* acc, const fp::Lanes& c) {
                                if (k + 1 < b.size())
                                  for (std::size_t i = 0; i < len; i += 8) __builtin_prefetch(b[k + 1] + offset + i);
-                               multiply_accumulate_fp<Parts, false>(x, b[k] + offset, acc, 0, len, c, m.value);
+                               multiply_accumulate_fp<Parts, false, kCentre>(x, b[k] + offset, acc, 0, len, c, m.value);
                              });
 }
 
-template <std::size_t Parts>
+template <std::size_t Parts, bool kCentre>
 void dot_product_fp_runs_of(const Modulus& m, std::span<const u64* const> a, std::span<const u64* const> b,
                             std::size_t a_offset, std::size_t first, std::size_t len, int shift, u64* const* out) {
   dot_product_fp_with<Parts>(m, a, b.size(), a_offset, len, out,
@@ -388,10 +391,24 @@ void dot_product_fp_runs_of(const Modulus& m, std::span<const u64* const> a, std
                                for (std::size_t i = 0; i < len;) {
                                  const std::size_t word = (first + i) >> shift;
                                  const std::size_t end = std::min(len, ((word + 1) << shift) - first);
-                                 multiply_accumulate_fp<Parts, true>(x, b[k] + word, acc, i, end, c, m.value);
+                                 multiply_accumulate_fp<Parts, true, kCentre>(x, b[k] + word, acc, i, end, c, m.value);
                                  i = end;
                                }
                              });
+}
+
+template <std::size_t Parts>
+void dot_product_fp_runs(const Modulus& m, std::span<const u64* const> a, std::span<const u64* const> b,
+                         std::size_t a_offset, std::size_t first, std::size_t len, int shift, u64* const* out) {
+  if (fp::centres_terms(m.value)) return dot_product_fp_runs_of<Parts, true>(m, a, b, a_offset, first, len, shift, out);
+  dot_product_fp_runs_of<Parts, false>(m, a, b, a_offset, first, len, shift, out);
+}
+
+template <std::size_t Parts>
+void dot_product_fp_block(const Modulus& m, std::span<const u64* const> a, std::span<const u64* const> b,
+                          std::size_t offset, std::size_t len, u64* const* out) {
+  if (fp::centres_terms(m.value)) return dot_product_fp_block_of<Parts, true>(m, a, b, offset, len, out);
+  dot_product_fp_block_of<Parts, false>(m, a, b, offset, len, out);
 }
 #endif
 
@@ -409,10 +426,10 @@ void dot_product_block_runs(const Modulus& m, std::size_t parts, std::span<const
     }
 #endif
 #if defined(__AVX2__) && defined(__FMA__)
-  if (fp::applies(m.value)) switch (parts) {
-      case 1: return dot_product_fp_runs_of<1>(m, a, b, a_offset, first, len, shift, out);
-      case 2: return dot_product_fp_runs_of<2>(m, a, b, a_offset, first, len, shift, out);
-      case 3: return dot_product_fp_runs_of<3>(m, a, b, a_offset, first, len, shift, out);
+  if (fp::sums_apply(m.value)) switch (parts) {
+      case 1: return dot_product_fp_runs<1>(m, a, b, a_offset, first, len, shift, out);
+      case 2: return dot_product_fp_runs<2>(m, a, b, a_offset, first, len, shift, out);
+      case 3: return dot_product_fp_runs<3>(m, a, b, a_offset, first, len, shift, out);
       default: break;
     }
 #endif
@@ -435,10 +452,10 @@ void dot_product_block(const Modulus& m, std::size_t parts, std::span<const u64*
     }
 #endif
 #if defined(__AVX2__) && defined(__FMA__)
-  if (fp::applies(m.value)) switch (parts) {
-      case 1: return dot_product_fp_block_of<1>(m, a, b, offset, len, out);
-      case 2: return dot_product_fp_block_of<2>(m, a, b, offset, len, out);
-      case 3: return dot_product_fp_block_of<3>(m, a, b, offset, len, out);
+  if (fp::sums_apply(m.value)) switch (parts) {
+      case 1: return dot_product_fp_block<1>(m, a, b, offset, len, out);
+      case 2: return dot_product_fp_block<2>(m, a, b, offset, len, out);
+      case 3: return dot_product_fp_block<3>(m, a, b, offset, len, out);
       default: break;
     }
 #endif

@@ -104,8 +104,9 @@ TEST(KeySwitch, FusedEqualsDecomposeThenSwitch) {
 
 // Many digits against a naive inner product reduced after every term, with and without an automorphism.
 // 61 bits: the 128-bit accumulators fold part-way (only 15 products of a lazy digit < 4q and a key value
-// fit). 30 and 31 bits: the narrow kernel, whose 64-bit lanes drop K = q ceil(2^63 / q) every few terms. 40 and
-// 50 bits: the double-precision kernel (with FMA), whose sums fold every 2^52 / q digits (every 4 at 50 bits).
+// fit). 30 and 31 bits: the narrow kernel, whose 64-bit lanes drop K = q ceil(2^63 / q) every few terms. 40, 50
+// and 52 bits: the double-precision kernel (with FMA), whose sums fold every 2^52 / q digits (every 4 at 50
+// bits; at 52 every product is centred and the sums fold every 3).
 class KeySwitchInnerProduct : public ::testing::TestWithParam<int> {};
 
 TEST_P(KeySwitchInnerProduct, EqualsANaiveInnerProduct) {
@@ -167,7 +168,7 @@ TEST_P(KeySwitchInnerProduct, EqualsANaiveInnerProduct) {
 #endif
 }
 
-INSTANTIATE_TEST_SUITE_P(PrimeSizes, KeySwitchInnerProduct, ::testing::Values(30, 31, 40, 50, 61));
+INSTANTIATE_TEST_SUITE_P(PrimeSizes, KeySwitchInnerProduct, ::testing::Values(30, 31, 40, 50, 52, 61));
 
 // Rotations (fused and hoisted key switching) give the same ciphertext with one and two threads.
 TEST(KeySwitch, RotationsAreIdenticalWithOneAndTwoThreads) {

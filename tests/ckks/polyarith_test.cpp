@@ -107,14 +107,15 @@ struct Outputs {
 // largest modulus size (61 bits) with worst-case residues q - 1, so the 128-bit accumulator must be folded
 // (fewer than 70 such products fit), over 1, 2 and 3 parts and blocks of every length up to the maximum.
 // 2^31 - 1, a 30-bit prime and 97 take the narrow kernel in AVX2 builds (64-bit lanes that drop K at 2^63);
-// primes from 2^31 to 2^51 the double-precision one (with FMA: folded every 2^52 / q terms, every 2 terms at
-// the largest).
-constexpr u64 kFpPrimes[] = {u64{2147483659}, u64{1099511480321}, u64{70368744177643}, u64{2251799813685119}};
+// primes from 2^31 to 2^52 the double-precision one (with FMA: folded every 2^52 / q terms, every 2 terms just
+// below 2^51; from 2^51 each product centred, folded every 3 terms just below 2^52).
+constexpr u64 kFpPrimes[] = {u64{2147483659}, u64{1099511480321}, u64{70368744177643}, u64{2251799813685119},
+                             u64{2251799813685269}, u64{4503599627370449}};
 
 TEST(PolyArith, DotProductBlockEqualsProductsReducedOneByOne) {
   hepex::Csprng rng(hepex::seed_from_u64(43));
-  for (const u64 q : {(u64{1} << 61) - 1, kFpPrimes[0], kFpPrimes[1], kFpPrimes[2], kFpPrimes[3], (u64{1} << 31) - 1,
-                      u64{1073479681}, u64{97}}) {
+  for (const u64 q : {(u64{1} << 61) - 1, kFpPrimes[0], kFpPrimes[1], kFpPrimes[2], kFpPrimes[3], kFpPrimes[4],
+                      kFpPrimes[5], (u64{1} << 31) - 1, u64{1073479681}, u64{97}}) {
     const Modulus m(q);
     ASSERT_GE(poly::dot_fold_terms(q), 64u);
     for (std::size_t parts = 1; parts <= 3; ++parts) {
@@ -142,7 +143,8 @@ TEST(PolyArith, DotProductBlockEqualsProductsReducedOneByOne) {
 // and narrow moduli.
 TEST(PolyArith, DotProductBlockRunsEqualsProductsReducedOneByOne) {
   hepex::Csprng rng(hepex::seed_from_u64(44));
-  for (const u64 q : {(u64{1} << 61) - 1, kFpPrimes[0], kFpPrimes[2], kFpPrimes[3], (u64{1} << 31) - 1, u64{1073479681}}) {
+  for (const u64 q : {(u64{1} << 61) - 1, kFpPrimes[0], kFpPrimes[2], kFpPrimes[3], kFpPrimes[4], kFpPrimes[5],
+                      (u64{1} << 31) - 1, u64{1073479681}}) {
     const Modulus m(q);
     for (std::size_t parts = 1; parts <= 3; ++parts)
       for (const int shift : {0, 1, 3, 8}) {
