@@ -38,6 +38,11 @@ PlanOptions test_options(std::optional<tile::BatchLayout> layout = tile::BatchLa
 }
 const char* order_name(bool after) { return after ? "sum after the rescale" : "rescale after the sum"; }
 
+// A network of the demo's shape (784-64-32-64-784, poly2), planned at N = 2^14 by the planner's own rules.
+nn::Model demo_shaped_model() {
+  return random_model({784, 64, 32, 64, 784}, std::vector<Activation>(4, Activation::poly2(0.1f, 0.5f, 0.1f, false)), 3);
+}
+
 constexpr tile::BatchLayout kLayouts[] = {tile::BatchLayout::kInner, tile::BatchLayout::kOuter};
 const char* layout_name(tile::BatchLayout l) { return l == tile::BatchLayout::kOuter ? "batch outer" : "batch inner"; }
 constexpr UnknownsRepair kRepairs[] = {UnknownsRepair::kClearAndDuplicate, UnknownsRepair::kMaskInNextWeights};
@@ -348,8 +353,7 @@ TEST(InferPlanner, PlaintextLevelsTakeNarrowPrimes) {
 // Unless told, the rescale goes before the rotate-and-sum where the scale is large enough for the summed noise
 // (kSumAfterRescaleMinScaleBits); the rotations then run, and their keys are kept, one level lower.
 TEST(InferPlanner, RescalesBeforeTheSumAtLargeScales) {
-  const auto m = random_model({784, 64, 32, 64, 784},
-                              std::vector<Activation>(4, Activation::poly2(0.1f, 0.5f, 0.1f, false)), 3);
+  const auto m = demo_shaped_model();
   PlanOptions o;
   o.batch_layout = tile::BatchLayout::kOuter;
   const Plan large = make_plan(m, 4, 8, 256, o);
@@ -379,8 +383,7 @@ TEST(InferPlanner, RescalesBeforeTheSumAtLargeScales) {
 // The planner's own choice per layer: among every combination it takes the largest scale, then the lowest
 // estimated latency, so neither uniform choice beats it (a demo-shaped network at N = 2^14).
 TEST(InferPlanner, ChoosesTheRepairPerLayer) {
-  const auto m = random_model({784, 64, 32, 64, 784},
-                              std::vector<Activation>(4, Activation::poly2(0.1f, 0.5f, 0.1f, false)), 3);
+  const auto m = demo_shaped_model();
   PlanOptions o;
   o.batch_layout = tile::BatchLayout::kOuter;
   const Plan chosen = make_plan(m, 4, 8, 256, o);
