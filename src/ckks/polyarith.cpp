@@ -1,7 +1,5 @@
 #include "ckks/polyarith.hpp"
 
-#include <cmath>
-
 #include "ckks/fp_lanes.hpp"
 
 namespace hepex::ckks::poly {
@@ -352,7 +350,7 @@ void dot_product_fp_with(const Modulus& m, std::span<const u64* const> a, std::s
         double* sp = acc + p * kDotBlockMax;
         std::size_t i = 0;
         for (; i + 4 <= len; i += 4) _mm256_storeu_pd(sp + i, fp::fold(_mm256_loadu_pd(sp + i), c));
-        for (; i < len; ++i) sp[i] -= std::nearbyint(sp[i] / q) * q;  // as fp::fold
+        for (; i < len; ++i) sp[i] = fp::fold(sp[i], q);
       }
       in_sum = 1;
     }
@@ -366,7 +364,7 @@ void dot_product_fp_with(const Modulus& m, std::span<const u64* const> a, std::s
     std::size_t i = 0;
     for (; i + 4 <= len; i += 4) avx2::store(out[p] + i, fp::reduce_to_words(_mm256_loadu_pd(sp + i), c));
     for (; i < len; ++i) {
-      const double r = sp[i] - std::nearbyint(sp[i] / q) * q;  // exact, within q / 2 + 2 of zero
+      const double r = fp::fold(sp[i], q);  // exact, within q / 2 + 2 of zero
       out[p][i] = static_cast<u64>(r < 0 ? r + q : r >= q ? r - q : r);
     }
   }
