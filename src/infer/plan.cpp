@@ -299,23 +299,22 @@ Plan make_plan(const nn::Model& model, std::size_t t1, std::size_t t2, std::size
 }
 
 namespace {
-Plan plan_network(const nn::Model& model, const CompiledNetwork& net, std::size_t batch, const PlanOptions& o);
+Plan plan_network(const nn::Model& model, const CompiledNetwork& net, std::size_t batch, const PlanOptions& o,
+                  const CkksChoice& ckks);
 }  // namespace
 
-Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t batch, const PlanOptions& o) {
+Plan make_plan(const nn::Model& model, CompiledNetwork net, std::size_t batch, const PlanOptions& o) {
   if (batch == 0) throw InvalidArgument("plan: the batch size must be at least 1");
   // Where the rescale goes depends on the scale the chain leaves (PlanOptions::sum_after_rescale); the
   // chain does not depend on it (the same levels either way).
-  const bool after = o.sum_after_rescale.value_or(choose_ckks(level_rescales(net), net.t1 * net.t2, o).scale_bits >=
-                                                  kSumAfterRescaleMinScaleBits);
-  if (after == net.sum_after_rescale) return plan_network(model, net, batch, o);
-  CompiledNetwork ordered = net;
-  ordered.sum_after_rescale = after;
-  return plan_network(model, ordered, batch, o);
+  const CkksChoice ckks = choose_ckks(level_rescales(net), net.t1 * net.t2, o);
+  net.sum_after_rescale = o.sum_after_rescale.value_or(ckks.scale_bits >= kSumAfterRescaleMinScaleBits);
+  return plan_network(model, net, batch, o, ckks);
 }
 
 namespace {
-Plan plan_network(const nn::Model& model, const CompiledNetwork& net, std::size_t batch, const PlanOptions& o) {
+Plan plan_network(const nn::Model& model, const CompiledNetwork& net, std::size_t batch, const PlanOptions& o,
+                  const CkksChoice& ckks) {
   Plan p;
   p.model_arch = model.arch_string();
   p.model_hash = network_hash(net);
@@ -330,7 +329,7 @@ Plan plan_network(const nn::Model& model, const CompiledNetwork& net, std::size_
   p.input_perm = model.input_perm();
   p.output_perm = model.output_perm();
   p.depth = net.depth();
-  p.ckks = choose_ckks(level_rescales(net), net.t1 * net.t2, o);
+  p.ckks = ckks;
   const std::size_t slots = p.ckks.slots();
   p.t3 = slots / (net.t1 * net.t2);
   const std::size_t nb = p.batch_tiles();

@@ -187,8 +187,9 @@ inline constexpr std::size_t kInputPartPositions = 32;
 // for one more level per transposed layer) when its chain fits the same ring degree and either keeps the
 // scale or the batch-inner weights would not fit the memory budget pre-encoded; else the batch innermost.
 Plan make_plan(const nn::Model& model, std::size_t t1, std::size_t t2, std::size_t batch, const PlanOptions& options = {});
-// The same from a model already compiled (with its batch layout).
-Plan make_plan(const nn::Model& model, const CompiledNetwork& net, std::size_t batch, const PlanOptions& options);
+// The same from a model already compiled (with its batch layout); the plan decides the network's
+// sum_after_rescale (PlanOptions).
+Plan make_plan(const nn::Model& model, CompiledNetwork net, std::size_t batch, const PlanOptions& options);
 
 // The smallest scale at which the planner rescales before the rotate-and-sum unless told (PlanOptions): at
 // 2^40 the demo's max abs error went from 1.1e-7 to 1.4e-7 (the weights' rounding dominates); at 2^31 it
