@@ -9,6 +9,7 @@
 #include "io/binary.hpp"
 #include "io/bit_pack.hpp"
 #include "util/error.hpp"
+#include "util/parallel.hpp"
 
 namespace hepex::ckks {
 
@@ -185,8 +186,13 @@ class ObjectReader {
     return s;
   }
 
-  // One polynomial over `primes` (global indices): ring degree, limb count, then every word below its prime.
-  RnsPoly poly(std::span<const std::size_t> primes, const std::string& what) {
+  // Where one polynomial's words lie: its framing (ring degree, limb count, each limb's word width) read and
+  // checked, the words themselves skipped, for unpack() to decode later, possibly on another thread.
+  struct PolyLayout {
+    std::vector<std::size_t> at;    // per limb: where its words start
+    std::vector<unsigned> width;    // per limb: bits per word (64: stored unpacked, before version 3)
+  };
+  PolyLayout poly_layout(std::span<const std::size_t> primes, const std::string& what) {
     const std::uint64_t n = read_u64();
     if (n != ctx().n()) fail(what + ": ring degree " + std::to_string(n) + ", expected " + std::to_string(ctx().n()));
     const std::uint64_t limbs = read_u64();
@@ -199,25 +205,42 @@ class ObjectReader {
     if (least > in_.remaining())
       fail(what + ": truncated (at least " + std::to_string(least) + " bytes of coefficients, " +
            std::to_string(in_.remaining()) + " left)");
-    RnsPoly p(n, limbs);
-    if (!packed) in_.read_bytes(p.data(), p.size() * sizeof(u64));
+    PolyLayout layout{std::vector<std::size_t>(limbs), std::vector<unsigned>(limbs, 64)};
     for (std::size_t j = 0; j < limbs; ++j) {
-      const u64 q = ctx().modulus(primes[j]).value;
-      u64* limb = p.limb(j);
       if (packed) {
+        const u64 q = ctx().modulus(primes[j]).value;
         const unsigned width = in_.read<std::uint8_t>();
         const unsigned most = static_cast<unsigned>(std::bit_width(q - 1));
         if (width < 1 || width > most)
           fail(what + ": limb " + std::to_string(j) + " packs words of " + std::to_string(width) +
                " bits; its modulus " + std::to_string(q) + " allows 1 to " + std::to_string(most));
-        in_.read_packed(std::span<u64>(limb, n), width);
+        layout.width[j] = width;
       }
+      layout.at[j] = in_.position();
+      in_.skip(packed ? io::packed_bytes(n, layout.width[j]) : n * sizeof(u64));
+    }
+    return layout;
+  }
+  // The words of a polynomial whose framing poly_layout read, each checked below its prime. Reads the bytes
+  // without moving through them: several threads may unpack at once.
+  RnsPoly unpack(const PolyLayout& layout, std::span<const std::size_t> primes, const std::string& what) const {
+    const std::size_t n = ctx().n();
+    RnsPoly p(n, layout.at.size());
+    for (std::size_t j = 0; j < layout.at.size(); ++j) {
+      const u64 q = ctx().modulus(primes[j]).value;
+      u64* limb = p.limb(j);
+      if (version_ >= 3) in_.read_packed_at(layout.at[j], std::span<u64>(limb, n), layout.width[j]);
+      else in_.copy_at(layout.at[j], limb, n * sizeof(u64));
       for (std::size_t i = 0; i < n; ++i)
         if (limb[i] >= q)
           fail(what + ": coefficient " + std::to_string(i) + " of limb " + std::to_string(j) + " is " +
                std::to_string(limb[i]) + ", not below its modulus " + std::to_string(q));
     }
     return p;
+  }
+  // One polynomial over `primes` (global indices): ring degree, limb count, then every word below its prime.
+  RnsPoly poly(std::span<const std::size_t> primes, const std::string& what) {
+    return unpack(poly_layout(primes, what), primes, what);
   }
   std::vector<RnsPoly> polys(std::size_t count, std::span<const std::size_t> primes, const std::string& what) {
     std::vector<RnsPoly> v;
@@ -228,7 +251,7 @@ class ObjectReader {
 
   // Runs the validating constructor of the library object; its errors become FormatErrors naming the file.
   template <class F>
-  auto build(F&& make) -> decltype(make()) {
+  auto build(F&& make) const -> decltype(make()) {
     try {
       return make();
     } catch (const FormatError&) {
@@ -269,21 +292,46 @@ KeySwitchKey read_switch_key(ObjectReader& r, const std::string& what) {
   return r.build([&] { return KeySwitchKey(ctx, std::move(b), std::move(a), std::nullopt, top); });
 }
 
-Ciphertext read_ciphertext_body(ObjectReader& r, const std::string& what) {
-  const CkksContext& ctx = r.ctx();
-  const std::size_t level = r.level();
-  const double scale = r.scale();
-  const std::size_t slots = r.slots();
+// A ciphertext's framing read and checked (level, scale, slots, polynomial count, seed, where each
+// polynomial's words lie); build_ciphertext decodes the words.
+struct CiphertextLayout {
+  std::size_t level = 0, slots = 0;
+  double scale = 0;
+  std::optional<Seed> seed;
+  std::vector<ObjectReader::PolyLayout> polys;
+};
+
+CiphertextLayout read_ciphertext_layout(ObjectReader& r, const std::string& what) {
+  CiphertextLayout c;
+  c.level = r.level();
+  c.scale = r.scale();
+  c.slots = r.slots();
   const std::uint64_t size = r.read_u64_in(2, kMaxCiphertextSize, what + " polynomial count");
-  const auto seed = r.seed();
-  if (seed && size != 2) r.fail(what + ": only a 2-polynomial ciphertext can be seeded");
-  const auto& primes = ctx.level_primes(level);
-  if (seed) {
-    RnsPoly c0 = r.poly(primes, what + " c0");
-    return r.build([&] { return Ciphertext::from_seeded(ctx, std::move(c0), *seed, level, scale, slots); });
+  c.seed = r.seed();
+  if (c.seed && size != 2) r.fail(what + ": only a 2-polynomial ciphertext can be seeded");
+  const auto& primes = r.ctx().level_primes(c.level);
+  for (std::size_t i = 0; i < (c.seed ? 1 : size); ++i)
+    c.polys.push_back(r.poly_layout(primes, what + (c.seed ? " c0" : " c[" + std::to_string(i) + "]")));
+  return c;
+}
+
+// Decodes the words read_ciphertext_layout located and builds the ciphertext (const: one thread per ciphertext).
+Ciphertext build_ciphertext(const ObjectReader& r, const CiphertextLayout& c, const std::string& what) {
+  const CkksContext& ctx = r.ctx();
+  const auto& primes = ctx.level_primes(c.level);
+  if (c.seed) {
+    RnsPoly c0 = r.unpack(c.polys[0], primes, what + " c0");
+    return r.build([&] { return Ciphertext::from_seeded(ctx, std::move(c0), *c.seed, c.level, c.scale, c.slots); });
   }
-  auto polys = r.polys(size, primes, what + " c");
-  return r.build([&] { return Ciphertext::from_parts(ctx, std::move(polys), level, scale, slots); });
+  std::vector<RnsPoly> polys;
+  polys.reserve(c.polys.size());
+  for (std::size_t i = 0; i < c.polys.size(); ++i)
+    polys.push_back(r.unpack(c.polys[i], primes, what + " c[" + std::to_string(i) + "]"));
+  return r.build([&] { return Ciphertext::from_parts(ctx, std::move(polys), c.level, c.scale, c.slots); });
+}
+
+Ciphertext read_ciphertext_body(ObjectReader& r, const std::string& what) {
+  return build_ciphertext(r, read_ciphertext_layout(r, what), what);
 }
 
 template <class Write>
@@ -527,11 +575,24 @@ CiphertextBatchParser::CiphertextBatchParser(const CkksContext& ctx, Bytes bytes
 CiphertextBatchParser::CiphertextBatchParser(CiphertextBatchParser&&) noexcept = default;
 CiphertextBatchParser::~CiphertextBatchParser() = default;
 
-Ciphertext CiphertextBatchParser::next() {
-  if (parsed_ >= count_) reader_->r.fail("all " + std::to_string(count_) + " ciphertexts were read already");
-  Ciphertext ct = read_ciphertext_body(reader_->r, "ciphertext " + std::to_string(parsed_));
-  ++parsed_;
-  return ct;
+Ciphertext CiphertextBatchParser::next() { return std::move(next_many(1).front()); }
+
+std::vector<Ciphertext> CiphertextBatchParser::next_many(std::size_t count) {
+  ObjectReader& r = reader_->r;
+  if (count > count_ - parsed_)
+    r.fail(std::to_string(count) + " more ciphertexts asked for, " + std::to_string(count_ - parsed_) + " of " +
+           std::to_string(count_) + " left");
+  // The framing in order (cheap: it skips the words), then the words of every ciphertext at once.
+  std::vector<CiphertextLayout> layouts;
+  layouts.reserve(count);
+  for (std::size_t i = 0; i < count; ++i)
+    layouts.push_back(read_ciphertext_layout(r, "ciphertext " + std::to_string(parsed_ + i)));
+  std::vector<Ciphertext> cts(count);
+  parallel_for(count, [&](std::size_t i) {
+    cts[i] = build_ciphertext(r, layouts[i], "ciphertext " + std::to_string(parsed_ + i));
+  });
+  parsed_ += count;
+  return cts;
 }
 
 void CiphertextBatchParser::rewind() {
@@ -548,9 +609,7 @@ void CiphertextBatchParser::finish() {
 std::vector<Ciphertext> parse_ciphertext_batch(const CkksContext& ctx, Bytes bytes, const std::string& name,
                                                io::Header* header) {
   CiphertextBatchParser parser(ctx, std::move(bytes), name, header);
-  std::vector<Ciphertext> batch;
-  batch.reserve(parser.count());
-  while (batch.size() < parser.count()) batch.push_back(parser.next());
+  std::vector<Ciphertext> batch = parser.next_many(parser.count());
   parser.finish();
   return batch;
 }

@@ -88,6 +88,8 @@ class CiphertextBatchParser {
   std::size_t parsed() const { return parsed_; }  // index of the next ciphertext
   // The next ciphertext; FormatError naming the file when the bytes are bad or all were read.
   Ciphertext next();
+  // The next `count` ciphertexts, checked as next() checks them, decoded in parallel (OpenMP threads).
+  std::vector<Ciphertext> next_many(std::size_t count);
   // Back to the first ciphertext (to read them again).
   void rewind();
   // FormatError unless every ciphertext was read and no bytes follow them.

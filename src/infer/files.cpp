@@ -84,9 +84,7 @@ tile::CipherTileTensor CiphertextTiles::fetch(std::size_t first, std::size_t las
                           ") outside the " + std::to_string(shape_.dim(0).tile_count()) + " of dim 0");
   if (parser_.parsed() > begin) parser_.rewind();
   while (parser_.parsed() < begin) parser_.next();  // skipped: parsed (checked) and dropped
-  std::vector<ckks::Ciphertext> part;
-  part.reserve(end - begin);
-  while (parser_.parsed() < end) part.push_back(parser_.next());
+  std::vector<ckks::Ciphertext> part = parser_.next_many(end - begin);
   std::vector<backend::Ciphertext> tiles(shape_.tile_count());
   auto wrapped = be_.wrap_batch(std::move(part));
   std::move(wrapped.begin(), wrapped.end(), tiles.begin() + static_cast<std::ptrdiff_t>(begin));

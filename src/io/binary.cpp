@@ -3,6 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "io/bit_pack.hpp"
 #include "io/safe_file.hpp"
 #include "util/hash.hpp"
@@ -160,11 +163,27 @@ void BinaryReader::read_bytes(void* out, std::size_t n) {
 }
 
 void BinaryReader::read_packed(std::span<std::uint64_t> words, unsigned width) {
-  if (width < 1 || width > 64) fail("packed word width " + std::to_string(width) + " is not in 1..64");
-  const std::size_t n = packed_bytes(words.size(), width);
+  read_packed_at(pos_, words, width);
+  pos_ += packed_bytes(words.size(), width);
+}
+
+void BinaryReader::skip(std::size_t n) {
   if (n > remaining()) fail("truncated (needed " + std::to_string(n) + " more bytes, " + std::to_string(remaining()) + " left)");
-  unpack_bits(bytes_.data() + pos_, width, words);
   pos_ += n;
+}
+
+void BinaryReader::read_packed_at(std::size_t pos, std::span<std::uint64_t> words, unsigned width) const {
+  if (width < 1 || width > 64) fail("packed word width " + std::to_string(width) + " is not in 1..64");
+  const std::size_t n = packed_bytes(words.size(), width), left = bytes_.size() - std::min(pos, bytes_.size());
+  if (n > left) fail("truncated (needed " + std::to_string(n) + " more bytes, " + std::to_string(left) + " left)");
+  unpack_bits(bytes_.data() + pos, width, words);
+}
+
+void BinaryReader::copy_at(std::size_t pos, void* out, std::size_t n) const {
+  if (n == 0) return;
+  const std::size_t left = bytes_.size() - std::min(pos, bytes_.size());
+  if (n > left) fail("truncated (needed " + std::to_string(n) + " more bytes, " + std::to_string(left) + " left)");
+  std::memcpy(out, bytes_.data() + pos, n);
 }
 
 std::string BinaryReader::read_string(std::uint64_t max_len) {

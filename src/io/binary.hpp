@@ -116,6 +116,11 @@ class BinaryReader {
   std::string read_string(std::uint64_t max_len = 1 << 20);
   // words.size() words of `width` bits (1..64) written by write_packed; fails when the bytes run out.
   void read_packed(std::span<std::uint64_t> words, unsigned width);
+  // Moves past n bytes without reading them (a parser that decodes them later: read_packed_at, copy_at).
+  void skip(std::size_t n);
+  // The same as read_packed / read_bytes at byte `pos`, without moving: safe from several threads at once.
+  void read_packed_at(std::size_t pos, std::span<std::uint64_t> words, unsigned width) const;
+  void copy_at(std::size_t pos, void* out, std::size_t n) const;
 
   std::size_t remaining() const { return bytes_.size() - pos_; }
   // Where the next read starts; seek() returns there (a parser reading a part of the bytes again).

@@ -284,6 +284,47 @@ TEST(Serialize, CiphertextBatchRoundTrip) {
                  "truncated: 3 ciphertexts announced");
 }
 
+// The server decodes its inputs part by part, the parts' ciphertexts on several threads (next_many): the same
+// ciphertexts as one at a time, and a bad word in one of them refused naming the file and that ciphertext.
+TEST(Serialize, BatchPartsDecodedInParallelEqualOneAtATime) {
+  Engine e(tiny_params());
+  Encryptor sym(e.ctx, e.keygen->secret_key(), hepex::seed_from_u64(9));
+  std::vector<Ciphertext> batch;
+  for (int k = 0; k < 7; ++k) {
+    const Plaintext pt = e.encoder->encode(random_complex(32, 40 + k), e.scale, k % 2);
+    batch.push_back(k % 3 == 0 ? sym.encrypt(pt) : e.encryptor->encrypt(pt));
+  }
+  const Bytes bytes = to_bytes(std::span<const Ciphertext>(batch));
+  CiphertextBatchParser one(*e.ctx, bytes, "in.ctb"), many(*e.ctx, bytes, "in.ctb");
+  std::vector<Ciphertext> parts = many.next_many(3), rest = many.next_many(4);
+  parts.insert(parts.end(), rest.begin(), rest.end());
+  ASSERT_EQ(parts.size(), batch.size());
+  for (std::size_t k = 0; k < batch.size(); ++k) {
+    const Ciphertext a = one.next();
+    EXPECT_EQ(parts[k].level(), batch[k].level()) << k;
+    EXPECT_EQ(parts[k].scale(), batch[k].scale()) << k;
+    for (std::size_t i = 0; i < 2; ++i) {
+      EXPECT_EQ(parts[k].poly(i), batch[k].poly(i)) << k << " " << i;
+      EXPECT_EQ(a.poly(i), parts[k].poly(i)) << k << " " << i;
+    }
+  }
+  EXPECT_NO_THROW(many.finish());
+  expect_refused([&] { many.next_many(1); }, "in.ctb", "0 of 7 left");
+
+  // Public-key encryptions at one level (every body the same length): word 0 of ciphertext 4's c0 set to q0.
+  std::vector<Ciphertext> same;
+  for (int k = 0; k < 6; ++k) same.push_back(e.encryptor->encrypt(e.encoder->encode(random_complex(32, 50 + k), e.scale, 1)));
+  Bytes b = to_bytes(std::span<const Ciphertext>(same));
+  const std::size_t body = to_bytes(same[0]).size() - kHeaderBytes;
+  const std::size_t first_word = kHeaderBytes + 8 + 4 * body + (kPolyAtUnseeded - kHeaderBytes) + 17;
+  const u64 q0 = e.ctx->modulus(0).value;
+  ASSERT_EQ(b[first_word - 1], width_of(q0));
+  put_packed(b, first_word, e.ctx->n(), width_of(q0), 0, q0);
+  CiphertextBatchParser bad(*e.ctx, b, "in.ctb");
+  expect_refused([&] { bad.next_many(6); }, "in.ctb", "ciphertext 4 c[0]: coefficient 0 of limb 0");
+  expect_refused([&] { parse_ciphertext_batch(*e.ctx, b, "in.ctb"); }, "in.ctb", "ciphertext 4");
+}
+
 TEST(Serialize, EveryTruncationOfACiphertextIsRejected) {
   Engine e(tiny_params());
   Encryptor sym(e.ctx, e.keygen->secret_key(), hepex::seed_from_u64(6));
