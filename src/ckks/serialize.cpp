@@ -580,8 +580,8 @@ Ciphertext CiphertextBatchParser::next() { return std::move(next_many(1).front()
 std::vector<Ciphertext> CiphertextBatchParser::next_many(std::size_t count) {
   ObjectReader& r = reader_->r;
   if (count > count_ - parsed_)
-    r.fail(std::to_string(count) + " more ciphertexts asked for, " + std::to_string(count_ - parsed_) + " of " +
-           std::to_string(count_) + " left");
+    r.fail(std::to_string(count) + (count == 1 ? " more ciphertext" : " more ciphertexts") + " asked for, " +
+           std::to_string(count_ - parsed_) + " of " + std::to_string(count_) + " left");
   // The framing in order (cheap: it skips the words), then the words of every ciphertext at once.
   std::vector<CiphertextLayout> layouts;
   layouts.reserve(count);
