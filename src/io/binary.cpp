@@ -156,9 +156,7 @@ Header BinaryReader::read_header(ObjectType expected) {
 }
 
 void BinaryReader::read_bytes(void* out, std::size_t n) {
-  if (n == 0) return;  // (memcpy into the null data() of an empty vector is undefined)
-  if (n > remaining()) fail("truncated (needed " + std::to_string(n) + " more bytes, " + std::to_string(remaining()) + " left)");
-  std::memcpy(out, bytes_.data() + pos_, n);
+  copy_at(pos_, out, n);
   pos_ += n;
 }
 
@@ -180,7 +178,7 @@ void BinaryReader::read_packed_at(std::size_t pos, std::span<std::uint64_t> word
 }
 
 void BinaryReader::copy_at(std::size_t pos, void* out, std::size_t n) const {
-  if (n == 0) return;
+  if (n == 0) return;  // (memcpy into the null data() of an empty vector is undefined)
   const std::size_t left = bytes_.size() - std::min(pos, bytes_.size());
   if (n > left) fail("truncated (needed " + std::to_string(n) + " more bytes, " + std::to_string(left) + " left)");
   std::memcpy(out, bytes_.data() + pos, n);
