@@ -166,21 +166,24 @@ void BinaryReader::read_packed(std::span<std::uint64_t> words, unsigned width) {
 }
 
 void BinaryReader::skip(std::size_t n) {
-  if (n > remaining()) fail("truncated (needed " + std::to_string(n) + " more bytes, " + std::to_string(remaining()) + " left)");
+  require_bytes(pos_, n);
   pos_ += n;
+}
+
+void BinaryReader::require_bytes(std::size_t pos, std::size_t n) const {
+  const std::size_t left = bytes_.size() - std::min(pos, bytes_.size());
+  if (n > left) fail("truncated (needed " + std::to_string(n) + " more bytes, " + std::to_string(left) + " left)");
 }
 
 void BinaryReader::read_packed_at(std::size_t pos, std::span<std::uint64_t> words, unsigned width) const {
   if (width < 1 || width > 64) fail("packed word width " + std::to_string(width) + " is not in 1..64");
-  const std::size_t n = packed_bytes(words.size(), width), left = bytes_.size() - std::min(pos, bytes_.size());
-  if (n > left) fail("truncated (needed " + std::to_string(n) + " more bytes, " + std::to_string(left) + " left)");
+  require_bytes(pos, packed_bytes(words.size(), width));
   unpack_bits(bytes_.data() + pos, width, words);
 }
 
 void BinaryReader::copy_at(std::size_t pos, void* out, std::size_t n) const {
   if (n == 0) return;  // (memcpy into the null data() of an empty vector is undefined)
-  const std::size_t left = bytes_.size() - std::min(pos, bytes_.size());
-  if (n > left) fail("truncated (needed " + std::to_string(n) + " more bytes, " + std::to_string(left) + " left)");
+  require_bytes(pos, n);
   std::memcpy(out, bytes_.data() + pos, n);
 }
 

@@ -132,6 +132,9 @@ class BinaryReader {
   const std::string& name() const { return name_; }
 
  private:
+  // FormatError unless n bytes follow byte `pos`.
+  void require_bytes(std::size_t pos, std::size_t n) const;
+
   std::vector<std::uint8_t> bytes_;
   std::size_t pos_ = 0;
   std::string name_;
