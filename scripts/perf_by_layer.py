@@ -49,11 +49,7 @@ def cat(frames):
     return 'other'
 # The compute window ends with the OpenMP worker's last sample; the layers' boundaries are counted back from it.
 main_tid = collections.Counter(s[0] for s in samples).most_common(1)[0][0]
-tids = collections.defaultdict(list)
-for tid, t, _ in samples: tids[tid].append(t)
-worker = [tid for tid in tids if tid != main_tid]
-wt = sorted(t for tid in worker for t in tids[tid])
-end = wt[-1]
+end = max((t for tid, t, _ in samples if tid != main_tid), default=max(t for _, t, _ in samples))
 bounds = [end]
 for s in reversed(layers): bounds.insert(0, bounds[0] - s)
 res = [collections.Counter() for _ in layers]
