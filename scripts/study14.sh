@@ -13,7 +13,9 @@
 #   seeds  seeds 1, 2, 3 of the denoising autoencoder at 0.7 and of the MNIST MLP at 0.95; about 40 minutes
 #   tiles  the tile shape chosen with the pruning (--tile-shapes 4x4,4x8,8x4,2x16) at half the per-sample HE
 #          cost, on 784-128-32-128-784; about 10 minutes
-#   all    the four in turn
+#   tasks  the classifiers 784-256-10 and 784-512-128-10 up to 0.99, autoencoders on Fashion-MNIST, the
+#          denoising autoencoder with tile rows; keeps the pruned models for encrypted runs; about 90 minutes
+#   all    the four in turn (not tasks)
 # WORK_DIR/MODE (default study14/, git-ignored) keeps each mode's models, logs and JSON reports; a run whose
 # report exists is skipped, so an interrupted study resumes. results/issue14/MODE/ gets the summary tables
 # (scripts/study14_summary.py).
@@ -48,6 +50,8 @@ prune() {
     gradual) opts=(--steps 3 --schedule cubic) ;;
     gradual+kd) opts=(--steps 3 --schedule cubic --distill 0.5 --temperature 4) ;;
     cap) opts=(--layer-cap 0.9) ;;
+    rows*) local r=${variant#rows}  # rowsR: R of the tile rows emptied, at most R + 0.05 of any layer's
+      opts=(--row-fraction "$r" --row-layer-cap "$(awk -v r="$r" 'BEGIN { print r + 0.05 }')") ;;
     *) echo "unknown variant $variant" >&2; exit 1 ;;
   esac
   [ "${4:-}" = shared ] && opts+=(--no-baseline)
@@ -55,7 +59,8 @@ prune() {
   [ -f "$out.json" ] && return
   echo "== $model P4E/sal $fraction $variant ${4:-}"
   "${run[@]}" prune -m "$work/$model.hpx" --method P4E --tile 4x8 --fraction "$fraction" --saliency --cost-aware \
-    "${finetune[@]}" --seed "${seed_of[$model]}" --val-split 0.1 "${opts[@]}" --report "$out.json" > "$out.log"
+    "${finetune[@]}" --seed "${seed_of[$model]}" --val-split 0.1 "${opts[@]}" --report "$out.json" \
+    ${keep_models:+-o "$out.hpx"} > "$out.log"
 }
 
 # prune_fractions model variant fraction...: the first fraction with the dense baseline, the rest share it.
@@ -135,6 +140,32 @@ tiles() {
     --saliency --cost-aware "${finetune[@]}" --seed 1 --val-split 0.1 --report "$out.json" > "$out.log"
 }
 
+tasks() {
+  # The networks that had no pruned point with today's executor: the second data set's autoencoders, the
+  # wider classifier, fractions beyond 0.95 for the classifiers, the denoising autoencoder again; pruned
+  # models are kept (keep_models) for the encrypted runs (results/issue14/tasks/measure.sh). Most telling
+  # first: the classifiers (never run encrypted), then Fashion-MNIST, then the denoising autoencoder.
+  keep_models=1
+  dense mlp-mnist 1 784-256-10:poly2 mnist
+  prune_fractions mlp-mnist oneshot 0.9 0.95 0.97 0.99
+  dense mlp512-mnist 1 784-512-128-10:poly2 mnist
+  prune_fractions mlp512-mnist oneshot 0.9 0.95 0.97 0.99
+  dense mlp512-fashion 1 784-512-128-10:poly2 fashion
+  prune_fractions mlp512-fashion oneshot 0.9 0.95 0.97 0.99
+  # The sweep's autoencoder on Fashion-MNIST: fractions that bracket both bounds, one-shot and gradual, and
+  # tile rows at the fractions where tiles alone stop.
+  dense ae256-fashion 1 784-256-64-256-784:poly2 fashion
+  prune_fractions ae256-fashion oneshot 0.3 0.4 0.5 0.6 0.7
+  prune_fractions ae256-fashion gradual 0.4 0.6
+  prune_fractions ae256-fashion rows0.1 0.4 0.6
+  prune_fractions ae256-fashion rows0.2 0.4 0.6
+  dense dae-mnist 1 784-128-32-128-784:poly2 mnist --noise 0.3
+  prune_fractions dae-mnist oneshot 0.5 0.7
+  prune_fractions dae-mnist rows0.1 0.5 0.7
+  dense ae512-fashion 1 784-512-128-512-784:poly2 fashion
+  prune_fractions ae512-fashion gradual 0.3 0.5 0.75
+}
+
 study() {  # mode
   work=$root/$1
   mkdir -p "$work"
@@ -143,7 +174,7 @@ study() {  # mode
 }
 
 case $mode in
-  part1 | wide | seeds | tiles) study "$mode" ;;
+  part1 | wide | seeds | tiles | tasks) study "$mode" ;;
   all) for m in part1 wide seeds tiles; do study $m; done ;;
-  *) echo "usage: scripts/study14.sh [part1|wide|seeds|tiles|all] [work-dir]" >&2; exit 1 ;;
+  *) echo "usage: scripts/study14.sh [part1|wide|seeds|tiles|tasks|all] [work-dir]" >&2; exit 1 ;;
 esac
