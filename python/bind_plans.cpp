@@ -68,7 +68,8 @@ void bind_plans(py::module_& m) {
       "in each tile (compact weight plaintexts, one more level per transposed layer), 'inner' innermost, 'auto' "
       "lets the planner weigh memory and precision (`hepex plan --batch-layout`); hoisted_rotations: rotations per "
       "hoisted sum in each rotate-and-sum (`hepex plan --hoisted-rotations`); unknowns: 'clear-and-duplicate', "
-      "'mask-in-next-weights' or 'auto' (`hepex plan --unknowns`); max_scale_bits: the largest CKKS scale (bits) "
+      "'mask-in-next-weights', one of the two per hidden layer separated by commas, or 'auto' (`hepex plan "
+      "--unknowns`); max_scale_bits: the largest CKKS scale (bits) "
       "the planner may take (`hepex plan --max-scale-bits`: 31 keeps every plaintext level's prime narrow); "
       "sum_after_rescale: True / False / None (the planner's choice by scale) rescales each layer before its "
       "rotate-and-sum (`hepex plan --sum-after-rescale`)");

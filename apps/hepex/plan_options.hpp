@@ -30,9 +30,18 @@ inline void add_plan_options(CLI::App* sub, infer::PlanOptions& options) {
          [&options](const std::string& v) { options.unknowns_repair = infer::parse_unknowns_repair_choice(v); },
          "How a hidden layer's partial sums (the slots beside its outputs) are removed: clear-and-duplicate (a "
          "0/1 mask, one level, then rotations), mask-in-next-weights (no level: the next layer reads rotated "
-         "copies and masks them in its weights, for more products), or auto (the planner's choice per layer: the "
-         "largest scale, then the lowest estimated latency) [auto]")
-      ->check(CLI::IsMember({"auto", "clear-and-duplicate", "mask-in-next-weights"}));
+         "copies and masks them in its weights, for more products), one of the two per hidden layer separated "
+         "by commas (e.g. mask-in-next-weights,clear-and-duplicate,mask-in-next-weights; layers without "
+         "unknowns ignore theirs), or auto (the planner's choice per layer: the largest scale, then the lowest "
+         "estimated latency) [auto]")
+      ->check([](const std::string& v) {
+        try {
+          infer::parse_unknowns_repair_choice(v);
+          return std::string();
+        } catch (const std::exception& e) {
+          return std::string(e.what());
+        }
+      });
   sub->add_option_function<std::string>(
          "--batch-layout",
          [&options](const std::string& v) { options.batch_layout = infer::parse_batch_layout_choice(v); },

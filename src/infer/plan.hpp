@@ -99,12 +99,12 @@ struct CostModel {
   double seconds(const backend::OpCounts& counts, double limbs, std::size_t n, double special, bool compact) const;
 };
 
-// Where hidden layers' unknowns are repaired (compiled.hpp): everywhere by a mask, everywhere in the next
-// layer's weights, or (unset in PlanOptions) the planner's choice per layer.
+// Where a hidden layer's unknowns are repaired (compiled.hpp): by a mask, or in the next layer's weights.
 enum class UnknownsRepair { kClearAndDuplicate, kMaskInNextWeights };
-// "clear-and-duplicate" / "mask-in-next-weights"; the user's choice ("auto": nullopt); InvalidArgument naming
-// anything else.
-std::optional<UnknownsRepair> parse_unknowns_repair_choice(const std::string& text);
+// The user's choice (PlanOptions::unknowns_repair): "auto" (empty: the planner's), "clear-and-duplicate" or
+// "mask-in-next-weights" (every hidden layer), or one of the two per hidden layer, comma-separated;
+// InvalidArgument naming anything else.
+std::vector<UnknownsRepair> parse_unknowns_repair_choice(const std::string& text);
 
 struct PlanOptions {
   std::size_t ring_degree = 0;      // 0: the smallest N that fits at 128-bit security
@@ -121,8 +121,9 @@ struct PlanOptions {
   // Rescale before the rotate-and-sum (CompiledNetwork::sum_after_rescale); unset: when the scale is at least
   // 2^kSumAfterRescaleMinScaleBits, where the summed rescale noise stays well below the weights' rounding.
   std::optional<bool> sum_after_rescale;
-  // How hidden layers' unknowns are repaired; unset: the planner's choice per layer (see make_plan).
-  std::optional<UnknownsRepair> unknowns_repair;
+  // How hidden layers' unknowns are repaired: empty, the planner's choice per layer (see make_plan); one
+  // entry, every hidden layer; one per hidden layer, each its own (ignored where a layer has no unknowns).
+  std::vector<UnknownsRepair> unknowns_repair;
   CostModel costs;
 };
 

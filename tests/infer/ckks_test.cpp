@@ -146,7 +146,7 @@ TEST(InferCkks, KeysAreTrimmedToThePlansLevelsAndNoLower) {
                  (after ? ", sum after the rescale" : ""));
     auto o = small_ring();
     o.batch_layout = layout;
-    o.unknowns_repair = repair;
+    o.unknowns_repair = {repair};
     o.sum_after_rescale = after;
     const Plan plan = make_plan(m, kT1, kT2, 8, o);
     EXPECT_EQ(plan.ckks.data_bits[1], 31);  // the last layer's weights

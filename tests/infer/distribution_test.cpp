@@ -101,7 +101,7 @@ TEST(SharedEvaluation, ThreadsEqualOneExecutorAndSplitTheWork) {
     o.ring_degree = 128;
     o.insecure = true;
     o.batch_layout = layout;
-    o.unknowns_repair = repair;
+    o.unknowns_repair = {repair};
     const Plan plan = make_plan(m, 2, 4, 11, o);
     backend::SimBackend sim(plan.ckks.sim_params());
     const auto net = compile_for(m, plan);

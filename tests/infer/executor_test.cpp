@@ -32,7 +32,7 @@ PlanOptions test_options(std::optional<tile::BatchLayout> layout = tile::BatchLa
   o.ring_degree = kRing;
   o.insecure = true;
   o.batch_layout = layout;
-  o.unknowns_repair = repair;
+  o.unknowns_repair = {repair};
   o.sum_after_rescale = sum_after_rescale;
   return o;
 }
@@ -259,7 +259,7 @@ TEST(InferPlanner, RefusesAModelWhoseOutputIsConstant) {
   // A model without layers: refused by name under every repair choice (none, both uniform ones).
   for (auto repair : kRepairs) EXPECT_THROW(make_plan(nn::Model{}, kT1, kT2, 4, test_options({}, repair)), InvalidArgument);
   PlanOptions chosen = test_options();
-  chosen.unknowns_repair.reset();
+  chosen.unknowns_repair.clear();
   EXPECT_THROW(make_plan(nn::Model{}, kT1, kT2, 4, chosen), InvalidArgument);
 }
 
@@ -388,7 +388,7 @@ TEST(InferPlanner, ChoosesTheRepairPerLayer) {
   o.batch_layout = tile::BatchLayout::kOuter;
   const Plan chosen = make_plan(m, 4, 8, 256, o);
   for (auto repair : kRepairs) {
-    o.unknowns_repair = repair;
+    o.unknowns_repair = {repair};
     const Plan uniform = make_plan(m, 4, 8, 256, o);
     EXPECT_GE(chosen.ckks.scale_bits, uniform.ckks.scale_bits) << repair_name(repair);
     if (chosen.ckks.scale_bits == uniform.ckks.scale_bits) {
@@ -397,6 +397,70 @@ TEST(InferPlanner, ChoosesTheRepairPerLayer) {
   }
   // Depth 11 (every unknown cleared) only fits 2^31; repairing in the weights buys the scale.
   EXPECT_EQ(chosen.ckks.scale_bits, 40);
+}
+
+// The user's repair per hidden layer (`hepex plan --unknowns a,b,c`): each layer with unknowns takes its own
+// (a layer without ignores its entry), the depth drops by one per layer repaired in the next weights, and
+// every mixed plan computes the plaintext model's outputs on the simulator; a list of another length than the
+// hidden layers is refused, and so is a list with anything but the two names.
+TEST(InferPlanner, TakesTheUsersRepairPerLayer) {
+  using R = UnknownsRepair;
+  const auto act = Activation::poly2(0.3f, 0.9f, 0.1f, false);
+  const auto m = random_model({16, 12, 8, 12, 7}, {act, act, act, Activation::identity()}, 11);
+  const std::size_t hidden = 3, batch = 11, count = 10;
+  const auto x = testing::random_inputs(count, 16, 5);
+  const auto want = plain_outputs(m, x, count);
+  for (auto layout : kLayouts) {
+    SCOPED_TRACE(layout_name(layout));
+    const Plan cleared = make_plan(m, kT1, kT2, batch, test_options(layout));
+    int with_unknowns = 0;
+    for (std::size_t l = 0; l < hidden; ++l) with_unknowns += cleared.layers[l].clear_and_duplicate ? 1 : 0;
+    // Batch inner, only the layers summed over rows leave unknowns; batch outer, every layer followed by
+    // another (so there the mixed patterns differ).
+    ASSERT_GE(with_unknowns, layout == tile::BatchLayout::kOuter ? 3 : 1);
+    for (unsigned bits = 0; bits < (1u << hidden); ++bits) {
+      SCOPED_TRACE("in next weights: mask " + std::to_string(bits));
+      PlanOptions o = test_options(layout);
+      o.unknowns_repair.clear();
+      for (std::size_t l = 0; l < hidden; ++l)
+        o.unknowns_repair.push_back((bits >> l) & 1 ? R::kMaskInNextWeights : R::kClearAndDuplicate);
+      const Plan p = make_plan(m, kT1, kT2, batch, o);
+      int repaired = 0;
+      for (std::size_t l = 0; l < hidden; ++l) {
+        const bool has = cleared.layers[l].clear_and_duplicate, next = (bits >> l) & 1;
+        EXPECT_EQ(p.layers[l].unknowns_to_next, has && next) << l;
+        EXPECT_EQ(p.layers[l].clear_and_duplicate, has && !next) << l;
+        repaired += has && next ? 1 : 0;
+      }
+      EXPECT_EQ(p.depth, cleared.depth - repaired);
+      EXPECT_LT(max_abs_diff(run_on_sim(m, p, x, count, WeightMode::kPreEncoded).y, want), 1e-9);
+    }
+  }
+  PlanOptions two = test_options();
+  two.unknowns_repair = {R::kClearAndDuplicate, R::kMaskInNextWeights};
+  EXPECT_THROW(make_plan(m, kT1, kT2, batch, two), InvalidArgument);
+  EXPECT_TRUE(parse_unknowns_repair_choice("auto").empty());
+  EXPECT_EQ(parse_unknowns_repair_choice("mask-in-next-weights,clear-and-duplicate,mask-in-next-weights"),
+            (std::vector<R>{R::kMaskInNextWeights, R::kClearAndDuplicate, R::kMaskInNextWeights}));
+  EXPECT_EQ(parse_unknowns_repair_choice("clear-and-duplicate"), std::vector<R>{R::kClearAndDuplicate});
+  for (const char* bad : {"", "clear", "mask-in-next-weights,", ",clear-and-duplicate", "auto,auto"})
+    EXPECT_THROW(parse_unknowns_repair_choice(bad), InvalidArgument) << bad;
+}
+
+// A hidden layer repaired in the next layer's weights leaves its outputs and their in_tile rotated copies in
+// memory at once: the peak estimate's working set (beyond weights and keys) holds at least the copies.
+TEST(InferPlanner, PeakEstimateCountsTheRotatedCopies) {
+  const auto m = demo_shaped_model();
+  PlanOptions o;
+  o.batch_layout = tile::BatchLayout::kOuter;
+  o.unknowns_repair = {UnknownsRepair::kMaskInNextWeights, UnknownsRepair::kClearAndDuplicate,
+                       UnknownsRepair::kClearAndDuplicate};
+  const Plan p = make_plan(m, 4, 8, 256, o);
+  ASSERT_TRUE(p.layers[0].unknowns_to_next);
+  const CompiledNetwork net = compile_for(m, p);
+  const std::size_t copies = net.layers[0].dead_tile_rows.size() * p.batch_tiles() * net.layers[0].in_tile;
+  const std::size_t ct_bytes = 2 * std::size_t(p.layers[0].level_out + 1) * p.ckks.ring_degree * 8;
+  EXPECT_GE(p.est_peak_bytes_preencoded - p.preencoded_weight_bytes - p.eval_key_bytes, copies * ct_bytes);
 }
 
 TEST(InferPlanner, PicksTheSmallestSecureRing) {

@@ -30,7 +30,7 @@ infer::Plan small_plan(tile::BatchLayout layout, std::size_t ring, infer::Unknow
   o.insecure = true;
   o.max_scale_bits = 36;
   o.batch_layout = layout;
-  o.unknowns_repair = repair;  // each repair: the copies are made by the process that owns the rows
+  o.unknowns_repair = {repair};  // each repair: the copies are made by the process that owns the rows
   return infer::make_plan(infer::testing::pruned_model_2x4(11), 2, 4, 11, o);
 }
 
