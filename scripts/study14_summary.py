@@ -10,6 +10,8 @@ Reads WORK_DIR/<model>-P4Esal-<fraction>-<variant>.{json,log} and train-<model>.
   seeds.md                 models trained with several seeds (<name>-s<seed>): mean and spread per variant, and
                            each variant's difference to one-shot paired by seed
   tiles.md                 the joint tile-shape choices (<model>-tilechoice-<budget>.json): every candidate
+  frontier_*.png (.dat/.gp) per task, the test delta of every run against what it keeps (planned latency, else
+                           HE cost), one line per network and variant (needs gnuplot; the data files without)
   runs.txt, dense.txt      the result lines of every pruning and training log
 
 A run made with --no-baseline takes its dense baseline from the run of the same model and variant that has
@@ -20,7 +22,9 @@ import glob
 import json
 import os
 import re
+import shutil
 import statistics
+import subprocess
 import sys
 
 VARIANTS = ["oneshot", "kd", "gradual", "gradual+kd", "cap"]
@@ -270,6 +274,49 @@ def write_run_tables(data, out_dir):
                 fmt_delta(r, "test"), quality, mark))
 
 
+def write_frontiers(data, out_dir):
+    """frontier_autoencoders / frontier_classifiers: .dat (one gnuplot index per network and variant, sorted by
+    what the run keeps), .gp, and the .png when gnuplot is installed. Autoencoders: test delta in % of the
+    dense model's loss (so networks compare; the 2.5% bound drawn); classifiers: accuracy points lost."""
+    for task, classifier in (("autoencoders", False), ("classifiers", True)):
+        runs = [r for r in data if is_classifier(r) == classifier]
+        if not runs:
+            continue
+        series = {}
+        for r in runs:
+            series.setdefault((r["model"], r["variant"]), []).append(r)
+        planned = all(r["planned_kept_pct"] is not None for r in runs)
+        x_of = (lambda r: r["planned_kept_pct"]) if planned else (lambda r: r["cost_kept_pct"])
+        y_of = ((lambda r: -r["test_delta_acc_points"]) if classifier else
+                (lambda r: 100.0 * r["test_delta_loss"] / r["test_loss_dense"]))
+        name = "frontier_" + task
+        with open(os.path.join(out_dir, name + ".dat"), "w") as f:
+            for (model, variant), group in sorted(series.items()):
+                f.write("# %s %s: kept %%, test delta, fraction\n" % (model, variant))
+                for r in sorted(group, key=x_of):
+                    f.write("%.2f %.5f %g\n" % (x_of(r), y_of(r), r["fraction"]))
+                f.write("\n\n")
+        bound = 1.0 if classifier else 100 * RELATIVE_BOUND
+        lines = [
+            "set terminal pngcairo size 1000,620",
+            "set output '%s.png'" % name,
+            "set key outside right top noenhanced",
+            "set grid",
+            "set title 'issue 14: %s, test delta against what the pruned model keeps' noenhanced" % task,
+            "set xlabel '%s (%% of dense)'" % ("planned server latency kept" if planned else "HE cost kept"),
+            "set ylabel '%s'" % ("accuracy points lost (test)" if classifier else
+                                 "test delta loss, % of the dense loss"),
+            "set yrange [-1:%g]" % (4 * bound),
+            "set arrow from graph 0, first %g to graph 1, first %g nohead dt 2" % (bound, bound),
+            "plot " + ", ".join("'%s.dat' index %d using 1:2 with linespoints title '%s %s'" % (
+                name, i, model, variant) for i, (model, variant) in enumerate(sorted(series))),
+        ]
+        with open(os.path.join(out_dir, name + ".gp"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+        if shutil.which("gnuplot"):
+            subprocess.run(["gnuplot", name + ".gp"], cwd=out_dir, check=True)
+
+
 def main():
     work, out_dir = sys.argv[1], sys.argv[2]
     os.makedirs(out_dir, exist_ok=True)
@@ -279,6 +326,7 @@ def main():
     if data:
         write_run_tables(data, out_dir)
         write_bounds(data, os.path.join(out_dir, "bounds.md"))
+        write_frontiers(data, out_dir)
     if len({(r["network"], r["seed"]) for r in data}) > len({r["network"] for r in data}):
         write_seeds(data, os.path.join(out_dir, "seeds.md"))
     if glob.glob(os.path.join(work, "*-tilechoice-*.json")):
