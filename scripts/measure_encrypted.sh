@@ -1,10 +1,11 @@
 #!/bin/bash
 # Server-alone encrypted runs of models side by side (docs/RESULTS.md, issue 9 part 11 and issue 14): per
 # model its own plan at the given tile, key set and input file (the first 256 test images, in OUT_TSV's
-# directory under runs/); then ROUNDS rounds over the models in rotating order (alternating runs), each
-# `hepex infer` timed by /usr/bin/time (CPU, peak RSS) with its report (latency, layers, model bytes); last,
-# each model's max abs error of the decrypted outputs against `hepex predict`. Columns: model, tile, round,
-# 1-minute load before the run, latency s, CPU s, peak RSS MiB, model MiB, tiles kept, layer seconds.
+# directory under runs/, git-ignored: gigabytes of keys); then ROUNDS rounds over the models in rotating
+# order (alternating runs), each `hepex infer` timed by /usr/bin/time (CPU, peak RSS) with its report
+# (latency, layers, model bytes); last, each model's max abs error of the decrypted outputs against `hepex
+# predict`. Columns: model, tile, round, 1-minute load before the run, latency s, CPU s, peak RSS MiB, model
+# MiB, tiles kept, layer seconds. scripts/measure_summary.py makes the table of medians.
 #   scripts/measure_encrypted.sh OUT_TSV TILE ROUNDS MODEL[@UNKNOWNS]...
 # MODEL@UNKNOWNS plans the model with `--unknowns UNKNOWNS` (e.g. ae.hpx@mask-in-next-weights,clear-and-duplicate,
 # mask-in-next-weights), so one model under two repair patterns alternates like two models.

@@ -1,0 +1,26 @@
+#!/bin/bash
+# Encrypted runs of issue 14 part 8 (docs/RESULTS.md): per network, its dense model and the cheapest pruned
+# model within each bound (chosen on validation: bounds.md), server alone, rounds in rotating order
+# (scripts/measure_encrypted.sh), on the network's own test images; mlp512-fashion also 0.95 (0.96, chosen on
+# validation, is 1.31 points below its dense model on test). From the repository root, after
+# `scripts/study14.sh tasks` (models in study14/tasks/):
+#   results/issue14/tasks/measure.sh GROUP...    GROUP: mlp-mnist mlp-fashion dae ae-fashion
+set -euo pipefail
+w=study14/tasks
+out=results/issue14/tasks
+fashion=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
+p() { echo "$w/$1-P4Esal-$2.hpx"; }
+for group in "$@"; do
+  case $group in
+    mlp-mnist) scripts/measure_encrypted.sh $out/mlp-mnist.tsv 4x8 3 $w/mlp-mnist.hpx "$(p mlp-mnist 0.97-oneshot)" \
+                 $w/mlp512-mnist.hpx "$(p mlp512-mnist 0.96-oneshot)" ;;
+    mlp-fashion) IMAGES=$fashion scripts/measure_encrypted.sh $out/mlp-fashion.tsv 4x8 3 $w/mlp512-fashion.hpx \
+                   "$(p mlp512-fashion 0.95-oneshot)" "$(p mlp512-fashion 0.96-oneshot)" ;;
+    dae) scripts/measure_encrypted.sh $out/dae.tsv 4x8 3 $w/dae-mnist.hpx "$(p dae-mnist 0.5-rows0.2)" \
+           "$(p dae-mnist 0.5-rows0.3)" ;;
+    ae-fashion) IMAGES=$fashion scripts/measure_encrypted.sh $out/ae-fashion.tsv 4x8 3 $w/ae256-fashion.hpx \
+                  "$(p ae256-fashion 0.2-oneshot)" "$(p ae256-fashion 0.6-gradual)" $w/ae512-fashion.hpx \
+                  "$(p ae512-fashion 0.3-gradual)" "$(p ae512-fashion 0.6-gradual)" ;;
+    *) echo "measure.sh: unknown group $group (mlp-mnist, mlp-fashion, dae, ae-fashion)" >&2; exit 1 ;;
+  esac
+done
