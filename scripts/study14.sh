@@ -15,7 +15,9 @@
 #          cost, on 784-128-32-128-784; about 10 minutes
 #   tasks  the classifiers 784-256-10 and 784-512-128-10 up to 0.99, autoencoders on Fashion-MNIST, the
 #          denoising autoencoder with tile rows; keeps the pruned models for encrypted runs; about 90 minutes
-#   all    the four in turn (not tasks)
+#   close  seeds 1-3 of the classifiers' picks at 0.95 / 0.96, rows on a classifier, 784-1024-256-1024-784 at
+#          1.5e-5 with rows; about 60 minutes
+#   all    the four in turn (not tasks, close)
 # WORK_DIR/MODE (default study14/, git-ignored) keeps each mode's models, logs and JSON reports; a run whose
 # report exists is skipped, so an interrupted study resumes. results/issue14/MODE/ gets the summary tables
 # (scripts/study14_summary.py).
@@ -50,8 +52,9 @@ prune() {
     gradual) opts=(--steps 3 --schedule cubic) ;;
     gradual+kd) opts=(--steps 3 --schedule cubic --distill 0.5 --temperature 4) ;;
     cap) opts=(--layer-cap 0.9) ;;
-    rows*) local r=${variant#rows}  # rowsR: R of the tile rows emptied, at most R + 0.05 of any layer's
-      opts=(--row-fraction "$r" --row-layer-cap "$(awk -v r="$r" 'BEGIN { print r + 0.05 }')") ;;
+    rows* | gradual+rows*) local r=${variant#*rows}  # rowsR: R of the tile rows emptied, at most R + 0.05 of any layer's
+      opts=(--row-fraction "$r" --row-layer-cap "$(awk -v r="$r" 'BEGIN { print r + 0.05 }')")
+      [[ $variant == gradual+* ]] && opts+=(--steps 3 --schedule cubic) ;;
     *) echo "unknown variant $variant" >&2; exit 1 ;;
   esac
   [ "${4:-}" = shared ] && opts+=(--no-baseline)
@@ -175,6 +178,24 @@ tasks() {
   for model in mlp512-mnist mlp512-fashion; do prune_fractions $model oneshot 0.96; done
 }
 
+close() {
+  # The close calls part 8 left: seeds 1-3 of the classifiers' picks at the 1-point bound (0.95 / 0.96), tile
+  # rows on a classifier, and 784-1024-256-1024-784 at the paper's 1.5e-5 with rows on part 2's gradual 0.625.
+  # Rows add no fine-tuning phase, so a rows run shares its variant's dense baseline (the summary checks the
+  # phases and epochs agree).
+  keep_models=1
+  for seed in 1 2 3; do
+    for model in mlp512-mnist:mnist mlp512-fashion:fashion; do
+      dense "${model%%:*}-s$seed" "$seed" 784-512-128-10:poly2 "${model#*:}"
+      prune_fractions "${model%%:*}-s$seed" oneshot 0.95 0.96
+    done
+  done
+  prune_fractions mlp512-mnist-s1 rows0.1 0.9 0.95
+  dense ae1024 1 784-1024-256-1024-784:poly2 mnist
+  prune_fractions ae1024 gradual 0.625
+  for r in 0.15 0.2; do prune ae1024 0.625 "gradual+rows$r" shared; done
+}
+
 study() {  # mode
   work=$root/$1
   mkdir -p "$work"
@@ -183,7 +204,7 @@ study() {  # mode
 }
 
 case $mode in
-  part1 | wide | seeds | tiles | tasks) study "$mode" ;;
+  part1 | wide | seeds | tiles | tasks | close) study "$mode" ;;
   all) for m in part1 wide seeds tiles; do study $m; done ;;
-  *) echo "usage: scripts/study14.sh [part1|wide|seeds|tiles|tasks|all] [work-dir]" >&2; exit 1 ;;
+  *) echo "usage: scripts/study14.sh [part1|wide|seeds|tiles|tasks|close|all] [work-dir]" >&2; exit 1 ;;
 esac

@@ -51,8 +51,10 @@ def read_reports(work):
 
 def shared_baselines(reports):
     """(model, variant) -> {split: (loss_dense, accuracy_dense or None)} from the runs that have a baseline.
-    Every run of one model and variant must agree: the baseline does not depend on the fraction."""
-    base = {}
+    Every run of one model and variant must agree: the baseline does not depend on the fraction. A tile-rows
+    variant (<variant>+rowsR) without one of its own takes its variant's (rowsR: one-shot's): rows add no
+    fine-tuning phase, which is checked (the same phases and epochs)."""
+    base, phases = {}, {}
     for model, fraction, variant, r in reports:
         if "loss_dense" not in r["test"]:
             continue
@@ -62,6 +64,16 @@ def shared_baselines(reports):
             sys.exit("study14_summary: %s %s: the dense baselines of two fractions differ (%s against %s)" % (
                 model, variant, base[key], found))
         base[key] = found
+        phases[key] = (r["finetune_phases"], r["finetune_epochs"])
+    for model, fraction, variant, r in reports:
+        m = re.fullmatch(r"(?:(.*)\+)?rows[0-9.]+", variant)
+        key, plain = (model, variant), (model, (m.group(1) or "oneshot") if m else None)
+        if key in base or not m or plain not in base:
+            continue
+        if phases[plain] != (r["finetune_phases"], r["finetune_epochs"]):
+            sys.exit("study14_summary: %s %s has other fine-tuning phases than %s: no shared baseline" % (
+                model, variant, plain[1]))
+        base[key] = base[plain]
     return base
 
 
