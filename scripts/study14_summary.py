@@ -64,13 +64,13 @@ def shared_baselines(reports):
             sys.exit("study14_summary: %s %s: the dense baselines of two fractions differ (%s against %s)" % (
                 model, variant, base[key], found))
         base[key] = found
-        phases[key] = (r["finetune_phases"], r["finetune_epochs"])
+        phases[key] = (r.get("finetune_phases"), r["finetune_epochs"])
     for model, fraction, variant, r in reports:
         m = re.fullmatch(r"(?:(.*)\+)?rows[0-9.]+", variant)
         key, plain = (model, variant), (model, (m.group(1) or "oneshot") if m else None)
         if key in base or not m or plain not in base:
             continue
-        if phases[plain] != (r["finetune_phases"], r["finetune_epochs"]):
+        if phases[plain] != (r.get("finetune_phases"), r["finetune_epochs"]):
             sys.exit("study14_summary: %s %s has other fine-tuning phases than %s: no shared baseline" % (
                 model, variant, plain[1]))
         base[key] = base[plain]

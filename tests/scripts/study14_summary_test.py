@@ -1,5 +1,6 @@
 """scripts/study14_summary.py on small made-up pruning reports: shared dense baselines, the choice of the
-cheapest run within a bound on validation (never on test), and the seed table's pairing."""
+cheapest run within a bound on validation (never on test; by planned latency when every run has it), a rows
+run sharing its variant's baseline, the seed table's pairing, and the frontier data."""
 import importlib.util
 import json
 import os
@@ -78,3 +79,52 @@ def test_seed_table_pairs_each_variant_with_one_shot_of_the_same_seed(tmp_path):
     # the baselines are equal here.
     assert cells[7] == "-7.50e-05 (-1.00e-04 .. -5.00e-05)"
     assert cells[8] == cells[7]
+
+
+def test_a_rows_run_shares_its_variants_baseline_when_the_phases_agree(tmp_path):
+    dense = 0.0100
+    with_phases = lambda r, phases: dict(r, finetune_phases=phases)
+    write(tmp_path, "ae", "0.5", "gradual",
+          with_phases(report(60, dense + 1e-5, dense + 2e-5, val_dense=dense, test_dense=dense), 4))
+    write(tmp_path, "ae", "0.5", "gradual+rows0.2", with_phases(report(50, dense + 3e-5, dense + 4e-5), 4))
+    write(tmp_path, "ae", "0.5", "oneshot",
+          with_phases(report(60, dense + 5e-5, dense + 5e-5, val_dense=dense + 1e-4, test_dense=dense), 2))
+    write(tmp_path, "ae", "0.5", "rows0.1", with_phases(report(55, dense + 2e-4, dense + 2e-4), 2))
+    rows = {r["variant"]: r for r in summary.rows(str(tmp_path))}
+    assert rows["gradual+rows0.2"]["val_delta_loss"] == pytest.approx(3e-5)
+    assert rows["rows0.1"]["val_delta_loss"] == pytest.approx(1e-4)  # one-shot's baseline, not gradual's
+    # Another number of phases: the baselines would not be alike, so the summary stops.
+    write(tmp_path, "ae", "0.5", "rows0.1", with_phases(report(55, dense + 2e-4, dense + 2e-4), 3))
+    with pytest.raises(SystemExit, match="other fine-tuning phases"):
+        summary.rows(str(tmp_path))
+
+
+def test_cheapest_is_by_planned_latency_when_every_run_has_it(tmp_path):
+    dense = 0.0100
+    planned = lambda r, kept: dict(r, planned_latency={"dense_s": 10.0, "pruned_s": 10.0 * kept})
+    # 0.5 keeps less HE cost, 0.4 less planned latency; both within 2.5%.
+    write(tmp_path, "ae", "0.4", "oneshot",
+          planned(report(70, dense + 1e-4, dense + 1e-4, val_dense=dense, test_dense=dense), 0.8))
+    write(tmp_path, "ae", "0.5", "oneshot", planned(report(60, dense + 1e-4, dense + 1e-4), 0.9))
+    relative = [r for _, bound, _, r, _ in summary.cheapest_within_bounds(summary.rows(str(tmp_path)))
+                if "%" in bound][0]
+    assert relative["fraction"] == 0.4 and relative["planned_kept_pct"] == pytest.approx(80.0)
+    # One run without the estimate: the HE cost decides for all.
+    write(tmp_path, "ae", "0.5", "oneshot", report(60, dense + 1e-4, dense + 1e-4))
+    relative = [r for _, bound, _, r, _ in summary.cheapest_within_bounds(summary.rows(str(tmp_path)))
+                if "%" in bound][0]
+    assert relative["fraction"] == 0.5
+
+
+def test_frontier_data_sorted_by_what_is_kept_in_percent_of_the_dense_loss(tmp_path, monkeypatch):
+    monkeypatch.setattr(summary.shutil, "which", lambda name: None)  # the data files only, no gnuplot
+    dense = 0.0100
+    write(tmp_path, "ae", "0.6", "oneshot", report(50, dense + 3e-4, dense + 2e-4, val_dense=dense, test_dense=dense))
+    write(tmp_path, "ae", "0.3", "oneshot", report(80, dense + 1e-5, dense + 1e-4))
+    summary.write_frontiers(summary.rows(str(tmp_path)), str(tmp_path))
+    points = [l.split() for l in (tmp_path / "frontier_autoencoders.dat").read_text().splitlines()
+              if l and not l.startswith("#")]
+    assert [(float(x), float(y), float(f)) for x, y, f in points] == [
+        pytest.approx((50.0, 2.0, 0.6)), pytest.approx((80.0, 1.0, 0.3))]
+    assert "index 0" in (tmp_path / "frontier_autoencoders.gp").read_text()
+    assert not (tmp_path / "frontier_classifiers.dat").exists()
