@@ -28,6 +28,11 @@ import subprocess
 import sys
 
 VARIANTS = ["oneshot", "kd", "gradual", "gradual+kd", "cap"]
+
+
+def variant_order(variant):
+    """Where a variant goes in the tables: VARIANTS' order, then the others (tile rows: rowsR, ...) by name."""
+    return (VARIANTS.index(variant), "") if variant in VARIANTS else (len(VARIANTS), variant)
 ABSOLUTE_BOUND = 1.5e-5   # delta MSE, the paper's operating point (autoencoders)
 RELATIVE_BOUND = 0.025    # of the dense loss (autoencoders), the journal version's 2.5%
 ACCURACY_BOUND = 1.0      # points of accuracy lost (classifiers), the journal version's bound
@@ -115,7 +120,7 @@ def rows(work):
             row["test_acc_pruned_pct"] = 100.0 * r["test"]["accuracy_pruned"]
         out.append(row)
     out.sort(key=lambda x: (x["network"], x["seed"], x["fraction"],
-                            VARIANTS.index(x["variant"]) if x["variant"] in VARIANTS else 99))
+                            variant_order(x["variant"])))
     return out
 
 
@@ -220,7 +225,7 @@ def write_seeds(rows, path):
             oneshot = {(r["seed"], r["fraction"]): r for r in runs if r["variant"] == "oneshot"}
             cells = {}
             for r in runs:
-                cells.setdefault((r["fraction"], VARIANTS.index(r["variant"]), r["variant"]), []).append(r)
+                cells.setdefault((r["fraction"], variant_order(r["variant"]), r["variant"]), []).append(r)
             for (fraction, _, variant), group in sorted(cells.items()):
                 pairs = [(r, oneshot[(r["seed"], fraction)]) for r in group
                          if variant != "oneshot" and (r["seed"], fraction) in oneshot]

@@ -128,3 +128,14 @@ def test_frontier_data_sorted_by_what_is_kept_in_percent_of_the_dense_loss(tmp_p
         pytest.approx((50.0, 2.0, 0.6)), pytest.approx((80.0, 1.0, 0.3))]
     assert "index 0" in (tmp_path / "frontier_autoencoders.gp").read_text()
     assert not (tmp_path / "frontier_classifiers.dat").exists()
+
+
+def test_seed_table_takes_variants_beyond_the_known_ones(tmp_path):
+    dense = 0.0100
+    for seed in (1, 2):
+        write(tmp_path, "dae-s%d" % seed, "0.5", "oneshot",
+              report(60, dense + 1e-5, dense + 1e-5, val_dense=dense, test_dense=dense))
+    write(tmp_path, "dae-s1", "0.5", "rows0.2", report(50, dense + 3e-5, dense + 3e-5))
+    summary.write_seeds(summary.rows(str(tmp_path)), str(tmp_path / "seeds.md"))
+    variants = [l.split("|")[3].strip() for l in (tmp_path / "seeds.md").read_text().splitlines()[2:] if l.startswith("|")]
+    assert variants == ["oneshot", "rows0.2"]
