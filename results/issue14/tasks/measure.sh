@@ -4,7 +4,8 @@
 # (scripts/measure_encrypted.sh), on the network's own test images; mlp512-fashion also 0.95 (0.96, chosen on
 # validation, is 1.31 points below its dense model on test). From the repository root, after
 # `scripts/study14.sh tasks` (models in study14/tasks/):
-#   results/issue14/tasks/measure.sh GROUP...    GROUP: mlp-mnist mlp-fashion dae ae-fashion
+#   results/issue14/tasks/measure.sh GROUP...    GROUP: mlp-mnist mlp-fashion dae ae-fashion ae1024
+# (ae1024: 784-1024-256-1024-784 at 1.5e-5 from `scripts/study14.sh close`, models in study14/close/)
 set -euo pipefail
 w=study14/tasks
 out=results/issue14/tasks
@@ -21,6 +22,9 @@ for group in "$@"; do
     ae-fashion) IMAGES=$fashion scripts/measure_encrypted.sh $out/ae-fashion.tsv 4x8 3 $w/ae256-fashion.hpx \
                   "$(p ae256-fashion 0.2-oneshot)" "$(p ae256-fashion 0.6-gradual)" $w/ae512-fashion.hpx \
                   "$(p ae512-fashion 0.3-gradual)" "$(p ae512-fashion 0.6-gradual)" ;;
-    *) echo "measure.sh: unknown group $group (mlp-mnist, mlp-fashion, dae, ae-fashion)" >&2; exit 1 ;;
+    ae1024) c=study14/close
+            scripts/measure_encrypted.sh $out/ae1024.tsv 4x8 3 $c/ae1024.hpx $c/ae1024-P4Esal-0.625-gradual.hpx \
+              "$c/ae1024-P4Esal-0.625-gradual+rows0.15.hpx" ;;
+    *) echo "measure.sh: unknown group $group (mlp-mnist, mlp-fashion, dae, ae-fashion, ae1024)" >&2; exit 1 ;;
   esac
 done
