@@ -194,6 +194,12 @@ close() {
   dense ae1024 1 784-1024-256-1024-784:poly2 mnist
   prune_fractions ae1024 gradual 0.625
   for r in 0.15 0.2; do prune ae1024 0.625 "gradual+rows$r" shared; done
+  # R 0.15 met 1.5e-5 on validation and missed it on test by 2%: seeds 2 and 3.
+  for seed in 2 3; do
+    dense "ae1024-s$seed" "$seed" 784-1024-256-1024-784:poly2 mnist
+    prune_fractions "ae1024-s$seed" gradual 0.625
+    prune "ae1024-s$seed" 0.625 gradual+rows0.15 shared
+  done
 }
 
 study() {  # mode
