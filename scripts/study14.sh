@@ -14,9 +14,9 @@
 #   tiles  the tile shape chosen with the pruning (--tile-shapes 4x4,4x8,8x4,2x16) at half the per-sample HE
 #          cost, on 784-128-32-128-784; about 10 minutes
 #   tasks  the classifiers 784-256-10 and 784-512-128-10 up to 0.99, autoencoders on Fashion-MNIST, the
-#          denoising autoencoder with tile rows; keeps the pruned models for encrypted runs; about 90 minutes
+#          denoising autoencoder with tile rows; keeps the pruned models for encrypted runs; about 60 minutes
 #   close  seeds 1-3 of the classifiers' picks at 0.95 / 0.96, rows on a classifier, 784-1024-256-1024-784 at
-#          1.5e-5 with rows; about 60 minutes
+#          1.5e-5 with rows (seeds 1-3); about 100 minutes
 #   all    the four in turn (not tasks, close)
 # WORK_DIR/MODE (default study14/, git-ignored) keeps each mode's models, logs and JSON reports; a run whose
 # report exists is skipped, so an interrupted study resumes. results/issue14/MODE/ gets the summary tables
