@@ -4,8 +4,9 @@
 # (scripts/measure_encrypted.sh), on the network's own test images; mlp512-fashion also 0.95 (0.96, chosen on
 # validation, is 1.31 points below its dense model on test). From the repository root, after
 # `scripts/study14.sh tasks` (models in study14/tasks/):
-#   results/issue14/tasks/measure.sh GROUP...    GROUP: mlp-mnist mlp-fashion dae ae-fashion ae1024
-# (ae1024: 784-1024-256-1024-784 at 1.5e-5 from `scripts/study14.sh close`, models in study14/close/)
+#   results/issue14/tasks/measure.sh GROUP...    GROUP: mlp-mnist mlp-fashion dae ae-fashion ae1024 mlp-rows
+# (ae1024: 784-1024-256-1024-784 at 1.5e-5, mlp-rows: 784-512-128-10 with tile rows, both from
+# `scripts/study14.sh close`, models in study14/close/)
 set -euo pipefail
 w=study14/tasks
 out=results/issue14/tasks
@@ -25,6 +26,11 @@ for group in "$@"; do
     ae1024) c=study14/close
             scripts/measure_encrypted.sh $out/ae1024.tsv 4x8 3 $c/ae1024.hpx $c/ae1024-P4Esal-0.625-gradual.hpx \
               "$c/ae1024-P4Esal-0.625-gradual+rows0.15.hpx" ;;
-    *) echo "measure.sh: unknown group $group (mlp-mnist, mlp-fashion, dae, ae-fashion, ae1024)" >&2; exit 1 ;;
+    mlp-rows) c=study14/close
+              scripts/measure_encrypted.sh $out/mlp-rows.tsv 4x8 3 $c/mlp512-mnist-s1.hpx \
+                $c/mlp512-mnist-s1-P4Esal-0.96-oneshot.hpx $c/mlp512-mnist-s1-P4Esal-0.95-rows0.5.hpx \
+                $c/mlp512-mnist-s1-P4Esal-0.96-rows0.5.hpx ;;
+    *) echo "measure.sh: unknown group $group (mlp-mnist, mlp-fashion, dae, ae-fashion, ae1024, mlp-rows)" >&2
+       exit 1 ;;
   esac
 done
