@@ -29,7 +29,9 @@ for group in "$@"; do
     mlp-rows) c=study14/close
               scripts/measure_encrypted.sh $out/mlp-rows.tsv 4x8 3 $c/mlp512-mnist-s1.hpx \
                 $c/mlp512-mnist-s1-P4Esal-0.96-oneshot.hpx $c/mlp512-mnist-s1-P4Esal-0.95-rows0.5.hpx \
-                $c/mlp512-mnist-s1-P4Esal-0.96-rows0.5.hpx ;;
+                $c/mlp512-mnist-s1-P4Esal-0.96-rows0.5.hpx
+              IMAGES=$fashion scripts/measure_encrypted.sh $out/mlp-rows-fashion.tsv 4x8 3 $c/mlp512-fashion-s1.hpx \
+                $c/mlp512-fashion-s1-P4Esal-0.95-rows0.5.hpx ;;
     *) echo "measure.sh: unknown group $group (mlp-mnist, mlp-fashion, dae, ae-fashion, ae1024, mlp-rows)" >&2
        exit 1 ;;
   esac
