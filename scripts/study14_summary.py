@@ -150,23 +150,24 @@ def bounds_of(row):
              lambda r, s: r["%s_delta_loss" % s] <= RELATIVE_BOUND * r[dense[s]])]
 
 
-def cost_of(run, runs):
-    """What 'cheapest' means for a model's runs: the planned latency kept when every run has it, else the HE
-    cost kept (reports before issue 14 part 4)."""
+def kept_measure(runs):
+    """What a set of runs is said to keep (the field and its label): the planned latency kept when every run has
+    it, else the HE cost kept (reports before issue 14 part 4). 'Cheapest' and the frontiers' x axis alike."""
     if all(r["planned_kept_pct"] is not None for r in runs):
-        return run["planned_kept_pct"]
-    return run["cost_kept_pct"]
+        return "planned_kept_pct", "planned server latency kept"
+    return "cost_kept_pct", "HE cost kept"
 
 
 def cheapest_within_bounds(rows):
-    """Per model and bound: the cheapest run (cost_of) whose validation delta is within the bound (None if
+    """Per model and bound: the cheapest run (kept_measure) whose validation delta is within the bound (None if
     no run is), with the number of runs of that model (the candidates)."""
     out = []
     for model in sorted({r["model"] for r in rows}):
         runs = [r for r in rows if r["model"] == model]
+        kept = kept_measure(runs)[0]
         for name, within in bounds_of(runs[0]):
             ok = [r for r in runs if within(r, "val")]
-            best = min(ok, key=lambda r: (cost_of(r, runs), r["val_delta_loss"])) if ok else None
+            best = min(ok, key=lambda r: (r[kept], r["val_delta_loss"])) if ok else None
             out.append((model, name, len(runs), best, within(best, "test") if best else None))
     return out
 
@@ -302,8 +303,8 @@ def write_frontiers(data, out_dir):
         series = {}
         for r in runs:
             series.setdefault((r["model"], r["variant"]), []).append(r)
-        planned = all(r["planned_kept_pct"] is not None for r in runs)
-        x_of = (lambda r: r["planned_kept_pct"]) if planned else (lambda r: r["cost_kept_pct"])
+        kept, kept_label = kept_measure(runs)
+        x_of = lambda r: r[kept]
         y_of = ((lambda r: -r["test_delta_acc_points"]) if classifier else
                 (lambda r: 100.0 * r["test_delta_loss"] / r["test_loss_dense"]))
         name = "frontier_" + task
@@ -320,7 +321,7 @@ def write_frontiers(data, out_dir):
             "set key outside right top noenhanced",
             "set grid",
             "set title 'issue 14: %s, test delta against what the pruned model keeps' noenhanced" % task,
-            "set xlabel '%s (%% of dense)'" % ("planned server latency kept" if planned else "HE cost kept"),
+            "set xlabel '%s (%% of dense)'" % kept_label,
             "set ylabel '%s'" % ("accuracy points lost (test)" if classifier else
                                  "test delta loss, % of the dense loss"),
             "set yrange [-1:%g]" % (4 * bound),
