@@ -44,6 +44,12 @@ nn::TrainValSplit pruning_data(const nn::Model& dense, const py::object& data, c
   }
   return nn::split_train_val(d, val_split, seed);
 }
+// Caps as `--row-layer-cap` takes them: None (no cap), one number (every layer) or one per layer.
+std::vector<double> layer_caps(const py::object& caps) {
+  if (caps.is_none()) return {};
+  if (py::isinstance<py::float_>(caps) || py::isinstance<py::int_>(caps)) return {caps.cast<double>()};
+  return caps.cast<std::vector<double>>();
+}
 }  // namespace
 
 void bind_prune(py::module_& m) {
@@ -51,7 +57,7 @@ void bind_prune(py::module_& m) {
       "prune",
       [](const nn::Model& dense, const py::object& data, const py::object& labels, const std::string& method,
          const std::string& tile, double fraction, bool saliency, bool cost_aware, int epochs, double lr,
-         double lr_decay, int batch, int steps, double threshold, double row_fraction, double row_layer_cap,
+         double lr_decay, int batch, int steps, double threshold, double row_fraction, const py::object& row_layer_cap,
          const std::string& scope, const std::string& score, double val_split, std::uint64_t seed) {
         prune::PruneConfig c;
         c.method = prune::parse_method(method);
@@ -60,7 +66,7 @@ void bind_prune(py::module_& m) {
         c.saliency = saliency;
         c.density_threshold = threshold;
         c.row_fraction = row_fraction;
-        c.row_layer_cap = row_layer_cap;
+        c.row_layer_cap = layer_caps(row_layer_cap);
         c.steps = steps;
         c.scope = prune::parse_scope(scope);
         c.score = prune::parse_tile_score(score);
@@ -81,7 +87,7 @@ void bind_prune(py::module_& m) {
       py::arg("tile") = "4x8", py::arg("fraction") = 0.9, py::arg("saliency") = false, py::arg("cost_aware") = false,
       py::arg("epochs") = 3, py::arg("lr") = 1e-3, py::arg("lr_decay") = 1.0, py::arg("batch") = 128,
       py::arg("steps") = 1, py::arg("threshold") = 0.0625, py::arg("row_fraction") = 0.0,
-      py::arg("row_layer_cap") = 1.0, py::arg("scope") = "global", py::arg("score") = "l2", py::arg("val_split") = 0.1,
+      py::arg("row_layer_cap") = py::none(), py::arg("scope") = "global", py::arg("score") = "l2", py::arg("val_split") = 0.1,
       py::arg("seed") = 1,
       "HE-aware pruning as `hepex prune` (same methods and defaults). data: a data set name or IDX directory "
       "(like --data), or an array of training rows (labels for classifiers). Returns (pruned model, report dict).");

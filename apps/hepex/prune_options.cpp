@@ -16,11 +16,12 @@ void add_prune_options(CLI::App* sub, prune::PruneConfig& c, PruneTextOptions& t
       ->check(real_in(0, 0.9999))
       ->capture_default_str();
   sub->add_option("--row-layer-cap", c.row_layer_cap,
-                  "With --row-fraction: empty at most this fraction of any one layer's tile rows; the global ranking "
-                  "moves on to other layers (1 = no cap; without one it may empty most of the output layer). An "
-                  "error if the caps cannot reach --row-fraction")
-      ->check(real_in(0.0001, 1))
-      ->capture_default_str();
+                  "With --row-fraction: empty at most this fraction of any one layer's tile rows, or one cap per "
+                  "layer, comma-separated (0 keeps a layer's rows: 0,0.3,0.3,0 empties only the middle layers'); "
+                  "the global ranking moves on to other layers (default: no cap; without one it may empty most of "
+                  "the output layer). An error if the caps cannot reach --row-fraction")
+      ->delimiter(',')
+      ->check(real_in(0, 1));
   sub->add_option("--guide-fraction", c.guide_fraction,
                   "P3: unstructured fraction of the mask that guides the permutation (0: the prune fraction)")
       ->check(real_in(0, 0.9999))
@@ -55,11 +56,11 @@ void add_method_options(CLI::App* sub, prune::PruneConfig& c, MethodTextOptions&
       ->check(CLI::IsMember({"linear", "cubic"}))
       ->capture_default_str();
   sub->add_option("--layer-cap", c.layer_cap,
-                  "Remove at most this fraction of any one layer's weights (P1/P4/P4E) or tiles (P2/P3); the global "
-                  "ranking moves on to other layers (1 = no cap; tile rows: --row-layer-cap). An error if the caps "
-                  "cannot reach --fraction")
-      ->check(real_in(0.0001, 1))
-      ->capture_default_str();
+                  "Remove at most this fraction of any one layer's weights (P1/P4/P4E) or tiles (P2/P3), or one cap "
+                  "per layer, comma-separated (0 keeps a layer whole); the global ranking moves on to other layers "
+                  "(default: no cap; tile rows: --row-layer-cap). An error if the caps cannot reach --fraction")
+      ->delimiter(',')
+      ->check(real_in(0, 1));
   sub->add_option("--distill", c.finetune.distill.alpha,
                   "Knowledge distillation while fine-tuning: loss = (1-a) task + a distill, from the dense model "
                   "(MSE to its outputs for autoencoders, soft-target cross-entropy for classifiers); 0 = off")

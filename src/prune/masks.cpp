@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
+#include <string>
 
 #include "util/error.hpp"
 
@@ -33,8 +35,7 @@ void check_ranking(const nn::Model& model, const Ranking& ranking) {
                           " layers, the model has " + std::to_string(model.layers().size()));
   for (double c : ranking.layer_cost)
     if (!(c > 0)) throw InvalidArgument("pruning: a tile cost must be positive");
-  if (!(ranking.layer_cap > 0 && ranking.layer_cap <= 1))
-    throw InvalidArgument("pruning: the per-layer cap " + std::to_string(ranking.layer_cap) + " must be in (0, 1]");
+  check_layer_caps(ranking.layer_cap, model.layers().size(), "per-layer cap");
 }
 
 double cost_of(const Ranking& ranking, std::size_t layer) {
@@ -60,11 +61,32 @@ struct Candidate {
   }
 };
 
-// How many more entries each layer may lose under the cap (all of its alive ones without a cap).
+// Layer l's cap (Ranking::layer_cap: none, one for all, or one per layer).
+double cap_of(const std::vector<double>& caps, std::size_t l) {
+  return caps.empty() ? 1.0 : caps[caps.size() == 1 ? 0 : l];
+}
+
+bool any_cap_binds(const std::vector<double>& caps) {
+  return std::any_of(caps.begin(), caps.end(), [](double c) { return c < 1.0; });
+}
+
+// A list of caps for messages: "0.5" or "0,0.3,0.3,0".
+std::string caps_text(const std::vector<double>& caps) {
+  std::string s;
+  for (double c : caps) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", c);
+    s += (s.empty() ? "" : ",") + std::string(buf);
+  }
+  return s;
+}
+
+// How many more entries each layer may lose under its cap (all of its alive ones without a cap).
 std::vector<Eigen::Index> room_under_cap(const std::vector<std::vector<Candidate>>& per_layer,
-                                         const std::vector<Eigen::Index>& totals, double cap) {
+                                         const std::vector<Eigen::Index>& totals, const std::vector<double>& caps) {
   std::vector<Eigen::Index> room(per_layer.size());
   for (std::size_t l = 0; l < per_layer.size(); ++l) {
+    const double cap = cap_of(caps, l);
     const auto alive = static_cast<Eigen::Index>(per_layer[l].size());
     const auto allowed = static_cast<Eigen::Index>(std::floor(cap * static_cast<double>(totals[l]) + 1e-9));
     room[l] = cap >= 1.0 ? alive : std::clamp<Eigen::Index>(allowed - (totals[l] - alive), 0, alive);
@@ -76,8 +98,8 @@ std::vector<Eigen::Index> room_under_cap(const std::vector<std::vector<Candidate
 // taking no more than room[layer] from any layer (see Ranking::layer_cap). `unit` names the entries.
 template <class Kill>
 void prune_lowest(std::vector<std::vector<Candidate>> per_layer, const std::vector<Eigen::Index>& totals,
-                  double fraction, Scope scope, double cap, const char* unit, Kill kill) {
-  std::vector<Eigen::Index> room = room_under_cap(per_layer, totals, cap);
+                  double fraction, Scope scope, const std::vector<double>& caps, const char* unit, Kill kill) {
+  std::vector<Eigen::Index> room = room_under_cap(per_layer, totals, caps);
   std::vector<std::vector<Candidate>> groups;
   std::vector<Eigen::Index> group_totals;
   if (scope == Scope::kLayer) {
@@ -94,7 +116,7 @@ void prune_lowest(std::vector<std::vector<Candidate>> per_layer, const std::vect
     const auto target = static_cast<Eigen::Index>(std::llround(fraction * static_cast<double>(group_totals[g])));
     const Eigen::Index dead = group_totals[g] - static_cast<Eigen::Index>(cands.size());
     const Eigen::Index need = std::clamp<Eigen::Index>(target - dead, 0, static_cast<Eigen::Index>(cands.size()));
-    if (cap >= 1.0) {
+    if (!any_cap_binds(caps)) {
       std::partial_sort(cands.begin(), cands.begin() + need, cands.end());
       for (Eigen::Index i = 0; i < need; ++i) kill(cands[i]);
       continue;
@@ -105,7 +127,7 @@ void prune_lowest(std::vector<std::vector<Candidate>> per_layer, const std::vect
     if (need > capacity)
       throw InvalidArgument("pruning " + std::to_string(fraction) + " of the " + unit +
                             (scope == Scope::kLayer ? " of layer " + std::to_string(g) : std::string()) + " needs " +
-                            std::to_string(need) + " more removed, but the per-layer cap " + std::to_string(cap) +
+                            std::to_string(need) + " more removed, but the per-layer cap " + caps_text(caps) +
                             " leaves room for " + std::to_string(capacity) +
                             " (raise the cap or lower the fraction)");
     std::sort(cands.begin(), cands.end());
@@ -133,6 +155,14 @@ void mask_tile(nn::DenseLayer& layer, TileDims dims, Eigen::Index tr, Eigen::Ind
 }
 
 }  // namespace
+
+void check_layer_caps(const std::vector<double>& caps, std::size_t layers, const std::string& what) {
+  if (caps.size() > 1 && caps.size() != layers)
+    throw InvalidArgument("pruning: " + what + "s given for " + std::to_string(caps.size()) + " layers, the model has " +
+                          std::to_string(layers));
+  for (double c : caps)
+    if (!(c >= 0 && c <= 1)) throw InvalidArgument("pruning: the " + what + " " + std::to_string(c) + " must be in [0, 1]");
+}
 
 Scope parse_scope(const std::string& text) {
   if (text == "layer" || text == "Lc" || text == "lc") return Scope::kLayer;

@@ -2,6 +2,7 @@
 // Pruning masks on a model: unstructured magnitude pruning, whole-tile pruning by score, dropping
 // almost-empty tiles, and expansion (re-enabling every weight of the tiles that survive).
 // Masks live in the layers (nn::DenseLayer::mask); masked weights are set to exactly 0.
+#include <string>
 #include <vector>
 
 #include "nn/model.hpp"
@@ -21,15 +22,18 @@ const char* scope_name(Scope s);
 //   layer_cost  empty: all tiles cost the same. Else the HE cost of one weight tile of each layer (e.g.
 //               its RNS limbs); scores are divided by it, so a global ranking removes what costs least
 //               quality per unit of encrypted-inference cost saved.
-//   layer_cap   < 1: no layer loses more than this fraction of its weights (unstructured) or tiles (tile
-//               pruning), counting what is already pruned; the global ranking skips a layer at its cap and
-//               goes on down the list, so the target fraction is still met when the caps allow it (else
+//   layer_cap   empty: no cap. Else the most of each layer's weights (unstructured) or tiles (tile pruning)
+//               that may be removed, counting what is already pruned: one entry for every layer, or one per
+//               layer (0 keeps a layer whole); the global ranking skips a layer at its cap and goes on down
+//               the list, so the target fraction is still met when the caps allow it (else
 //               InvalidArgument). Keeps a cost-aware ranking from emptying the most expensive layer.
 struct Ranking {
   const Saliency* saliency = nullptr;
   std::vector<double> layer_cost;
-  double layer_cap = 1.0;
+  std::vector<double> layer_cap = {};
 };
+// InvalidArgument unless `caps` (as Ranking::layer_cap) fits a model of `layers` layers; `what` names them.
+void check_layer_caps(const std::vector<double>& caps, std::size_t layers, const std::string& what);
 
 // Masks the fraction `fraction` (in [0,1)) of weights with the smallest |w| (already-masked weights count
 // as pruned and stay pruned). Ties are broken by position, so the result is deterministic.

@@ -141,8 +141,9 @@ nn::Model prune_model(const nn::Model& dense, const nn::Dataset& train, const nn
   if (config.row_fraction > 0 && config.method != Method::kP4 && config.method != Method::kP4E)
     throw InvalidArgument("tile-row pruning (row fraction " + std::to_string(config.row_fraction) +
                           ") is a step of P4 and P4E only");
-  if (!(config.row_layer_cap > 0 && config.row_layer_cap <= 1))
-    throw InvalidArgument("row layer cap " + std::to_string(config.row_layer_cap) + " must be in (0, 1]");
+  // The caps are checked before any phase runs (the rows' are used only after pruning and saliency).
+  check_layer_caps(config.layer_cap, dense.layers().size(), "per-layer cap");
+  check_layer_caps(config.row_layer_cap, dense.layers().size(), "row layer cap");
   if (!(config.density_threshold >= 0 && config.density_threshold < 1))
     throw InvalidArgument("density threshold " + std::to_string(config.density_threshold) + " must be in [0, 1)");
   const auto dims = chain_tile_dims(dense.layers().size(), config.t1, config.t2);

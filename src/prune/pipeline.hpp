@@ -49,12 +49,13 @@ struct PruneConfig {
   TileScore score = TileScore::kL2;  // P2/P3
   double density_threshold = 0.0625; // P4/P4E: tiles at or below this density are dropped
   double row_fraction = 0;           // P4/P4E: then this fraction of tile rows is emptied (prune_tile_rows)
-  double row_layer_cap = 1.0;        // ... at most this fraction of any one layer's tile rows (the global
-                                     // ranking otherwise empties the output layer's rows first)
+  std::vector<double> row_layer_cap; // ... at most this fraction of each layer's tile rows (Ranking::layer_cap:
+                                     // empty none, one for all, or one per layer; the global ranking otherwise
+                                     // empties the output layer's rows first)
   int steps = 1;                     // > 1: gradual: prune to schedule_fractions(..)[i], re-rank, fine-tune
   Schedule schedule = Schedule::kLinear;  // of the gradual steps; the fine-tuning epochs are split across them
-  double layer_cap = 1.0;            // at most this fraction of any one layer's weights / tiles removed (Ranking;
-                                     // tile rows have row_layer_cap)
+  std::vector<double> layer_cap;     // at most this fraction of each layer's weights / tiles removed (Ranking:
+                                     // empty none, one for all, or one per layer; tile rows have row_layer_cap)
   double guide_fraction = 0;         // P3: unstructured fraction of the permutation's guide (0: = fraction)
   bool saliency = false;             // rank by data saliency (saliency.hpp) instead of |w| / tile score
   std::vector<double> layer_cost;    // HE cost of one tile per layer (empty: uniform); see masks.hpp Ranking

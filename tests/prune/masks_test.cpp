@@ -184,14 +184,14 @@ std::vector<double> removed_tiles(const nn::Model& m, const std::vector<TileDims
 }  // namespace
 
 TEST(Masks, LayerCapBoundsEveryLayerAndStillMeetsTheGlobalFraction) {
-  const Ranking costly_first{nullptr, {8.0, 1.0, 1.0}, 1.0};
+  const Ranking costly_first{nullptr, {8.0, 1.0, 1.0}, {}};
   // Without a cap, magnitude per cost removes all of layer 0 first.
   nn::Model free = three_layers(1);
   prune_unstructured(free, 0.6, Scope::kGlobal, costly_first);
   ASSERT_EQ(removed_weights(free)[0], 1.0);
 
   Ranking capped = costly_first;
-  capped.layer_cap = 0.7;
+  capped.layer_cap = {0.7};
   nn::Model m = three_layers(1);
   prune_unstructured(m, 0.6, Scope::kGlobal, capped);
   const auto removed = removed_weights(m);
@@ -202,7 +202,7 @@ TEST(Masks, LayerCapBoundsEveryLayerAndStillMeetsTheGlobalFraction) {
     EXPECT_EQ((free.layers()[l].mask.array() == 0.f && m.layers()[l].mask.array() != 0.f).count(), 0) << l;
   // A cap of 1 is the uncapped ranking, bit for bit.
   Ranking one = costly_first;
-  one.layer_cap = 1.0;
+  one.layer_cap = {1.0};
   nn::Model same = three_layers(1);
   prune_unstructured(same, 0.6, Scope::kGlobal, one);
   for (std::size_t l = 0; l < 3; ++l) EXPECT_EQ(same.layers()[l].mask, free.layers()[l].mask);
@@ -210,7 +210,7 @@ TEST(Masks, LayerCapBoundsEveryLayerAndStillMeetsTheGlobalFraction) {
 
 TEST(Masks, LayerCapOnTilesCountsWhatIsAlreadyPrunedAndRefusesTheInfeasible) {
   const auto dims = chain_tile_dims(3, 2, 4);
-  Ranking capped{nullptr, {8.0, 1.0, 1.0}, 0.5};
+  Ranking capped{nullptr, {8.0, 1.0, 1.0}, {0.5}};
   nn::Model m = three_layers(2);
   prune_tiles(m, dims, 0.3, Scope::kGlobal, TileScore::kL2, capped);
   // A second, gradual step: the tiles pruned before count against the cap.
@@ -229,6 +229,35 @@ TEST(Masks, LayerCapOnTilesCountsWhatIsAlreadyPrunedAndRefusesTheInfeasible) {
   // Per-layer scope: each layer's own fraction must fit under the cap.
   nn::Model lc = three_layers(3);
   EXPECT_THROW(prune_unstructured(lc, 0.6, Scope::kLayer, capped), InvalidArgument);
-  capped.layer_cap = 0.0;
+  capped.layer_cap = {0.0};
   EXPECT_THROW(prune_unstructured(lc, 0.1, Scope::kGlobal, capped), InvalidArgument);
+  capped.layer_cap = {0.5, 0.5};  // two caps for three layers
+  EXPECT_THROW(prune_unstructured(lc, 0.1, Scope::kGlobal, capped), InvalidArgument);
+  capped.layer_cap = {0.5, 1.5, 0.5};
+  EXPECT_THROW(prune_unstructured(lc, 0.1, Scope::kGlobal, capped), InvalidArgument);
+}
+
+TEST(Masks, PerLayerCapsBindEachLayerAndZeroKeepsALayerWhole) {
+  const auto dims = chain_tile_dims(3, 2, 4);
+  const Ranking free{nullptr, {8.0, 1.0, 1.0}, {}};
+  Ranking capped = free;
+  capped.layer_cap = {0.0, 0.6, 0.4};
+  nn::Model m = three_layers(4);
+  prune_tiles(m, dims, 0.2, Scope::kGlobal, TileScore::kL2, capped);
+  const auto removed = removed_tiles(m, dims);
+  EXPECT_EQ(removed[0], 0.0);  // cap 0: layer 0 untouched, though the cost-aware ranking takes it first
+  EXPECT_LE(removed[1], 0.6 + 1e-12);
+  EXPECT_LE(removed[2], 0.4 + 1e-12);
+  const TileCount t = total_tiles(m, dims);
+  EXPECT_EQ(t.total - t.kept, std::llround(0.2 * double(t.total)));
+  // Without caps the same ranking removes tiles of layer 0 (else the test shows nothing).
+  nn::Model f = three_layers(4);
+  prune_tiles(f, dims, 0.2, Scope::kGlobal, TileScore::kL2, free);
+  EXPECT_GT(removed_tiles(f, dims)[0], 0.0);
+  // One cap per layer equal to one cap for all: the same masks, bit for bit.
+  Ranking all{nullptr, {8.0, 1.0, 1.0}, {0.5}}, each{nullptr, {8.0, 1.0, 1.0}, {0.5, 0.5, 0.5}};
+  nn::Model a = three_layers(5), e = three_layers(5);
+  prune_unstructured(a, 0.4, Scope::kGlobal, all);
+  prune_unstructured(e, 0.4, Scope::kGlobal, each);
+  for (std::size_t l = 0; l < 3; ++l) EXPECT_EQ(a.layers()[l].mask, e.layers()[l].mask);
 }

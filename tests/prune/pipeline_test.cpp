@@ -181,7 +181,7 @@ TEST(Pipeline, GradualStepsReRankAndSplitTheEpochs) {
     cfg.fraction = 0.6;
     cfg.steps = 3;
     cfg.schedule = Schedule::kCubic;
-    cfg.layer_cap = 0.8;
+    cfg.layer_cap = {0.8};
     cfg.finetune.epochs = 4;
     cfg.finetune.batch = 32;
     std::vector<std::string> phases;
@@ -272,7 +272,7 @@ TEST(Pipeline, TileRowsHaveTheirOwnLayerCap) {
   cfg.row_fraction = 0.3;
   const auto uncapped = dead_rows(prune_model(dense, train, nn::Dataset{}, cfg, report), dims);
   const double cap = 0.4;
-  cfg.row_layer_cap = cap;
+  cfg.row_layer_cap = {cap};
   const auto capped = dead_rows(prune_model(dense, train, nn::Dataset{}, cfg, report), dims);
   Eigen::Index sum_capped = 0, sum_uncapped = 0;
   bool cap_binds = false;
@@ -288,8 +288,23 @@ TEST(Pipeline, TileRowsHaveTheirOwnLayerCap) {
   EXPECT_EQ(sum_capped, sum_uncapped);
   EXPECT_GE(sum_capped, static_cast<Eigen::Index>(std::floor(0.3 * total_rows)));
 
-  cfg.row_layer_cap = 0.05;  // too tight to reach 30% of the rows
+  cfg.row_layer_cap = {0.05};  // too tight to reach 30% of the rows
   EXPECT_THROW(prune_model(dense, train, nn::Dataset{}, cfg, report), InvalidArgument);
-  cfg.row_layer_cap = 0;
+  cfg.row_layer_cap = {0};
   EXPECT_THROW(prune_model(dense, train, nn::Dataset{}, cfg, report), InvalidArgument);
+
+  // One cap per layer: rows emptied only in the middle layers; the outer layers keep what tiles alone left.
+  cfg.row_fraction = 0.2;
+  cfg.row_layer_cap = {0, 1, 1, 0};
+  const auto middle = dead_rows(prune_model(dense, train, nn::Dataset{}, cfg, report), dims);
+  EXPECT_EQ(middle[0], before[0]);
+  EXPECT_EQ(middle[3], before[3]);
+  EXPECT_GT(middle[1] + middle[2], before[1] + before[2]);
+  EXPECT_GE(middle[0] + middle[1] + middle[2] + middle[3], static_cast<Eigen::Index>(std::floor(0.2 * total_rows)));
+  // Caps for another number of layers are refused before any phase runs.
+  cfg.row_layer_cap = {0, 1, 0};
+  int phases = 0;
+  EXPECT_THROW(prune_model(dense, train, nn::Dataset{}, cfg, report, [&](const std::string&) { ++phases; }, nullptr),
+               InvalidArgument);
+  EXPECT_EQ(phases, 0);
 }

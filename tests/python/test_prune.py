@@ -29,6 +29,20 @@ def test_python_tile_row_pruning_equals_the_cli(tmp_path):
     # A quarter of the 6 tile rows (2 + 4), rounded: 2 rows empty, each a whole row of tiles.
     assert report["tiles_kept"] <= report["tiles_total"] - 2
 
+    # One cap per layer, as a list and as --row-layer-cap's comma list: one row (a sixth, rounded), taken from
+    # the layer whose cap is not 0.
+    steered = []
+    for caps in ([1, 0], [0, 1]):
+        out = tmp_path / ("caps-%d%d.hpx" % tuple(caps))
+        cli_ok("prune", "-m", tmp_path / "m.hpx", "--data", data, "--method", "P4E", "--tile", "4x4", "--fraction", 0.3,
+               "--row-fraction", 0.15, "--row-layer-cap", "%d,%d" % tuple(caps), "--epochs", 1, "--no-baseline",
+               "-o", out)
+        model, _ = hepex.prune(hepex.load_model(str(tmp_path / "m.hpx")), data, method="P4E", tile="4x4",
+                               fraction=0.3, row_fraction=0.15, row_layer_cap=caps, epochs=1)
+        assert model.to_bytes() == out.read_bytes()
+        steered.append(model.to_bytes())
+    assert steered[0] != steered[1]
+
 
 def test_pruning_numpy_rows_drops_tiles_and_runs_encrypted(tmp_path):
     rng = np.random.default_rng(2)
