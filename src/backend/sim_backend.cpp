@@ -49,6 +49,19 @@ std::vector<double> slot_sums(const std::vector<double>& x, const std::vector<do
   return out;
 }
 
+// x * y with y one period of a plaintext's slots (its size a power of two dividing x's), into `out`.
+void periodic_products(std::vector<double>& out, const std::vector<double>& x, const std::vector<double>& y) {
+  const std::size_t mask = y.size() - 1;
+  out.resize(x.size());
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = x[i] * y[i & mask];
+}
+
+// acc += terms, in a loop of its own: each product rounded before the sum, as a product then an add (no
+// fused multiply-add), so a fused product sum equals the per-tile path bit for bit.
+void add_in_place(std::vector<double>& acc, const std::vector<double>& terms) {
+  for (std::size_t i = 0; i < acc.size(); ++i) acc[i] += terms[i];
+}
+
 }  // namespace
 
 struct SimBackend::Ct final : CiphertextObject {
@@ -61,10 +74,17 @@ struct SimBackend::Ct final : CiphertextObject {
   TrackedBytes tracked;
 };
 
+// A plaintext's slots are held as one period (all of them when it is held in full; backend.hpp:
+// compact_period), as the engine holds a compact plaintext: tens of thousands of weight plaintexts fit.
 struct SimBackend::Pt final : PlaintextObject {
   Pt(std::vector<double> s, int l, double sc, std::shared_ptr<SimMemory> memory, std::int64_t bytes)
       : slots(std::move(s)), level(l), scale(sc), tracked(std::move(memory), bytes, false) {}
-  std::vector<double> slots;
+  std::vector<double> expanded(std::size_t n) const {
+    std::vector<double> out(n);
+    for (std::size_t i = 0; i < n; ++i) out[i] = slots[i % slots.size()];
+    return out;
+  }
+  std::vector<double> slots;  // one period
   int level;
   double scale;
   TrackedBytes tracked;
@@ -126,6 +146,31 @@ void SimBackend::add_noise(std::vector<double>& slots) const {
   }
 }
 
+namespace {
+// Encoding's rounding error as a function of the plaintext (the engine's encoder is deterministic too):
+// Gaussian, drawn from a generator seeded by the values, level and scale, so that it does not depend on the
+// order threads encode in. splitmix64 (not a CSPRNG: this is a model of an error, not a secret).
+void add_rounding(std::vector<double>& slots, int level, double scale, double stddev) {
+  std::uint64_t state = 0xcbf29ce484222325ull;  // FNV-1a over the bytes
+  const auto mix = [&](const void* data, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) state = (state ^ static_cast<const unsigned char*>(data)[i]) * 0x100000001b3ull;
+  };
+  mix(slots.data(), slots.size() * sizeof(double));
+  mix(&level, sizeof level);
+  mix(&scale, sizeof scale);
+  const auto next_unit = [&] {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
+  };
+  for (double& v : slots) {
+    const double u1 = 1.0 - next_unit(), u2 = next_unit();  // Box-Muller
+    v += stddev * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+  }
+}
+}  // namespace
+
 std::vector<double> SimBackend::rotated(const std::vector<double>& in, int step) const {
   const std::size_t n = in.size(), s = static_cast<std::size_t>(counter_.normalize_step(step));
   std::vector<double> out(n);
@@ -141,10 +186,13 @@ Plaintext SimBackend::encode(std::span<const double> values, int level, double s
     throw InvalidArgument(at("encode", "level " + std::to_string(level) + " outside [0, " +
                                            std::to_string(max_level()) + "]"));
   check_scale_fits(scale, level, "encode");
-  std::vector<double> slots(slot_count(), 0.0);
-  std::copy(values.begin(), values.end(), slots.begin());
   counter_.count(Op::kEncode);
   const std::size_t period = compact_period(values, slot_count());  // held as the engine holds it
+  std::vector<double> slots(period ? period : slot_count(), 0.0);
+  std::copy_n(values.begin(), std::min(values.size(), slots.size()), slots.begin());
+  // The rounding of the period's 2p coefficients (p = slots: the full ring): variance p / 6 / scale^2 per
+  // slot, as the engine's encoder measures (tests/backend/encode_rounding_test.cpp).
+  if (options_.encode_rounding) add_rounding(slots, level, scale, std::sqrt(static_cast<double>(slots.size()) / 6.0) / scale);
   const auto bytes = static_cast<std::int64_t>(period ? compact_plaintext_bytes(level, period) : params_.poly_bytes(level, 1));
   return Plaintext(std::make_shared<const Pt>(std::move(slots), level, scale, memory_, bytes));
 }
@@ -152,13 +200,13 @@ Plaintext SimBackend::encode(std::span<const double> values, int level, double s
 std::vector<double> SimBackend::decode(const Plaintext& pt) const {
   const auto& p = pt_of(pt, "decode");
   counter_.count(Op::kDecode);
-  return p.slots;
+  return p.expanded(slot_count());
 }
 
 Ciphertext SimBackend::encrypt(const Plaintext& pt) const {
   const auto& p = pt_of(pt, "encrypt");
   counter_.count(Op::kEncrypt);
-  auto slots = p.slots;
+  auto slots = p.expanded(slot_count());
   add_noise(slots);
   return make_ct(std::move(slots), p.level, p.scale, 2);
 }
@@ -219,7 +267,7 @@ Ciphertext SimBackend::combine_plain(const Ciphertext& a, const Plaintext& b, do
   check_plain_level(x.level, y.level, who);
   check_same_scale(x.scale, y.scale, who, "plaintext");
   counter_.count(op);
-  return make_ct(slot_sums(x.slots, y.slots, sign), x.level, x.scale, x.size);
+  return make_ct(slot_sums(x.slots, y.expanded(x.slots.size()), sign), x.level, x.scale, x.size);
 }
 
 Ciphertext SimBackend::add(const Ciphertext& a, const Ciphertext& b) const { return combine(a, b, 1, Op::kAdd, "add"); }
@@ -238,7 +286,9 @@ Ciphertext SimBackend::multiply_plain(const Ciphertext& a, const Plaintext& b) c
   const double scale = x.scale * y.scale;
   check_scale_fits(scale, x.level, "multiply_plain");
   counter_.count(Op::kMultiplyPlain);
-  return make_ct(slot_products(x.slots, y.slots), x.level, scale, x.size);
+  std::vector<double> product;
+  periodic_products(product, x.slots, y.slots);
+  return make_ct(std::move(product), x.level, scale, x.size);
 }
 
 std::vector<Ciphertext> SimBackend::multiply_plain_sums(std::span<const Ciphertext> cts, std::span<const Plaintext> pts,
@@ -249,7 +299,7 @@ std::vector<Ciphertext> SimBackend::multiply_plain_sums(std::span<const Cipherte
   for (std::size_t j = 0; j < out.size(); ++j) {
     const Ct* first = nullptr;
     double scale = 0;
-    std::vector<double> sum;
+    std::vector<double> sum, term;
     for (std::size_t i = j * terms; i < (j + 1) * terms; ++i) {
       if (cts[i].empty() || pts[i].empty()) continue;
       const auto& x = ct_of(cts[i], who);
@@ -259,7 +309,7 @@ std::vector<Ciphertext> SimBackend::multiply_plain_sums(std::span<const Cipherte
       if (!first) {
         first = &x;
         scale = x.scale * y.scale;
-        sum = slot_products(x.slots, y.slots);
+        periodic_products(sum, x.slots, y.slots);
         continue;
       }
       // As add on the products: one level, one scale; and one size, as the engine's fused kernel requires.
@@ -268,7 +318,8 @@ std::vector<Ciphertext> SimBackend::multiply_plain_sums(std::span<const Cipherte
       if (x.size != first->size)
         throw MismatchError(at(who, "ciphertexts of " + std::to_string(first->size) + " and " +
                                         std::to_string(x.size) + " parts in one sum"));
-      sum = slot_sums(sum, slot_products(x.slots, y.slots), 1);
+      periodic_products(term, x.slots, y.slots);
+      add_in_place(sum, term);
     }
     counter_.count_product_sum(pairs[j]);
     if (first) out[j] = make_ct(std::move(sum), first->level, scale, first->size);

@@ -21,6 +21,12 @@ namespace hepex::backend {
 
 struct SimOptions {
   double noise_stddev = 0;          // 0: exact arithmetic
+  // Encoding's rounding: every plaintext's slots get the error of rounding its polynomial's coefficients at
+  // its scale (variance p / 6 / scale^2 per slot, p = its period: the slots in full, else the compact
+  // period; periodic like the plaintext). Through it, the values a plaintext multiplies by zero (the unknowns
+  // a layer repairs in the next layer's weights) reach the outputs: what the planner's precision check
+  // (infer/precision.hpp) measures.
+  bool encode_rounding = false;
   std::optional<Seed> noise_seed;   // fixed seed for reproducible noise; OS-seeded if unset
 };
 

@@ -37,7 +37,8 @@ std::size_t slot_period(std::span<const double> values, std::size_t slots) {
   auto at = [&](std::size_t i) { return i < values.size() ? values[i] : 0.0; };
   for (std::size_t p = 1; p < slots; p *= 2) {
     bool repeats = true;
-    for (std::size_t i = p; i < slots && repeats; ++i) repeats = at(i) == at(i % p);
+    // Period p: every value equals the one p before it (no division: this runs for every weight plaintext).
+    for (std::size_t i = p; i < slots && repeats; ++i) repeats = at(i) == at(i - p);
     if (repeats) return p;
   }
   return slots;
