@@ -46,7 +46,8 @@ void bind_plans(py::module_& m) {
       "make_plan",
       [](const nn::Model& model, const std::string& tile, std::size_t batch, std::size_t ring_degree,
          bool allow_insecure, const std::string& batch_layout, std::size_t hoisted_rotations,
-         const std::string& unknowns, int max_scale_bits, std::optional<bool> sum_after_rescale) {
+         const std::string& unknowns, int max_scale_bits, std::optional<bool> sum_after_rescale,
+         bool precision_check) {
         const auto [t1, t2] = prune::parse_tile_shape(tile);
         infer::PlanOptions options;
         options.ring_degree = ring_degree;
@@ -56,6 +57,7 @@ void bind_plans(py::module_& m) {
         options.unknowns_repair = infer::parse_unknowns_repair_choice(unknowns);
         options.max_scale_bits = max_scale_bits;
         options.sum_after_rescale = sum_after_rescale;
+        options.precision_check = precision_check;
         py::gil_scoped_release unlocked;
         return infer::make_plan(model, std::size_t(t1), std::size_t(t2), batch, options);
       },
@@ -63,6 +65,7 @@ void bind_plans(py::module_& m) {
       py::arg("allow_insecure") = false, py::arg("batch_layout") = "auto",
       py::arg("hoisted_rotations") = infer::PlanOptions{}.hoisted_rotations, py::arg("unknowns") = "auto",
       py::arg("max_scale_bits") = infer::PlanOptions{}.max_scale_bits, py::arg("sum_after_rescale") = py::none(),
+      py::arg("precision_check") = true,
       "The plan for a model (as `hepex plan`): ring_degree 0 picks the smallest 128-bit secure ring; "
       "allow_insecure with a small ring_degree is for tests only; batch_layout 'outer' puts the batch outermost "
       "in each tile (compact weight plaintexts, one more level per transposed layer), 'inner' innermost, 'auto' "
@@ -72,7 +75,8 @@ void bind_plans(py::module_& m) {
       "--unknowns`); max_scale_bits: the largest CKKS scale (bits) "
       "the planner may take (`hepex plan --max-scale-bits`: 31 keeps every plaintext level's prime narrow); "
       "sum_after_rescale: True / False / None (the planner's choice by scale) rescales each layer before its "
-      "rotate-and-sum (`hepex plan --sum-after-rescale`)");
+      "rotate-and-sum (`hepex plan --sum-after-rescale`); precision_check=False: with unknowns 'auto', the "
+      "repair pattern by estimated latency alone (`hepex plan --no-precision-check`)");
 }
 
 }  // namespace hepex::python

@@ -32,8 +32,9 @@ inline void add_plan_options(CLI::App* sub, infer::PlanOptions& options) {
          "0/1 mask, one level, then rotations), mask-in-next-weights (no level: the next layer reads rotated "
          "copies and masks them in its weights, for more products), one of the two per hidden layer separated "
          "by commas (e.g. mask-in-next-weights,clear-and-duplicate,mask-in-next-weights; layers without "
-         "unknowns ignore theirs), or auto (the planner's choice per layer: the largest scale, then the lowest "
-         "estimated latency) [auto]")
+         "unknowns ignore theirs), or auto (the planner's choice per layer: the largest scale, then among the "
+         "patterns within 10% of the lowest estimated latency the fastest whose simulated rounding error is within "
+         "1.5x of the least; see --no-precision-check) [auto]")
       ->check([](const std::string& v) {
         try {
           infer::parse_unknowns_repair_choice(v);
@@ -42,6 +43,10 @@ inline void add_plan_options(CLI::App* sub, infer::PlanOptions& options) {
           return std::string(e.what());
         }
       });
+  sub->add_flag(
+         "--no-precision-check", [&options](std::int64_t) { options.precision_check = false; },
+         "With --unknowns auto: choose the repair pattern by estimated latency alone, without simulating the "
+         "near-fastest patterns' rounding error (seconds for large models; the error can differ 7-16x between them)");
   sub->add_option_function<std::string>(
          "--batch-layout",
          [&options](const std::string& v) { options.batch_layout = infer::parse_batch_layout_choice(v); },

@@ -8,10 +8,12 @@
 #include <fstream>
 #include <numeric>
 #include <sstream>
+#include <tuple>
 
 #include "backend/backend.hpp"
 #include "ckks/params.hpp"
 #include "ckks/security.hpp"
+#include "infer/precision.hpp"
 #include "infer/schedule.hpp"
 #include "io/binary.hpp"
 #include "io/json_integer.hpp"
@@ -246,6 +248,8 @@ Plan make_plan(const nn::Model& model, std::size_t t1, std::size_t t2, std::size
   if (!valid_hoisted_rotations(h))
     throw InvalidArgument("plan: hoisted rotations " + std::to_string(h) + " is not a power of two from 1 to " +
                           std::to_string(PlanLimits::kMaxHoistedRotations));
+  if (!(options.precision_latency_slack >= 0))
+    throw InvalidArgument("plan: the precision check's latency slack must be at least 0");
   auto compiled = [&](tile::BatchLayout layout, const std::vector<bool>& in_next_weights) {
     CompiledNetwork net = compile(model, t1, t2, layout, in_next_weights);
     net.hoisted_rotations = options.hoisted_rotations;
@@ -253,10 +257,11 @@ Plan make_plan(const nn::Model& model, std::size_t t1, std::size_t t2, std::size
   };
   // The repair of each hidden layer's unknowns: in the next layer's weights saves a level (where the ring's
   // bound is tight, a larger scale: more precision) for t times the next layer's products and t copies of its
-  // outputs in memory. Unless the user chose, every combination over the layers with unknowns (all or none
-  // beyond 8 of them) is planned and the plan in the smallest ring, then with the largest scale, then the
-  // lowest estimated latency is taken.
-  auto planned = [&](tile::BatchLayout layout) {
+  // outputs in memory, and passes the unknowns' partial sums on through the zeros of the next weights (their
+  // rounding: precision.hpp). Unless the user chose, every combination over the layers with unknowns (all or
+  // none beyond 8 of them) is planned, and the plans in the smallest ring, then with the largest scale, are
+  // the candidates, the lowest estimated latency first (precise() then weighs their errors).
+  auto candidates = [&](tile::BatchLayout layout) -> std::vector<Plan> {
     const std::size_t hidden = model.layers().empty() ? 0 : model.layers().size() - 1;
     const std::vector<UnknownsRepair>& chosen = options.unknowns_repair;
     if (chosen.size() > 1 && chosen.size() != hidden)
@@ -266,7 +271,7 @@ Plan make_plan(const nn::Model& model, std::size_t t1, std::size_t t2, std::size
       std::vector<bool> in_next_weights(hidden);
       for (std::size_t l = 0; l < hidden; ++l)
         in_next_weights[l] = chosen[chosen.size() == 1 ? 0 : l] == UnknownsRepair::kMaskInNextWeights;
-      return make_plan(model, compiled(layout, in_next_weights), batch, options);
+      return {make_plan(model, compiled(layout, in_next_weights), batch, options)};
     }
     std::vector<std::size_t> with_unknowns;
     const CompiledNetwork cleared = compiled(layout, {});
@@ -282,38 +287,52 @@ Plan make_plan(const nn::Model& model, std::size_t t1, std::size_t t2, std::size
     } else {
       choices = {std::vector<bool>(hidden, false), std::vector<bool>(hidden, true)};
     }
-    std::optional<Plan> best;
+    std::vector<Plan> plans;
     std::optional<SecurityError> refused;
     for (const auto& c : choices) {
       try {
-        Plan p = make_plan(model, compiled(layout, c), batch, options);
-        const bool better =
-            !best || p.ckks.ring_degree < best->ckks.ring_degree ||
-            (p.ckks.ring_degree == best->ckks.ring_degree &&
-             (p.ckks.scale_bits > best->ckks.scale_bits ||
-              (p.ckks.scale_bits == best->ckks.scale_bits && p.est_latency_s() < best->est_latency_s())));
-        if (better) best = std::move(p);
+        plans.push_back(make_plan(model, compiled(layout, c), batch, options));
       } catch (const SecurityError& e) {
         refused = e;
       }
     }
-    if (!best) throw *refused;
-    return *best;
+    if (plans.empty()) throw *refused;
+    const auto key = [](const Plan& p) {
+      return std::make_tuple(p.ckks.ring_degree, -p.ckks.scale_bits, p.est_latency_s());
+    };
+    std::stable_sort(plans.begin(), plans.end(), [&](const Plan& a, const Plan& b) { return key(a) < key(b); });
+    std::erase_if(plans, [&](const Plan& p) {
+      return p.ckks.ring_degree != plans.front().ckks.ring_degree || p.ckks.scale_bits != plans.front().ckks.scale_bits;
+    });
+    return plans;
   };
-  if (options.batch_layout) return planned(*options.batch_layout);
-  Plan inner = planned(tile::BatchLayout::kInner);
-  if (inner.t3 < 2) return inner;  // no batch to put outside
+  // The fastest candidate whose simulated rounding error is within kPrecisionErrorSlack of the least among
+  // those within precision_latency_slack of the fastest estimate (PlanOptions::precision_check).
+  auto precise = [&](std::vector<Plan> plans) -> Plan {
+    const double fastest = plans.front().est_latency_s();
+    std::erase_if(plans, [&](const Plan& p) { return p.est_latency_s() > fastest * (1 + options.precision_latency_slack); });
+    if (!options.precision_check || plans.size() < 2) return plans.front();
+    std::vector<double> errors;
+    for (const Plan& p : plans) errors.push_back(simulated_rounding_error(model, p));
+    const double least = *std::min_element(errors.begin(), errors.end());
+    for (std::size_t i = 0;; ++i)
+      if (errors[i] <= least * kPrecisionErrorSlack) return plans[i];
+  };
+  if (options.batch_layout) return precise(candidates(*options.batch_layout));
+  std::vector<Plan> inner = candidates(tile::BatchLayout::kInner);
+  if (inner.front().t3 < 2) return precise(std::move(inner));  // no batch to put outside
   try {
-    Plan outer = planned(tile::BatchLayout::kOuter);
+    std::vector<Plan> outer = candidates(tile::BatchLayout::kOuter);
     // The batch outermost costs levels (a smaller scale: less precision) and saves weight memory and the
     // weight stream. Take it when it costs no precision, or when the batch-inner weights do not fit the
     // memory budget pre-encoded (re-encoding them on the fly is several times slower).
-    const bool same_ring = outer.ckks.ring_degree == inner.ckks.ring_degree;
-    const bool same_precision = outer.ckks.scale_bits >= inner.ckks.scale_bits;
-    if (same_ring && (same_precision || inner.weight_mode == WeightMode::kOnTheFly)) return outer;
+    const bool same_ring = outer.front().ckks.ring_degree == inner.front().ckks.ring_degree;
+    const bool same_precision = outer.front().ckks.scale_bits >= inner.front().ckks.scale_bits;
+    if (same_ring && (same_precision || inner.front().weight_mode == WeightMode::kOnTheFly))
+      return precise(std::move(outer));
   } catch (const SecurityError&) {
   }
-  return inner;
+  return precise(std::move(inner));
 }
 
 namespace {

@@ -124,8 +124,15 @@ struct PlanOptions {
   // How hidden layers' unknowns are repaired: empty, the planner's choice per layer (see make_plan); one
   // entry, every hidden layer; one per hidden layer, each its own (ignored where a layer has no unknowns).
   std::vector<UnknownsRepair> unknowns_repair;
+  // With the planner's choice of repair: among the patterns in the same ring and scale whose estimated
+  // latency is within precision_latency_slack of the fastest, take the fastest whose simulated rounding error
+  // (precision.hpp) is within kPrecisionErrorSlack of the least. Seconds of simulation for large models;
+  // false: the fastest estimate alone. 10%: the cost model's accuracy on whole networks (CostModel).
+  bool precision_check = true;
+  double precision_latency_slack = 0.10;
   CostModel costs;
 };
+inline constexpr double kPrecisionErrorSlack = 1.5;
 
 struct Plan {
   static constexpr int kVersion = 1;

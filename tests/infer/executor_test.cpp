@@ -391,8 +391,8 @@ TEST(InferPlanner, ChoosesTheRepairPerLayer) {
     o.unknowns_repair = {repair};
     const Plan uniform = make_plan(m, 4, 8, 256, o);
     EXPECT_GE(chosen.ckks.scale_bits, uniform.ckks.scale_bits) << repair_name(repair);
-    if (chosen.ckks.scale_bits == uniform.ckks.scale_bits) {
-      EXPECT_LE(chosen.est_latency_s(), uniform.est_latency_s()) << repair_name(repair);
+    if (chosen.ckks.scale_bits == uniform.ckks.scale_bits) {  // the precision check may take a slower one
+      EXPECT_LE(chosen.est_latency_s(), (1 + o.precision_latency_slack) * uniform.est_latency_s()) << repair_name(repair);
     }
   }
   // Depth 11 (every unknown cleared) only fits 2^31; repairing in the weights buys the scale.

@@ -53,3 +53,13 @@ def test_auto_is_the_planners_choice_and_others_are_refused(tmp_path):
         hepex.make_plan(model, tile="4x4", batch=8, hoisted_rotations=3)
     with pytest.raises(hepex.InvalidArgument, match="unknowns repair 'zero'"):
         hepex.make_plan(model, tile="4x4", batch=8, unknowns="zero")
+
+
+def test_precision_check_is_the_clis(tmp_path):
+    """precision_check=False is `hepex plan --no-precision-check`, and the default the CLI's default."""
+    onnx_path = PolyNet([16, 8, 8, 16], seed=2).save_onnx(tmp_path / "m.onnx")
+    model = hepex.load_model(onnx_path)
+    for flag, checked in (([], True), (["--no-precision-check"], False)):
+        cli_ok("plan", "-m", onnx_path, "--tile", "4x4", "--batch", 8, *flag, "-o", tmp_path / "p.json")
+        plan = hepex.make_plan(model, tile="4x4", batch=8, precision_check=checked)
+        assert json.loads(plan.to_bytes()) == json.loads((tmp_path / "p.json").read_text())
