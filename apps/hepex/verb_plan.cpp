@@ -12,6 +12,7 @@
 #include "prune/tiling.hpp"
 #include "model_input.hpp"
 #include "util/process.hpp"
+#include "util/progress.hpp"
 #include "io/safe_file.hpp"
 #include "verb.hpp"
 
@@ -45,7 +46,12 @@ void run(const PlanOptionsCli& o) {
   const auto [t1, t2] = prune::parse_tile_shape(o.tile);
   infer::PlanOptions opts = o.planner;
   opts.memory_budget = static_cast<std::size_t>(o.memory_gb * 1e9);
+  ProgressLine progress(stderr, cli::global_options().quiet);
+  if (opts.precision_check && opts.unknowns_repair.empty())  // seconds for large models: say why
+    progress.update("planning: simulating the rounding error of the repair patterns near the fastest "
+                    "(--no-precision-check skips it)...");
   auto plan = infer::make_plan(model, std::size_t(t1), std::size_t(t2), o.batch, opts);
+  progress.finish();
   if (o.weights != "auto") plan.weight_mode = infer::parse_weight_mode(o.weights);
   std::printf("%s", infer::format_plan(plan).c_str());
   warn_if_too_big(plan);
