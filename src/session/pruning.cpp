@@ -6,8 +6,19 @@
 
 namespace hepex {
 
+namespace {
+// Plans made for their cost alone: the precision check (seconds of simulation per plan) would only move the
+// choice among patterns of about the same cost.
+infer::PlanOptions cost_only() {
+  infer::PlanOptions options;
+  options.precision_check = false;
+  return options;
+}
+}  // namespace
+
 std::vector<double> he_tile_costs(const nn::Model& model, int t1, int t2) {
-  const infer::Plan plan = infer::make_plan(model, static_cast<std::size_t>(t1), static_cast<std::size_t>(t2), 1);
+  const infer::Plan plan =
+      infer::make_plan(model, static_cast<std::size_t>(t1), static_cast<std::size_t>(t2), 1, cost_only());
   std::vector<double> costs;
   for (const auto& layer : plan.layers) costs.push_back(static_cast<double>(layer.level_in + 1));
   return costs;
@@ -27,7 +38,7 @@ HeCost he_cost(const prune::PruneReport& report, const std::vector<double>& tile
 
 std::optional<PlannedLatency> planned_latency(const nn::Model& dense, const nn::Model& pruned, int t1, int t2) {
   constexpr std::size_t kBatch = 256;  // the demo's batch: the estimate is per inference of that many samples
-  infer::PlanOptions options;
+  infer::PlanOptions options = cost_only();
   try {
     const auto plan = [&](const nn::Model& m) {
       return infer::make_plan(m, static_cast<std::size_t>(t1), static_cast<std::size_t>(t2), kBatch, options);
