@@ -57,8 +57,9 @@ def read_reports(work):
 def shared_baselines(reports):
     """(model, variant) -> {split: (loss_dense, accuracy_dense or None)} from the runs that have a baseline.
     Every run of one model and variant must agree: the baseline does not depend on the fraction. A tile-rows
-    variant (<variant>+rowsR) without one of its own takes its variant's (rowsR: one-shot's): rows add no
-    fine-tuning phase, which is checked (the same phases and epochs)."""
+    variant (<variant>+rowsR; hrowsR, mrowsR: in the hidden or middle layers only) without one of its own takes
+    its variant's (rowsR: one-shot's): rows add no fine-tuning phase, which is checked (the same phases and
+    epochs)."""
     base, phases = {}, {}
     for model, fraction, variant, r in reports:
         if "loss_dense" not in r["test"]:
@@ -71,7 +72,7 @@ def shared_baselines(reports):
         base[key] = found
         phases[key] = (r.get("finetune_phases"), r["finetune_epochs"])
     for model, fraction, variant, r in reports:
-        m = re.fullmatch(r"(?:(.*)\+)?rows[0-9.]+", variant)
+        m = re.fullmatch(r"(?:(.*)\+)?[hm]?rows[0-9.]+", variant)
         key, plain = (model, variant), (model, (m.group(1) or "oneshot") if m else None)
         if key in base or not m or plain not in base:
             continue

@@ -90,9 +90,11 @@ def test_a_rows_run_shares_its_variants_baseline_when_the_phases_agree(tmp_path)
     write(tmp_path, "ae", "0.5", "oneshot",
           with_phases(report(60, dense + 5e-5, dense + 5e-5, val_dense=dense + 1e-4, test_dense=dense), 2))
     write(tmp_path, "ae", "0.5", "rows0.1", with_phases(report(55, dense + 2e-4, dense + 2e-4), 2))
+    write(tmp_path, "ae", "0.5", "mrows0.04", with_phases(report(57, dense + 1.5e-4, dense + 2e-4), 2))
     rows = {r["variant"]: r for r in summary.rows(str(tmp_path))}
     assert rows["gradual+rows0.2"]["val_delta_loss"] == pytest.approx(3e-5)
     assert rows["rows0.1"]["val_delta_loss"] == pytest.approx(1e-4)  # one-shot's baseline, not gradual's
+    assert rows["mrows0.04"]["val_delta_loss"] == pytest.approx(5e-5)  # rows in the middle layers: one-shot's too
     # Another number of phases: the baselines would not be alike, so the summary stops.
     write(tmp_path, "ae", "0.5", "rows0.1", with_phases(report(55, dense + 2e-4, dense + 2e-4), 3))
     with pytest.raises(SystemExit, match="other fine-tuning phases"):
