@@ -250,12 +250,13 @@ def write_tile_choices(work, path):
             with open(json_path) as g:
                 r = json.load(g)
             choice = r["tile_choice"]
-            f.write("%s: budget %.3g of the dense per-sample HE cost at %s\n\n" % (
-                os.path.basename(json_path)[:-5], choice["budget"], choice["candidates"][0]["tile"]))
-            f.write("| tile | fits | fraction | per-sample HE cost | val loss | chosen |\n|---|:-:|---:|---:|---:|:-:|\n")
+            measure = choice.get("cost_measure", "per-sample HE cost")  # reports before the choice had one
+            f.write("%s: budget %.3g of the dense %s at %s\n\n" % (
+                os.path.basename(json_path)[:-5], choice["budget"], measure, choice["candidates"][0]["tile"]))
+            f.write("| tile | fits | fraction | %s | val loss | chosen |\n|---|:-:|---:|---:|---:|:-:|\n" % measure)
             for i, c in enumerate(choice["candidates"]):
                 f.write("| %s | %s | %.4f | %.1f%% | %s | %s |\n" % (
-                    c["tile"], "yes" if c["fits"] else "no", c["fraction"], 100.0 * c["per_sample_cost"],
+                    c["tile"], "yes" if c["fits"] else "no", c["fraction"], 100.0 * c.get("cost", c.get("per_sample_cost")),
                     "%.6f" % c["val_loss"] if c["fits"] else "", "x" if i == choice["chosen"] else ""))
             f.write("\nchosen %s: tiles kept %.1f%%, HE cost kept %.1f%% (at its shape), val delta %+.2e, test delta "
                     "%+.2e (test MSE %.6f, dense %.6f)\n\n" % (

@@ -31,7 +31,8 @@ struct PruneOptions {
   std::string model, out, report, data;  // data empty: the model's recorded data set
   std::string method = "P4E", tile = "4x8";
   std::vector<std::string> tile_shapes;  // not empty: choose among them (prune::choose_tile_shape)
-  double cost_budget = 0;                // of the per-sample HE cost, with tile_shapes
+  double cost_budget = 0;                // of the dense model's cost (shape_cost), with tile_shapes
+  std::string shape_cost = "latency";    // the tile-shape choice's cost: the planner's latency, or "he"
   cli::PruneTextOptions text;
   cli::MethodTextOptions method_text;
   prune::PruneConfig config;
@@ -61,23 +62,29 @@ nlohmann::json quality_json(const SplitQuality& q, bool baseline, bool classifie
   return j;
 }
 
+// What the tile-shape choice's cost is called in its table and report.
+const char* shape_cost_name(const std::string& shape_cost) {
+  return shape_cost == "he" ? "per-sample HE cost" : "planned latency";
+}
+
 // The joint tile-shape choice: every candidate, and the budget it was held to.
-nlohmann::json tile_choice_json(const prune::TileShapeChoice& choice, double budget) {
+nlohmann::json tile_choice_json(const prune::TileShapeChoice& choice, double budget, const std::string& shape_cost) {
   nlohmann::json candidates = nlohmann::json::array();
   for (const auto& c : choice.candidates) {
     nlohmann::json j = {{"tile", std::to_string(c.t1) + "x" + std::to_string(c.t2)}, {"fits", c.fits},
-                        {"fraction", c.fraction}, {"per_sample_cost", c.cost}};
+                        {"fraction", c.fraction}, {"cost", c.cost}};
     if (c.fits) j["val_loss"] = c.val_loss;
     candidates.push_back(j);
   }
-  return {{"budget", budget}, {"chosen", choice.best}, {"candidates", candidates}};
+  return {{"budget", budget}, {"cost_measure", shape_cost_name(shape_cost)}, {"chosen", choice.best},
+          {"candidates", candidates}};
 }
 
-void print_tile_choice(const prune::TileShapeChoice& choice, double budget) {
+void print_tile_choice(const prune::TileShapeChoice& choice, double budget, const std::string& shape_cost) {
   const auto& first = choice.candidates.front();
-  std::printf("tile shape choice: per-sample HE cost within %.3g of the dense model's at %dx%d\n", budget, first.t1,
-              first.t2);
-  std::printf("%-6s %5s %9s %16s %12s\n", "tile", "fits", "fraction", "per-sample cost", "val loss");
+  std::printf("tile shape choice: %s within %.3g of the dense model's at %dx%d\n", shape_cost_name(shape_cost), budget,
+              first.t1, first.t2);
+  std::printf("%-6s %5s %9s %16s %12s\n", "tile", "fits", "fraction", "cost kept", "val loss");
   for (std::size_t i = 0; i < choice.candidates.size(); ++i) {
     const auto& c = choice.candidates[i];
     const std::string tile = std::to_string(c.t1) + "x" + std::to_string(c.t2);
@@ -164,7 +171,8 @@ void run(PruneOptions& o) {
     for (const auto& text : o.tile_shapes) shapes.push_back(prune::parse_tile_shape(text));
     progress.step("tile shape choice: " + std::to_string(shapes.size()) + " shapes, fraction search and fine-tuning");
     choice = prune::choose_tile_shape(dense, data.train, data.val, shapes, o.cost_budget, cfg,
-                                      [&](int t1, int t2) { return he_tile_costs(dense, t1, t2); });
+                                      [&](int t1, int t2) { return he_tile_costs(dense, t1, t2); },
+                                      o.shape_cost == "he" ? prune::ModelCostFn{} : planned_latency_cost(dense));
     // From here on the chosen shape and its fraction are the run's, as if given by --tile and --fraction.
     pruned = std::move(choice->model);
     report = std::move(choice->report);
@@ -191,7 +199,7 @@ void run(PruneOptions& o) {
   const auto planned = planned_latency(dense, pruned, cfg.t1, cfg.t2);
   progress.finish();
 
-  if (choice) print_tile_choice(*choice, o.cost_budget);
+  if (choice) print_tile_choice(*choice, o.cost_budget, o.shape_cost);
   std::printf("%s  tile %dx%d  fraction %.3g  (%s)\n", report.method.c_str(), cfg.t1, cfg.t2, cfg.fraction,
               dense.arch_string().c_str());
   std::printf("%-6s %12s %12s %12s\n", "layer", "tiles before", "tiles after", "total");
@@ -218,7 +226,7 @@ void run(PruneOptions& o) {
   if (!o.report.empty()) {
     const bool classifier = loss == nn::Loss::kSoftmaxCrossEntropy;
     nlohmann::json j = report_json(report, val, test, cost, planned, o.baseline, classifier);
-    if (choice) j["tile_choice"] = tile_choice_json(*choice, o.cost_budget);
+    if (choice) j["tile_choice"] = tile_choice_json(*choice, o.cost_budget, o.shape_cost);
     io::write_file_atomic(o.report, j.dump(2) + "\n");
   }
   if (!o.out.empty()) {
@@ -243,8 +251,9 @@ const cli::VerbRegistrar reg(30, [](CLI::App& app) {
       "HE cost kept: tiles weighted by the RNS limbs of their layer's level (the planner's).\n"
       "Beyond one-shot: --steps K --schedule cubic (gradual), --layer-cap C, --distill A --temperature T.\n"
       "Tile shape and pruning together: --tile-shapes 4x4,4x8,8x4,2x16 --cost-budget 0.5 prunes each shape to\n"
-      "  half the dense per-sample HE cost (fraction found by bisection on masks), fine-tunes each, keeps the\n"
-      "  shape of least validation loss; its deltas and report follow as for --tile.\n"
+      "  half the dense model's planned latency at the first shape (fraction found by bisection on masks;\n"
+      "  --shape-cost he: the per-sample HE cost instead), fine-tunes each, keeps the shape of least validation\n"
+      "  loss; its deltas and report follow as for --tile.\n"
       "Example: hepex prune --model dense.hpx --method P4E --tile 4x8 --fraction 0.9 --data mnist -o pruned.hpx\n"
       "         hepex prune -m clf.hpx --method P4E --fraction 0.7 --saliency --cost-aware --steps 3 --schedule cubic\n"
       "                     --layer-cap 0.8 --distill 0.5 --temperature 4 --epochs 6 -o pruned.hpx");
@@ -262,9 +271,16 @@ const cli::VerbRegistrar reg(30, [](CLI::App& app) {
                      ->excludes(tile)
                      ->excludes(fraction);
   sub->add_option("--cost-budget", o->cost_budget,
-                  "With --tile-shapes: HE cost per sample to keep, as a fraction of the dense model's at the first "
-                  "shape (a t1 x t2 tile holds slots/(t1 t2) samples, so smaller tiles are charged for it)")
+                  "With --tile-shapes: the cost to keep (--shape-cost), as a fraction of the dense model's at the "
+                  "first shape")
       ->check(cli::real_above(0, 1))
+      ->needs(shapes);
+  sub->add_option("--shape-cost", o->shape_cost,
+                  "With --tile-shapes: the cost the budget measures: latency (the planner's estimate for 256 samples: "
+                  "rotations and key switches per ciphertext included) or he (tiles x RNS limbs x t1 t2 per sample: "
+                  "products only; it chose a shape 1.49x slower measured, docs/RESULTS.md)")
+      ->check(CLI::IsMember({"latency", "he"}))
+      ->capture_default_str()
       ->needs(shapes);
   cli::add_prune_options(sub, c, o->text);
   cli::add_method_options(sub, c, o->method_text);
@@ -286,7 +302,7 @@ const cli::VerbRegistrar reg(30, [](CLI::App& app) {
   sub->add_option("-o,--out", o->out, "Write the pruned model here");
   sub->callback([o, shapes] {
     if (shapes->count() > 0 && !(o->cost_budget > 0))
-      throw CLI::RequiredError("--tile-shapes needs --cost-budget (the per-sample HE cost to meet)");
+      throw CLI::RequiredError("--tile-shapes needs --cost-budget (the fraction of the dense model's cost to meet)");
     run(*o);
   });
 });

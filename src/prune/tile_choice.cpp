@@ -29,7 +29,8 @@ PruneConfig at(PruneConfig config, double fraction, bool masks_only) {
 
 TileShapeChoice choose_tile_shape(const nn::Model& dense, const nn::Dataset& train, const nn::Dataset& val,
                                   const std::vector<std::pair<int, int>>& shapes, double budget, PruneConfig config,
-                                  const TileCostFn& tile_costs, int search_steps, double max_fraction) {
+                                  const TileCostFn& tile_costs, const ModelCostFn& model_cost, int search_steps,
+                                  double max_fraction) {
   if (shapes.empty()) throw InvalidArgument("tile shape choice: no candidate shapes");
   if (!(budget > 0)) throw InvalidArgument("tile shape choice: the cost budget must be positive");
   if (val.size() == 0) throw InvalidArgument("tile shape choice: it chooses on validation data, and none was given");
@@ -37,7 +38,7 @@ TileShapeChoice choose_tile_shape(const nn::Model& dense, const nn::Dataset& tra
     throw InvalidArgument("tile shape choice: the fraction search needs max_fraction in (0, 1) and a step");
   const bool cost_aware = !config.layer_cost.empty();
   TileShapeChoice choice;
-  double reference = 0;  // the dense model's per-sample cost at shapes[0]
+  double reference = 0;  // the dense model's cost at shapes[0]
   bool found = false;
   for (const auto& [t1, t2] : shapes) {
     PruneConfig c = config;
@@ -47,7 +48,11 @@ TileShapeChoice choose_tile_shape(const nn::Model& dense, const nn::Dataset& tra
     if (cost_aware) c.layer_cost = costs;
     PruneReport report;
     const auto cost_at = [&](double fraction) {
-      prune_model(dense, train, val, at(c, fraction, true), report);
+      const nn::Model masked = prune_model(dense, train, val, at(c, fraction, true), report);
+      if (model_cost) {
+        if (reference == 0) reference = model_cost(dense, t1, t2);
+        return model_cost(masked, t1, t2) / reference;
+      }
       if (reference == 0) reference = per_sample_cost(report, costs, false);
       return per_sample_cost(report, costs) / reference;
     };
@@ -81,8 +86,9 @@ TileShapeChoice choose_tile_shape(const nn::Model& dense, const nn::Dataset& tra
     choice.candidates.push_back(cand);
   }
   if (!found)
-    throw InvalidArgument("tile shape choice: no shape meets the budget of " + std::to_string(budget) +
-                          " of the dense per-sample HE cost, even at fraction " + std::to_string(max_fraction));
+    throw InvalidArgument("tile shape choice: no shape meets the budget of " + std::to_string(budget) + " of the dense " +
+                          (model_cost ? "model's cost" : "per-sample HE cost") + ", even at fraction " +
+                          std::to_string(max_fraction));
   return choice;
 }
 

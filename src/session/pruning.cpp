@@ -1,5 +1,8 @@
 #include "session/pruning.hpp"
 
+#include <map>
+#include <memory>
+
 #include "infer/plan.hpp"
 #include "nn/job.hpp"
 #include "util/error.hpp"
@@ -36,22 +39,43 @@ HeCost he_cost(const prune::PruneReport& report, const std::vector<double>& tile
   return c;
 }
 
-std::optional<PlannedLatency> planned_latency(const nn::Model& dense, const nn::Model& pruned, int t1, int t2) {
-  constexpr std::size_t kBatch = 256;  // the demo's batch: the estimate is per inference of that many samples
+namespace {
+constexpr std::size_t kPlannedBatch = 256;  // the demo's batch: estimates are per inference of that many samples
+
+// The plan whose estimate the cost proxies read: 256 samples, without the precision check, in `layout` (unset:
+// the planner's choice).
+infer::Plan plan_for_cost(const nn::Model& m, int t1, int t2, std::optional<tile::BatchLayout> layout) {
   infer::PlanOptions options = cost_only();
+  options.batch_layout = layout;
+  return infer::make_plan(m, static_cast<std::size_t>(t1), static_cast<std::size_t>(t2), kPlannedBatch, options);
+}
+}  // namespace
+
+std::optional<PlannedLatency> planned_latency(const nn::Model& dense, const nn::Model& pruned, int t1, int t2) {
   try {
-    const auto plan = [&](const nn::Model& m) {
-      return infer::make_plan(m, static_cast<std::size_t>(t1), static_cast<std::size_t>(t2), kBatch, options);
-    };
-    const infer::Plan dense_plan = plan(dense);
+    const infer::Plan dense_plan = plan_for_cost(dense, t1, t2, std::nullopt);
     // The pruned model in the dense one's batch layout: left to choose, the planner may take the batch
     // innermost once the pruned weights fit in memory (more precision, gigabytes of plaintexts), and the
     // two estimates would compare layouts, not models.
-    options.batch_layout = dense_plan.batch_layout;
-    return PlannedLatency{dense_plan.est_latency_preencoded_s, plan(pruned).est_latency_preencoded_s};
+    return PlannedLatency{dense_plan.est_latency_preencoded_s,
+                          plan_for_cost(pruned, t1, t2, dense_plan.batch_layout).est_latency_preencoded_s};
   } catch (const Error&) {
     return std::nullopt;
   }
+}
+
+prune::ModelCostFn planned_latency_cost(const nn::Model& dense) {
+  auto layouts = std::make_shared<std::map<std::pair<int, int>, tile::BatchLayout>>();  // the dense plan's, per shape
+  return [dense, layouts](const nn::Model& m, int t1, int t2) {
+    auto it = layouts->find({t1, t2});
+    if (it == layouts->end())
+      it = layouts->emplace(std::pair{t1, t2}, plan_for_cost(dense, t1, t2, std::nullopt).batch_layout).first;
+    try {
+      return plan_for_cost(m, t1, t2, it->second).est_latency_preencoded_s;
+    } catch (const InvalidArgument&) {  // the output no longer depends on the input
+      return 0.0;
+    }
+  };
 }
 
 prune::PruneConfig prune_config_for(const nn::Model& dense, prune::PruneConfig config, bool cost_aware,

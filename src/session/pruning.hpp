@@ -9,6 +9,7 @@
 
 #include "nn/model.hpp"
 #include "prune/pipeline.hpp"
+#include "prune/tile_choice.hpp"
 
 namespace hepex {
 
@@ -33,6 +34,12 @@ struct PlannedLatency {
   double dense_s = 0, pruned_s = 0;
 };
 std::optional<PlannedLatency> planned_latency(const nn::Model& dense, const nn::Model& pruned, int t1, int t2);
+
+// The same estimate as a cost for the tile-shape choice (prune::choose_tile_shape): a model at tile t1 x t2,
+// in the batch layout the planner gives `dense` at that shape. It charges what a shape does per ciphertext
+// beyond its products (rotations, key switches), which the HE cost leaves out. A model the planner refuses
+// as constant (every tile row of a layer pruned) costs 0: nothing is left to serve.
+prune::ModelCostFn planned_latency_cost(const nn::Model& dense);
 
 // `config` completed for `dense`: the loss of its task (same widths in and out: MSE, else cross-entropy),
 // the fine-tuning seed, and with `cost_aware` the per-layer tile costs (he_tile_costs at config's tile).

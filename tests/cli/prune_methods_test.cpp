@@ -98,7 +98,7 @@ TEST(CliPruneMethods, TileShapeChoiceKeepsTheBudgetAndEqualsThePlainPruneAtItsCh
   ASSERT_TRUE(candidates[best]["fits"].get<bool>());
   for (const auto& c : candidates) {
     if (!c["fits"].get<bool>()) continue;
-    EXPECT_LE(c["per_sample_cost"].get<double>(), 0.6) << c.dump();
+    EXPECT_LE(c["cost"].get<double>(), 0.6) << c.dump();
     EXPECT_LE(candidates[best]["val_loss"].get<double>(), c["val_loss"].get<double>()) << c.dump();
   }
   const std::string tile = candidates[best]["tile"];

@@ -71,5 +71,24 @@ TEST(PlannedLatency, IsAbsentWhenThePlannerRefuses) {
   EXPECT_FALSE(planned_latency(dense, constant, 4, 8).has_value());
 }
 
+// The tile-shape choice's cost: the same estimate, per shape in the dense plan's layout; 0 for a model with
+// nothing left to serve.
+TEST(PlannedLatency, AsTheTileShapeCostIsTheSameEstimate) {
+  const nn::Model dense = model_784();
+  const auto cost = planned_latency_cost(dense);
+  nn::Model rows = dense;
+  for (Eigen::Index i = 0; i < 32; ++i) rows.layers()[0].W.row(i).setZero();
+  for (auto [t1, t2] : {std::pair{4, 8}, std::pair{8, 4}}) {
+    const auto planned = planned_latency(dense, rows, t1, t2);
+    ASSERT_TRUE(planned);
+    EXPECT_EQ(cost(dense, t1, t2), planned->dense_s) << t1 << "x" << t2;
+    EXPECT_EQ(cost(rows, t1, t2), planned->pruned_s) << t1 << "x" << t2;
+  }
+  EXPECT_NE(cost(dense, 4, 8), cost(dense, 8, 4));  // the shapes differ beyond their products
+  nn::Model constant = dense;
+  constant.layers()[0].W.setZero();
+  EXPECT_EQ(cost(constant, 4, 8), 0.0);
+}
+
 }  // namespace
 }  // namespace hepex
