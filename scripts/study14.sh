@@ -154,7 +154,7 @@ tiles() {
   local budget=0.5 out="$work/ae128-tilechoice-0.5"
   [ -f "$out.json" ] && return
   echo "== ae128 tile shape choice at $budget"
-  "${run[@]}" prune -m "$work/ae128.hpx" --method P4E --tile-shapes 4x4,4x8,8x4,2x16 --cost-budget $budget \
+  "${run[@]}" prune -m "$work/ae128.hpx" --method P4E --tile-shapes 4x4,4x8,8x4,2x16 --cost-budget $budget --shape-cost he \
     --saliency --cost-aware "${finetune[@]}" --seed 1 --val-split 0.1 --report "$out.json" > "$out.log"
 }
 
@@ -270,9 +270,17 @@ part9() {
     out="$work/ae128-tile$shape-0.5"
     [ -f "$out.json" ] && continue
     echo "== ae128 tile $shape at half the HE cost"
-    "${run[@]}" prune -m "$work/ae128.hpx" --method P4E --tile-shapes $shape --cost-budget 0.5 --saliency --cost-aware \
+    "${run[@]}" prune -m "$work/ae128.hpx" --method P4E --tile-shapes $shape --cost-budget 0.5 --shape-cost he --saliency --cost-aware \
       "${finetune[@]}" --seed 1 --val-split 0.1 --report "$out.json" -o "$out.hpx" > "$out.log"
   done
+  # The joint choice again with the planned latency as its cost (--shape-cost latency), the budget what 4x8 kept
+  # of it at half the HE cost (82%).
+  out="$work/ae128-tilechoice-latency-0.8"
+  if [ ! -f "$out.json" ]; then
+    echo "== ae128 tile shape choice at 0.8 of the planned latency"
+    "${run[@]}" prune -m "$work/ae128.hpx" --method P4E --tile-shapes 4x8,4x4,8x4,2x16 --cost-budget 0.8 --saliency \
+      --cost-aware "${finetune[@]}" --seed 1 --val-split 0.1 --report "$out.json" -o "$out.hpx" > "$out.log"
+  fi
 }
 
 study() {  # mode
