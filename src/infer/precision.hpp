@@ -7,7 +7,8 @@
 // multiplies the partial sums left in the unknown slots, often far larger than the outputs, by such zeros:
 // the repair pattern, not the scale, decides the error (784-512-128-512-784 at one scale: 7-16x between
 // patterns, measured encrypted; docs/RESULTS.md, issue 14 part 9). The simulator with encoding's rounding
-// (SimOptions::encode_rounding) ranks the patterns as the engine does, within 2x of its errors.
+// (SimOptions::encode_rounding) ranks the patterns as the engine does: within 25% of its errors on the study
+// models, within 3x on a small test model (tests/infer/precision_test.cpp).
 #include "infer/plan.hpp"
 #include "nn/model.hpp"
 
