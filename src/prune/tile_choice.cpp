@@ -40,7 +40,8 @@ TileShapeChoice choose_tile_shape(const nn::Model& dense, const nn::Dataset& tra
   TileShapeChoice choice;
   double reference = 0;  // the dense model's cost at shapes[0]
   bool found = false;
-  for (const auto& [t1, t2] : shapes) {
+  for (const auto& shape : shapes) {
+    const int t1 = shape.first, t2 = shape.second;  // not a structured binding: the cost lambda captures them
     PruneConfig c = config;
     c.t1 = t1;
     c.t2 = t2;
