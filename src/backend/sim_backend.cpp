@@ -56,6 +56,12 @@ void periodic_products(std::vector<double>& out, const std::vector<double>& x, c
   for (std::size_t i = 0; i < out.size(); ++i) out[i] = x[i] * y[i & mask];
 }
 
+// A draw of N(0, stddev^2) from two uniforms in [0, 1) (Box-Muller; 1 - u keeps the logarithm's argument in
+// (0, 1]). The simulator's noise and its encoding rounding both draw with it.
+double gaussian(double stddev, double u, double v) {
+  return stddev * std::sqrt(-2.0 * std::log(1.0 - u)) * std::cos(2.0 * std::numbers::pi * v);
+}
+
 // acc += terms, in a loop of its own: each product rounded before the sum, as a product then an add (no
 // fused multiply-add), so a fused product sum equals the per-tile path bit for bit.
 void add_in_place(std::vector<double>& acc, const std::vector<double>& terms) {
@@ -140,9 +146,8 @@ void SimBackend::add_noise(std::vector<double>& slots) const {
   if (!noise_rng_) return;
   std::lock_guard lock(noise_mutex_);
   for (double& v : slots) {
-    // Box-Muller; 1 - u keeps the logarithm's argument in (0, 1].
-    const double u1 = 1.0 - noise_rng_->next_double(), u2 = noise_rng_->next_double();
-    v += options_.noise_stddev * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+    const double u1 = noise_rng_->next_double(), u2 = noise_rng_->next_double();
+    v += gaussian(options_.noise_stddev, u1, u2);
   }
 }
 
@@ -165,8 +170,8 @@ void add_rounding(std::vector<double>& slots, int level, double scale, double st
     return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
   };
   for (double& v : slots) {
-    const double u1 = 1.0 - next_unit(), u2 = next_unit();  // Box-Muller
-    v += stddev * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+    const double u1 = next_unit(), u2 = next_unit();
+    v += gaussian(stddev, u1, u2);
   }
 }
 }  // namespace
