@@ -5,6 +5,7 @@
 #include <cmath>
 #include <ctime>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -175,19 +176,49 @@ CipherTileTensor Executor::run(const tile::TileFetch& inputs, std::vector<LayerR
     for (std::size_t i = first * per_position; i < last * per_position; ++i) check_input_tile(i, part.tile(i));
     return part;
   };
-  if (runs) runs->clear();
+  std::vector<LayerRun> local;
+  std::vector<LayerRun>& done = runs ? *runs : local;
+  done.clear();
+  LayerInput input{{}, input_shape_, checked, 0, kInputPartPositions};
   CipherTileTensor cur;
   for (std::size_t l = 0; l < net_.layers.size(); ++l) {
     if (on_layer) on_layer(l, net_.layers.size());
+    // The copies of the previous layer's outputs, made while this layer reads them, count there.
+    std::shared_ptr<backend::CountingBackend> copies;
+    if (l > 0 && copies_on_read(l - 1)) {
+      copies = std::make_shared<backend::CountingBackend>(be_);
+      const CompiledLayer& prev = net_.layers[l - 1];
+      std::vector<bool> read(prev.dead_tile_rows.size());
+      for (std::size_t r = 0; r < read.size(); ++r) read[r] = net_.layers[l].column_read(r);
+      const std::size_t copy_dim = tile::summed_dim(prev.orientation), stack_dim = output_row_dim(prev.orientation);
+      const std::size_t t = cur.shape().dim(copy_dim).tile;
+      auto source = std::make_shared<const CipherTileTensor>(std::move(cur));
+      input = LayerInput{{},
+                         tile::stacked_copies_shape(source->shape(), copy_dim, stack_dim),
+                         [copies, source, copy_dim, stack_dim, read](std::size_t first, std::size_t last) {
+                           return tile::stacked_copies_part(*copies, *source, copy_dim, stack_dim, read, first, last);
+                         },
+                         stack_dim,
+                         std::max(t, kInputPartPositions / t * t)};
+    } else if (l > 0) {
+      input = LayerInput{std::move(cur), {}, {}, 0, 0};
+    }
     LayerRun run;
-    cur = l == 0 ? run_layer(l, nullptr, &checked, run) : run_layer(l, &cur, nullptr, run);
-    if (runs) runs->push_back(run);
+    cur = run_layer(l, std::move(input), run);
+    if (copies) done.back().counts += copies->counts();
+    done.push_back(run);
   }
   return cur;
 }
 
-CipherTileTensor Executor::run_layer(std::size_t l, const CipherTileTensor* x, const tile::TileFetch* fetch,
-                                     LayerRun& run) const {
+bool Executor::copies_on_read(std::size_t l) const {
+  if (!net_.layers[l].unknowns_to_next || l + 1 >= net_.layers.size()) return false;
+  if (distribution_ && distribution_->parts() > 1) return false;  // each process copies its own rows, then gathers
+  const RowRange next = own_rows(l + 1);
+  return schedule_[l + 1].rows_per_block >= next.end - next.begin;  // one block reads the input once
+}
+
+CipherTileTensor Executor::run_layer(std::size_t l, LayerInput input, LayerRun& run) const {
   const double start = now_seconds(), cpu_start = process_cpu_seconds();
   const CompiledLayer& L = net_.layers[l];
   const Schedule& s = schedule_[l];
@@ -207,17 +238,20 @@ CipherTileTensor Executor::run_layer(std::size_t l, const CipherTileTensor* x, c
     const std::size_t dim = tile::summed_dim(L.orientation);
     const std::size_t hoisted = net_.hoisted_rotations;
     const bool rescale_first = net_.sum_after_rescale;
-    const auto part = !fetch     ? tile::matvec(be, w, *x, L.orientation, hoisted, rescale_first).y
-                      : dim == 0 ? tile::multiply_plain_sum_in_parts(be, input_shape_, *fetch, w, dim,
-                                                                     kInputPartPositions, hoisted, rescale_first)
-                                 : tile::matvec(be, w, (*fetch)(0, input_shape_.dim(0).tile_count()),
-                                                L.orientation, hoisted, rescale_first).y;
+    if (input.fetch && input.dim != dim) {  // parts along another dimension: read it whole
+      input.whole = input.fetch(0, input.shape.dim(input.dim).tile_count());
+      input.fetch = nullptr;
+    }
+    const auto part = !input.fetch ? tile::matvec(be, w, input.whole, L.orientation, hoisted, rescale_first).y
+                                   : tile::multiply_plain_sum_in_parts(be, input.shape, input.fetch, w, dim, input.part,
+                                                                      hoisted, rescale_first);
     for (std::size_t i = 0; i < part.tile_count(); ++i) {
       auto pos = part.shape().grid_position(i);
       pos[row_dim] += r0;
       y[out_shape.tile_index(pos)] = part.tile(i);
     }
   }
+  input = LayerInput{};  // summed: the input (or the copies' source) is not read again
   CipherTileTensor cur(out_shape, std::move(y));
   if (!net_.sum_after_rescale) cur = tile::rescale(be, std::move(cur));
 
@@ -228,7 +262,7 @@ CipherTileTensor Executor::run_layer(std::size_t l, const CipherTileTensor* x, c
   if (L.square) cur = tile::rescale(be, tile::square(be, std::move(cur)));
   if (L.clear_and_duplicate)
     cur = tile::duplicate_over_dim(be, std::move(cur), tile::summed_dim(L.orientation), net_.hoisted_rotations);
-  if (L.unknowns_to_next) {
+  if (L.unknowns_to_next && !copies_on_read(l)) {
     // The rotated copies the next layer's weights expect (each process makes those of its own rows), for the
     // output rows the next layer reads.
     const CompiledLayer& next = net_.layers[l + 1];

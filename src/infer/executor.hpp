@@ -69,6 +69,10 @@ class Executor {
   // e.g. CiphertextTiles::fetch in infer/files.hpp): the first layer sums its products over parts of
   // kInputPartPositions positions and drops each part before it fetches the next, so the inputs need not be
   // in memory all at once. Both forms give bit for bit the same outputs and the same operation counts.
+  // Memory: a layer drops its input once its products are summed, and the rotated copies a layer's outputs
+  // need (mask-in-next-weights) are made part by part as the next layer reads them (copies_on_read); their
+  // operations count in the layer whose outputs they copy (as planned), their time in the next one.
+  // `on_layer(l, ...)` with l >= 1 also says the inputs are no longer read.
   tile::CipherTileTensor run(const tile::TileFetch& inputs, std::vector<LayerRun>* runs = nullptr,
                              const LayerCallback& on_layer = {}) const;
 
@@ -85,11 +89,21 @@ class Executor {
     double scale_in = 0, weight_scale = 0, bias_scale = 0;
     std::size_t rows_per_block = 1;
   };
+  // What a layer reads: its input whole, or in parts along `dim` (the client's inputs as they are parsed;
+  // the previous layer's outputs rotated into their copies part by part). Moved into the layer, which drops
+  // it once its products are summed.
+  struct LayerInput {
+    tile::CipherTileTensor whole;  // without fetch
+    tile::TileTensorShape shape;   // with fetch: the shape of every part
+    tile::TileFetch fetch;
+    std::size_t dim = 0, part = 0;  // parts of `part` positions along dim
+  };
   tile::PlainTileTensor encode_block(std::size_t l, std::size_t r0, std::size_t r1) const;
   RowRange own_rows(std::size_t layer) const;  // this process's output tile rows of a layer
-  // Layer l on x, or (the first layer) on the tiles `fetch` hands out part by part.
-  tile::CipherTileTensor run_layer(std::size_t l, const tile::CipherTileTensor* x, const tile::TileFetch* fetch,
-                                   LayerRun& run) const;
+  // Whether layer l's rotated copies (unknowns_to_next) are made as layer l + 1 reads them, part by part, not
+  // all held at once: in one process, when layer l + 1 reads its input once (one block of weights).
+  bool copies_on_read(std::size_t l) const;
+  tile::CipherTileTensor run_layer(std::size_t l, LayerInput input, LayerRun& run) const;
   void check_input_shape(const tile::TileTensorShape& shape) const;
   void check_input_tile(std::size_t index, const backend::Ciphertext& tile) const;
   tile::CipherTileTensor fill_dead_rows(const backend::Backend& be, std::size_t l, tile::CipherTileTensor y) const;

@@ -82,9 +82,10 @@ tile::CipherTileTensor CiphertextTiles::fetch(std::size_t first, std::size_t las
   if (first > last || end > shape_.tile_count())
     throw InvalidArgument("ciphertext tiles: positions [" + std::to_string(first) + ", " + std::to_string(last) +
                           ") outside the " + std::to_string(shape_.dim(0).tile_count()) + " of dim 0");
-  if (parser_.parsed() > begin) parser_.rewind();
-  while (parser_.parsed() < begin) parser_.next();  // skipped: parsed (checked) and dropped
-  std::vector<ckks::Ciphertext> part = parser_.next_many(end - begin);
+  if (!parser_) throw InvalidArgument("ciphertext tiles: read after finish()");
+  if (parser_->parsed() > begin) parser_->rewind();
+  while (parser_->parsed() < begin) parser_->next();  // skipped: parsed (checked) and dropped
+  std::vector<ckks::Ciphertext> part = parser_->next_many(end - begin);
   std::vector<backend::Ciphertext> tiles(shape_.tile_count());
   auto wrapped = be_.wrap_batch(std::move(part));
   std::move(wrapped.begin(), wrapped.end(), tiles.begin() + static_cast<std::ptrdiff_t>(begin));
@@ -92,8 +93,10 @@ tile::CipherTileTensor CiphertextTiles::fetch(std::size_t first, std::size_t las
 }
 
 void CiphertextTiles::finish() {
-  while (parser_.parsed() < parser_.count()) parser_.next();
-  parser_.finish();
+  if (!parser_) return;
+  while (parser_->parsed() < parser_->count()) parser_->next();
+  parser_->finish();
+  parser_.reset();
 }
 
 // ------------------------------------------------------------------------------------------------ npy

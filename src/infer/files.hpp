@@ -9,6 +9,7 @@
 //                 read as float32, float64 or uint8 (uint8 scaled by 1/255 like IDX pixels), 1-D or 2-D.
 //   IDX images    MNIST files (plain or gzip), pixels scaled to [0, 1].
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,10 +40,12 @@ class CiphertextTiles {
   const tile::TileTensorShape& shape() const { return shape_; }
   // The tiles at dim-0 positions [first, last), the others absent; parts before the last one read parse again.
   tile::CipherTileTensor fetch(std::size_t first, std::size_t last);
+  // Checks the rest and drops the bytes (the server calls it once the first layer is done, so they do not
+  // stay for the whole evaluation); later calls do nothing, a fetch after it throws.
   void finish();
 
  private:
-  ckks::CiphertextBatchParser parser_;
+  std::optional<ckks::CiphertextBatchParser> parser_;
   const backend::CkksBackend& be_;
   tile::TileTensorShape shape_;
 };

@@ -391,8 +391,8 @@ Plan plan_network(const nn::Model& model, const CompiledNetwork& net, std::size_
 
   KeyLevels key_levels;
   int level = p.ckks.max_level();
-  // Ciphertexts held at once: a layer's input (the previous layer's outputs) and its outputs.
-  std::size_t held_in = 0, biggest_held = 0;
+  // Ciphertexts per layer (Executor::run): its outputs, and their rotated copies (all, or one part of them).
+  std::vector<std::size_t> out_bytes, copy_bytes, copy_part_bytes;
   for (std::size_t l = 0; l < net.layers.size(); ++l) {
     const CompiledLayer& L = net.layers[l];
     LayerPlan lp;
@@ -423,14 +423,14 @@ Plan plan_network(const nn::Model& model, const CompiledNetwork& net, std::size_
     lp.level_out = level - net.layer_depth(l);
     level = lp.level_out;
     key_levels.merge(layer_key_levels(net, l, slots, lp.level_in));
-    // Repaired in the next layer's weights, the outputs also have their in_tile rotated copies, stacked from
-    // them (both held at once), which the next layer reads (measured on 784-512-128-512-784: 330 MiB more
-    // peak with layer 1's copies than with layer 2's).
+    // Repaired in the next layer's weights, the outputs also have their in_tile rotated copies, which the
+    // next layer reads: made as it reads them, a part at a time, or all stacked at once.
     const std::size_t rows = L.dead_tile_rows.size();
-    const std::size_t held_out = rows * nb * ct_bytes(p.ckks, lp.level_in - 1) +
-                                 (L.unknowns_to_next ? rows * nb * L.in_tile * ct_bytes(p.ckks, lp.level_out) : 0);
-    biggest_held = std::max(biggest_held, held_in + held_out);
-    held_in = held_out;
+    out_bytes.push_back(rows * nb * ct_bytes(p.ckks, lp.level_in - 1));
+    const std::size_t copies = L.unknowns_to_next ? rows * L.in_tile : 0;
+    copy_bytes.push_back(copies * nb * ct_bytes(p.ckks, lp.level_out));
+    const std::size_t part = L.unknowns_to_next ? std::max(L.in_tile, kInputPartPositions / L.in_tile * L.in_tile) : 0;
+    copy_part_bytes.push_back(std::min(copies, part) * nb * ct_bytes(p.ckks, lp.level_out));
     p.layers.push_back(lp);
   }
   for (const auto& [step, level] : key_levels.rotations) {
@@ -467,9 +467,21 @@ Plan plan_network(const nn::Model& model, const CompiledNetwork& net, std::size_
   const std::size_t input_part_bytes =
       std::min(p.input_ciphertexts, kInputPartPositions * p.input_ciphertexts / in_shape.dim(0).tile_count()) *
       ct_bytes(p.ckks, p.ckks.max_level());
-  const std::size_t working = input_file_bytes + input_part_bytes + biggest_held + p.eval_key_bytes;
-  p.est_peak_bytes_preencoded = working + p.preencoded_weight_bytes;
-  p.est_peak_bytes_onthefly = working + p.onthefly_weight_bytes;
+  // A layer holds its input (the first: the file's bytes and one part expanded) beside its sums, then drops
+  // it; its outputs stay with their copies when the next layer reads several blocks of weights (on the fly)
+  // and so needs them all (measured on 784-512-128-512-784 with both stacked: 330 MiB more peak with layer
+  // 1's copies than with layer 2's).
+  auto held_ciphertexts = [&](bool copies_on_read) {
+    std::size_t in = input_file_bytes + input_part_bytes, biggest = 0;
+    for (std::size_t l = 0; l < p.layers.size(); ++l) {
+      const std::size_t copies = copies_on_read ? 0 : copy_bytes[l];
+      biggest = std::max({biggest, in + out_bytes[l], out_bytes[l] + copies});
+      in = out_bytes[l] + (copies_on_read ? copy_part_bytes[l] : copies);
+    }
+    return biggest;
+  };
+  p.est_peak_bytes_preencoded = held_ciphertexts(true) + p.eval_key_bytes + p.preencoded_weight_bytes;
+  p.est_peak_bytes_onthefly = held_ciphertexts(false) + p.eval_key_bytes + p.onthefly_weight_bytes;
 
   double latency = 0, encode_seconds = 0;
   for (std::size_t l = 0; l < p.layers.size(); ++l) {

@@ -93,6 +93,7 @@ tile::CipherTileTensor Server::run(infer::CiphertextTiles& x, infer::Report& rep
   std::vector<infer::LayerRun> runs;
   const tile::TileFetch fetch = [&](std::size_t first, std::size_t last) { return x.fetch(first, last); };
   auto y = executor_->run(fetch, &runs, [&](std::size_t l, std::size_t layers) {
+    if (l == 1) x.finish();  // the first layer has read every input: their bytes need not stay
     const auto& lp = plan_.layers[l];
     step("evaluating layer " + std::to_string(l + 1) + "/" + std::to_string(layers) + " (" + std::to_string(lp.in) +
          " -> " + std::to_string(lp.out) + ", " + std::to_string(lp.tiles_kept) + " weight tiles)...");

@@ -362,28 +362,40 @@ TileTensorShape stacked_copies_shape(const TileTensorShape& a, std::size_t copy_
   return a.with_dims(std::move(dims));
 }
 
-CipherTileTensor stack_rotated_copies(const Backend& be, const CipherTileTensor& a, std::size_t copy_dim,
-                                      std::size_t stack_dim, const std::vector<bool>& read) {
+CipherTileTensor stacked_copies_part(const Backend& be, const CipherTileTensor& a, std::size_t copy_dim,
+                                     std::size_t stack_dim, const std::vector<bool>& read, std::size_t first,
+                                     std::size_t last) {
   const TileTensorShape in = a.shape(), out = stacked_copies_shape(in, copy_dim, stack_dim);
   out.require_slots(be.slot_count(), "stack_rotated_copies");
   const std::size_t t = in.dim(copy_dim).tile, stride = in.slot_stride(copy_dim);
   if (!read.empty() && read.size() != in.dim(stack_dim).tile_count())
     throw InvalidArgument("stack_rotated_copies: " + std::to_string(read.size()) + " read flags for " +
                           std::to_string(in.dim(stack_dim).tile_count()) + " tile positions");
-  std::vector<int> steps(t);
-  for (std::size_t k = 0; k < t; ++k) steps[k] = -static_cast<int>(k * stride);
+  if (first > last || last > out.dim(stack_dim).tile_count())
+    throw InvalidArgument("stack_rotated_copies: positions [" + std::to_string(first) + ", " + std::to_string(last) +
+                          ") of " + std::to_string(out.dim(stack_dim).tile_count()));
   std::vector<Ciphertext> tiles(out.tile_count());
   parallel_for(a.tile_count(), [&](std::size_t i) {
     auto pos = in.grid_position(i);
-    if (a.absent(i) || (!read.empty() && !read[pos[stack_dim]])) return;
-    std::vector<Ciphertext> copies = be.rotate_many(a.tile(i), steps);
     const std::size_t p = pos[stack_dim];
-    for (std::size_t k = 0; k < t; ++k) {
+    // Copy k of source position p sits at p t + k: only the copies inside [first, last) are made.
+    const std::size_t k0 = std::clamp(first, p * t, p * t + t) - p * t, k1 = std::clamp(last, p * t, p * t + t) - p * t;
+    if (k0 == k1 || a.absent(i) || (!read.empty() && !read[p])) return;
+    std::vector<int> steps;
+    for (std::size_t k = k0; k < k1; ++k) steps.push_back(-static_cast<int>(k * stride));
+    std::vector<Ciphertext> copies = be.rotate_many(a.tile(i), steps);
+    for (std::size_t k = k0; k < k1; ++k) {
       pos[stack_dim] = p * t + k;
-      tiles[out.tile_index(pos)] = std::move(copies[k]);
+      tiles[out.tile_index(pos)] = std::move(copies[k - k0]);
     }
   });
   return CipherTileTensor(out, std::move(tiles));
+}
+
+CipherTileTensor stack_rotated_copies(const Backend& be, const CipherTileTensor& a, std::size_t copy_dim,
+                                      std::size_t stack_dim, const std::vector<bool>& read) {
+  const std::size_t positions = stacked_copies_shape(a.shape(), copy_dim, stack_dim).dim(stack_dim).tile_count();
+  return stacked_copies_part(be, a, copy_dim, stack_dim, read, 0, positions);
 }
 
 std::optional<int> level_of(const Backend& be, const CipherTileTensor& a) {

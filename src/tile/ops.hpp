@@ -91,6 +91,12 @@ CipherTileTensor duplicate_over_dim(const backend::Backend& be, CipherTileTensor
 TileTensorShape stacked_copies_shape(const TileTensorShape& a, std::size_t copy_dim, std::size_t stack_dim);
 CipherTileTensor stack_rotated_copies(const backend::Backend& be, const CipherTileTensor& a, std::size_t copy_dim,
                                       std::size_t stack_dim, const std::vector<bool>& read = {});
+// The same tiles at stack_dim positions [first, last) only, the others absent (a consumer that sums over
+// stack_dim in parts, multiply_plain_sum_in_parts, makes the copies part by part and never holds them all):
+// a tile whose copies fall on both sides of a boundary is rotated in both parts, each for its own copies.
+CipherTileTensor stacked_copies_part(const backend::Backend& be, const CipherTileTensor& a, std::size_t copy_dim,
+                                     std::size_t stack_dim, const std::vector<bool>& read, std::size_t first,
+                                     std::size_t last);
 
 // Level of the present tiles (all equal, else MismatchError); nullopt when every tile is absent.
 std::optional<int> level_of(const backend::Backend& be, const CipherTileTensor& a);

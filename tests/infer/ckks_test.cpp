@@ -227,8 +227,13 @@ TEST(InferCkks, InputsParsedPartByPartGiveTheSameOutputs) {
     for (std::size_t p = 0; p < a.size(); ++p) EXPECT_EQ(a.poly(p), b.poly(p)) << "tile " << i;
   }
 
+  // finish() drops the bytes: nothing is read after it.
+  EXPECT_THROW(tiles.fetch(0, 1), InvalidArgument);
+  EXPECT_NO_THROW(tiles.finish());
+
   // Parts out of order parse again from the start; the tiles are the file's.
-  const auto later = tiles.fetch(3, 5), earlier = tiles.fetch(0, 1);
+  CiphertextTiles again(io::unseal(bytes, "x.ct"), "x.ct", server, shape);
+  const auto later = again.fetch(3, 5), earlier = again.fetch(0, 1);
   const std::size_t per = shape.tile_count() / shape.dim(0).tile_count();
   EXPECT_TRUE(later.absent(0));
   EXPECT_FALSE(later.absent(3 * per));
@@ -242,6 +247,46 @@ TEST(InferCkks, InputsParsedPartByPartGiveTheSameOutputs) {
   longer.push_back(0);
   CiphertextTiles extra(std::move(longer), "x.ct", server, shape);
   EXPECT_THROW(extra.finish(), FormatError);
+}
+
+// The rotated copies a layer's outputs need (mask-in-next-weights) made part by part as the next layer reads
+// them (one block of weights: pre-encoded) against all stacked first (on the fly, a block per tile row, which
+// reads them once per block): bit for bit the same outputs, the same counts per layer.
+TEST(InferCkks, CopiesMadeAsTheNextLayerReadsThemGiveTheSameOutputs) {
+  const auto m = testing::random_model({24, 80, 40, 6},
+                                       {Activation::poly2(0.3f, 0.9f, 0.1f, false), Activation::square(), Activation::identity()},
+                                       31, 0.3f);
+  PlanOptions o = small_ring();
+  o.unknowns_repair = {UnknownsRepair::kMaskInNextWeights, UnknownsRepair::kMaskInNextWeights};
+  const Plan plan = make_plan(m, kT1, kT2, 8, o);
+  const auto net = compile_for(m, plan);
+  ASSERT_TRUE(net.layers[0].unknowns_to_next && net.layers[1].unknowns_to_next);
+  // Layer 0's copies span several parts of the next layer's sum.
+  ASSERT_GT(net.layers[0].dead_tile_rows.size() * net.layers[0].in_tile, kInputPartPositions);
+  const auto ctx = plan_context(plan, kInsecure);
+  const auto keys = generate_keys(ctx, plan, seed_from_u64(12));
+  const backend::CkksBackend client(ctx, keys), server(ctx, server_keys(keys));
+  const auto x = encrypt_input(client, plan, testing::random_inputs(8, 24, 5), 8);
+  std::vector<LayerRun> on_read, stacked;
+  const auto a = Executor(server, net, plan.batch, WeightMode::kPreEncoded).run(x, &on_read);
+  const auto b = Executor(server, net, plan.batch, WeightMode::kOnTheFly, /*block_bytes=*/1).run(x, &stacked);
+  ASSERT_EQ(a.tile_count(), b.tile_count());
+  for (std::size_t i = 0; i < a.tile_count(); ++i) {
+    ASSERT_EQ(a.absent(i), b.absent(i)) << i;
+    if (a.absent(i)) continue;
+    const auto &ta = server.unwrap(a.tile(i)), &tb = server.unwrap(b.tile(i));
+    for (std::size_t p = 0; p < ta.size(); ++p) EXPECT_EQ(ta.poly(p), tb.poly(p)) << "tile " << i;
+  }
+  ASSERT_EQ(on_read.size(), stacked.size());
+  for (std::size_t l = 0; l < on_read.size(); ++l) {
+    auto counts = on_read[l].counts, other = stacked[l].counts;
+    counts[backend::Op::kEncode] = other[backend::Op::kEncode] = 0;  // on the fly encodes the weights in the layer
+    EXPECT_EQ(counts, other) << "layer " << l << ": " << counts.to_string() << " against " << other.to_string();
+    EXPECT_EQ(counts, plan.layers[l].counts) << l;
+  }
+  const auto y = decrypt_output(client, plan, a, 8);
+  const auto want = plain_outputs(m, testing::random_inputs(8, 24, 5), 8);
+  for (std::size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], want[i], 1e-4) << i;
 }
 
 TEST(InferFiles, NpyRoundTripAndRefusals) {

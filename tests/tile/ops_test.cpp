@@ -263,6 +263,45 @@ TEST_F(Ops, StackedRotatedCopiesHoldPositionZeroAtEachPosition) {
   EXPECT_THROW(stack_rotated_copies(sim, summed, 1, 0, {true}), hepex::InvalidArgument);  // flags for 3 positions
 }
 
+// The copies made part by part (as a consumer summing over the stacked dimension reads them): each part holds
+// exactly the whole stack's tiles at its positions and nothing else; parts aligned to the t copies of a tile
+// rotate each tile once (the whole stack's counts), a boundary inside a tile's copies splits its rotations.
+TEST_F(Ops, StackedCopiesInPartsAreTheWholeStacksTiles) {
+  const char* shape = "[5/2, 6/4, 3/4]";
+  const auto summed = sum_over_dim(sim, enc(rand(shape), shape), 1);  // [5/2, 1?/4, 3/4]
+  const std::vector<bool> read{true, false, true};
+  sim.reset_counts();
+  const auto whole = stack_rotated_copies(sim, summed, 1, 0, read);
+  const auto whole_counts = sim.counts();
+  const std::size_t positions = whole.shape().dim(0).tile_count();  // 12
+  for (std::size_t part : {1, 3, 4, 5, 8, 12}) {
+    SCOPED_TRACE("part " + std::to_string(part));
+    std::vector<int> seen(whole.tile_count(), 0);
+    sim.reset_counts();
+    for (std::size_t first = 0; first < positions; first += part) {
+      const std::size_t last = std::min(positions, first + part);
+      const auto got = stacked_copies_part(sim, summed, 1, 0, read, first, last);
+      ASSERT_EQ(got.shape().to_string(), whole.shape().to_string());
+      for (std::size_t i = 0; i < got.tile_count(); ++i) {
+        const std::size_t p = got.shape().grid_position(i)[0];
+        if (p < first || p >= last || whole.absent(i)) {
+          EXPECT_TRUE(got.absent(i)) << i;
+          continue;
+        }
+        ASSERT_FALSE(got.absent(i)) << i;
+        ++seen[i];
+        EXPECT_EQ(sim.peek(got.tile(i)), sim.peek(whole.tile(i))) << i;
+      }
+    }
+    for (std::size_t i = 0; i < whole.tile_count(); ++i) EXPECT_EQ(seen[i], whole.absent(i) ? 0 : 1) << i;
+    EXPECT_EQ(sim.counts()[Op::kRotate], whole_counts[Op::kRotate]);
+    if (part % 4 == 0) EXPECT_EQ(sim.counts(), whole_counts);
+    else EXPECT_GT(sim.counts()[Op::kDecompose], whole_counts[Op::kDecompose]);
+  }
+  EXPECT_THROW(stacked_copies_part(sim, summed, 1, 0, read, 5, 4), hepex::InvalidArgument);
+  EXPECT_THROW(stacked_copies_part(sim, summed, 1, 0, read, 0, positions + 1), hepex::InvalidArgument);
+}
+
 TEST_F(Ops, LevelsMustAgree) {
   const char* shape = "[4/4, 8/8]";
   const auto a = enc(rand(shape), shape);
