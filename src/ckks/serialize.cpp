@@ -503,15 +503,18 @@ PublicKey parse_public_key(const CkksContext& ctx, Bytes bytes, const std::strin
   return r.build([&] { return PublicKey(ctx, std::move(b), std::move(a)); });
 }
 
-RelinKey parse_relin_key(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header) {
+RelinKey parse_relin_key(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header,
+                         KeyForm form) {
   ObjectReader r(&ctx, std::move(bytes), name);
   r.header(ObjectType::kRelinKey, header);
   RelinKey rk{read_switch_key(r, "relinearization key")};
   r.end();
+  if (form == KeyForm::kPackedForSwitching) rk.key = rk.key.packed(ctx);
   return rk;
 }
 
-GaloisKeys parse_galois_keys(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header) {
+GaloisKeys parse_galois_keys(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header,
+                             KeyForm form) {
   ObjectReader r(&ctx, std::move(bytes), name);
   r.header(ObjectType::kGaloisKeys, header);
   // At most one key per odd element below 2N.
@@ -525,6 +528,7 @@ GaloisKeys parse_galois_keys(const CkksContext& ctx, Bytes bytes, const std::str
     if (g <= previous) r.fail("Galois element " + std::to_string(g) + " is repeated or out of order");
     previous = g;
     KeySwitchKey key = read_switch_key(r, "Galois key " + std::to_string(g));
+    if (form == KeyForm::kPackedForSwitching) key = key.packed(ctx);
     r.build([&] { gk.insert(g, std::move(key)); });
   }
   r.end();

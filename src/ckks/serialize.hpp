@@ -69,8 +69,13 @@ void save(const std::string& path, std::span<const Ciphertext> batch, SaveOption
 CkksParameters parse_parameters(Bytes bytes, const std::string& name, bool allow_insecure = false);
 SecretKey parse_secret_key(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header = nullptr);
 PublicKey parse_public_key(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header = nullptr);
-RelinKey parse_relin_key(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header = nullptr);
-GaloisKeys parse_galois_keys(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header = nullptr);
+// How parsed key-switching keys are held: whole, or packed for key switching as each is read
+// (KeySwitchKey::packed, a server's form: the whole form of every key is never in memory at once).
+enum class KeyForm { kWhole, kPackedForSwitching };
+RelinKey parse_relin_key(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header = nullptr,
+                         KeyForm form = KeyForm::kWhole);
+GaloisKeys parse_galois_keys(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header = nullptr,
+                             KeyForm form = KeyForm::kWhole);
 Plaintext parse_plaintext(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header = nullptr);
 Ciphertext parse_ciphertext(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header = nullptr);
 std::vector<Ciphertext> parse_ciphertext_batch(const CkksContext& ctx, Bytes bytes, const std::string& name,

@@ -127,33 +127,32 @@ backend::CkksKeys load_eval_keys(const ckks::CkksContext& ctx, const std::string
   return parse_eval_keys(ctx, io::read_hepex_file(path), path);
 }
 
-backend::CkksKeys parse_eval_keys(const ckks::CkksContext& ctx, std::vector<std::uint8_t> bytes, const std::string& path) {
-  io::BinaryReader r(std::move(bytes), path);
-  const auto h = r.read_header(io::ObjectType::kEvalKeys);
-  if (h.param_hash != ctx.param_hash())
-    throw FormatError(path + ": evaluation keys made for other CKKS parameters (not this plan's)");
-  if (!io::is_set(h.key_id)) throw FormatError(path + ": evaluation keys without a key set id");
-  const std::uint64_t limit = std::uint64_t{1} << 40;
-  auto relin = r.read_vector<std::uint8_t>(limit);
-  auto galois = r.read_vector<std::uint8_t>(limit);
-  r.expect_end();
+backend::CkksKeys parse_eval_keys(const ckks::CkksContext& ctx, std::vector<std::uint8_t> bytes, const std::string& path,
+                                  ckks::KeyForm form) {
+  io::Header h;
+  std::vector<std::uint8_t> relin, galois;
+  {
+    io::BinaryReader r(std::move(bytes), path);  // the file's bytes go when both blobs are out
+    h = r.read_header(io::ObjectType::kEvalKeys);
+    if (h.param_hash != ctx.param_hash())
+      throw FormatError(path + ": evaluation keys made for other CKKS parameters (not this plan's)");
+    if (!io::is_set(h.key_id)) throw FormatError(path + ": evaluation keys without a key set id");
+    const std::uint64_t limit = std::uint64_t{1} << 40;
+    relin = r.read_vector<std::uint8_t>(limit);
+    galois = r.read_vector<std::uint8_t>(limit);
+    r.expect_end();
+  }
   backend::CkksKeys k;
   io::Header relin_header, galois_header;
   k.relin = std::make_shared<const ckks::RelinKey>(
-      ckks::parse_relin_key(ctx, std::move(relin), path + " (relinearization key)", &relin_header));
+      ckks::parse_relin_key(ctx, std::move(relin), path + " (relinearization key)", &relin_header, form));
   k.galois = std::make_shared<const ckks::GaloisKeys>(
-      ckks::parse_galois_keys(ctx, std::move(galois), path + " (Galois keys)", &galois_header));
+      ckks::parse_galois_keys(ctx, std::move(galois), path + " (Galois keys)", &galois_header, form));
   if (relin_header.key_id != h.key_id || galois_header.key_id != h.key_id)
     throw FormatError(path + ": its relinearization and Galois keys belong to different key sets");
   k.id = h.key_id;
   k.source = path;
   return k;
-}
-
-backend::CkksKeys packed_for_switching(const ckks::CkksContext& ctx, backend::CkksKeys keys) {
-  if (keys.relin) keys.relin = std::make_shared<const ckks::RelinKey>(ckks::RelinKey{keys.relin->key.packed(ctx)});
-  if (keys.galois) keys.galois = std::make_shared<const ckks::GaloisKeys>(keys.galois->packed(ctx));
-  return keys;
 }
 
 namespace {

@@ -22,6 +22,7 @@
 #include "backend/ckks_backend.hpp"
 #include "ckks/context.hpp"
 #include "ckks/params.hpp"
+#include "ckks/serialize.hpp"
 #include "infer/plan.hpp"
 #include "util/csprng.hpp"
 
@@ -62,11 +63,11 @@ void save_eval_keys(const std::string& path, const backend::CkksKeys& keys);
 // The same file's bytes in memory (integrity trailer included; io::unseal + parse_eval_keys read them).
 std::vector<std::uint8_t> eval_keys_file_bytes(const backend::CkksKeys& keys);
 backend::CkksKeys load_eval_keys(const ckks::CkksContext& ctx, const std::string& path);
-// The same from the file's bytes without its integrity trailer (`name` prefixes every error).
-backend::CkksKeys parse_eval_keys(const ckks::CkksContext& ctx, std::vector<std::uint8_t> bytes, const std::string& name);
-// Evaluation keys as a server holds them: relinearization and Galois keys packed for switching
-// (ckks::KeySwitchKey::packed: 32-bit words for primes below 2^31, the polynomials dropped).
-backend::CkksKeys packed_for_switching(const ckks::CkksContext& ctx, backend::CkksKeys keys);
+// The same from the file's bytes without its integrity trailer (`name` prefixes every error). A server
+// takes them ckks::KeyForm::kPackedForSwitching (KeySwitchKey::packed: 32-bit words for primes below 2^31,
+// the polynomials dropped), each key packed as it is read.
+backend::CkksKeys parse_eval_keys(const ckks::CkksContext& ctx, std::vector<std::uint8_t> bytes, const std::string& name,
+                                  ckks::KeyForm form = ckks::KeyForm::kWhole);
 
 // The whole directory: plan.json (with the key set id), secret.key, public.key, eval.keys. Refuses
 // (IoError) to replace an existing secret.key unless `force`: ciphertexts in flight would become

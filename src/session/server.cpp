@@ -77,9 +77,9 @@ void Server::load_eval_keys(const std::string& path) {
 
 void Server::accept_eval_keys(Bytes body, const std::string& name, std::size_t file_bytes) {
   executor_.reset();  // it refers to the backend it was built on
-  auto keys = infer::parse_eval_keys(*ctx_, std::move(body), name);
+  auto keys = infer::parse_eval_keys(*ctx_, std::move(body), name, ckks::KeyForm::kPackedForSwitching);
   infer::check_eval_keys_cover(plan_, *ctx_, keys, name);
-  be_ = std::make_unique<backend::CkksBackend>(ctx_, infer::packed_for_switching(*ctx_, std::move(keys)));
+  be_ = std::make_unique<backend::CkksBackend>(ctx_, std::move(keys));
   eval_key_bytes_ = file_bytes;
 }
 
