@@ -34,6 +34,9 @@ void run(const EncryptOptions& o) {
   std::printf("encrypted %zu samples (%zu features) into %zu ciphertexts (%s key, %s): %s (%.1f MB)\n", s.rows,
               s.cols, plan.input_ciphertexts, secret ? "secret" : "public", secret ? "seeded" : "not seeded",
               o.out.c_str(), infer::file_bytes(o.out) / 1e6);
+  if (!plan.unread_input_rows.empty())
+    std::printf("not sent: %zu input tile rows of %zu features the pruned model never reads\n",
+                plan.unread_input_rows.size(), plan.t1);
 }
 
 const cli::VerbRegistrar reg(32, [](CLI::App& app) {

@@ -1,5 +1,6 @@
 #include "infer/client.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -42,7 +43,15 @@ tile::Tensor input_tensor(const Plan& plan, const std::vector<double>& samples, 
 tile::CipherTileTensor encrypt_input(const backend::Backend& be, const Plan& plan, const std::vector<double>& samples,
                                      std::size_t count) {
   return tile::pack_encrypted(be, input_tensor(plan, samples, count), plan_input_shape(plan), be.max_level(),
-                              be.default_scale());
+                              be.default_scale(), plan_input_tiles_sent(plan));
+}
+
+std::vector<bool> plan_input_tiles_sent(const Plan& plan) {
+  const auto shape = plan_input_shape(plan);
+  std::vector<bool> sent(shape.tile_count(), true);
+  for (std::size_t i = 0; i < sent.size(); ++i)
+    sent[i] = !std::binary_search(plan.unread_input_rows.begin(), plan.unread_input_rows.end(), shape.grid_position(i)[0]);
+  return sent;
 }
 
 std::vector<double> output_samples(const Plan& plan, const tile::Tensor& y, std::size_t count) {

@@ -19,11 +19,15 @@ namespace hepex::infer {
 
 tile::TileTensorShape plan_input_shape(const Plan& plan);
 tile::TileTensorShape plan_output_shape(const Plan& plan);
+// Per tile of plan_input_shape(): whether the client encrypts and sends it (not in Plan::unread_input_rows);
+// input files hold these tiles only, in tile order (infer/files.hpp).
+std::vector<bool> plan_input_tiles_sent(const Plan& plan);
 
 // Samples in rows (count x input_size, original order, count <= plan.batch; missing samples are zeros)
 // -> the model-order input tensor of plan_input_shape().
 tile::Tensor input_tensor(const Plan& plan, const std::vector<double>& samples, std::size_t count);
-// Encrypts every tile at the backend's top level with its default scale.
+// Encrypts the sent tiles (plan_input_tiles_sent; the others absent) at the backend's top level with its
+// default scale.
 tile::CipherTileTensor encrypt_input(const backend::Backend& be, const Plan& plan, const std::vector<double>& samples,
                                      std::size_t count);
 // Decrypts and unpacks the first `count` samples: count x output_size, original order. The server's

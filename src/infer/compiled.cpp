@@ -251,4 +251,12 @@ std::vector<double> plain_outputs(const nn::Model& model, const std::vector<doub
   return out;
 }
 
+std::vector<std::size_t> unread_input_rows(const CompiledNetwork& net) {
+  const CompiledLayer& first = net.layers.front();
+  std::vector<std::size_t> rows;
+  for (std::size_t c = 0; c * first.in_tile < first.in(); ++c)
+    if (!first.column_read(c)) rows.push_back(c);
+  return rows;
+}
+
 }  // namespace hepex::infer

@@ -89,6 +89,11 @@ struct CompiledNetwork {
   int layer_depth(std::size_t l) const;  // 1 (product) + clear + square + output clear
 };
 
+// Input tile rows (dim-0 positions of the input, t1 model-order features each) that no weight tile of the
+// first layer reads: pruned inputs, which the client need not encrypt or send (Plan::unread_input_rows).
+std::vector<std::size_t> unread_input_rows(const CompiledNetwork& net);
+
+
 // Throws InvalidArgument for relu/sigmoid (naming the layer), for an invalid model, for tile sizes that are
 // not powers of two, and when the output does not depend on the input (every tile row pruned).
 // in_next_weights[l] (hidden layers; missing entries false): repair layer l's unknowns, if it has any, in

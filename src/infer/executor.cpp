@@ -74,6 +74,8 @@ Executor::Executor(const Backend& be, const CompiledNetwork& net, std::size_t ba
                         " levels, the CKKS parameters give " + std::to_string(be.max_level()));
   const auto sizes = tile_sizes();
   input_shape_ = tile::input_shape(net.input_size(), batch, sizes, tile::Orientation::kTransposed, net.batch_layout);
+  input_read_.assign(input_shape_.dim(0).tile_count(), true);
+  for (std::size_t r : unread_input_rows(net)) input_read_[r] = false;
 
   const double start = now_seconds();
   int level = be.max_level();
@@ -142,6 +144,7 @@ void Executor::check_input_shape(const TileTensorShape& shape) const {
 }
 
 void Executor::check_input_tile(std::size_t i, const Ciphertext& tile) const {
+  if (tile.empty() && !input_read_[input_shape_.grid_position(i)[0]]) return;  // pruned input: never read
   if (tile.empty()) throw MismatchError("executor: input tile " + std::to_string(i) + " is missing");
   if (be_.level(tile) != be_.max_level() || !backend::scales_match(be_.scale(tile), be_.default_scale()))
     throw MismatchError("executor: input tile " + std::to_string(i) + " is at level " + std::to_string(be_.level(tile)) +

@@ -59,7 +59,8 @@ class Executor {
   Executor(const backend::Backend& be, const CompiledNetwork& net, std::size_t batch, WeightMode mode,
            std::size_t block_bytes = kOnTheFlyBlockBytes, const Distribution* distribution = nullptr);
 
-  // Input: the client's tile tensor (input_shape(), every tile at max_level with the default scale).
+  // Input: the client's tile tensor (input_shape(), every tile at max_level with the default scale; tiles in
+  // rows the first layer never reads, unread_input_rows, may be absent).
   // Throws MismatchError naming what differs. Output: output_shape().
   // `on_layer(l, layers)`, when given, is called before layer l starts (progress for long runs).
   using LayerCallback = std::function<void(std::size_t layer, std::size_t layers)>;
@@ -116,6 +117,7 @@ class Executor {
   const Distribution* distribution_;
   std::vector<std::vector<RowRange>> shares_;  // [layer][part]: the output tile rows each part computes
   tile::TileTensorShape input_shape_;
+  std::vector<bool> input_read_;  // per input tile row: whether the first layer reads it (absent otherwise allowed)
   std::vector<Schedule> schedule_;
   std::vector<tile::DenseMatrix> product_weights_;  // [layer]: CompiledLayer::product_weights (input_copies only)
   std::vector<std::vector<tile::PlainTileTensor>> blocks_;  // pre-encoded: [layer][block]

@@ -12,12 +12,30 @@
 namespace hepex::infer {
 
 namespace {
-// The tiles of `t` as engine ciphertexts (every tile present), and the save options naming the key set.
+// Per tile and one past the last: the tiles before it a file holds (all, or the sent ones).
+std::vector<std::size_t> file_index(const tile::TileTensorShape& shape, const std::vector<bool>& sent,
+                                    const std::string& who) {
+  if (!sent.empty() && sent.size() != shape.tile_count())
+    throw InvalidArgument(who + ": " + std::to_string(sent.size()) + " sent flags for " +
+                          std::to_string(shape.tile_count()) + " tiles");
+  std::vector<std::size_t> index(shape.tile_count() + 1, 0);
+  for (std::size_t i = 0; i < shape.tile_count(); ++i) index[i + 1] = index[i] + (sent.empty() || sent[i] ? 1 : 0);
+  return index;
+}
+
+// The tiles of `t` a file holds (every tile, or the sent ones: present, the others absent) as engine ciphertexts.
 std::vector<ckks::Ciphertext> ciphertext_batch(const backend::CkksBackend& be, const tile::CipherTileTensor& t,
-                                               const std::string& who) {
-  for (std::size_t i = 0; i < t.tile_count(); ++i)
-    if (t.absent(i)) throw InvalidArgument(who + ": tile " + std::to_string(i) + " is absent");
-  return be.unwrap_batch(t.tiles());
+                                               const std::vector<bool>& sent, const std::string& who) {
+  const auto index = file_index(t.shape(), sent, who);
+  std::vector<backend::Ciphertext> held;
+  held.reserve(index.back());
+  for (std::size_t i = 0; i < t.tile_count(); ++i) {
+    const bool in_file = index[i + 1] > index[i];
+    if (in_file && t.absent(i)) throw InvalidArgument(who + ": tile " + std::to_string(i) + " is absent");
+    if (!in_file && !t.absent(i)) throw InvalidArgument(who + ": tile " + std::to_string(i) + " is not sent, but present");
+    if (in_file) held.push_back(t.tile(i));
+  }
+  return be.unwrap_batch(held);
 }
 ckks::SaveOptions key_set_options(const backend::CkksBackend& be) {
   ckks::SaveOptions opts;
@@ -26,56 +44,69 @@ ckks::SaveOptions key_set_options(const backend::CkksBackend& be) {
 }
 }  // namespace
 
-void save_ciphertexts(const std::string& path, const backend::CkksBackend& be, const tile::CipherTileTensor& t) {
-  const auto batch = ciphertext_batch(be, t, "save_ciphertexts " + path);
+void save_ciphertexts(const std::string& path, const backend::CkksBackend& be, const tile::CipherTileTensor& t,
+                      const std::vector<bool>& sent) {
+  const auto batch = ciphertext_batch(be, t, sent, "save_ciphertexts " + path);
   ckks::save(path, std::span<const ckks::Ciphertext>(batch), key_set_options(be));
 }
 
-std::vector<std::uint8_t> ciphertexts_file_bytes(const backend::CkksBackend& be, const tile::CipherTileTensor& t) {
-  const auto batch = ciphertext_batch(be, t, "ciphertexts_file_bytes");
+std::vector<std::uint8_t> ciphertexts_file_bytes(const backend::CkksBackend& be, const tile::CipherTileTensor& t,
+                                                 const std::vector<bool>& sent) {
+  const auto batch = ciphertext_batch(be, t, sent, "ciphertexts_file_bytes");
   return io::seal(ckks::to_bytes(std::span<const ckks::Ciphertext>(batch), key_set_options(be)));
 }
 
 tile::CipherTileTensor load_ciphertexts(const std::string& path, const backend::CkksBackend& be,
-                                        const tile::TileTensorShape& shape) {
-  return parse_ciphertexts(io::read_hepex_file(path), path, be, shape);
+                                        const tile::TileTensorShape& shape, const std::vector<bool>& sent) {
+  return parse_ciphertexts(io::read_hepex_file(path), path, be, shape, sent);
 }
 
 namespace {
-// Refuses ciphertexts of another key set than the backend's keys and a count other than the shape's.
+// Refuses ciphertexts of another key set than the backend's keys and a count other than the file's tiles.
 void check_batch(const std::string& path, const io::Header& header, std::size_t count, const backend::CkksBackend& be,
-                 const tile::TileTensorShape& shape) {
+                 const tile::TileTensorShape& shape, std::size_t in_file) {
   const auto& keys = be.keys();
   if (io::is_set(keys.id) && header.key_id != keys.id)
     throw MismatchError(path + ": encrypted under key set " + io::key_id_text(header.key_id) + ", but " + keys.source +
                         " is key set " + io::key_id_text(keys.id) + " (the ciphertexts come from another keygen)");
-  if (count != shape.tile_count())
-    throw FormatError(path + ": " + std::to_string(count) + " ciphertexts, the plan's tile tensor " +
-                      shape.to_string() + " has " + std::to_string(shape.tile_count()));
+  if (count != in_file)
+    throw FormatError(path + ": " + std::to_string(count) + " ciphertexts, the plan's tile tensor " + shape.to_string() +
+                      " sends " + std::to_string(in_file) +
+                      (in_file == shape.tile_count() ? "" : " of its " + std::to_string(shape.tile_count()) + " tiles"));
 }
 }  // namespace
 
 tile::CipherTileTensor parse_ciphertexts(std::vector<std::uint8_t> body, const std::string& path,
-                                         const backend::CkksBackend& be, const tile::TileTensorShape& shape) {
+                                         const backend::CkksBackend& be, const tile::TileTensorShape& shape,
+                                         const std::vector<bool>& sent) {
+  const auto index = file_index(shape, sent, path);
   io::Header header;
   auto batch = ckks::parse_ciphertext_batch(be.context(), std::move(body), path, &header);
-  check_batch(path, header, batch.size(), be, shape);
-  return tile::CipherTileTensor(shape, be.wrap_batch(std::move(batch)));
+  check_batch(path, header, batch.size(), be, shape, index.back());
+  auto wrapped = be.wrap_batch(std::move(batch));
+  std::vector<backend::Ciphertext> tiles(shape.tile_count());
+  for (std::size_t i = 0; i < tiles.size(); ++i)
+    if (index[i + 1] > index[i]) tiles[i] = std::move(wrapped[index[i]]);
+  return tile::CipherTileTensor(shape, std::move(tiles));
 }
 
 namespace {
 ckks::CiphertextBatchParser checked_parser(std::vector<std::uint8_t> body, const std::string& name,
-                                           const backend::CkksBackend& be, const tile::TileTensorShape& shape) {
+                                           const backend::CkksBackend& be, const tile::TileTensorShape& shape,
+                                           std::size_t in_file) {
   io::Header header;
   ckks::CiphertextBatchParser parser(be.context(), std::move(body), name, &header);
-  check_batch(name, header, parser.count(), be, shape);
+  check_batch(name, header, parser.count(), be, shape, in_file);
   return parser;
 }
 }  // namespace
 
 CiphertextTiles::CiphertextTiles(std::vector<std::uint8_t> body, const std::string& name,
-                                 const backend::CkksBackend& be, const tile::TileTensorShape& shape)
-    : parser_(checked_parser(std::move(body), name, be, shape)), be_(be), shape_(shape) {}
+                                 const backend::CkksBackend& be, const tile::TileTensorShape& shape,
+                                 const std::vector<bool>& sent)
+    : be_(be), shape_(shape), file_index_(file_index(shape, sent, name)) {
+  parser_.emplace(checked_parser(std::move(body), name, be, shape, file_index_.back()));
+}
 
 tile::CipherTileTensor CiphertextTiles::fetch(std::size_t first, std::size_t last) {
   const std::size_t per_row = shape_.tiles_per_row(), begin = first * per_row, end = last * per_row;
@@ -83,12 +114,13 @@ tile::CipherTileTensor CiphertextTiles::fetch(std::size_t first, std::size_t las
     throw InvalidArgument("ciphertext tiles: positions [" + std::to_string(first) + ", " + std::to_string(last) +
                           ") outside the " + std::to_string(shape_.dim(0).tile_count()) + " of dim 0");
   if (!parser_) throw InvalidArgument("ciphertext tiles: read after finish()");
-  if (parser_->parsed() > begin) parser_->rewind();
-  while (parser_->parsed() < begin) parser_->next();  // skipped: parsed (checked) and dropped
-  std::vector<ckks::Ciphertext> part = parser_->next_many(end - begin);
+  const std::size_t from = file_index_[begin], to = file_index_[end];  // the file's ciphertexts of those tiles
+  if (parser_->parsed() > from) parser_->rewind();
+  while (parser_->parsed() < from) parser_->next();  // skipped: parsed (checked) and dropped
+  auto wrapped = be_.wrap_batch(parser_->next_many(to - from));
   std::vector<backend::Ciphertext> tiles(shape_.tile_count());
-  auto wrapped = be_.wrap_batch(std::move(part));
-  std::move(wrapped.begin(), wrapped.end(), tiles.begin() + static_cast<std::ptrdiff_t>(begin));
+  for (std::size_t i = begin; i < end; ++i)
+    if (file_index_[i + 1] > file_index_[i]) tiles[i] = std::move(wrapped[file_index_[i] - from]);
   return tile::CipherTileTensor(shape_, std::move(tiles));
 }
 

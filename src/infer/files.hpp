@@ -2,7 +2,8 @@
 // Files the client and the server exchange, and the client's sample files.
 //
 //   ciphertexts   a ckks/serialize.hpp ciphertext batch: the tiles of one tile tensor in row-major tile
-//                 order; the shape is the plan's (input or output), checked on load (tile count, and every
+//                 order (an input file: the tiles the plan sends only, plan_input_tiles_sent, passed as
+//                 `sent` below); the shape is the plan's (input or output), checked on load (tile count, and every
 //                 ciphertext's parameters, level and slots by the ckks loader and CkksBackend::wrap), and
 //                 the key set: a file of another key set than the backend's keys is refused, naming both.
 //   .npy          NumPy arrays (version 1.0, little-endian, C order): written as float64 rows x cols;
@@ -19,14 +20,19 @@
 
 namespace hepex::infer {
 
-void save_ciphertexts(const std::string& path, const backend::CkksBackend& be, const tile::CipherTileTensor& t);
+// `sent` (one flag per tile, or empty: every tile): the tiles a file holds; writing, those must be present
+// and the others absent; reading, the others stay absent.
+void save_ciphertexts(const std::string& path, const backend::CkksBackend& be, const tile::CipherTileTensor& t,
+                      const std::vector<bool>& sent = {});
 tile::CipherTileTensor load_ciphertexts(const std::string& path, const backend::CkksBackend& be,
-                                        const tile::TileTensorShape& shape);
+                                        const tile::TileTensorShape& shape, const std::vector<bool>& sent = {});
 // The same in memory: the file's bytes (integrity trailer included), and their parser on bytes without
 // the trailer (io::read_hepex_file, io::unseal); `name` prefixes every error.
-std::vector<std::uint8_t> ciphertexts_file_bytes(const backend::CkksBackend& be, const tile::CipherTileTensor& t);
+std::vector<std::uint8_t> ciphertexts_file_bytes(const backend::CkksBackend& be, const tile::CipherTileTensor& t,
+                                                 const std::vector<bool>& sent = {});
 tile::CipherTileTensor parse_ciphertexts(std::vector<std::uint8_t> body, const std::string& name,
-                                         const backend::CkksBackend& be, const tile::TileTensorShape& shape);
+                                         const backend::CkksBackend& be, const tile::TileTensorShape& shape,
+                                         const std::vector<bool>& sent = {});
 
 // The tiles of a ciphertext file's bytes (trailer checked and removed) parsed part by part, as a server's
 // first layer asks for them (tile::TileFetch, Executor::run): the inputs are never all expanded in memory at
@@ -36,7 +42,7 @@ tile::CipherTileTensor parse_ciphertexts(std::vector<std::uint8_t> body, const s
 class CiphertextTiles {
  public:
   CiphertextTiles(std::vector<std::uint8_t> body, const std::string& name, const backend::CkksBackend& be,
-                  const tile::TileTensorShape& shape);
+                  const tile::TileTensorShape& shape, const std::vector<bool>& sent = {});
   const tile::TileTensorShape& shape() const { return shape_; }
   // The tiles at dim-0 positions [first, last), the others absent; parts before the last one read parse again.
   tile::CipherTileTensor fetch(std::size_t first, std::size_t last);
@@ -48,6 +54,7 @@ class CiphertextTiles {
   std::optional<ckks::CiphertextBatchParser> parser_;
   const backend::CkksBackend& be_;
   tile::TileTensorShape shape_;
+  std::vector<std::size_t> file_index_;  // per tile (and one past the last): the sent tiles before it
 };
 
 struct Samples {

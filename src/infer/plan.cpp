@@ -234,6 +234,11 @@ void check_plan_matches(const Plan& plan, const CompiledNetwork& net, const std:
     throw MismatchError(who + ": the plan has " + std::to_string(plan.depth) + " levels, this version of hepex "
                         "evaluates the network in " + std::to_string(net.depth()) +
                         " (a plan from an older hepex, before the last layer's output clear?): make a new plan");
+  // Fewer unread rows than the model's (an older plan) only send more; one more would drop an input it reads.
+  const auto unread = unread_input_rows(net);
+  for (std::size_t r : plan.unread_input_rows)
+    if (!std::binary_search(unread.begin(), unread.end(), r))
+      throw MismatchError(who + ": the plan leaves input row " + std::to_string(r) + " unsent, which the model reads");
 }
 
 namespace {
@@ -451,7 +456,8 @@ Plan plan_network(const nn::Model& model, const CompiledNetwork& net, std::size_
   }
   p.onthefly_weight_bytes = block;
   const auto in_shape = tile::input_shape(p.input_size, batch, p.tile_sizes(), tile::Orientation::kTransposed, net.batch_layout);
-  p.input_ciphertexts = in_shape.tile_count();
+  p.unread_input_rows = unread_input_rows(net);
+  p.input_ciphertexts = (in_shape.dim(0).tile_count() - p.unread_input_rows.size()) * in_shape.tiles_per_row();
   p.input_bytes = p.input_ciphertexts * ct_bytes(p.ckks, p.ckks.max_level());
   const auto out_shape = tile::output_shape(p.output_size, batch, p.tile_sizes(), net.layers.back().orientation, net.batch_layout);
   p.output_ciphertexts = out_shape.tile_count();
@@ -465,7 +471,7 @@ Plan plan_network(const nn::Model& model, const CompiledNetwork& net, std::size_
   for (int b : p.ckks.data_bits) bits_per_coefficient += static_cast<std::size_t>(b);
   const std::size_t input_file_bytes = p.input_ciphertexts * p.ckks.ring_degree * bits_per_coefficient / 8;
   const std::size_t input_part_bytes =
-      std::min(p.input_ciphertexts, kInputPartPositions * p.input_ciphertexts / in_shape.dim(0).tile_count()) *
+      std::min(p.input_ciphertexts, kInputPartPositions * in_shape.tiles_per_row()) *
       ct_bytes(p.ckks, p.ckks.max_level());
   // A layer holds its input (the first: the file's bytes and one part expanded) beside its sums, then drops
   // it; its outputs stay with their copies when the next layer reads several blocks of weights (on the fly)
@@ -586,6 +592,7 @@ json Plan::to_json() const {
           {"rotation_steps", rotation_steps},
           {"rotation_key_levels", rotation_key_levels},
           {"relin_key_level", relin_key_level},
+          {"unread_input_rows", unread_input_rows},
           {"weight_mode", weight_mode_name(weight_mode)},
           {"preencoded_weight_bytes", preencoded_weight_bytes},
           {"onthefly_weight_bytes", onthefly_weight_bytes},
@@ -639,6 +646,7 @@ Plan Plan::from_json(const json& j, const std::string& name) {
     p.rotation_steps = io::json_integers_at<int>(j, "rotation_steps", name);
     if (j.contains("rotation_key_levels")) p.rotation_key_levels = io::json_integers_at<int>(j, "rotation_key_levels", name);
     p.relin_key_level = io::json_integer_or<int>(j, "relin_key_level", -1, name);
+    if (j.contains("unread_input_rows")) p.unread_input_rows = io::json_integers_at<std::size_t>(j, "unread_input_rows", name);
     p.weight_mode = parse_weight_mode(j.at("weight_mode").get<std::string>());
     p.preencoded_weight_bytes = io::json_integer_at<std::size_t>(j, "preencoded_weight_bytes", name);
     p.onthefly_weight_bytes = io::json_integer_at<std::size_t>(j, "onthefly_weight_bytes", name);
@@ -780,6 +788,15 @@ void validate_plan(const Plan& p, const std::string& name) {
   if (!in(p.relin_key_level, -1, static_cast<int>(c.max_level())))
     fail("relinearization key level " + std::to_string(p.relin_key_level) + " is outside [-1, " +
          std::to_string(c.max_level()) + "]");
+  const std::size_t input_rows = (p.input_size + p.t1 - 1) / p.t1;
+  if (p.unread_input_rows.size() >= input_rows)
+    fail(std::to_string(p.unread_input_rows.size()) + " unread input rows of " + std::to_string(input_rows) +
+         ": the first layer must read some input");
+  for (std::size_t i = 0; i < p.unread_input_rows.size(); ++i) {
+    const std::size_t r = p.unread_input_rows[i];
+    if (r >= input_rows || (i > 0 && r <= p.unread_input_rows[i - 1]))
+      fail("unread input row " + std::to_string(r) + " is not in [0, " + std::to_string(input_rows) + ") in increasing order");
+  }
   if (!in(p.layers.size(), std::size_t{1}, L::kMaxLayers)) fail(std::to_string(p.layers.size()) + " layers, expected 1 to 64");
   std::size_t width = p.input_size;
   int level = c.max_level();

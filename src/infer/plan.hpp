@@ -152,11 +152,15 @@ struct Plan {
   // (empty, -1 with no levels): full keys.
   std::vector<int> rotation_key_levels;
   int relin_key_level = -1;
+  // Input tile rows (dim-0 positions of the input tile tensor, t1 model-order features each) that no weight
+  // of the first layer reads (pruned inputs): the client neither encrypts nor sends them. Increasing; absent
+  // in older plans (every row sent).
+  std::vector<std::size_t> unread_input_rows;
   std::vector<LayerPlan> layers;
   WeightMode weight_mode = WeightMode::kPreEncoded;
   std::size_t preencoded_weight_bytes = 0;  // all weight plaintexts at once
   std::size_t onthefly_weight_bytes = 0;    // the largest block encoded at a time
-  std::size_t input_ciphertexts = 0, output_ciphertexts = 0;
+  std::size_t input_ciphertexts = 0, output_ciphertexts = 0;  // the ciphertexts sent (unread rows are not)
   std::size_t input_bytes = 0, output_bytes = 0;  // in memory (2 polynomials x limbs x N x 8)
   std::size_t eval_key_bytes = 0;                 // relinearization + planned Galois keys in memory (trimmed)
   std::size_t est_peak_bytes_preencoded = 0, est_peak_bytes_onthefly = 0;

@@ -133,11 +133,11 @@ tile::CipherTileTensor Client::encrypted(const Samples& s) const {
 }
 
 Bytes Client::encrypt(const Samples& samples) const {
-  return infer::ciphertexts_file_bytes(backend("encrypt"), encrypted(samples));
+  return infer::ciphertexts_file_bytes(backend("encrypt"), encrypted(samples), infer::plan_input_tiles_sent(plan_));
 }
 
 void Client::encrypt_to_file(const Samples& samples, const std::string& path) const {
-  infer::save_ciphertexts(path, backend("encrypt"), encrypted(samples));
+  infer::save_ciphertexts(path, backend("encrypt"), encrypted(samples), infer::plan_input_tiles_sent(plan_));
 }
 
 void Client::encrypt(const Samples& samples, std::ostream& out) const {

@@ -96,11 +96,15 @@ PlainTileTensor pack_plain(const backend::Backend& backend, const Tensor& tensor
 }
 
 CipherTileTensor pack_encrypted(const backend::Backend& backend, const Tensor& tensor, const TileTensorShape& shape,
-                                int level, double scale) {
+                                int level, double scale, const std::vector<bool>& sent) {
   require_tensor_fits(tensor, shape, "pack_encrypted");
   shape.require_slots(backend.slot_count(), "pack_encrypted");
+  if (!sent.empty() && sent.size() != shape.tile_count())
+    throw InvalidArgument("pack_encrypted: " + std::to_string(sent.size()) + " flags for " +
+                          std::to_string(shape.tile_count()) + " tiles");
   std::vector<backend::Ciphertext> tiles(shape.tile_count());
   parallel_for(tiles.size(), [&](std::size_t i) {
+    if (!sent.empty() && !sent[i]) return;
     tiles[i] = backend.encrypt(backend.encode(tile_slots(tensor, shape, i), level, scale));
   });
   return CipherTileTensor(shape, std::move(tiles));

@@ -22,8 +22,9 @@ std::vector<std::ptrdiff_t> tile_slot_map(const TileTensorShape& shape, std::siz
 PlainTileTensor pack_plain(const backend::Backend& backend, const Tensor& tensor, const TileTensorShape& shape,
                            int level, double scale, bool skip_zero_tiles = true);
 // Every tile encoded and encrypted (client side), all-zero ones included: the input's sparsity is data.
+// `sent` (one flag per tile, when given): only those tiles, the others absent (nobody reads them).
 CipherTileTensor pack_encrypted(const backend::Backend& backend, const Tensor& tensor, const TileTensorShape& shape,
-                                int level, double scale);
+                                int level, double scale, const std::vector<bool>& sent = {});
 
 Tensor unpack(const backend::Backend& backend, const CipherTileTensor& tiles);  // decrypts
 Tensor unpack(const backend::Backend& backend, const PlainTileTensor& tiles);   // decodes

@@ -563,6 +563,44 @@ TEST(InferPlanner, JsonRoundTripAndValidation) {
   PlanOptions three = test_options();
   three.hoisted_rotations = 3;
   EXPECT_THROW(make_plan(m, kT1, kT2, 11, three), InvalidArgument);
+  // Unread input rows: increasing, inside the input's 8 rows, not all of them; absent in older plans.
+  j = p.to_json();
+  j.erase("unread_input_rows");
+  EXPECT_TRUE(Plan::from_json(j, "old.json").unread_input_rows.empty());
+  for (const auto& bad : {std::vector<int>{8}, std::vector<int>{3, 2}, std::vector<int>{1, 1}, std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7}}) {
+    j["unread_input_rows"] = bad;
+    EXPECT_THROW(Plan::from_json(j, "bad.json"), FormatError) << bad.size();
+  }
+  j["unread_input_rows"] = {0, 7};
+  EXPECT_EQ(Plan::from_json(j, "ok.json").unread_input_rows, (std::vector<std::size_t>{0, 7}));
+}
+
+// The first layer's input tile rows of zero weights are the plan's unread rows: the executor runs without
+// their tiles (absent) to the same outputs, and still refuses a missing tile of a row it reads.
+TEST(InferExecutor, PrunedInputRowsNeedNoTiles) {
+  auto m = testing::pruned_model_2x4(23);
+  auto& W = m.layers()[0].W;
+  for (int j = 2 * int(kT1); j < 3 * int(kT1); ++j) W.col(j).setZero();  // input tile row 2
+  const Plan plan = make_plan(m, kT1, kT2, 11, test_options());
+  EXPECT_EQ(plan.unread_input_rows, (std::vector<std::size_t>{2}));
+  EXPECT_EQ(unread_input_rows(compile_for(m, plan)), plan.unread_input_rows);
+  const auto x = testing::random_inputs(10, 16, 8);
+  const auto want = plain_outputs(m, x, 10);
+  const auto r = run_on_sim(m, plan, x, 10, WeightMode::kPreEncoded);
+  EXPECT_LT(max_abs_diff(r.y, want), 1e-9);
+  backend::SimBackend sim(plan.ckks.sim_params());
+  Executor ex(sim, compile_for(m, plan), plan.batch, WeightMode::kPreEncoded);
+  const auto in = encrypt_input(sim, plan, x, 10);
+  const auto sent = plan_input_tiles_sent(plan);
+  std::size_t absent = 0;
+  for (std::size_t i = 0; i < in.tile_count(); ++i) {
+    EXPECT_EQ(in.absent(i), !sent[i]) << i;
+    absent += in.absent(i) ? 1 : 0;
+  }
+  EXPECT_EQ(absent, in.tile_count() - plan.input_ciphertexts);
+  std::vector<backend::Ciphertext> tiles(in.tiles().begin(), in.tiles().end());
+  tiles[0] = backend::Ciphertext{};  // row 0 is read
+  EXPECT_THROW(ex.run(tile::CipherTileTensor(in.shape(), std::move(tiles))), MismatchError);
 }
 
 TEST(InferExecutor, RefusesWrongInputsAndOtherModels) {

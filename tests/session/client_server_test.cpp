@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "../infer/infer_test_util.hpp"
+#include "infer/client.hpp"
 #include "infer/plan.hpp"
 #include "io/safe_file.hpp"
 #include "session/client.hpp"
@@ -66,6 +67,48 @@ TEST(Session, BytesRoundTripMatchesThePlaintextModel) {
   // A second evaluation reuses the encoded weights and gives the same function.
   const auto x2 = random_samples(kBatch, 16, 3);
   expect_near_model(client.decrypt(server.evaluate(client.encrypt(x2)).output), m, x2);
+}
+
+// Inputs the pruned first layer never reads (whole input tile rows of zero weights) are neither encrypted
+// nor sent: the plan names their rows, the file holds the other ciphertexts only, the outputs are the
+// model's; a file with every tile (or one short) is refused naming the counts.
+TEST(Session, PrunedInputRowsAreNotSent) {
+  auto m = small_model();
+  auto& W = m.layers()[0].W;  // model order: input tile row r holds model inputs r t1 .. r t1 + t1 - 1
+  for (int r : {1, 4, 5})
+    for (int j = r * int(kT1); j < (r + 1) * int(kT1); ++j) W.col(j).setZero();
+  const infer::Plan plan = small_plan(m);
+  EXPECT_EQ(plan.unread_input_rows, (std::vector<std::size_t>{1, 4, 5}));
+  const std::size_t per_row = infer::plan_input_shape(plan).tiles_per_row();
+  EXPECT_EQ(plan.input_ciphertexts, (16 / kT1 - 3) * per_row);
+  Client client(plan, kInsecure);
+  client.generate_keys(seed_from_u64(6));
+  Server server(m, infer::Plan::parse(client.plan_bytes(), "plan"), insecure_server());
+  server.set_eval_keys(client.eval_keys());
+  const auto x = random_samples(kBatch, 16, 7);
+  const auto input = client.encrypt(x);
+  const auto result = server.evaluate(input);
+  expect_near_model(client.decrypt(result.output, x.rows), m, x);
+
+  // The same samples under a plan that sends every row: more bytes, refused by this server.
+  infer::Plan all = plan;
+  all.unread_input_rows.clear();
+  Client every(all, kInsecure);
+  every.generate_keys(seed_from_u64(6));
+  const auto longer = every.encrypt(x);
+  EXPECT_GT(longer.size(), input.size() + (3 * per_row - 1) * (input.size() / plan.input_ciphertexts));
+  server.set_eval_keys(every.eval_keys());
+  EXPECT_NE(error_of([&] { server.evaluate(longer, "x.ct"); }).find("x.ct: " + std::to_string(16 / kT1 * per_row) +
+                                                                     " ciphertexts, the plan's tile tensor"),
+            std::string::npos);
+  // A server whose plan sends every row reads them all (an older plan: the unread tiles are ignored).
+  Server reads_all(m, all, insecure_server());
+  reads_all.set_eval_keys(every.eval_keys());
+  expect_near_model(every.decrypt(reads_all.evaluate(longer).output, x.rows), m, x);
+  // A plan that leaves unsent a row the model reads is refused by the server.
+  infer::Plan drops = plan;
+  drops.unread_input_rows = {0, 1, 4, 5};
+  EXPECT_THROW(Server(m, drops, insecure_server()), MismatchError);
 }
 
 TEST(Session, FilesAndBytesAreTheSameObjects) {
