@@ -21,6 +21,19 @@ std::vector<std::size_t> product_sum_pairs(std::span<const Ciphertext> cts, std:
   return pairs;
 }
 
+void Backend::add_plain_product_sums(std::span<Ciphertext> sums, std::span<const Ciphertext> cts,
+                                     std::span<const Plaintext> pts, std::size_t terms) const {
+  std::vector<Ciphertext> part = multiply_plain_sums(cts, pts, terms);
+  if (part.size() != sums.size())
+    throw InvalidArgument("add_plain_product_sums: " + std::to_string(sums.size()) + " running sums for " +
+                          std::to_string(part.size()) + " product sums");
+  for (std::size_t j = 0; j < sums.size(); ++j) {
+    if (part[j].empty()) continue;
+    if (sums[j].empty()) sums[j] = std::move(part[j]);
+    else add_inplace(sums[j], part[j]);
+  }
+}
+
 Ciphertext Backend::rotate_sum(const Ciphertext& a, std::span<const int> steps) const {
   if (steps.empty()) throw InvalidArgument("rotate_sum: no steps");
   std::vector<Ciphertext> rotated = rotate_many(a, steps);

@@ -85,6 +85,11 @@ class Backend {
   // one add per pair after the first; the products of one output need one level, size and scale.
   virtual std::vector<Ciphertext> multiply_plain_sums(std::span<const Ciphertext> cts, std::span<const Plaintext> pts,
                                                       std::size_t terms) const = 0;
+  // sums[j] += out[j] of multiply_plain_sums (an empty sums[j] takes it; no pair leaves it as it is): the
+  // values and counts of multiply_plain_sums followed by add_inplace, for a running sum over parts of a
+  // layer's inputs; a backend may add in place without holding both (default: exactly that sequence).
+  virtual void add_plain_product_sums(std::span<Ciphertext> sums, std::span<const Ciphertext> cts,
+                                      std::span<const Plaintext> pts, std::size_t terms) const;
 
   // --- in place: a = op(a, ...), with the checks, errors and counts of the out-of-place operation.
   virtual void add_inplace(Ciphertext& a, const Ciphertext& b) const { a = add(a, b); }

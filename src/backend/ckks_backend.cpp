@@ -289,25 +289,48 @@ Ciphertext CkksBackend::multiply_plain(const Ciphertext& a, const Plaintext& b) 
   return make(y.is_compact() ? evaluator_.multiply_plain(x, y.compact) : evaluator_.multiply_plain(x, y.full));
 }
 
-std::vector<Ciphertext> CkksBackend::multiply_plain_sums(std::span<const Ciphertext> cts,
-                                                         std::span<const Plaintext> pts, std::size_t terms) const {
-  const auto pairs = product_sum_pairs(cts, pts, terms, "CkksBackend::multiply_plain_sums");
+std::vector<ckks::ProductSum> CkksBackend::product_sums(std::span<const Ciphertext> cts, std::span<const Plaintext> pts,
+                                                        std::size_t terms, const char* who) const {
+  const auto pairs = product_sum_pairs(cts, pts, terms, (std::string("CkksBackend::") + who).c_str());
   std::vector<ckks::ProductSum> sums(pairs.size());
   for (std::size_t i = 0; i < cts.size(); ++i) {
     if (cts[i].empty() || pts[i].empty()) continue;
-    const auto& x = ct_of(cts[i], "multiply_plain_sums");
-    const Pt& y = pt_of(pts[i], "multiply_plain_sums");
-    check_product_fits(x, y, "multiply_plain_sums");
+    const auto& x = ct_of(cts[i], who);
+    const Pt& y = pt_of(pts[i], who);
+    check_product_fits(x, y, who);
     ckks::ProductSum& sum = sums[i / terms];
     sum.cts.push_back(&x);
     if (y.is_compact()) sum.compact.push_back(&y.compact);
     else sum.pts.push_back(&y.full);
   }
-  std::vector<ckks::Ciphertext> results = evaluator_.multiply_plain_sums(sums);
+  return sums;
+}
+
+std::vector<Ciphertext> CkksBackend::multiply_plain_sums(std::span<const Ciphertext> cts,
+                                                         std::span<const Plaintext> pts, std::size_t terms) const {
+  std::vector<ckks::Ciphertext> results = evaluator_.multiply_plain_sums(product_sums(cts, pts, terms, "multiply_plain_sums"));
   std::vector<Ciphertext> out(results.size());
   for (std::size_t j = 0; j < results.size(); ++j)
     if (!results[j].empty()) out[j] = make(std::move(results[j]));
   return out;
+}
+
+void CkksBackend::add_plain_product_sums(std::span<Ciphertext> sums, std::span<const Ciphertext> cts,
+                                         std::span<const Plaintext> pts, std::size_t terms) const {
+  std::vector<ckks::ProductSum> products = product_sums(cts, pts, terms, "add_plain_product_sums");
+  if (products.size() != sums.size())
+    throw InvalidArgument(at("add_plain_product_sums", std::to_string(sums.size()) + " running sums for " +
+                                                           std::to_string(products.size()) + " product sums"));
+  // A running sum held by this handle alone takes its products in place; a shared one (or none) gets them
+  // added out of place.
+  for (std::size_t j = 0; j < sums.size(); ++j)
+    if (!products[j].cts.empty() && !sums[j].empty()) products[j].into = sole(sums[j], "add_plain_product_sums");
+  std::vector<ckks::Ciphertext> results = evaluator_.multiply_plain_sums(products);
+  for (std::size_t j = 0; j < sums.size(); ++j) {
+    if (results[j].empty()) continue;
+    if (sums[j].empty()) sums[j] = make(std::move(results[j]));
+    else sums[j] = add(sums[j], make(std::move(results[j])));
+  }
 }
 
 void CkksBackend::add_inplace(Ciphertext& a, const Ciphertext& b) const {

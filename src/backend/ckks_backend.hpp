@@ -118,6 +118,10 @@ class CkksBackend final : public Backend {
   // Evaluator::multiply_plain_sums: one call for all outputs, parallel inside (call it from one thread).
   std::vector<Ciphertext> multiply_plain_sums(std::span<const Ciphertext> cts, std::span<const Plaintext> pts,
                                               std::size_t terms) const override;
+  // The same kernel adding into each running sum in place (ckks::ProductSum::into) where its handle is the
+  // only one: the products' sums are never held beside the running sums.
+  void add_plain_product_sums(std::span<Ciphertext> sums, std::span<const Ciphertext> cts,
+                              std::span<const Plaintext> pts, std::size_t terms) const override;
   // In place where `a` is its object's only handle (no allocation), else out of place.
   void add_inplace(Ciphertext& a, const Ciphertext& b) const override;
   void add_plain_inplace(Ciphertext& a, const Plaintext& b) const override;
@@ -138,6 +142,9 @@ class CkksBackend final : public Backend {
   Ciphertext make(ckks::Ciphertext ct) const;
   // The engine object behind `a` when `a` is its only handle (it may be updated in place), else nullptr.
   ckks::Ciphertext* sole(Ciphertext& a, const char* who) const;
+  // The kernel's sums of pairs [j terms, (j + 1) terms), each pair checked (`who` names the caller).
+  std::vector<ckks::ProductSum> product_sums(std::span<const Ciphertext> cts, std::span<const Plaintext> pts,
+                                             std::size_t terms, const char* who) const;
   void check_level(int level, const char* who) const;
   void check_scale_fits(double scale, std::size_t level, const char* who) const;
   void check_linear(const ckks::Ciphertext& ct, const char* who) const;

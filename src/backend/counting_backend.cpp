@@ -107,6 +107,18 @@ std::vector<Ciphertext> CountingBackend::multiply_plain_sums(std::span<const Cip
     counter_.count_product_sum(pairs);
   return r;
 }
+void CountingBackend::add_plain_product_sums(std::span<Ciphertext> sums, std::span<const Ciphertext> cts,
+                                             std::span<const Plaintext> pts, std::size_t terms) const {
+  const auto pairs = product_sum_pairs(cts, pts, terms, "CountingBackend::add_plain_product_sums");
+  std::vector<bool> running(sums.size());
+  for (std::size_t j = 0; j < sums.size(); ++j) running[j] = !sums[j].empty();
+  inner_.add_plain_product_sums(sums, cts, pts, terms);
+  // As multiply_plain_sums and one add into each running sum that got products.
+  for (std::size_t j = 0; j < pairs.size(); ++j) {
+    counter_.count_product_sum(pairs[j]);
+    if (pairs[j] > 0 && j < running.size() && running[j]) counter_.count(Op::kAdd);
+  }
+}
 void CountingBackend::add_inplace(Ciphertext& a, const Ciphertext& b) const {
   inner_.add_inplace(a, b);
   counter_.count(Op::kAdd);

@@ -49,6 +49,8 @@ class CountingBackend final : public Backend {
   Ciphertext rotate_sum(const Ciphertext& a, std::span<const int> steps) const override;
   std::vector<Ciphertext> multiply_plain_sums(std::span<const Ciphertext> cts, std::span<const Plaintext> pts,
                                               std::size_t terms) const override;
+  void add_plain_product_sums(std::span<Ciphertext> sums, std::span<const Ciphertext> cts,
+                              std::span<const Plaintext> pts, std::size_t terms) const override;
   void add_inplace(Ciphertext& a, const Ciphertext& b) const override;
   void add_plain_inplace(Ciphertext& a, const Plaintext& b) const override;
   void multiply_plain_inplace(Ciphertext& a, const Plaintext& b) const override;

@@ -35,6 +35,9 @@ struct ProductSum {
   std::vector<const Ciphertext*> cts;
   std::vector<const Plaintext*> pts;
   std::vector<const CompactPlaintext*> compact;
+  // When set: the sum is added into *into in place (the running sum of a layer summed in parts: its level,
+  // size and slots those of the products, its scale theirs), and the result for this sum is left empty.
+  Ciphertext* into = nullptr;
 };
 
 class Evaluator {

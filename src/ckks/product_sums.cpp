@@ -24,6 +24,7 @@ struct Terms {
   std::vector<const u64*> a;  // terms x parts
   std::vector<const u64*> b;  // terms: limb 0 of each plaintext (full), or its words of limb 0 (compact)
   u64* out[3] = {};           // the output parts
+  bool accumulate = false;    // out holds a running sum: the block's dot products are added to it
   int shift = -1;             // compact terms: log2 of the run a word covers (-1: full plaintexts)
   std::size_t b_stride = 0;   // words between limbs of a compact plaintext
 };
@@ -86,11 +87,25 @@ std::vector<Ciphertext> Evaluator::multiply_plain_sums(std::span<const ProductSu
       t.b.push_back(compact ? sum.compact[k]->values(0) : sum.pts[k]->poly().data());
     }
     if (compact) t.b_stride = sum.compact[0]->words_per_limb();
-    out[s] = Ciphertext(ctx, 0, first.level(), scale, first.slots());
-    auto& polys = out[s].mutable_polys();
-    for (std::size_t p = 0; p < t.parts; ++p) {
-      polys.push_back(RnsPoly::uninitialized(n, t.limbs));
-      t.out[p] = polys.back().data();
+    if (sum.into) {
+      Ciphertext& into = *sum.into;
+      if (into.level() != first.level() || into.size() != first.size() || into.slots() != first.slots() ||
+          std::fabs(into.scale() - scale) > kScaleTolerance * std::max(into.scale(), scale))
+        throw MismatchError("evaluator multiply_plain_sums: sum " + std::to_string(s) + " is added into a ciphertext at level " +
+                            std::to_string(into.level()) + " with " + std::to_string(into.size()) + " polynomials, scale 2^" +
+                            std::to_string(std::log2(into.scale())) + "; the products are at level " +
+                            std::to_string(first.level()) + " with " + std::to_string(first.size()) + ", scale 2^" +
+                            std::to_string(std::log2(scale)));
+      auto& polys = into.mutable_polys();
+      for (std::size_t p = 0; p < t.parts; ++p) t.out[p] = polys[p].data();
+      t.accumulate = true;
+    } else {
+      out[s] = Ciphertext(ctx, 0, first.level(), scale, first.slots());
+      auto& polys = out[s].mutable_polys();
+      for (std::size_t p = 0; p < t.parts; ++p) {
+        polys.push_back(RnsPoly::uninitialized(n, t.limbs));
+        t.out[p] = polys.back().data();
+      }
     }
     max_limbs = std::max(max_limbs, t.limbs);
   }
@@ -107,7 +122,10 @@ std::vector<Ciphertext> Evaluator::multiply_plain_sums(std::span<const ProductSu
       const Terms& t = terms[s];
       if (j >= t.limbs || t.b.empty()) continue;
       u64* dst[3];
-      for (std::size_t p = 0; p < t.parts; ++p) dst[p] = t.out[p] + offset;
+      // A running sum gets the block's dot products in a scratch block first (in cache), then added to it.
+      thread_local std::vector<u64> scratch;
+      if (t.accumulate) scratch.resize(t.parts * block);
+      for (std::size_t p = 0; p < t.parts; ++p) dst[p] = t.accumulate ? scratch.data() + p * block : t.out[p] + offset;
       if (t.shift < 0) {
         poly::dot_product_block(m, t.parts, t.a, t.b, offset, block, dst);
       } else {
@@ -116,6 +134,17 @@ std::vector<Ciphertext> Evaluator::multiply_plain_sums(std::span<const ProductSu
         words.resize(t.b.size());
         for (std::size_t k = 0; k < words.size(); ++k) words[k] = t.b[k] + j * t.b_stride;
         poly::dot_product_block_runs(m, t.parts, t.a, words, offset, offset - j * n, block, t.shift, dst);
+      }
+      if (t.accumulate) {
+        const u64 q = m.value;
+        for (std::size_t p = 0; p < t.parts; ++p) {
+          u64* sum = t.out[p] + offset;
+          const u64* add = dst[p];
+          for (std::size_t i = 0; i < block; ++i) {
+            const u64 v = sum[i] + add[i];
+            sum[i] = v >= q ? v - q : v;
+          }
+        }
       }
     }
   }

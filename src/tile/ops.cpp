@@ -256,16 +256,14 @@ CipherTileTensor sum_over_dim(const Backend& be, const CipherTileTensor& a, std:
 }
 
 namespace {
-// The sums over dim positions [first, last) of a x b, one per output tile (empty: no term present).
-std::vector<Ciphertext> product_sums_over(const Backend& be, const CipherTileTensor& a, const PlainTileTensor& b,
-                                          std::size_t dim, std::size_t first, std::size_t last) {
-  const TileTensorShape product = product_shape(a.shape(), b.shape());
-  const TileTensorShape out = summed_shape(product, dim);
-  out.require_slots(be.slot_count(), "multiply_plain_sum");
-  // Output tile i sums the products of the tiles along dim: pairs [i * along, (i + 1) * along).
+// The pairs of the sums over dim positions [first, last) of a x b, one sum per output tile: sum i takes pairs
+// [i along, (i + 1) along).
+void product_sum_pairs_over(const CipherTileTensor& a, const PlainTileTensor& b, std::size_t dim, std::size_t first,
+                            std::size_t last, std::vector<Ciphertext>& cts, std::vector<Plaintext>& pts) {
+  const TileTensorShape out = summed_shape(product_shape(a.shape(), b.shape()), dim);
   const std::size_t along = last - first;
-  std::vector<Ciphertext> cts(out.tile_count() * along);
-  std::vector<Plaintext> pts(cts.size());
+  cts.assign(out.tile_count() * along, Ciphertext{});
+  pts.assign(cts.size(), Plaintext{});
   for (std::size_t i = 0; i < out.tile_count(); ++i) {
     auto pos = out.grid_position(i);
     for (std::size_t g = 0; g < along; ++g) {
@@ -274,7 +272,16 @@ std::vector<Ciphertext> product_sums_over(const Backend& be, const CipherTileTen
       pts[i * along + g] = b.tile(source_tile(b.shape(), pos));
     }
   }
-  return be.multiply_plain_sums(cts, pts, along);
+}
+
+// The sums over dim positions [first, last) of a x b, one per output tile (empty: no term present).
+std::vector<Ciphertext> product_sums_over(const Backend& be, const CipherTileTensor& a, const PlainTileTensor& b,
+                                          std::size_t dim, std::size_t first, std::size_t last) {
+  summed_shape(product_shape(a.shape(), b.shape()), dim).require_slots(be.slot_count(), "multiply_plain_sum");
+  std::vector<Ciphertext> cts;
+  std::vector<Plaintext> pts;
+  product_sum_pairs_over(a, b, dim, first, last, cts, pts);
+  return be.multiply_plain_sums(cts, pts, last - first);
 }
 }  // namespace
 
@@ -299,16 +306,15 @@ CipherTileTensor multiply_plain_sum_in_parts(const Backend& be, const TileTensor
     if (!(a.shape() == a_shape))
       throw MismatchError("multiply_plain_sum_in_parts: a part has tile shape " + a.shape().to_string() + ", expected " +
                           a_shape.to_string());
-    std::vector<Ciphertext> part_sums = product_sums_over(be, a, b, dim, first, last);
     if (sums.empty()) {
-      sums = std::move(part_sums);
+      sums = product_sums_over(be, a, b, dim, first, last);
       continue;
     }
-    parallel_for(sums.size(), [&](std::size_t i) {
-      if (part_sums[i].empty()) return;
-      if (sums[i].empty()) sums[i] = std::move(part_sums[i]);
-      else be.add_inplace(sums[i], part_sums[i]);
-    });
+    // Added into the running sums (in place on the CKKS backend: a part's sums are never held beside them).
+    std::vector<Ciphertext> cts;
+    std::vector<Plaintext> pts;
+    product_sum_pairs_over(a, b, dim, first, last, cts, pts);
+    be.add_plain_product_sums(sums, cts, pts, last - first);
   }
   return finish_sum_over_dim(be, product, dim, std::move(sums), "multiply_plain_sum", hoisted, rescale_first);
 }

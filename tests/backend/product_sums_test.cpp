@@ -134,6 +134,60 @@ TEST(ProductSums, SimulatorEqualsThePerTilePathExactlyWithAbsentTiles) {
   }
 }
 
+// Running sums (a layer summed in parts): add_plain_product_sums equals multiply_plain_sums followed by
+// add_inplace, bit for bit and in counts, on both backends; on CKKS a running sum held by one handle is
+// updated where it is, a shared one is left as it was (copy on write), and an empty one takes the sum.
+TEST(ProductSums, AddedIntoRunningSumsEqualsTheSumsThenAdd) {
+  const SimBackend sim(sim_params_for(context()->params()));
+  for (const Backend* be : {static_cast<const Backend*>(&ckks_backend()), static_cast<const Backend*>(&sim)}) {
+    const bool ckks = be == &ckks_backend();
+    SCOPED_TRACE(ckks ? "ckks" : "sim");
+    const Layer layer(*be);
+    // Running sums: output 0 a fresh sole handle, 1 empty, 2 shared with `kept` (its pairs are all absent:
+    // it stays as it is either way).
+    const auto first = be->multiply_plain_sums(layer.cts, layer.pts, Layer::kTerms);
+    const Ciphertext kept = first[0];
+    auto running = [&] { return std::vector<Ciphertext>{be->multiply_plain(layer.cts[1], layer.pts[1]), {}, kept}; };
+    std::vector<Ciphertext> got = running(), want = running();
+    const ckks::Ciphertext* object = ckks ? &static_cast<const CkksBackend*>(be)->unwrap(got[0]) : nullptr;
+    CountingBackend into_counts(*be), then_add_counts(*be);
+    into_counts.add_plain_product_sums(got, layer.cts, layer.pts, Layer::kTerms);
+    auto sums = then_add_counts.multiply_plain_sums(layer.cts, layer.pts, Layer::kTerms);
+    for (std::size_t j = 0; j < sums.size(); ++j) {
+      if (sums[j].empty()) continue;
+      if (want[j].empty()) want[j] = sums[j];
+      else then_add_counts.add_inplace(want[j], sums[j]);
+    }
+    EXPECT_EQ(into_counts.counts(), then_add_counts.counts()) << into_counts.counts().to_string();
+    for (std::size_t j = 0; j < 3; ++j) {
+      ASSERT_FALSE(got[j].empty()) << j;
+      if (ckks) {
+        const auto& c = static_cast<const CkksBackend&>(*be);
+        for (std::size_t p = 0; p < c.unwrap(got[j]).size(); ++p) EXPECT_EQ(c.unwrap(got[j]).poly(p), c.unwrap(want[j]).poly(p)) << j;
+      } else {
+        EXPECT_EQ(sim.peek(got[j]), sim.peek(want[j])) << j;
+      }
+    }
+    if (ckks) {
+      const auto& c = static_cast<const CkksBackend&>(*be);
+      EXPECT_EQ(&c.unwrap(got[0]), object);  // updated in place
+      // A shared running sum that gets products: a new object, the other handle unchanged.
+      std::vector<Ciphertext> shared{kept, {}, {}};
+      const auto before = c.unwrap(kept);
+      be->add_plain_product_sums(shared, layer.cts, layer.pts, Layer::kTerms);
+      EXPECT_NE(&c.unwrap(shared[0]), &c.unwrap(kept));
+      EXPECT_EQ(c.unwrap(kept).poly(0), before.poly(0));
+      EXPECT_LT(max_abs_diff(be->decrypt(shared[0]), [&] {
+                  auto y = layer.expected(0);
+                  for (auto& v : y) v *= 2;
+                  return y;
+                }()), 2 * kTolerance);
+    }
+    std::vector<Ciphertext> two(2);
+    EXPECT_THROW(be->add_plain_product_sums(two, layer.cts, layer.pts, Layer::kTerms), InvalidArgument);
+  }
+}
+
 TEST(ProductSums, MismatchesAreRefusedByBothBackends) {
   const SimBackend sim(sim_params_for(context()->params()));
   for (const Backend* be : {static_cast<const Backend*>(&ckks_backend()), static_cast<const Backend*>(&sim)}) {
