@@ -426,6 +426,29 @@ Bytes to_bytes(std::span<const Ciphertext> batch, SaveOptions opts) {
   return write_bytes([&](auto& w) { write_batch(w, batch, opts); });
 }
 
+CiphertextBatchWriter::CiphertextBatchWriter(const CkksContext& ctx, std::size_t count, SaveOptions opts)
+    : param_hash_(ctx.param_hash()), count_(count), opts_(opts) {
+  if (count == 0) throw InvalidArgument("ciphertext batch: nothing to write (empty batch)");
+  write_header(w_, ObjectType::kCiphertextBatch, param_hash_, opts.key_id);
+  w_.write<std::uint64_t>(count);
+}
+
+void CiphertextBatchWriter::add(const Ciphertext& ct) {
+  if (added_ == count_) throw InvalidArgument("ciphertext batch: more than the " + std::to_string(count_) + " ciphertexts announced");
+  if (ct.param_hash() != param_hash_) throw MismatchError("ciphertext batch: the ciphertexts belong to different parameters");
+  write_ciphertext_body(w_, ct, opts_);
+  ++added_;
+}
+
+Bytes CiphertextBatchWriter::finish() {
+  if (added_ != count_)
+    throw InvalidArgument("ciphertext batch: " + std::to_string(added_) + " of the " + std::to_string(count_) +
+                          " ciphertexts announced");
+  Bytes out = w_.take_bytes();
+  w_ = io::BinaryWriter{};
+  return out;
+}
+
 void save(const std::string& path, const CkksParameters& params) {
   write_file(path, [&](auto& w) { write_parameters(w, params); });
 }

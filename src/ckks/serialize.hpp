@@ -106,6 +106,24 @@ class CiphertextBatchParser {
   std::size_t count_ = 0, parsed_ = 0, first_at_ = 0;
 };
 
+// A ciphertext batch written one ciphertext at a time: the bytes to_bytes(batch, opts) gives for the same
+// ciphertexts, without holding them all (a client encrypts and writes its inputs part by part).
+class CiphertextBatchWriter {
+ public:
+  // `count` ciphertexts of the context's parameters will follow (at least one).
+  CiphertextBatchWriter(const CkksContext& ctx, std::size_t count, SaveOptions opts = {});
+  // MismatchError for a ciphertext of other parameters, InvalidArgument after `count`.
+  void add(const Ciphertext& ct);
+  // The batch's bytes (InvalidArgument unless `count` were added); the writer is empty afterwards.
+  Bytes finish();
+
+ private:
+  io::BinaryWriter w_;
+  std::uint64_t param_hash_ = 0;
+  std::size_t count_ = 0, added_ = 0;
+  SaveOptions opts_;
+};
+
 // --- from files (integrity digest checked first) ---
 CkksParameters load_parameters(const std::string& path, bool allow_insecure = false);
 SecretKey load_secret_key(const CkksContext& ctx, const std::string& path, io::Header* header = nullptr);

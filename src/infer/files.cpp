@@ -1,12 +1,15 @@
 #include "infer/files.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "ckks/serialize.hpp"
+#include "infer/client.hpp"
 #include "io/binary.hpp"
 #include "io/safe_file.hpp"
 #include "nn/idx.hpp"
+#include "tile/pack.hpp"
 #include "util/error.hpp"
 
 namespace hepex::infer {
@@ -54,6 +57,25 @@ std::vector<std::uint8_t> ciphertexts_file_bytes(const backend::CkksBackend& be,
                                                  const std::vector<bool>& sent) {
   const auto batch = ciphertext_batch(be, t, sent, "ciphertexts_file_bytes");
   return io::seal(ckks::to_bytes(std::span<const ckks::Ciphertext>(batch), key_set_options(be)));
+}
+
+std::vector<std::uint8_t> encrypted_input_file_bytes(const backend::CkksBackend& be, const Plan& plan,
+                                                     const std::vector<double>& samples, std::size_t count) {
+  const tile::TileTensorShape shape = plan_input_shape(plan);
+  const tile::Tensor x = input_tensor(plan, samples, count);
+  const std::vector<bool> sent = plan_input_tiles_sent(plan);
+  const auto index = file_index(shape, sent, "encrypted_input_file_bytes");
+  ckks::CiphertextBatchWriter writer(be.context(), index.back(), key_set_options(be));
+  const std::size_t per_row = shape.tiles_per_row(), rows = shape.dim(0).tile_count();
+  for (std::size_t r0 = 0; r0 < rows; r0 += kInputPartPositions) {
+    const std::size_t r1 = std::min(rows, r0 + kInputPartPositions);
+    std::vector<bool> part(sent.size(), false);
+    for (std::size_t i = r0 * per_row; i < r1 * per_row; ++i) part[i] = sent[i];
+    const auto tiles = tile::pack_encrypted(be, x, shape, be.max_level(), be.default_scale(), part);
+    for (std::size_t i = r0 * per_row; i < r1 * per_row; ++i)
+      if (part[i]) writer.add(be.unwrap(tiles.tile(i)));
+  }
+  return io::seal(writer.finish());
 }
 
 tile::CipherTileTensor load_ciphertexts(const std::string& path, const backend::CkksBackend& be,

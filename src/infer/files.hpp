@@ -16,6 +16,7 @@
 
 #include "backend/ckks_backend.hpp"
 #include "ckks/serialize.hpp"
+#include "infer/plan.hpp"
 #include "tile/tile_tensor.hpp"
 
 namespace hepex::infer {
@@ -33,6 +34,13 @@ std::vector<std::uint8_t> ciphertexts_file_bytes(const backend::CkksBackend& be,
 tile::CipherTileTensor parse_ciphertexts(std::vector<std::uint8_t> body, const std::string& name,
                                          const backend::CkksBackend& be, const tile::TileTensorShape& shape,
                                          const std::vector<bool>& sent = {});
+
+// The client's input file made part by part (the file's bytes, trailer included): the tiles encrypt_input
+// would give (the plan's sent tiles, infer/client.hpp), encrypted kInputPartPositions tile rows at a time and
+// written as they come, so the client never holds all its inputs expanded (4x the file). `samples`: count x
+// input_size, original order.
+std::vector<std::uint8_t> encrypted_input_file_bytes(const backend::CkksBackend& be, const Plan& plan,
+                                                     const std::vector<double>& samples, std::size_t count);
 
 // The tiles of a ciphertext file's bytes (trailer checked and removed) parsed part by part, as a server's
 // first layer asks for them (tile::TileFetch, Executor::run): the inputs are never all expanded in memory at

@@ -77,6 +77,7 @@ class BinaryWriter {
   void write_packed(std::span<const std::uint64_t> words, unsigned width);
 
   const std::vector<std::uint8_t>& bytes() const { return buf_; }
+  std::vector<std::uint8_t> take_bytes() { return std::move(buf_); }  // the writer is empty afterwards
   // Writes the buffer and its integrity trailer to path (io/safe_file.hpp); IoError naming path on failure.
   // secret: mode 0600.
   void save(const std::string& path, bool secret = false) const;

@@ -5,6 +5,7 @@
 #include "ckks/serialize.hpp"
 #include "infer/client.hpp"
 #include "io/binary.hpp"
+#include "io/safe_file.hpp"
 
 namespace hepex {
 
@@ -114,8 +115,7 @@ const backend::CkksBackend& Client::backend(const char* who) const {
   return *be_;
 }
 
-tile::CipherTileTensor Client::encrypted(const Samples& s) const {
-  const auto& be = backend("encrypt");
+void Client::check_samples(const Samples& s) const {
   if (s.rows == 0 || s.rows > plan_.batch)
     throw InvalidArgument("encrypt: " + std::to_string(s.rows) + " samples; the plan takes 1 to " +
                           std::to_string(plan_.batch));
@@ -129,15 +129,18 @@ tile::CipherTileTensor Client::encrypted(const Samples& s) const {
     if (!std::isfinite(s.values[i]))
       throw InvalidArgument("encrypt: the value at row " + std::to_string(i / s.cols) + ", column " +
                             std::to_string(i % s.cols) + " is not finite");
-  return infer::encrypt_input(be, plan_, s.values, s.rows);
 }
 
 Bytes Client::encrypt(const Samples& samples) const {
-  return infer::ciphertexts_file_bytes(backend("encrypt"), encrypted(samples), infer::plan_input_tiles_sent(plan_));
+  const auto& be = backend("encrypt");
+  check_samples(samples);
+  // Encrypted and written part by part: the inputs are never all expanded in memory.
+  return infer::encrypted_input_file_bytes(be, plan_, samples.values, samples.rows);
 }
 
 void Client::encrypt_to_file(const Samples& samples, const std::string& path) const {
-  infer::save_ciphertexts(path, backend("encrypt"), encrypted(samples), infer::plan_input_tiles_sent(plan_));
+  const Bytes bytes = encrypt(samples);  // before the destination is touched: nothing half-written
+  io::write_file_atomic(path, bytes);
 }
 
 void Client::encrypt(const Samples& samples, std::ostream& out) const {

@@ -108,7 +108,8 @@ class Client {
   Client(infer::Plan plan, std::shared_ptr<const ckks::CkksContext> ctx, backend::CkksKeys keys);
   void set_keys(backend::CkksKeys keys);
   const backend::CkksBackend& backend(const char* who) const;
-  tile::CipherTileTensor encrypted(const Samples& samples) const;
+  // InvalidArgument / MismatchError naming what is wrong with the samples (count, width, values).
+  void check_samples(const Samples& samples) const;
   Samples decrypted(const tile::CipherTileTensor& y, std::size_t rows) const;
 
   infer::Plan plan_;

@@ -9,12 +9,14 @@
 #include <unistd.h>
 
 #include "ckks/galois.hpp"
+#include "ckks/serialize.hpp"
 #include "infer/client.hpp"
 #include "infer/executor.hpp"
 #include "infer/files.hpp"
 #include "io/binary.hpp"
 #include "infer/keys.hpp"
 #include "infer_test_util.hpp"
+#include "tile/pack.hpp"
 
 namespace hepex::infer {
 namespace {
@@ -247,6 +249,47 @@ TEST(InferCkks, InputsParsedPartByPartGiveTheSameOutputs) {
   longer.push_back(0);
   CiphertextTiles extra(std::move(longer), "x.ct", server, shape);
   EXPECT_THROW(extra.finish(), FormatError);
+}
+
+// The client's input file written part by part: the plan's sent tiles in order (rows the pruned first layer
+// never reads left out), each decrypting to its tile of the input tensor; the file parses as the server reads
+// it. The batch writer refuses a ciphertext too many, too few, or of other parameters.
+TEST(InferCkks, InputFileWrittenPartByPartHoldsTheSentTiles) {
+  auto m = testing::random_model({80, 12, 6}, {Activation::poly2(0.3f, 0.9f, 0.1f, false), Activation::identity()},
+                                 29, 0.3f);
+  for (int j = 6 * int(kT1); j < 8 * int(kT1); ++j) m.layers()[0].W.col(j).setZero();  // rows 6 and 7
+  const Plan plan = make_plan(m, kT1, kT2, 8, small_ring());
+  ASSERT_EQ(plan.unread_input_rows, (std::vector<std::size_t>{6, 7}));
+  const auto shape = plan_input_shape(plan);
+  ASSERT_GT(shape.dim(0).tile_count(), kInputPartPositions) << "several parts";
+  const auto ctx = plan_context(plan, kInsecure);
+  const auto keys = generate_keys(ctx, plan, seed_from_u64(13));
+  const backend::CkksBackend client(ctx, keys);
+  const auto x = testing::random_inputs(8, 80, 6);
+  const auto bytes = encrypted_input_file_bytes(client, plan, x, 8);
+  const auto sent = plan_input_tiles_sent(plan);
+  const auto tiles = parse_ciphertexts(io::unseal(bytes, "x.ct"), "x.ct", client, shape, sent);
+  EXPECT_THROW(parse_ciphertexts(io::unseal(bytes, "x.ct"), "x.ct", client, shape), FormatError);  // every tile expected
+  const tile::Tensor want = input_tensor(plan, x, 8);
+  const tile::Tensor got = tile::unpack(client, tiles);
+  double worst = 0;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    const std::size_t feature = i / plan.batch;  // model order: row-major features x batch
+    const bool unread = feature / kT1 == 6 || feature / kT1 == 7;
+    worst = std::max(worst, std::abs(got.data()[i] - (unread ? 0.0 : want.data()[i])));
+  }
+  EXPECT_LT(worst, 1e-6);
+  for (std::size_t i = 0; i < sent.size(); ++i) EXPECT_EQ(tiles.absent(i), !sent[i]) << i;
+
+  const auto one = client.unwrap(tiles.tile(0));
+  ckks::CiphertextBatchWriter w(*ctx, 1);
+  w.add(one);
+  EXPECT_THROW(w.add(one), InvalidArgument);
+  ckks::CiphertextBatchWriter two(*ctx, 2);
+  two.add(one);
+  EXPECT_THROW(two.finish(), InvalidArgument);
+  EXPECT_EQ(w.finish(), ckks::to_bytes(std::span<const ckks::Ciphertext>(&one, 1)));
+  EXPECT_THROW(ckks::CiphertextBatchWriter(*ctx, 0), InvalidArgument);
 }
 
 // The rotated copies a layer's outputs need (mask-in-next-weights) made part by part as the next layer reads
