@@ -280,6 +280,10 @@ TEST(InferCkks, InputFileWrittenPartByPartHoldsTheSentTiles) {
   }
   EXPECT_LT(worst, 1e-6);
   for (std::size_t i = 0; i < sent.size(); ++i) EXPECT_EQ(tiles.absent(i), !sent[i]) << i;
+  // The whole tensor written at once (a library user's encrypt_input): the same layout, given the sent tiles.
+  const auto whole = encrypt_input(client, plan, x, 8);
+  EXPECT_EQ(ciphertexts_file_bytes(client, whole, sent).size(), bytes.size());
+  EXPECT_THROW(ciphertexts_file_bytes(client, whole), InvalidArgument);  // unread rows' tiles are absent
 
   const auto one = client.unwrap(tiles.tile(0));
   ckks::CiphertextBatchWriter w(*ctx, 1);
