@@ -866,6 +866,9 @@ std::string format_plan(const Plan& p) {
                 p.output_bytes / 1e6, p.est_peak_bytes_preencoded / 1e9, p.est_peak_bytes_onthefly / 1e9,
                 p.est_latency_preencoded_s, p.est_latency_onthefly_s);
   o << buf;
+  if (!p.unread_input_rows.empty())
+    o << "inputs not sent: " << p.unread_input_rows.size() << " of " << (p.input_size + p.t1 - 1) / p.t1
+      << " input tile rows, whose first-layer weights are all pruned\n";
   return o.str();
 }
 
