@@ -17,6 +17,8 @@ void for_each_limb(const CkksContext& ctx, Primes primes, F&& f) {
   for (std::ptrdiff_t j = 0; j < limbs; ++j) f(static_cast<std::size_t>(j), ctx.modulus(primes[j]), j * n);
 }
 
+}  // namespace
+
 // out = a + b and out = a - b modulo q, four lanes at a time where AVX2 is available (residues are below
 // 2^61, so sums and differences fit signed 64-bit lanes and signed compares are exact). Element-wise, so
 // out may alias a or b.
@@ -32,6 +34,8 @@ void add_row(const u64* a, const u64* b, u64* out, std::size_t n, u64 q) {
 #endif
   for (; i < n; ++i) out[i] = add_mod(a[i], b[i], q);
 }
+
+namespace {
 
 void sub_row(const u64* a, const u64* b, u64* out, std::size_t n, u64 q) {
   std::size_t i = 0;

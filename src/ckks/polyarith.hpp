@@ -44,6 +44,8 @@ struct BarrettProduct {
 };
 
 void add(const CkksContext& ctx, Primes primes, const u64* a, const u64* b, u64* out);
+// out[i] = a[i] + b[i] mod q for i < n (residues below q; out may alias a or b): one limb, or a block of it.
+void add_row(const u64* a, const u64* b, u64* out, std::size_t n, u64 q);
 void sub(const CkksContext& ctx, Primes primes, const u64* a, const u64* b, u64* out);
 void negate(const CkksContext& ctx, Primes primes, const u64* a, u64* out);
 // Pointwise product (NTT domain).

@@ -135,17 +135,8 @@ std::vector<Ciphertext> Evaluator::multiply_plain_sums(std::span<const ProductSu
         for (std::size_t k = 0; k < words.size(); ++k) words[k] = t.b[k] + j * t.b_stride;
         poly::dot_product_block_runs(m, t.parts, t.a, words, offset, offset - j * n, block, t.shift, dst);
       }
-      if (t.accumulate) {
-        const u64 q = m.value;
-        for (std::size_t p = 0; p < t.parts; ++p) {
-          u64* sum = t.out[p] + offset;
-          const u64* add = dst[p];
-          for (std::size_t i = 0; i < block; ++i) {
-            const u64 v = sum[i] + add[i];
-            sum[i] = v >= q ? v - q : v;
-          }
-        }
-      }
+      if (t.accumulate)
+        for (std::size_t p = 0; p < t.parts; ++p) poly::add_row(t.out[p] + offset, dst[p], t.out[p] + offset, block, m.value);
     }
   }
   return out;
