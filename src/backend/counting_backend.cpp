@@ -116,7 +116,7 @@ void CountingBackend::add_plain_product_sums(std::span<Ciphertext> sums, std::sp
   // As multiply_plain_sums and one add into each running sum that got products.
   for (std::size_t j = 0; j < pairs.size(); ++j) {
     counter_.count_product_sum(pairs[j]);
-    if (pairs[j] > 0 && j < running.size() && running[j]) counter_.count(Op::kAdd);
+    if (pairs[j] > 0 && running[j]) counter_.count(Op::kAdd);  // sizes agree: inner_ checked them
   }
 }
 void CountingBackend::add_inplace(Ciphertext& a, const Ciphertext& b) const {

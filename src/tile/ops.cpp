@@ -299,18 +299,17 @@ CipherTileTensor multiply_plain_sum_in_parts(const Backend& be, const TileTensor
   if (part == 0) throw InvalidArgument("multiply_plain_sum_in_parts: parts of 0 tiles");
   const TileTensorShape product = product_shape(a_shape, b.shape());
   const std::size_t along = product.dim(dim).tile_count();
-  std::vector<Ciphertext> sums;
+  const TileTensorShape out = summed_shape(product, dim);
+  out.require_slots(be.slot_count(), "multiply_plain_sum");
+  std::vector<Ciphertext> sums(out.tile_count());  // empty until a part brings a term
   for (std::size_t first = 0; first < along; first += part) {
     const std::size_t last = std::min(along, first + part);
     const CipherTileTensor a = fetch(first, last);
     if (!(a.shape() == a_shape))
       throw MismatchError("multiply_plain_sum_in_parts: a part has tile shape " + a.shape().to_string() + ", expected " +
                           a_shape.to_string());
-    if (sums.empty()) {
-      sums = product_sums_over(be, a, b, dim, first, last);
-      continue;
-    }
-    // Added into the running sums (in place on the CKKS backend: a part's sums are never held beside them).
+    // Added into the running sums (in place on the CKKS backend: a part's sums are never held beside them;
+    // an empty one takes the part's sum).
     std::vector<Ciphertext> cts;
     std::vector<Plaintext> pts;
     product_sum_pairs_over(a, b, dim, first, last, cts, pts);
