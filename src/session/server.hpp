@@ -95,6 +95,8 @@ class Server {
   void accept_eval_keys(Bytes body, const std::string& name, std::size_t file_bytes);
   tile::CipherTileTensor parse_input(Bytes input, const std::string& name) const;  // freed once parsed
   tile::CipherTileTensor run(infer::CiphertextTiles& x, infer::Report& report);
+  // The plan's input tiles in a ciphertext file's bytes (trailer removed), parsed as the first layer asks.
+  infer::CiphertextTiles input_tiles(Bytes body, const std::string& name) const;
 
   nn::Model model_;
   infer::Plan plan_;
