@@ -137,6 +137,7 @@ std::string hex64(std::uint64_t v) {
 class ObjectReader {
  public:
   ObjectReader(const CkksContext* ctx, Bytes bytes, const std::string& name) : ctx_(ctx), in_(std::move(bytes), name) {}
+  ObjectReader(const CkksContext* ctx, io::BinaryReader in) : ctx_(ctx), in_(std::move(in)) {}
 
   // Magic, version, type; with a context, the parameter hash too. Hands the header to `out` if given.
   std::uint64_t header(ObjectType type, io::Header* out = nullptr) {
@@ -433,6 +434,10 @@ CiphertextBatchWriter::CiphertextBatchWriter(const CkksContext& ctx, std::size_t
   w_.write<std::uint64_t>(count);
 }
 
+void CiphertextBatchWriter::reserve(std::size_t body_bytes) {
+  w_.reserve(w_.bytes().size() + body_bytes + io::kDigestBytes);
+}
+
 void CiphertextBatchWriter::add(const Ciphertext& ct) {
   if (added_ == count_) throw InvalidArgument("ciphertext batch: more than the " + std::to_string(count_) + " ciphertexts announced");
   if (ct.param_hash() != param_hash_) throw MismatchError("ciphertext batch: the ciphertexts belong to different parameters");
@@ -583,7 +588,10 @@ struct CiphertextBatchParser::Reader {
 
 CiphertextBatchParser::CiphertextBatchParser(const CkksContext& ctx, Bytes bytes, const std::string& name,
                                              io::Header* header)
-    : reader_(std::make_unique<Reader>(Reader{ObjectReader(&ctx, std::move(bytes), name)})) {
+    : CiphertextBatchParser(ctx, io::BinaryReader(std::move(bytes), name), header) {}
+
+CiphertextBatchParser::CiphertextBatchParser(const CkksContext& ctx, io::BinaryReader in, io::Header* header)
+    : reader_(std::make_unique<Reader>(Reader{ObjectReader(&ctx, std::move(in))})) {
   ObjectReader& r = reader_->r;
   r.header(ObjectType::kCiphertextBatch, header);
   // Every ciphertext holds at least one polynomial of n words of one bit or more: bounds the count before

@@ -87,6 +87,9 @@ std::vector<Ciphertext> parse_ciphertext_batch(const CkksContext& ctx, Bytes byt
 class CiphertextBatchParser {
  public:
   CiphertextBatchParser(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header = nullptr);
+  // The same over any reader, e.g. io::open_hepex_file's, which reads the file from disk part by part (so a
+  // server holds neither the ciphertexts nor their file bytes all at once). Errors name the reader's name.
+  CiphertextBatchParser(const CkksContext& ctx, io::BinaryReader in, io::Header* header = nullptr);
   CiphertextBatchParser(CiphertextBatchParser&&) noexcept;
   ~CiphertextBatchParser();
   std::size_t count() const { return count_; }
@@ -112,6 +115,9 @@ class CiphertextBatchWriter {
  public:
   // `count` ciphertexts of the context's parameters will follow (at least one).
   CiphertextBatchWriter(const CkksContext& ctx, std::size_t count, SaveOptions opts = {});
+  // Room for `body_bytes` of ciphertexts (batch_body_size of each) and the trailer io::seal appends, so the
+  // bytes are never regrown or copied on the way to a file.
+  void reserve(std::size_t body_bytes);
   // MismatchError for a ciphertext of other parameters, InvalidArgument after `count`.
   void add(const Ciphertext& ct);
   // The batch's bytes (InvalidArgument unless `count` were added); the writer is empty afterwards.

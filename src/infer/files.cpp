@@ -26,37 +26,52 @@ std::vector<std::size_t> file_index(const tile::TileTensorShape& shape, const st
   return index;
 }
 
-// The tiles of `t` a file holds (every tile, or the sent ones: present, the others absent) as engine ciphertexts.
-std::vector<ckks::Ciphertext> ciphertext_batch(const backend::CkksBackend& be, const tile::CipherTileTensor& t,
-                                               const std::vector<bool>& sent, const std::string& who) {
+// The tiles of `t` a file holds (every tile, or the sent ones: present, the others absent), as the engine's
+// ciphertexts (not copied).
+std::vector<const ckks::Ciphertext*> file_tiles(const backend::CkksBackend& be, const tile::CipherTileTensor& t,
+                                                const std::vector<bool>& sent, const std::string& who) {
   const auto index = file_index(t.shape(), sent, who);
-  std::vector<backend::Ciphertext> held;
+  std::vector<const ckks::Ciphertext*> held;
   held.reserve(index.back());
   for (std::size_t i = 0; i < t.tile_count(); ++i) {
     const bool in_file = index[i + 1] > index[i];
     if (in_file && t.absent(i)) throw InvalidArgument(who + ": tile " + std::to_string(i) + " is absent");
     if (!in_file && !t.absent(i)) throw InvalidArgument(who + ": tile " + std::to_string(i) + " is not sent, but present");
-    if (in_file) held.push_back(t.tile(i));
+    if (in_file) held.push_back(&be.unwrap(t.tile(i)));
   }
-  return be.unwrap_batch(held);
+  return held;
 }
+
 ckks::SaveOptions key_set_options(const backend::CkksBackend& be) {
   ckks::SaveOptions opts;
   opts.key_id = be.keys().id;
   return opts;
 }
+
+// The file's bytes (trailer included), written ciphertext by ciphertext into one buffer of the final size:
+// neither the ciphertexts are copied nor the buffer regrown (a server's output is the largest thing it
+// holds at the end of an evaluation).
+std::vector<std::uint8_t> sealed_file_bytes(const backend::CkksBackend& be, const tile::CipherTileTensor& t,
+                                            const std::vector<bool>& sent, const std::string& who) {
+  const auto tiles = file_tiles(be, t, sent, who);
+  const ckks::SaveOptions opts = key_set_options(be);
+  std::size_t body = 0;
+  for (const auto* ct : tiles) body += ckks::batch_body_size(*ct, opts);
+  ckks::CiphertextBatchWriter writer(be.context(), tiles.size(), opts);
+  writer.reserve(body);
+  for (const auto* ct : tiles) writer.add(*ct);
+  return io::seal(writer.finish());
+}
 }  // namespace
 
 void save_ciphertexts(const std::string& path, const backend::CkksBackend& be, const tile::CipherTileTensor& t,
                       const std::vector<bool>& sent) {
-  const auto batch = ciphertext_batch(be, t, sent, "save_ciphertexts " + path);
-  ckks::save(path, std::span<const ckks::Ciphertext>(batch), key_set_options(be));
+  io::write_file_atomic(path, sealed_file_bytes(be, t, sent, "save_ciphertexts " + path));
 }
 
 std::vector<std::uint8_t> ciphertexts_file_bytes(const backend::CkksBackend& be, const tile::CipherTileTensor& t,
                                                  const std::vector<bool>& sent) {
-  const auto batch = ciphertext_batch(be, t, sent, "ciphertexts_file_bytes");
-  return io::seal(ckks::to_bytes(std::span<const ckks::Ciphertext>(batch), key_set_options(be)));
+  return sealed_file_bytes(be, t, sent, "ciphertexts_file_bytes");
 }
 
 std::vector<std::uint8_t> encrypted_input_file_bytes(const backend::CkksBackend& be, const Plan& plan,
@@ -113,11 +128,11 @@ tile::CipherTileTensor parse_ciphertexts(std::vector<std::uint8_t> body, const s
 }
 
 namespace {
-ckks::CiphertextBatchParser checked_parser(std::vector<std::uint8_t> body, const std::string& name,
-                                           const backend::CkksBackend& be, const tile::TileTensorShape& shape,
-                                           std::size_t in_file) {
+ckks::CiphertextBatchParser checked_parser(io::BinaryReader body, const backend::CkksBackend& be,
+                                           const tile::TileTensorShape& shape, std::size_t in_file) {
+  const std::string name = body.name();
   io::Header header;
-  ckks::CiphertextBatchParser parser(be.context(), std::move(body), name, &header);
+  ckks::CiphertextBatchParser parser(be.context(), std::move(body), &header);
   check_batch(name, header, parser.count(), be, shape, in_file);
   return parser;
 }
@@ -126,8 +141,12 @@ ckks::CiphertextBatchParser checked_parser(std::vector<std::uint8_t> body, const
 CiphertextTiles::CiphertextTiles(std::vector<std::uint8_t> body, const std::string& name,
                                  const backend::CkksBackend& be, const tile::TileTensorShape& shape,
                                  const std::vector<bool>& sent)
-    : be_(be), shape_(shape), file_index_(file_index(shape, sent, name)) {
-  parser_.emplace(checked_parser(std::move(body), name, be, shape, file_index_.back()));
+    : CiphertextTiles(io::BinaryReader(std::move(body), name), be, shape, sent) {}
+
+CiphertextTiles::CiphertextTiles(io::BinaryReader body, const backend::CkksBackend& be,
+                                 const tile::TileTensorShape& shape, const std::vector<bool>& sent)
+    : be_(be), shape_(shape), file_index_(file_index(shape, sent, body.name())) {
+  parser_.emplace(checked_parser(std::move(body), be, shape, file_index_.back()));
 }
 
 tile::CipherTileTensor CiphertextTiles::fetch(std::size_t first, std::size_t last) {

@@ -51,6 +51,10 @@ class CiphertextTiles {
  public:
   CiphertextTiles(std::vector<std::uint8_t> body, const std::string& name, const backend::CkksBackend& be,
                   const tile::TileTensorShape& shape, const std::vector<bool>& sent = {});
+  // The same read from a file as the parts are asked for (io::open_hepex_file: the digest is checked in one
+  // streaming pass first): neither the ciphertexts nor the file's bytes are ever all in memory.
+  CiphertextTiles(io::BinaryReader body, const backend::CkksBackend& be, const tile::TileTensorShape& shape,
+                  const std::vector<bool>& sent = {});
   const tile::TileTensorShape& shape() const { return shape_; }
   // The tiles at dim-0 positions [first, last), the others absent; parts before the last one read parse again.
   tile::CipherTileTensor fetch(std::size_t first, std::size_t last);

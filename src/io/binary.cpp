@@ -66,17 +66,9 @@ constexpr std::size_t kHeaderBytes = kHeaderV1Bytes + sizeof(KeyId);
 
 // The first `n` bytes of a file (fewer if it is shorter).
 std::vector<std::uint8_t> read_prefix(const std::string& path, std::size_t n) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw IoError(path + ": cannot open for reading");
-  std::vector<std::uint8_t> b(n);
-  std::size_t done = 0;
-  while (done < n) {
-    const ssize_t r = ::read(fd, b.data() + done, n - done);
-    if (r <= 0) break;
-    done += std::size_t(r);
-  }
-  ::close(fd);
-  b.resize(done);
+  const ReadOnlyFile file(path);
+  std::vector<std::uint8_t> b(std::min<std::uint64_t>(n, file.size()));
+  file.read_at(0, b.data(), b.size());
   return b;
 }
 }  // namespace
@@ -102,6 +94,30 @@ std::vector<std::uint8_t> read_hepex_file(const std::string& path) {
   // The header first, so that a foreign or huge file is refused before it is read whole.
   check_magic_and_version(read_prefix(path, kHeaderV1Bytes), path);
   return unseal(read_file_bytes(path), path);
+}
+
+BinaryReader open_hepex_file(const std::string& path) {
+  auto file = std::make_shared<const ReadOnlyFile>(path);
+  std::vector<std::uint8_t> head(std::min<std::uint64_t>(kHeaderV1Bytes, file->size()));
+  file->read_at(0, head.data(), head.size());
+  const std::uint32_t version = check_magic_and_version(head, path);
+  if (version == 1) return BinaryReader(file, file->size(), path);  // no trailer (models only, as unseal)
+  if (file->size() < kHeaderBytes + kDigestBytes)
+    throw FormatError(path + ": truncated (" + std::to_string(file->size()) + " bytes, shorter than a header and digest)");
+  const std::uint64_t body = file->size() - kDigestBytes;
+  Blake2b<kDigestBytes> hash;
+  std::vector<std::uint8_t> chunk(std::size_t{1} << 20);
+  for (std::uint64_t at = 0; at < body;) {
+    const std::size_t n = std::size_t(std::min<std::uint64_t>(chunk.size(), body - at));
+    file->read_at(at, chunk.data(), n);
+    hash.update(chunk.data(), n);
+    at += n;
+  }
+  std::array<std::uint8_t, kDigestBytes> stored;
+  file->read_at(body, stored.data(), stored.size());
+  if (hash.finish() != stored)
+    throw FormatError(path + ": integrity check failed: the file is corrupted or truncated (its BLAKE2b digest differs)");
+  return BinaryReader(std::move(file), body, path);
 }
 
 std::vector<std::uint8_t> unseal(std::vector<std::uint8_t> bytes, const std::string& name) {
@@ -131,7 +147,12 @@ std::optional<ObjectType> declared_object_type(std::span<const std::uint8_t> byt
 }
 
 BinaryReader::BinaryReader(std::vector<std::uint8_t> bytes, std::string name)
-    : bytes_(std::move(bytes)), name_(std::move(name)) {}
+    : bytes_(std::move(bytes)), size_(bytes_.size()), name_(std::move(name)) {}
+
+BinaryReader::BinaryReader(std::shared_ptr<const ReadOnlyFile> file, std::uint64_t size, std::string name)
+    : file_(std::move(file)), size_(size), name_(std::move(name)) {
+  if (!file_ || size > file_->size()) throw InvalidArgument(name_ + ": a reader past the end of its file");
+}
 
 BinaryReader BinaryReader::from_file(const std::string& path) { return BinaryReader(read_hepex_file(path), path); }
 
@@ -171,19 +192,24 @@ void BinaryReader::skip(std::size_t n) {
 }
 
 void BinaryReader::require_bytes(std::size_t pos, std::size_t n) const {
-  const std::size_t left = bytes_.size() - std::min(pos, bytes_.size());
+  const std::size_t left = size_ - std::min(pos, size_);
   if (n > left) fail("truncated (needed " + std::to_string(n) + " more bytes, " + std::to_string(left) + " left)");
 }
 
 void BinaryReader::read_packed_at(std::size_t pos, std::span<std::uint64_t> words, unsigned width) const {
   if (width < 1 || width > 64) fail("packed word width " + std::to_string(width) + " is not in 1..64");
-  require_bytes(pos, packed_bytes(words.size(), width));
-  unpack_bits(bytes_.data() + pos, width, words);
+  const std::size_t n = packed_bytes(words.size(), width);
+  require_bytes(pos, n);
+  if (!file_) return unpack_bits(bytes_.data() + pos, width, words);
+  std::vector<std::uint8_t> packed(n);
+  file_->read_at(pos, packed.data(), n);
+  unpack_bits(packed.data(), width, words);
 }
 
 void BinaryReader::copy_at(std::size_t pos, void* out, std::size_t n) const {
   if (n == 0) return;  // (memcpy into the null data() of an empty vector is undefined)
   require_bytes(pos, n);
+  if (file_) return file_->read_at(pos, out, n);
   std::memcpy(out, bytes_.data() + pos, n);
 }
 
@@ -196,7 +222,7 @@ std::string BinaryReader::read_string(std::uint64_t max_len) {
 }
 
 void BinaryReader::seek(std::size_t pos) {
-  if (pos > bytes_.size()) fail("seek to byte " + std::to_string(pos) + " past the end (" + std::to_string(bytes_.size()) + ")");
+  if (pos > size_) fail("seek to byte " + std::to_string(pos) + " past the end (" + std::to_string(size_) + ")");
   pos_ = pos;
 }
 

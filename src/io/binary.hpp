@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -76,6 +77,7 @@ class BinaryWriter {
   // `words`, each below 2^width, in packed_bytes(words.size(), width) bytes (io/bit_pack.hpp).
   void write_packed(std::span<const std::uint64_t> words, unsigned width);
 
+  void reserve(std::size_t bytes) { buf_.reserve(bytes); }
   const std::vector<std::uint8_t>& bytes() const { return buf_; }
   std::vector<std::uint8_t> take_bytes() { return std::move(buf_); }  // the writer is empty afterwards
   // Writes the buffer and its integrity trailer to path (io/safe_file.hpp); IoError naming path on failure.
@@ -92,6 +94,9 @@ class BinaryReader {
   BinaryReader(std::vector<std::uint8_t> bytes, std::string name);
   // A hepex file: read_hepex_file(path).
   static BinaryReader from_file(const std::string& path);
+  // The first `size` bytes of an open file, read from disk as they are asked for (never held whole): a parser
+  // of a large file (open_hepex_file). Reads at positions stay safe from several threads at once.
+  BinaryReader(std::shared_ptr<const ReadOnlyFile> file, std::uint64_t size, std::string name);
 
   // Reads and checks magic, version and type; returns the header. Throws FormatError otherwise.
   Header read_header(ObjectType expected);
@@ -123,7 +128,7 @@ class BinaryReader {
   void read_packed_at(std::size_t pos, std::span<std::uint64_t> words, unsigned width) const;
   void copy_at(std::size_t pos, void* out, std::size_t n) const;
 
-  std::size_t remaining() const { return bytes_.size() - pos_; }
+  std::size_t remaining() const { return size_ - pos_; }
   // Where the next read starts; seek() returns there (a parser reading a part of the bytes again).
   std::size_t position() const { return pos_; }
   void seek(std::size_t pos);
@@ -136,8 +141,9 @@ class BinaryReader {
   // FormatError unless n bytes follow byte `pos`.
   void require_bytes(std::size_t pos, std::size_t n) const;
 
-  std::vector<std::uint8_t> bytes_;
-  std::size_t pos_ = 0;
+  std::vector<std::uint8_t> bytes_;            // all of them, or (file_ set) none
+  std::shared_ptr<const ReadOnlyFile> file_;  // where they are read from when not in memory
+  std::size_t size_ = 0, pos_ = 0;
   std::string name_;
 };
 
@@ -151,6 +157,10 @@ std::uint32_t check_magic_and_version(std::span<const std::uint8_t> head, const 
 // before it is read), then its integrity trailer; returns the bytes without the trailer. FormatError naming
 // the path: "corrupted or truncated" when the digest differs.
 std::vector<std::uint8_t> read_hepex_file(const std::string& path);
+// The same checks in one streaming pass (the file is never held whole), then a reader of its bytes without
+// the trailer that reads them from disk as they are asked for: for a file read part by part (a server's input
+// ciphertexts). The file must not change while it is read (its parser still checks every object it builds).
+BinaryReader open_hepex_file(const std::string& path);
 
 // The same for a file's bytes held in memory (what a file, a socket or a Python caller hands over): checks
 // magic, version and the integrity trailer, returns the bytes without it. `name` prefixes every error.

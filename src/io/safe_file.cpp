@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 
 #include "util/error.hpp"
 
@@ -187,32 +188,56 @@ void create_directory(const std::string& dir, unsigned mode) {
 }
 
 std::vector<std::uint8_t> read_file_bytes(const std::string& path, std::uint64_t max_bytes) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw IoError(path + ": cannot open for reading: " + errno_text());
+  const ReadOnlyFile file(path, max_bytes);
+  std::vector<std::uint8_t> bytes(file.size());
+  file.read_at(0, bytes.data(), bytes.size());
+  return bytes;
+}
+
+ReadOnlyFile::ReadOnlyFile(const std::string& path, std::uint64_t max_bytes) : path_(path) {
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) throw IoError(path + ": cannot open for reading: " + errno_text());
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
+  if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd_);
     throw IoError(path + ": not a regular file");
   }
-  const std::uint64_t size = std::uint64_t(st.st_size);
-  if (size > max_bytes) {
-    ::close(fd);
-    throw FormatError(path + ": " + std::to_string(size) + " bytes, more than the " + std::to_string(max_bytes) +
+  size_ = std::uint64_t(st.st_size);
+  if (size_ > max_bytes) {
+    ::close(fd_);
+    throw FormatError(path + ": " + std::to_string(size_) + " bytes, more than the " + std::to_string(max_bytes) +
                       " this kind of file may have");
   }
-  std::vector<std::uint8_t> bytes(size);
+}
+
+ReadOnlyFile::ReadOnlyFile(ReadOnlyFile&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), size_(other.size_), path_(std::move(other.path_)) {}
+
+ReadOnlyFile& ReadOnlyFile::operator=(ReadOnlyFile&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    size_ = other.size_;
+    path_ = std::move(other.path_);
+  }
+  return *this;
+}
+
+ReadOnlyFile::~ReadOnlyFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void ReadOnlyFile::read_at(std::uint64_t offset, void* out, std::size_t n) const {
+  auto* p = static_cast<std::uint8_t*>(out);
   std::size_t done = 0;
-  while (done < size) {
-    const ssize_t r = ::read(fd, bytes.data() + done, size - done);
+  while (done < n) {
+    const ssize_t r = ::pread(fd_, p + done, n - done, off_t(offset + done));
     if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      ::close(fd);
-      throw IoError(path + ": read failed" + (r < 0 ? ": " + errno_text() : std::string(" (file shrank)")));
-    }
+    if (r <= 0)
+      throw IoError(path_ + ": read failed at byte " + std::to_string(offset + done) +
+                    (r < 0 ? ": " + errno_text() : std::string(" (the file shrank)")));
     done += std::size_t(r);
   }
-  ::close(fd);
-  return bytes;
 }
 
 }  // namespace hepex::io

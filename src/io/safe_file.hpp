@@ -7,6 +7,7 @@
 // directory. On any failure the temporary is removed and the destination is left as it was; a SIGINT,
 // SIGTERM or SIGHUP during the write removes the temporary too (the process then dies of the signal as
 // it would have).
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <span>
@@ -43,5 +44,30 @@ inline constexpr std::uint64_t kMaxFileBytes = std::uint64_t{16} << 30;
 // Reads a whole regular file in one pass after checking its size against `max_bytes`; IoError naming the
 // path on failure, FormatError when it is larger than max_bytes.
 std::vector<std::uint8_t> read_file_bytes(const std::string& path, std::uint64_t max_bytes = kMaxFileBytes);
+
+// A regular file open for reading at offsets (pread, safe from several threads at once): for a reader that
+// takes a large file part by part instead of holding it whole. The descriptor stays open, so a rename or
+// unlink of the path does not affect it. Movable, not copyable.
+class ReadOnlyFile {
+ public:
+  // IoError naming the path when it cannot be opened or is not a regular file; FormatError when it is
+  // larger than max_bytes.
+  explicit ReadOnlyFile(const std::string& path, std::uint64_t max_bytes = kMaxFileBytes);
+  ReadOnlyFile(ReadOnlyFile&& other) noexcept;
+  ReadOnlyFile& operator=(ReadOnlyFile&& other) noexcept;
+  ReadOnlyFile(const ReadOnlyFile&) = delete;
+  ReadOnlyFile& operator=(const ReadOnlyFile&) = delete;
+  ~ReadOnlyFile();
+
+  std::uint64_t size() const { return size_; }  // when opened
+  const std::string& path() const { return path_; }
+  // n bytes at `offset` into `out`; IoError naming the file when they cannot all be read (e.g. it shrank).
+  void read_at(std::uint64_t offset, void* out, std::size_t n) const;
+
+ private:
+  int fd_ = -1;
+  std::uint64_t size_ = 0;
+  std::string path_;
+};
 
 }  // namespace hepex::io

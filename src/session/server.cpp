@@ -112,8 +112,8 @@ void check_keys(const std::unique_ptr<backend::CkksBackend>& be) {
 }
 }  // namespace
 
-infer::CiphertextTiles Server::input_tiles(Bytes body, const std::string& name) const {
-  return infer::CiphertextTiles(std::move(body), name, *be_, infer::plan_input_shape(plan_),
+infer::CiphertextTiles Server::input_tiles(io::BinaryReader body) const {
+  return infer::CiphertextTiles(std::move(body), *be_, infer::plan_input_shape(plan_),
                                 infer::plan_input_tiles_sent(plan_));
 }
 
@@ -133,7 +133,7 @@ Server::Result Server::evaluate(Bytes&& input, const std::string& name) {
   step("reading the encrypted inputs " + name + size_note(input_bytes));
   // Parsed part by part as the first layer takes them: the bytes (packed, seeded) stay, the expanded
   // ciphertexts (4x larger) are never all in memory.
-  infer::CiphertextTiles x = input_tiles(io::unseal(std::move(input), name), name);
+  infer::CiphertextTiles x = input_tiles(io::BinaryReader(io::unseal(std::move(input), name), name));
   Result result;
   const auto y = run(x, result.report);
   result.report.input_ct_bytes = input_bytes;
@@ -154,7 +154,9 @@ infer::Report Server::evaluate_file(const std::string& input_path, const std::st
   check_keys(be_);
   const std::size_t input_bytes = infer::file_bytes(input_path);
   step("reading the encrypted inputs " + input_path + size_note(input_bytes));
-  infer::CiphertextTiles x = input_tiles(io::read_hepex_file(input_path), input_path);
+  // Read from disk part by part as the first layer asks (digest checked first): the file's bytes are not
+  // held either.
+  infer::CiphertextTiles x = input_tiles(io::open_hepex_file(input_path));
   infer::Report report;
   const auto y = run(x, report);
   report.input_ct_bytes = input_bytes;

@@ -80,7 +80,9 @@ class Server {
   // Checks input ciphertexts as evaluate() does before it starts (integrity, key set, parameters, tile
   // count), without evaluating: for a caller that must refuse a bad input before it commits to the work.
   void check_input(const Bytes& input, const std::string& name = "encrypted inputs") const;
-  // The same from and to files; the output is written atomically (nothing on failure).
+  // The same from and to files; the output is written atomically (nothing on failure). The input file is
+  // read part by part as the first layer asks for it (its digest checked first in one pass), so its bytes
+  // are not held in memory either; it must not change during the evaluation.
   infer::Report evaluate_file(const std::string& input_path, const std::string& output_path);
   // The same through streams (session/bytes.hpp): the output is written whole once evaluated.
   infer::Report evaluate(std::istream& input, std::ostream& output, const std::string& name = "encrypted inputs");
@@ -95,8 +97,9 @@ class Server {
   void accept_eval_keys(Bytes body, const std::string& name, std::size_t file_bytes);
   tile::CipherTileTensor parse_input(Bytes input, const std::string& name) const;  // freed once parsed
   tile::CipherTileTensor run(infer::CiphertextTiles& x, infer::Report& report);
-  // The plan's input tiles in a ciphertext file's bytes (trailer removed), parsed as the first layer asks.
-  infer::CiphertextTiles input_tiles(Bytes body, const std::string& name) const;
+  // The plan's input tiles in a ciphertext file's body (trailer removed; in memory or read from disk),
+  // parsed as the first layer asks.
+  infer::CiphertextTiles input_tiles(io::BinaryReader body) const;
 
   nn::Model model_;
   infer::Plan plan_;

@@ -251,6 +251,64 @@ TEST(InferCkks, InputsParsedPartByPartGiveTheSameOutputs) {
   EXPECT_THROW(extra.finish(), FormatError);
 }
 
+// The same read from disk as the first layer asks (io::open_hepex_file; Server::evaluate_file): the same
+// outputs bit for bit, parts out of order read again, a flipped bit refused before anything is parsed, a
+// file cut short while it is read refused when the part is read.
+TEST(InferCkks, InputsReadFromDiskPartByPartGiveTheSameOutputs) {
+  const auto m = testing::random_model({80, 12, 6}, {Activation::poly2(0.3f, 0.9f, 0.1f, false), Activation::identity()},
+                                       31, 0.3f);
+  const Plan plan = make_plan(m, kT1, kT2, 8, small_ring());
+  const auto ctx = plan_context(plan, kInsecure);
+  const auto keys = generate_keys(ctx, plan, seed_from_u64(11));
+  const backend::CkksBackend client(ctx, keys), server(ctx, server_keys(keys));
+  const auto bytes = ciphertexts_file_bytes(client, encrypt_input(client, plan, testing::random_inputs(8, 80, 3), 8));
+  const auto shape = plan_input_shape(plan);
+  const auto dir = std::filesystem::temp_directory_path() / ("hepex_inputs_from_disk_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "x.ct").string();
+  io::write_file_atomic(path, bytes);
+
+  const Executor ex(server, compile_for(m, plan), plan.batch, WeightMode::kPreEncoded);
+  const auto all_at_once = ex.run(parse_ciphertexts(io::unseal(bytes, "x.ct"), "x.ct", server, shape));
+  CiphertextTiles tiles(io::open_hepex_file(path), server, shape);
+  const auto from_disk = ex.run([&](std::size_t first, std::size_t last) { return tiles.fetch(first, last); });
+  EXPECT_NO_THROW(tiles.finish());
+  ASSERT_EQ(from_disk.tile_count(), all_at_once.tile_count());
+  for (std::size_t i = 0; i < from_disk.tile_count(); ++i) {
+    const auto &a = server.unwrap(from_disk.tile(i)), &b = server.unwrap(all_at_once.tile(i));
+    for (std::size_t p = 0; p < a.size(); ++p) EXPECT_EQ(a.poly(p), b.poly(p)) << "tile " << i;
+  }
+
+  CiphertextTiles again(io::open_hepex_file(path), server, shape);
+  const std::size_t per = shape.tile_count() / shape.dim(0).tile_count();
+  const auto later = again.fetch(2, 3), earlier = again.fetch(0, 1);
+  const auto in_memory = parse_ciphertexts(io::unseal(bytes, "x.ct"), "x.ct", server, shape);
+  EXPECT_EQ(server.unwrap(later.tile(2 * per)).poly(0), server.unwrap(in_memory.tile(2 * per)).poly(0));
+  EXPECT_EQ(server.unwrap(earlier.tile(0)).poly(1), server.unwrap(in_memory.tile(0)).poly(1));
+
+  auto flipped = bytes;
+  flipped[bytes.size() / 2] ^= 0x04;
+  io::write_file_atomic(path, flipped);
+  try {
+    CiphertextTiles bad(io::open_hepex_file(path), server, shape);
+    FAIL() << "a flipped bit was not detected";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("integrity"), std::string::npos) << e.what();
+  }
+
+  io::write_file_atomic(path, bytes);
+  CiphertextTiles cut(io::open_hepex_file(path), server, shape);
+  std::filesystem::resize_file(path, bytes.size() / 2);  // the same file (inode), cut short after the check
+  try {
+    cut.finish();  // reads every ciphertext
+    FAIL() << "a file cut short while read was not refused";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+  std::filesystem::remove_all(dir);
+}
+
 // The client's input file written part by part: the plan's sent tiles in order (rows the pruned first layer
 // never reads left out), each decrypting to its tile of the input tensor; the file parses as the server reads
 // it. The batch writer refuses a ciphertext too many, too few, or of other parameters.

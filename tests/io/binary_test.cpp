@@ -133,3 +133,59 @@ TEST(Binary, KeySetIdRoundTripsAndVersionOneIsReadForModelsOnly) {
   BinaryReader ct(v1, "old.ct");
   EXPECT_THROW(ct.read_header(ObjectType::kCiphertext), hepex::FormatError);
 }
+
+// A file read from disk as it is asked for (open_hepex_file): the same values as the bytes in memory, at
+// the current position and at any position; the integrity trailer checked in one pass first.
+TEST(Binary, OpenHepexFileReadsFromDiskWhatTheBytesHold) {
+  const auto dir = std::filesystem::temp_directory_path() / ("hepex_binary_open_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / "t.bin").string();
+  BinaryWriter w = sample();
+  const std::vector<std::uint64_t> words = {5, 0, 1023, 77, 512, 1, 999};
+  w.write_packed(words, 10);
+  w.save(path);
+
+  BinaryReader r = open_hepex_file(path);
+  EXPECT_EQ(r.remaining(), w.bytes().size());
+  EXPECT_EQ(r.read_header(ObjectType::kTensor).param_hash, 42u);
+  EXPECT_EQ(r.read<std::uint32_t>(), 7u);
+  EXPECT_EQ(r.read_vector<double>(10), (std::vector<double>{1.5, -2.0, 3.25}));
+  EXPECT_EQ(r.read_string(), "hello");
+  const std::size_t packed_at = r.position();
+  std::vector<std::uint64_t> back(words.size());
+  r.read_packed(back, 10);
+  EXPECT_EQ(back, words);
+  EXPECT_NO_THROW(r.expect_end());
+  std::vector<std::uint64_t> again(words.size());
+  r.read_packed_at(packed_at, again, 10);
+  EXPECT_EQ(again, words);
+  std::uint32_t seven = 0;
+  r.copy_at(sizeof(kMagic) + 4 + 4 + 8 + sizeof(KeyId), &seven, sizeof seven);
+  EXPECT_EQ(seven, 7u);
+  EXPECT_THROW(r.read<std::uint8_t>(), hepex::FormatError);  // the trailer is not part of the body
+
+  // A flipped bit anywhere, or a file cut short, is refused when opened.
+  auto file = read_file_bytes(path);
+  for (std::size_t at : {std::size_t{3}, std::size_t{30}, file.size() - 1}) {
+    auto bad = file;
+    bad[at] ^= 0x01;
+    write_file_atomic(path, bad);
+    EXPECT_THROW(open_hepex_file(path), hepex::FormatError) << "flipped bit at " << at;
+  }
+  write_file_atomic(path, std::span<const std::uint8_t>(file.data(), file.size() - 3));
+  EXPECT_THROW(open_hepex_file(path), hepex::FormatError);
+  EXPECT_THROW(open_hepex_file((dir / "missing.bin").string()), hepex::IoError);
+
+  // Cut short after it was opened: the read past the new end fails, naming the file.
+  write_file_atomic(path, file);
+  BinaryReader cut = open_hepex_file(path);
+  std::filesystem::resize_file(path, 20);
+  try {
+    cut.seek(packed_at);
+    cut.read_packed(back, 10);
+    FAIL() << "read past the end of a shrunk file";
+  } catch (const hepex::IoError& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+  std::filesystem::remove_all(dir);
+}
