@@ -1,11 +1,14 @@
 #include "ckks/keys.hpp"
 
 #include <algorithm>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "ckks/polyarith.hpp"
 #include "util/error.hpp"
 #include "util/hash.hpp"
+#include "util/parallel.hpp"
 
 namespace hepex::ckks {
 namespace {
@@ -200,24 +203,119 @@ KeySwitchKey KeySwitchKey::trimmed(const CkksContext& ctx, std::size_t top) cons
   return k;
 }
 
+struct GaloisKeys::OnDemand {
+  std::map<std::uint64_t, std::size_t> tops;
+  Loader load;
+  std::mutex mu;  // guards held and decoded
+  std::map<std::uint64_t, KeySwitchKey> held;
+  std::size_t decoded = 0;
+
+  // A decoded key, checked against what the index promised.
+  KeySwitchKey checked(std::uint64_t g, KeySwitchKey key, std::uint64_t param_hash) const {
+    if (key.param_hash() != param_hash || key.top_level() != tops.at(g))
+      throw MismatchError("Galois keys: the key decoded for element " + std::to_string(g) +
+                          " is not the one indexed (other parameters or top level)");
+    return key;
+  }
+};
+
+GaloisKeys::GaloisKeys(std::uint64_t param_hash, std::map<std::uint64_t, std::size_t> tops, Loader load)
+    : demand_(std::make_shared<OnDemand>()), param_hash_(param_hash) {
+  if (!load) throw InvalidArgument("Galois keys on demand: no loader");
+  demand_->tops = std::move(tops);
+  demand_->load = std::move(load);
+}
+
 void GaloisKeys::insert(std::uint64_t galois_element, KeySwitchKey key) {
+  if (demand_) throw InvalidArgument("Galois keys on demand: keys are loaded, not inserted");
   if (key.param_hash() != param_hash_)
     throw MismatchError("Galois keys: key for element " + std::to_string(galois_element) +
                         " belongs to other parameters");
   keys_[galois_element] = std::move(key);
 }
 
+bool GaloisKeys::contains(std::uint64_t galois_element) const {
+  return demand_ ? demand_->tops.count(galois_element) != 0 : keys_.count(galois_element) != 0;
+}
+
+namespace {
+[[noreturn]] void no_key(std::uint64_t galois_element) {
+  throw InvalidArgument("Galois keys: no key for Galois element " + std::to_string(galois_element));
+}
+}  // namespace
+
+std::size_t GaloisKeys::top_level(std::uint64_t galois_element) const {
+  if (!contains(galois_element)) no_key(galois_element);
+  return demand_ ? demand_->tops.at(galois_element) : keys_.at(galois_element).top_level();
+}
+
+const std::map<std::uint64_t, KeySwitchKey>& GaloisKeys::keys() const {
+  if (demand_) throw InvalidArgument("Galois keys on demand: only some keys are held, they cannot be listed");
+  return keys_;
+}
+
 GaloisKeys GaloisKeys::packed(const CkksContext& ctx) const {
+  if (demand_) throw InvalidArgument("Galois keys on demand: their loader decides the form");
   GaloisKeys out(param_hash_);
   for (const auto& [g, key] : keys_) out.keys_[g] = key.packed(ctx);
   return out;
 }
 
 const KeySwitchKey& GaloisKeys::at(std::uint64_t galois_element) const {
-  auto it = keys_.find(galois_element);
-  if (it == keys_.end())
-    throw InvalidArgument("Galois keys: no key for Galois element " + std::to_string(galois_element));
-  return it->second;
+  if (!demand_) {
+    auto it = keys_.find(galois_element);
+    if (it == keys_.end()) no_key(galois_element);
+    return it->second;
+  }
+  if (!demand_->tops.count(galois_element)) no_key(galois_element);
+  // Decoded under the lock: a key asked for by several threads at once is decoded once. (A std::map keeps
+  // references to its other elements valid when one is added.)
+  std::lock_guard<std::mutex> lock(demand_->mu);
+  auto it = demand_->held.find(galois_element);
+  if (it != demand_->held.end()) return it->second;
+  KeySwitchKey key = demand_->checked(galois_element, demand_->load(galois_element), param_hash_);
+  ++demand_->decoded;
+  return demand_->held.emplace(galois_element, std::move(key)).first->second;
+}
+
+void GaloisKeys::hold_only(std::span<const std::uint64_t> elements) const {
+  if (!demand_) throw InvalidArgument("Galois keys: hold_only needs keys on demand");
+  for (std::uint64_t g : elements)
+    if (!demand_->tops.count(g)) no_key(g);
+  std::lock_guard<std::mutex> lock(demand_->mu);
+  std::map<std::uint64_t, KeySwitchKey> keep;
+  std::vector<std::uint64_t> missing;
+  for (std::uint64_t g : elements) {
+    if (keep.count(g)) continue;
+    auto it = demand_->held.find(g);
+    if (it != demand_->held.end()) keep.emplace(g, std::move(it->second));
+    else if (std::find(missing.begin(), missing.end(), g) == missing.end()) missing.push_back(g);
+  }
+  demand_->held.clear();  // the others go before the new ones are decoded
+  std::vector<std::optional<KeySwitchKey>> loaded(missing.size());
+  parallel_for(missing.size(), [&](std::size_t i) {
+    loaded[i] = demand_->checked(missing[i], demand_->load(missing[i]), param_hash_);
+  });
+  for (std::size_t i = 0; i < missing.size(); ++i) keep.emplace(missing[i], std::move(*loaded[i]));
+  demand_->decoded += missing.size();
+  demand_->held = std::move(keep);
+}
+
+std::size_t GaloisKeys::decoded() const {
+  if (!demand_) return 0;
+  std::lock_guard<std::mutex> lock(demand_->mu);
+  return demand_->decoded;
+}
+
+std::size_t GaloisKeys::held_bytes() const {
+  std::size_t bytes = 0;
+  if (!demand_) {
+    for (const auto& [g, key] : keys_) bytes += key.byte_size();
+    return bytes;
+  }
+  std::lock_guard<std::mutex> lock(demand_->mu);
+  for (const auto& [g, key] : demand_->held) bytes += key.byte_size();
+  return bytes;
 }
 
 }  // namespace hepex::ckks

@@ -13,9 +13,11 @@
 // a serializer may store the seed instead of them; from_seeded() regenerates them.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "ckks/context.hpp"
@@ -139,21 +141,44 @@ struct RelinKey {
 
 class GaloisKeys {
  public:
+  // Decodes one key (e.g. GaloisKeyReader::load on a file); FormatError for bad bytes.
+  using Loader = std::function<KeySwitchKey(std::uint64_t galois_element)>;
+
   GaloisKeys() = default;
   explicit GaloisKeys(std::uint64_t param_hash) : param_hash_(param_hash) {}
+  // Keys decoded when first asked for, for a server that holds only the keys of the layer it evaluates:
+  // `tops` names every key the source holds and the highest level it switches at, `load` decodes one.
+  // contains() and top_level() answer from `tops`; at() decodes a key the first time (safe from several
+  // threads); hold_only() decodes a layer's keys ahead and drops the others.
+  GaloisKeys(std::uint64_t param_hash, std::map<std::uint64_t, std::size_t> tops, Loader load);
 
-  // Throws MismatchError if the key belongs to other parameters.
+  // Throws MismatchError if the key belongs to other parameters; InvalidArgument on keys on demand.
   void insert(std::uint64_t galois_element, KeySwitchKey key);
-  bool contains(std::uint64_t galois_element) const { return keys_.count(galois_element) != 0; }
-  // Throws InvalidArgument naming the element when absent.
+  bool contains(std::uint64_t galois_element) const;
+  // The highest level the key switches at; InvalidArgument naming the element when absent.
+  std::size_t top_level(std::uint64_t galois_element) const;
+  // Throws InvalidArgument naming the element when absent. On demand, the reference stays valid until
+  // hold_only() drops the key.
   const KeySwitchKey& at(std::uint64_t galois_element) const;
-  const std::map<std::uint64_t, KeySwitchKey>& keys() const { return keys_; }
+  // Every key (InvalidArgument on keys on demand, which hold only some of theirs).
+  const std::map<std::uint64_t, KeySwitchKey>& keys() const;
   std::uint64_t param_hash() const { return param_hash_; }
-  // Every key packed (KeySwitchKey::packed).
+  // Every key packed (KeySwitchKey::packed); InvalidArgument on keys on demand (their loader packs).
   GaloisKeys packed(const CkksContext& ctx) const;
 
+  bool on_demand() const { return demand_ != nullptr; }
+  // On demand: decodes the keys of `elements` not held yet (in parallel) and drops the held keys not
+  // among them, which are decoded again if asked for. Call it when no reference at() gave is in use (a
+  // server calls it between layers). InvalidArgument for an element the source does not hold.
+  void hold_only(std::span<const std::uint64_t> elements) const;
+  // On demand: keys decoded so far (by at() and hold_only()), and the bytes of those held.
+  std::size_t decoded() const;
+  std::size_t held_bytes() const;
+
  private:
+  struct OnDemand;
   std::map<std::uint64_t, KeySwitchKey> keys_;
+  std::shared_ptr<OnDemand> demand_;  // null: every key is in keys_
   std::uint64_t param_hash_ = 0;
 };
 

@@ -276,21 +276,51 @@ class ObjectReader {
   std::uint32_t version_ = io::kFormatVersion;  // the header's: how polynomials are stored
 };
 
-KeySwitchKey read_switch_key(ObjectReader& r, const std::string& what) {
+// A key-switching key's framing read and checked (digits, top level, seed, where each polynomial's words
+// lie); build_switch_key decodes the words.
+struct SwitchKeyLayout {
+  std::size_t top = 0;
+  std::optional<Seed> seed;
+  std::vector<ObjectReader::PolyLayout> b, a;
+};
+
+SwitchKeyLayout read_switch_key_layout(ObjectReader& r, const std::string& what) {
   const CkksContext& ctx = r.ctx();
+  SwitchKeyLayout k;
   const std::uint64_t digits = r.read_u64();
   // Version 3 keys name the highest level they switch at (trimmed keys); version 2 keys are full.
-  const std::size_t top = r.version() >= 3 ? r.read_u64_in(0, ctx.max_level(), what + " top level") : ctx.max_level();
-  const std::size_t expected = ctx.params().digit_count(top);
+  k.top = r.version() >= 3 ? r.read_u64_in(0, ctx.max_level(), what + " top level") : ctx.max_level();
+  const std::size_t expected = ctx.params().digit_count(k.top);
   if (digits != expected)
-    r.fail(what + ": " + std::to_string(digits) + " digits, a key kept up to level " + std::to_string(top) +
+    r.fail(what + ": " + std::to_string(digits) + " digits, a key kept up to level " + std::to_string(k.top) +
            " has " + std::to_string(expected) + " (dnum = " + std::to_string(ctx.params().dnum()) + ")");
-  const auto seed = r.seed();
-  const auto& primes = ctx.ext_primes(top);
-  auto b = r.polys(digits, primes, what + " b");
-  if (seed) return r.build([&] { return KeySwitchKey::from_seeded(ctx, std::move(b), *seed, top); });
-  auto a = r.polys(digits, primes, what + " a");
-  return r.build([&] { return KeySwitchKey(ctx, std::move(b), std::move(a), std::nullopt, top); });
+  k.seed = r.seed();
+  const auto& primes = ctx.ext_primes(k.top);
+  for (std::size_t d = 0; d < digits; ++d) k.b.push_back(r.poly_layout(primes, what + " b[" + std::to_string(d) + "]"));
+  if (!k.seed)
+    for (std::size_t d = 0; d < digits; ++d) k.a.push_back(r.poly_layout(primes, what + " a[" + std::to_string(d) + "]"));
+  return k;
+}
+
+// Decodes the words read_switch_key_layout located and builds the key (const: safe from several threads).
+KeySwitchKey build_switch_key(const ObjectReader& r, const SwitchKeyLayout& k, const std::string& what) {
+  const CkksContext& ctx = r.ctx();
+  const auto& primes = ctx.ext_primes(k.top);
+  auto unpack_all = [&](const std::vector<ObjectReader::PolyLayout>& layouts, const std::string& part) {
+    std::vector<RnsPoly> polys;
+    polys.reserve(layouts.size());
+    for (std::size_t d = 0; d < layouts.size(); ++d)
+      polys.push_back(r.unpack(layouts[d], primes, what + " " + part + "[" + std::to_string(d) + "]"));
+    return polys;
+  };
+  auto b = unpack_all(k.b, "b");
+  if (k.seed) return r.build([&] { return KeySwitchKey::from_seeded(ctx, std::move(b), *k.seed, k.top); });
+  auto a = unpack_all(k.a, "a");
+  return r.build([&] { return KeySwitchKey(ctx, std::move(b), std::move(a), std::nullopt, k.top); });
+}
+
+KeySwitchKey read_switch_key(ObjectReader& r, const std::string& what) {
+  return build_switch_key(r, read_switch_key_layout(r, what), what);
 }
 
 // A ciphertext's framing read and checked (level, scale, slots, polynomial count, seed, where each
@@ -533,7 +563,11 @@ PublicKey parse_public_key(const CkksContext& ctx, Bytes bytes, const std::strin
 
 RelinKey parse_relin_key(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header,
                          KeyForm form) {
-  ObjectReader r(&ctx, std::move(bytes), name);
+  return read_relin_key(ctx, io::BinaryReader(std::move(bytes), name), header, form);
+}
+
+RelinKey read_relin_key(const CkksContext& ctx, io::BinaryReader in, io::Header* header, KeyForm form) {
+  ObjectReader r(&ctx, std::move(in));
   r.header(ObjectType::kRelinKey, header);
   RelinKey rk{read_switch_key(r, "relinearization key")};
   r.end();
@@ -541,13 +575,18 @@ RelinKey parse_relin_key(const CkksContext& ctx, Bytes bytes, const std::string&
   return rk;
 }
 
-GaloisKeys parse_galois_keys(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header,
-                             KeyForm form) {
-  ObjectReader r(&ctx, std::move(bytes), name);
+struct GaloisKeyReader::Index {
+  ObjectReader r;
+  std::map<std::uint64_t, SwitchKeyLayout> keys;
+  std::map<std::uint64_t, std::size_t> tops;
+};
+
+GaloisKeyReader::GaloisKeyReader(const CkksContext& ctx, io::BinaryReader in, io::Header* header)
+    : index_(std::make_unique<Index>(Index{ObjectReader(&ctx, std::move(in)), {}, {}})) {
+  ObjectReader& r = index_->r;
   r.header(ObjectType::kGaloisKeys, header);
   // At most one key per odd element below 2N.
   const std::uint64_t count = r.read_u64_in(0, ctx.n(), "Galois key count");
-  GaloisKeys gk(ctx.param_hash());
   std::uint64_t previous = 0;
   for (std::uint64_t k = 0; k < count; ++k) {
     const std::uint64_t g = r.read_u64();
@@ -555,11 +594,31 @@ GaloisKeys parse_galois_keys(const CkksContext& ctx, Bytes bytes, const std::str
       r.fail("Galois element " + std::to_string(g) + " is not odd and below 2N = " + std::to_string(2 * ctx.n()));
     if (g <= previous) r.fail("Galois element " + std::to_string(g) + " is repeated or out of order");
     previous = g;
-    KeySwitchKey key = read_switch_key(r, "Galois key " + std::to_string(g));
-    if (form == KeyForm::kPackedForSwitching) key = key.packed(ctx);
-    r.build([&] { gk.insert(g, std::move(key)); });
+    auto layout = read_switch_key_layout(r, "Galois key " + std::to_string(g));
+    index_->tops[g] = layout.top;
+    index_->keys.emplace(g, std::move(layout));
   }
   r.end();
+}
+
+GaloisKeyReader::GaloisKeyReader(GaloisKeyReader&&) noexcept = default;
+GaloisKeyReader::~GaloisKeyReader() = default;
+
+const std::map<std::uint64_t, std::size_t>& GaloisKeyReader::tops() const { return index_->tops; }
+
+KeySwitchKey GaloisKeyReader::load(std::uint64_t galois_element, KeyForm form) const {
+  const auto it = index_->keys.find(galois_element);
+  if (it == index_->keys.end())
+    index_->r.fail("no key for Galois element " + std::to_string(galois_element));
+  KeySwitchKey key = build_switch_key(index_->r, it->second, "Galois key " + std::to_string(galois_element));
+  return form == KeyForm::kPackedForSwitching ? key.packed(index_->r.ctx()) : key;
+}
+
+GaloisKeys parse_galois_keys(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header,
+                             KeyForm form) {
+  const GaloisKeyReader reader(ctx, io::BinaryReader(std::move(bytes), name), header);
+  GaloisKeys gk(ctx.param_hash());
+  for (const auto& [g, top] : reader.tops()) gk.insert(g, reader.load(g, form));
   return gk;
 }
 

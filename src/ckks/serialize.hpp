@@ -19,6 +19,7 @@
 // the parse_* functions read byte strings without it, the load_* functions check and remove it.
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -74,6 +75,9 @@ PublicKey parse_public_key(const CkksContext& ctx, Bytes bytes, const std::strin
 enum class KeyForm { kWhole, kPackedForSwitching };
 RelinKey parse_relin_key(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header = nullptr,
                          KeyForm form = KeyForm::kWhole);
+// The same over any reader (e.g. a part of a file read from disk, io::BinaryReader::read_part).
+RelinKey read_relin_key(const CkksContext& ctx, io::BinaryReader in, io::Header* header = nullptr,
+                        KeyForm form = KeyForm::kWhole);
 GaloisKeys parse_galois_keys(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header = nullptr,
                              KeyForm form = KeyForm::kWhole);
 Plaintext parse_plaintext(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header = nullptr);
@@ -107,6 +111,26 @@ class CiphertextBatchParser {
   struct Reader;
   std::unique_ptr<Reader> reader_;
   std::size_t count_ = 0, parsed_ = 0, first_at_ = 0;
+};
+
+// The Galois keys of parse_galois_keys' format indexed, not decoded: every key's framing is read and
+// checked at construction (elements odd, increasing and below 2N; digits, top level, where the words lie;
+// nothing after the last key), a key's words decoded and checked when load() asks for it. Over a file's
+// reader (io::open_hepex_file) a server holds no key it does not use (GaloisKeys on demand).
+class GaloisKeyReader {
+ public:
+  GaloisKeyReader(const CkksContext& ctx, io::BinaryReader in, io::Header* header = nullptr);
+  GaloisKeyReader(GaloisKeyReader&&) noexcept;
+  ~GaloisKeyReader();
+  // Every key's Galois element and the highest level it switches at.
+  const std::map<std::uint64_t, std::size_t>& tops() const;
+  // One key, checked as parse_galois_keys checks it (FormatError naming the reader); safe from several
+  // threads at once.
+  KeySwitchKey load(std::uint64_t galois_element, KeyForm form = KeyForm::kWhole) const;
+
+ private:
+  struct Index;
+  std::unique_ptr<Index> index_;
 };
 
 // A ciphertext batch written one ciphertext at a time: the bytes to_bytes(batch, opts) gives for the same

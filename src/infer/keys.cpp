@@ -1,5 +1,6 @@
 #include "infer/keys.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -7,6 +8,7 @@
 #include "ckks/keygen.hpp"
 #include "ckks/security.hpp"
 #include "ckks/serialize.hpp"
+#include "infer/schedule.hpp"
 #include "io/binary.hpp"
 #include "io/safe_file.hpp"
 
@@ -76,24 +78,44 @@ backend::CkksKeys generate_keys(const std::shared_ptr<const ckks::CkksContext>& 
 
 void check_eval_keys_cover(const Plan& plan, const ckks::CkksContext& ctx, const backend::CkksKeys& keys,
                            const std::string& name) {
-  auto kept_to = [&](const ckks::KeySwitchKey& key, int level, const std::string& what) {
+  auto kept_to = [&](std::size_t key_top, int level, const std::string& what) {
     const int top = level < 0 ? static_cast<int>(ctx.max_level()) : level;
-    if (static_cast<int>(key.top_level()) < top)
-      throw MismatchError(name + ": the " + what + " is kept up to level " + std::to_string(key.top_level()) +
+    if (static_cast<int>(key_top) < top)
+      throw MismatchError(name + ": the " + what + " is kept up to level " + std::to_string(key_top) +
                           ", the plan uses it at level " + std::to_string(top) + " (keys made for another plan)");
   };
   if (!keys.relin) throw MismatchError(name + ": no relinearization key");
   if (plan.relin_key_level >= 0 || plan.rotation_key_levels.empty())
-    kept_to(keys.relin->key, plan.relin_key_level, "relinearization key");
+    kept_to(keys.relin->key.top_level(), plan.relin_key_level, "relinearization key");
   for (std::size_t i = 0; i < plan.rotation_steps.size(); ++i) {
     const int step = plan.rotation_steps[i];
     const std::uint64_t g = ckks::galois_element_for_step(ctx.n(), step);
-    if (!keys.galois || !keys.galois->keys().count(g))
+    if (!keys.galois || !keys.galois->contains(g))
       throw MismatchError(name + ": no key for rotation step " + std::to_string(step) +
                           ", which the plan uses (keys made for another plan)");
-    kept_to(keys.galois->at(g), plan.rotation_key_levels.empty() ? -1 : plan.rotation_key_levels[i],
+    kept_to(keys.galois->top_level(g), plan.rotation_key_levels.empty() ? -1 : plan.rotation_key_levels[i],
             "key for rotation step " + std::to_string(step));
   }
+}
+
+std::vector<std::vector<std::uint64_t>> layer_galois_elements(const Plan& plan, const CompiledNetwork& net,
+                                                              const ckks::CkksContext& ctx) {
+  if (plan.layers.size() != net.layers.size())
+    throw InvalidArgument("layer_galois_elements: the plan has " + std::to_string(plan.layers.size()) +
+                          " layers, the network " + std::to_string(net.layers.size()));
+  const std::size_t slots = plan.ckks.slots();
+  std::vector<std::vector<std::uint64_t>> elements(net.layers.size());
+  for (std::size_t l = 0; l < net.layers.size(); ++l) {
+    std::vector<int> steps;
+    for (const auto& [step, level] : layer_key_levels(net, l, slots, plan.layers[l].level_in).rotations)
+      steps.push_back(step);
+    if (l > 0)
+      for (int step : layer_copy_steps(net, l - 1, slots)) steps.push_back(step);
+    for (int step : steps) elements[l].push_back(ckks::galois_element_for_step(ctx.n(), step));
+    std::sort(elements[l].begin(), elements[l].end());
+    elements[l].erase(std::unique(elements[l].begin(), elements[l].end()), elements[l].end());
+  }
+  return elements;
 }
 
 backend::CkksKeys server_keys(const backend::CkksKeys& keys) {
@@ -127,32 +149,50 @@ backend::CkksKeys load_eval_keys(const ckks::CkksContext& ctx, const std::string
   return parse_eval_keys(ctx, io::read_hepex_file(path), path);
 }
 
-backend::CkksKeys parse_eval_keys(const ckks::CkksContext& ctx, std::vector<std::uint8_t> bytes, const std::string& path,
-                                  ckks::KeyForm form) {
-  io::Header h;
-  std::vector<std::uint8_t> relin, galois;
-  {
-    io::BinaryReader r(std::move(bytes), path);  // the file's bytes go when both blobs are out
-    h = r.read_header(io::ObjectType::kEvalKeys);
-    if (h.param_hash != ctx.param_hash())
-      throw FormatError(path + ": evaluation keys made for other CKKS parameters (not this plan's)");
-    if (!io::is_set(h.key_id)) throw FormatError(path + ": evaluation keys without a key set id");
-    const std::uint64_t limit = std::uint64_t{1} << 40;
-    relin = r.read_vector<std::uint8_t>(limit);
-    galois = r.read_vector<std::uint8_t>(limit);
-    r.expect_end();
-  }
+namespace {
+// An eval.keys body: the header, then the relinearization key and the Galois keys as length-prefixed
+// parts. The Galois keys decoded at once, or (on_demand) indexed and decoded as a server asks for them.
+backend::CkksKeys read_eval_keys(const ckks::CkksContext& ctx, io::BinaryReader r, ckks::KeyForm form, bool on_demand) {
+  const std::string path = r.name();
+  const io::Header h = r.read_header(io::ObjectType::kEvalKeys);
+  if (h.param_hash != ctx.param_hash())
+    throw FormatError(path + ": evaluation keys made for other CKKS parameters (not this plan's)");
+  if (!io::is_set(h.key_id)) throw FormatError(path + ": evaluation keys without a key set id");
+  const std::uint64_t limit = std::uint64_t{1} << 40;
+  io::BinaryReader relin = r.read_part(limit, path + " (relinearization key)");
+  io::BinaryReader galois = r.read_part(limit, path + " (Galois keys)");
+  r.expect_end();
+  r = io::BinaryReader({}, path);  // in memory, the file's bytes go now that both parts are out
+
   backend::CkksKeys k;
   io::Header relin_header, galois_header;
   k.relin = std::make_shared<const ckks::RelinKey>(
-      ckks::parse_relin_key(ctx, std::move(relin), path + " (relinearization key)", &relin_header, form));
-  k.galois = std::make_shared<const ckks::GaloisKeys>(
-      ckks::parse_galois_keys(ctx, std::move(galois), path + " (Galois keys)", &galois_header, form));
+      ckks::read_relin_key(ctx, std::move(relin), &relin_header, form));
+  if (on_demand) {
+    auto reader = std::make_shared<const ckks::GaloisKeyReader>(ctx, std::move(galois), &galois_header);
+    k.galois = std::make_shared<const ckks::GaloisKeys>(
+        ctx.param_hash(), reader->tops(), [reader, form](std::uint64_t g) { return reader->load(g, form); });
+  } else {
+    const ckks::GaloisKeyReader reader(ctx, std::move(galois), &galois_header);
+    ckks::GaloisKeys gk(ctx.param_hash());
+    for (const auto& [g, top] : reader.tops()) gk.insert(g, reader.load(g, form));
+    k.galois = std::make_shared<const ckks::GaloisKeys>(std::move(gk));
+  }
   if (relin_header.key_id != h.key_id || galois_header.key_id != h.key_id)
     throw FormatError(path + ": its relinearization and Galois keys belong to different key sets");
   k.id = h.key_id;
   k.source = path;
   return k;
+}
+}  // namespace
+
+backend::CkksKeys parse_eval_keys(const ckks::CkksContext& ctx, std::vector<std::uint8_t> bytes, const std::string& path,
+                                  ckks::KeyForm form) {
+  return read_eval_keys(ctx, io::BinaryReader(std::move(bytes), path), form, false);
+}
+
+backend::CkksKeys open_eval_keys(const ckks::CkksContext& ctx, const std::string& path) {
+  return read_eval_keys(ctx, io::open_hepex_file(path), ckks::KeyForm::kPackedForSwitching, true);
 }
 
 namespace {

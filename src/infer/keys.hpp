@@ -18,11 +18,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "backend/ckks_backend.hpp"
 #include "ckks/context.hpp"
 #include "ckks/params.hpp"
 #include "ckks/serialize.hpp"
+#include "infer/compiled.hpp"
 #include "infer/plan.hpp"
 #include "util/csprng.hpp"
 
@@ -55,6 +57,12 @@ backend::CkksKeys generate_keys(const std::shared_ptr<const ckks::CkksContext>& 
 void check_eval_keys_cover(const Plan& plan, const ckks::CkksContext& ctx, const backend::CkksKeys& keys,
                            const std::string& name);
 
+// Per layer, the Galois elements a server switches keys with while the layer runs: its own rotations
+// (layer_key_levels) and the copies of the previous layer's outputs, which are made as this layer reads them
+// (Executor::copies_on_read). For keys on demand (open_eval_keys): GaloisKeys::hold_only before each layer.
+std::vector<std::vector<std::uint64_t>> layer_galois_elements(const Plan& plan, const CompiledNetwork& net,
+                                                              const ckks::CkksContext& ctx);
+
 // Server-side keys (no secret key) of a full key set.
 backend::CkksKeys server_keys(const backend::CkksKeys& keys);
 
@@ -68,6 +76,12 @@ backend::CkksKeys load_eval_keys(const ckks::CkksContext& ctx, const std::string
 // the polynomials dropped), each key packed as it is read.
 backend::CkksKeys parse_eval_keys(const ckks::CkksContext& ctx, std::vector<std::uint8_t> bytes, const std::string& name,
                                   ckks::KeyForm form = ckks::KeyForm::kWhole);
+// The file as a server reads it when it holds only the keys of the layer it evaluates: the digest checked in
+// one pass, the relinearization key decoded (packed for switching), the Galois keys indexed (every key's
+// framing checked) and decoded from disk when first asked for (ckks::GaloisKeys on demand, packed;
+// GaloisKeys::hold_only between layers, layer_galois_elements). The file must not change while the keys
+// are in use; each key is still checked as it is decoded.
+backend::CkksKeys open_eval_keys(const ckks::CkksContext& ctx, const std::string& path);
 
 // The whole directory: plan.json (with the key set id), secret.key, public.key, eval.keys. Refuses
 // (IoError) to replace an existing secret.key unless `force`: ciphertexts in flight would become

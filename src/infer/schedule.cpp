@@ -145,6 +145,26 @@ std::vector<Stage> layer_stages(const CompiledNetwork& net, std::size_t l, std::
   return stages;
 }
 
+namespace {
+// The slot distance between neighbouring positions of the dimension layer L sums over.
+std::size_t summed_stride(const CompiledNetwork& net, const CompiledLayer& L, std::size_t slots) {
+  const std::size_t t3 = slots / (net.t1 * net.t2);
+  const auto shape = tile::matrix_shape(1, 1, {net.t1, net.t2, t3}, L.orientation, net.batch_layout);
+  return shape.slot_stride(tile::summed_dim(L.orientation));
+}
+}  // namespace
+
+std::vector<int> layer_copy_steps(const CompiledNetwork& net, std::size_t l, std::size_t slots) {
+  const CompiledLayer& L = net.layers.at(l);
+  std::vector<int> steps;
+  if (!L.unknowns_to_next) return steps;
+  const std::size_t stride = summed_stride(net, L, slots);
+  // Copy k moves position 0 of the summed dimension to position k.
+  for (std::size_t k = 1; k < L.in_tile; ++k)
+    if ((k * stride) % slots != 0) steps.push_back(static_cast<int>(slots - (k * stride) % slots));
+  return steps;
+}
+
 KeyLevels layer_key_levels(const CompiledNetwork& net, std::size_t l, std::size_t slots, int level_in) {
   const CompiledLayer& L = net.layers.at(l);
   KeyLevels levels;
@@ -159,9 +179,7 @@ KeyLevels layer_key_levels(const CompiledNetwork& net, std::size_t l, std::size_
   if (!any_live) return levels;
   // Rotate-and-sum over the summed dimension (+k stride), and its re-replication (-k stride), with the
   // stride of the layer's tile shapes: k < baby in the hoisted sum, then the doublings' k = baby 2^j.
-  const std::size_t t3 = slots / (net.t1 * net.t2);
-  const auto shape = tile::matrix_shape(1, 1, {net.t1, net.t2, t3}, L.orientation, net.batch_layout);
-  const std::size_t stride = shape.slot_stride(tile::summed_dim(L.orientation));
+  const std::size_t stride = summed_stride(net, L, slots);
   auto use = [&](std::size_t step, int level) {
     if (step % slots != 0) levels.use(static_cast<int>(step % slots), level);
   };
@@ -172,9 +190,7 @@ KeyLevels layer_key_levels(const CompiledNetwork& net, std::size_t l, std::size_
     use(k * stride, sum_level);
     if (L.clear_and_duplicate) use(slots - (k * stride) % slots, duplicate_level);
   }
-  // Copy k moves position 0 of the summed dimension to position k.
-  if (L.unknowns_to_next)
-    for (std::size_t k = 1; k < L.in_tile; ++k) use(slots - (k * stride) % slots, duplicate_level);
+  for (int step : layer_copy_steps(net, l, slots)) levels.use(step, duplicate_level);
   return levels;
 }
 

@@ -32,6 +32,9 @@ struct KeyLevels {
   void merge(const KeyLevels& other);
 };
 KeyLevels layer_key_levels(const CompiledNetwork& net, std::size_t l, std::size_t slots, int level_in);
+// The left-rotation steps (in (0, slots)) of layer l's copies of its outputs, which the next layer reads
+// (unknowns masked in its weights); empty when the layer makes none. Part of layer_key_levels.
+std::vector<int> layer_copy_steps(const CompiledNetwork& net, std::size_t l, std::size_t slots);
 
 // Bias tile rows that are encoded (some non-zero value, and a ciphertext to add it to).
 std::vector<bool> bias_rows_present(const CompiledLayer& layer);

@@ -186,6 +186,22 @@ void BinaryReader::read_packed(std::span<std::uint64_t> words, unsigned width) {
   pos_ += packed_bytes(words.size(), width);
 }
 
+BinaryReader BinaryReader::read_part(std::uint64_t max_bytes, std::string name) {
+  const auto n = read<std::uint64_t>();
+  if (n > max_bytes) fail("part of " + std::to_string(n) + " bytes exceeds the limit " + std::to_string(max_bytes));
+  require_bytes(pos_, n);
+  if (!file_) {
+    std::vector<std::uint8_t> bytes(bytes_.begin() + std::ptrdiff_t(pos_), bytes_.begin() + std::ptrdiff_t(pos_ + n));
+    pos_ += n;
+    return BinaryReader(std::move(bytes), std::move(name));
+  }
+  BinaryReader part(file_, 0, std::move(name));
+  part.offset_ = offset_ + pos_;
+  part.size_ = n;
+  pos_ += n;
+  return part;
+}
+
 void BinaryReader::skip(std::size_t n) {
   require_bytes(pos_, n);
   pos_ += n;
@@ -202,14 +218,14 @@ void BinaryReader::read_packed_at(std::size_t pos, std::span<std::uint64_t> word
   require_bytes(pos, n);
   if (!file_) return unpack_bits(bytes_.data() + pos, width, words);
   std::vector<std::uint8_t> packed(n);
-  file_->read_at(pos, packed.data(), n);
+  file_->read_at(offset_ + pos, packed.data(), n);
   unpack_bits(packed.data(), width, words);
 }
 
 void BinaryReader::copy_at(std::size_t pos, void* out, std::size_t n) const {
   if (n == 0) return;  // (memcpy into the null data() of an empty vector is undefined)
   require_bytes(pos, n);
-  if (file_) return file_->read_at(pos, out, n);
+  if (file_) return file_->read_at(offset_ + pos, out, n);
   std::memcpy(out, bytes_.data() + pos, n);
 }
 

@@ -122,6 +122,9 @@ class BinaryReader {
   std::string read_string(std::uint64_t max_len = 1 << 20);
   // words.size() words of `width` bits (1..64) written by write_packed; fails when the bytes run out.
   void read_packed(std::span<std::uint64_t> words, unsigned width);
+  // A length-prefixed part (at most max_bytes, within the remaining bytes) as a reader of its own named
+  // `name`, moving past it: from a file, read from disk as asked for; in memory, a copy.
+  BinaryReader read_part(std::uint64_t max_bytes, std::string name);
   // Moves past n bytes without reading them (a parser that decodes them later: read_packed_at, copy_at).
   void skip(std::size_t n);
   // The same as read_packed / read_bytes at byte `pos`, without moving: safe from several threads at once.
@@ -143,6 +146,7 @@ class BinaryReader {
 
   std::vector<std::uint8_t> bytes_;            // all of them, or (file_ set) none
   std::shared_ptr<const ReadOnlyFile> file_;  // where they are read from when not in memory
+  std::uint64_t offset_ = 0;                  // of byte 0 in the file
   std::size_t size_ = 0, pos_ = 0;
   std::string name_;
 };

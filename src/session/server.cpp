@@ -1,5 +1,6 @@
 #include "session/server.hpp"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "infer/client.hpp"
@@ -70,15 +71,25 @@ void Server::load_eval_keys(const std::string& path) {
   }
   const std::size_t size = infer::file_bytes(path);
   step("loading the evaluation keys " + path + size_note(size));
-  auto body = io::read_hepex_file(path);
-  refuse_secret_key(body, path);
-  accept_eval_keys(std::move(body), path, size);
+  {
+    const io::ReadOnlyFile file(path);
+    Bytes head(std::min<std::uint64_t>(io::kHeaderPrefixBytes, file.size()));
+    file.read_at(0, head.data(), head.size());
+    refuse_secret_key(head, path);
+  }
+  // Indexed, not decoded: each layer's Galois keys are decoded from the file as it starts (run).
+  use_eval_keys(infer::open_eval_keys(*ctx_, path), path, size);
 }
 
 void Server::accept_eval_keys(Bytes body, const std::string& name, std::size_t file_bytes) {
+  use_eval_keys(infer::parse_eval_keys(*ctx_, std::move(body), name, ckks::KeyForm::kPackedForSwitching), name,
+                file_bytes);
+}
+
+void Server::use_eval_keys(backend::CkksKeys keys, const std::string& name, std::size_t file_bytes) {
   executor_.reset();  // it refers to the backend it was built on
-  auto keys = infer::parse_eval_keys(*ctx_, std::move(body), name, ckks::KeyForm::kPackedForSwitching);
   infer::check_eval_keys_cover(plan_, *ctx_, keys, name);
+  if (keys.galois && keys.galois->on_demand()) layer_galois_ = infer::layer_galois_elements(plan_, net_, *ctx_);
   be_ = std::make_unique<backend::CkksBackend>(ctx_, std::move(keys));
   eval_key_bytes_ = file_bytes;
 }
@@ -92,13 +103,20 @@ tile::CipherTileTensor Server::run(infer::CiphertextTiles& x, infer::Report& rep
   }
   std::vector<infer::LayerRun> runs;
   const tile::TileFetch fetch = [&](std::size_t first, std::size_t last) { return x.fetch(first, last); };
+  const ckks::GaloisKeys* galois = be_->keys().galois.get();
+  const bool per_layer = galois && galois->on_demand();
   auto y = executor_->run(fetch, &runs, [&](std::size_t l, std::size_t layers) {
     if (l == 1) x.finish();  // the first layer has read every input: their bytes need not stay
+    if (per_layer) galois->hold_only(layer_galois_.at(l));  // this layer's keys only (between layers: none in use)
     const auto& lp = plan_.layers[l];
+    const std::string keys = per_layer ? ", " + std::to_string(layer_galois_[l].size()) + " Galois keys (" +
+                                             std::to_string(galois->held_bytes() >> 20) + " MiB)"
+                                       : std::string();
     step("evaluating layer " + std::to_string(l + 1) + "/" + std::to_string(layers) + " (" + std::to_string(lp.in) +
-         " -> " + std::to_string(lp.out) + ", " + std::to_string(lp.tiles_kept) + " weight tiles)...");
+         " -> " + std::to_string(lp.out) + ", " + std::to_string(lp.tiles_kept) + " weight tiles" + keys + ")...");
   });
   x.finish();  // every input read, nothing after them
+  if (per_layer) galois->hold_only({});  // decoded again by the next evaluation
   report = infer::make_report(plan_, runs, "ckks", mode);
   report.preencode_s = executor_->preencode_seconds();
   report.resident_model_bytes = executor_->resident_plaintext_bytes();

@@ -64,6 +64,9 @@ class Server {
 
   // The evaluation keys (eval.keys of the plan's key set); replace any held. SecurityError for a secret key.
   void set_eval_keys(const Bytes& eval_keys, const std::string& name = "evaluation keys");
+  // From a file, the keys are decoded per layer: each layer's Galois keys are read from the file as the
+  // layer starts and dropped after it (so the server holds the keys of one layer at a time, and none between
+  // evaluations); the file must stay in place and unchanged while the Server uses it.
   void load_eval_keys(const std::string& path);
   void set_eval_keys(std::istream& eval_keys, const std::string& name = "evaluation keys");
   bool has_eval_keys() const { return be_ != nullptr; }
@@ -95,6 +98,7 @@ class Server {
  private:
   void step(const std::string& text) const;
   void accept_eval_keys(Bytes body, const std::string& name, std::size_t file_bytes);
+  void use_eval_keys(backend::CkksKeys keys, const std::string& name, std::size_t file_bytes);
   tile::CipherTileTensor parse_input(Bytes input, const std::string& name) const;  // freed once parsed
   tile::CipherTileTensor run(infer::CiphertextTiles& x, infer::Report& report);
   // The plan's input tiles in a ciphertext file's body (trailer removed; in memory or read from disk),
@@ -109,6 +113,8 @@ class Server {
   std::unique_ptr<backend::CkksBackend> be_;    // with the evaluation keys only
   std::unique_ptr<infer::Executor> executor_;   // built at the first evaluation (weights encoded there)
   std::size_t eval_key_bytes_ = 0;
+  // Keys from a file (load_eval_keys) are decoded per layer: the Galois elements each layer switches with.
+  std::vector<std::vector<std::uint64_t>> layer_galois_;
 };
 
 }  // namespace hepex

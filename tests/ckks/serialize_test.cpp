@@ -7,6 +7,7 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <string>
 
 #include <unistd.h>
@@ -237,6 +238,47 @@ TEST(Serialize, GaloisKeysRoundTripRotate) {
                 return c;
               }()),
               kTol);
+  }
+}
+
+// Keys indexed, decoded when asked for (GaloisKeyReader, GaloisKeys on demand): the index answers contains()
+// and top_level() without decoding; a key decoded rotates exactly as the key parsed whole; hold_only keeps
+// only the keys named; what an on-demand set cannot do is refused; a cut or lying index is refused whole.
+TEST(Serialize, GaloisKeysOnDemandDecodeAsAsked) {
+  Engine e(small_params(2, 3));
+  const std::vector<long long> steps = {1, 5, -2};
+  const GaloisKeys gk = e.keygen->create_galois_keys(steps, false);
+  const Bytes bytes = to_bytes(gk);
+  auto reader = std::make_shared<const GaloisKeyReader>(*e.ctx, hepex::io::BinaryReader(bytes, "g.key"));
+  ASSERT_EQ(reader->tops().size(), gk.keys().size());
+  const GaloisKeys lazy(e.ctx->param_hash(), reader->tops(), [reader](std::uint64_t g) { return reader->load(g); });
+  const GaloisKeys whole = parse_galois_keys(*e.ctx, bytes, "g.key");
+  for (const auto& [g, key] : gk.keys()) {
+    EXPECT_TRUE(lazy.contains(g));
+    EXPECT_EQ(lazy.top_level(g), key.top_level());
+  }
+  EXPECT_EQ(lazy.decoded(), 0u);
+  const Ciphertext ct = e.encrypt(random_complex(e.ctx->n() / 2, 17));
+  for (long long step : steps) {
+    const Ciphertext a = e.evaluator->rotate(ct, step, lazy), b = e.evaluator->rotate(ct, step, whole);
+    for (std::size_t p = 0; p < a.size(); ++p) EXPECT_EQ(a.poly(p), b.poly(p)) << "step " << step;
+  }
+  EXPECT_EQ(lazy.decoded(), steps.size());
+  const std::uint64_t first = gk.keys().begin()->first;
+  lazy.hold_only(std::vector<std::uint64_t>{first});
+  EXPECT_EQ(lazy.held_bytes(), whole.at(first).byte_size());
+  EXPECT_EQ(lazy.decoded(), steps.size());  // held already: not decoded again
+  EXPECT_THROW(lazy.hold_only(std::vector<std::uint64_t>{first + 2 * e.ctx->n()}), hepex::InvalidArgument);
+  EXPECT_THROW(lazy.at(2), hepex::InvalidArgument);
+  EXPECT_THROW(lazy.keys(), hepex::InvalidArgument);
+  EXPECT_THROW(lazy.packed(*e.ctx), hepex::InvalidArgument);
+  GaloisKeys copy = lazy;
+  EXPECT_THROW(copy.insert(first, gk.at(first)), hepex::InvalidArgument);
+
+  // The whole index is read when the reader is made: a file cut anywhere in its keys is refused at once.
+  for (std::size_t cut : {bytes.size() - 1, bytes.size() / 2}) {
+    const Bytes shorter(bytes.begin(), bytes.begin() + std::ptrdiff_t(cut));
+    expect_refused([&] { GaloisKeyReader(*e.ctx, hepex::io::BinaryReader(shorter, "g.key")); }, "g.key");
   }
 }
 

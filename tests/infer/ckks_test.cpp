@@ -39,6 +39,11 @@ nn::Model small_model() {
   return m;
 }
 
+// The Galois element of the plan's first rotation step.
+std::uint64_t galois_element_for_step_in(const Plan& plan, const ckks::CkksContext& ctx) {
+  return ckks::galois_element_for_step(ctx.n(), plan.rotation_steps.at(0));
+}
+
 PlanOptions small_ring() {
   PlanOptions o;
   o.ring_degree = 1024;  // 512 slots: t3 = 64
@@ -392,6 +397,63 @@ TEST(InferCkks, CopiesMadeAsTheNextLayerReadsThemGiveTheSameOutputs) {
   const auto y = decrypt_output(client, plan, a, 8);
   const auto want = plain_outputs(m, testing::random_inputs(8, 24, 5), 8);
   for (std::size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], want[i], 1e-4) << i;
+}
+
+// Evaluation keys from a file decoded per layer (open_eval_keys, GaloisKeys::hold_only with
+// layer_galois_elements before each layer, as the Server does): bit for bit the outputs of the keys decoded
+// at once, every key a layer switches with decoded before it starts (none on demand mid-layer), and the
+// keys held at a time fewer than all of them. Both repairs: copies made as the next layer reads them, and
+// cleared outputs duplicated in the layer.
+TEST(InferCkks, KeysDecodedPerLayerGiveTheSameOutputs) {
+  const auto m = testing::random_model({24, 80, 40, 6},
+                                       {Activation::poly2(0.3f, 0.9f, 0.1f, false), Activation::square(), Activation::identity()},
+                                       37, 0.3f);
+  const auto dir = temp_dir("keys_per_layer");
+  for (auto repair : {UnknownsRepair::kMaskInNextWeights, UnknownsRepair::kClearAndDuplicate}) {
+    PlanOptions o = small_ring();
+    o.unknowns_repair = {repair, repair};
+    const Plan plan = make_plan(m, kT1, kT2, 8, o);
+    const auto net = compile_for(m, plan);
+    const auto ctx = plan_context(plan, kInsecure);
+    const auto keys = generate_keys(ctx, plan, seed_from_u64(13));
+    const std::string path = (dir / "eval.keys").string();
+    save_eval_keys(path, keys);
+    const backend::CkksBackend client(ctx, keys), whole(ctx, server_keys(keys));
+    const auto file_keys = open_eval_keys(*ctx, path);
+    const ckks::GaloisKeys& galois = *file_keys.galois;
+    ASSERT_TRUE(galois.on_demand());
+    check_eval_keys_cover(plan, *ctx, file_keys, path);  // from the index: nothing decoded
+    EXPECT_EQ(galois.decoded(), 0u);
+    const backend::CkksBackend per_layer(ctx, file_keys);
+
+    const auto x = encrypt_input(client, plan, testing::random_inputs(8, 24, 6), 8);
+    const auto want = Executor(whole, net, plan.batch, WeightMode::kPreEncoded).run(x);
+    const auto elements = layer_galois_elements(plan, net, *ctx);
+    std::size_t decoded_before_last = 0, most_held = 0;
+    const auto got = Executor(per_layer, net, plan.batch, WeightMode::kPreEncoded).run(x, nullptr, [&](std::size_t l, std::size_t) {
+      galois.hold_only(elements.at(l));
+      decoded_before_last = galois.decoded();
+      most_held = std::max(most_held, galois.held_bytes());
+    });
+    const std::string what = repair == UnknownsRepair::kMaskInNextWeights ? "mask in next weights" : "clear and duplicate";
+    EXPECT_EQ(galois.decoded(), decoded_before_last) << what << ": a key was decoded mid-layer";
+    std::size_t all = 0;
+    for (const auto& [g, key] : whole.keys().galois->keys()) all += key.byte_size();
+    EXPECT_LT(most_held, all) << what;
+    ASSERT_EQ(got.tile_count(), want.tile_count());
+    for (std::size_t i = 0; i < got.tile_count(); ++i) {
+      if (want.absent(i)) continue;
+      const auto &a = per_layer.unwrap(got.tile(i)), &b = whole.unwrap(want.tile(i));
+      for (std::size_t p = 0; p < a.size(); ++p) EXPECT_EQ(a.poly(p), b.poly(p)) << what << ", tile " << i;
+    }
+    // Dropped, a key is decoded again when asked for.
+    galois.hold_only({});
+    EXPECT_EQ(galois.held_bytes(), 0u);
+    const std::uint64_t g = galois_element_for_step_in(plan, *ctx);
+    EXPECT_EQ(galois.at(g).top_level(), galois.top_level(g));
+    EXPECT_EQ(galois.decoded(), decoded_before_last + 1);
+  }
+  fs::remove_all(dir);
 }
 
 TEST(InferFiles, NpyRoundTripAndRefusals) {
