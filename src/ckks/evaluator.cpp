@@ -431,7 +431,7 @@ Ciphertext Evaluator::apply_galois(const Ciphertext& a, std::uint64_t galois_ele
   check_key_params(*ctx_, gk.param_hash(), "Galois key set");
   if (a.size() != 2) throw InvalidArgument("evaluator rotate: ciphertext must have 2 polynomials (relinearize first)");
   Ciphertext r;
-  galois_into(*ctx_, a, *ctx_->galois_permutation(galois_element), gk.at(galois_element), r);
+  galois_into(*ctx_, a, *ctx_->galois_permutation(galois_element), gk.at(galois_element, a.level()), r);
   return r;
 }
 
@@ -442,7 +442,7 @@ void Evaluator::add_rotated_inplace(Ciphertext& a, long long step, const GaloisK
   const auto plan = rotation_plan(step, a.slots(), gk);
   if (plan.size() != 1) return add_inplace(a, rotate(a, step, gk));  // the identity, or composed rotations
   thread_local Ciphertext rotated;  // keeps its buffers from call to call
-  galois_into(*ctx_, a, *ctx_->galois_permutation(plan[0]), gk.at(plan[0]), rotated);
+  galois_into(*ctx_, a, *ctx_->galois_permutation(plan[0]), gk.at(plan[0], a.level()), rotated);
   add_inplace(a, rotated);
 }
 
@@ -509,7 +509,7 @@ std::vector<Ciphertext> Evaluator::rotate_hoisted(const Ciphertext& a, std::span
       continue;
     }
     if (!digits) digits = decompose_for_key_switch(*ctx_, a.poly(1), a.level());
-    out.push_back(galois_from_digits(*ctx_, a, *digits, *ctx_->galois_permutation(plan[0]), gk.at(plan[0])));
+    out.push_back(galois_from_digits(*ctx_, a, *digits, *ctx_->galois_permutation(plan[0]), gk.at(plan[0], a.level())));
   }
   return out;
 }
@@ -534,7 +534,7 @@ Ciphertext Evaluator::rotate_sum(const Ciphertext& a, std::span<const long long>
       composed.push_back(step);
     } else {
       perms.push_back(ctx.galois_permutation(plan[0]));
-      terms.push_back({&gk.at(plan[0]), perms.back().get()});
+      terms.push_back({&gk.at(plan[0], a.level()), perms.back().get()});
     }
   }
   // c0: a's c0 per identity step plus every direct term's permuted c0; c1: a's c1 per identity step; then the

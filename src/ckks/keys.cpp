@@ -206,15 +206,17 @@ KeySwitchKey KeySwitchKey::trimmed(const CkksContext& ctx, std::size_t top) cons
 struct GaloisKeys::OnDemand {
   std::map<std::uint64_t, std::size_t> tops;
   Loader load;
-  std::mutex mu;  // guards held and decoded
-  std::map<std::uint64_t, KeySwitchKey> held;
+  std::mutex mu;  // guards held, whole and decoded
+  std::map<std::uint64_t, KeySwitchKey> held;   // as hold_only asked (maybe trimmed)
+  std::map<std::uint64_t, KeySwitchKey> whole;  // decoded by at() above the held key's level
   std::size_t decoded = 0;
 
-  // A decoded key, checked against what the index promised.
-  KeySwitchKey checked(std::uint64_t g, KeySwitchKey key, std::uint64_t param_hash) const {
-    if (key.param_hash() != param_hash || key.top_level() != tops.at(g))
+  // A key decoded up to `top`, checked against what was asked for.
+  KeySwitchKey decode(std::uint64_t g, std::size_t top, std::uint64_t param_hash) const {
+    KeySwitchKey key = load(g, top);
+    if (key.param_hash() != param_hash || key.top_level() != top)
       throw MismatchError("Galois keys: the key decoded for element " + std::to_string(g) +
-                          " is not the one indexed (other parameters or top level)");
+                          " is not the one asked for (other parameters or top level)");
     return key;
   }
 };
@@ -267,36 +269,52 @@ const KeySwitchKey& GaloisKeys::at(std::uint64_t galois_element) const {
     if (it == keys_.end()) no_key(galois_element);
     return it->second;
   }
-  if (!demand_->tops.count(galois_element)) no_key(galois_element);
-  // Decoded under the lock: a key asked for by several threads at once is decoded once. (A std::map keeps
-  // references to its other elements valid when one is added.)
-  std::lock_guard<std::mutex> lock(demand_->mu);
-  auto it = demand_->held.find(galois_element);
-  if (it != demand_->held.end()) return it->second;
-  KeySwitchKey key = demand_->checked(galois_element, demand_->load(galois_element), param_hash_);
-  ++demand_->decoded;
-  return demand_->held.emplace(galois_element, std::move(key)).first->second;
+  return at(galois_element, top_level(galois_element));
 }
 
-void GaloisKeys::hold_only(std::span<const std::uint64_t> elements) const {
+const KeySwitchKey& GaloisKeys::at(std::uint64_t galois_element, std::size_t level) const {
+  if (!demand_) return at(galois_element);
+  const std::size_t top = top_level(galois_element);
+  // Decoded under the lock: a key asked for by several threads at once is decoded once. A key held below
+  // `level` is not replaced (another thread may be switching with it) but joined by the whole key. (A
+  // std::map keeps references to its other elements valid when one is added.)
+  std::lock_guard<std::mutex> lock(demand_->mu);
+  auto it = demand_->held.find(galois_element);
+  if (it != demand_->held.end() && it->second.top_level() >= level) return it->second;
+  auto full = demand_->whole.find(galois_element);
+  if (full != demand_->whole.end()) return full->second;
+  KeySwitchKey key = demand_->decode(galois_element, top, param_hash_);
+  ++demand_->decoded;
+  auto& into = it == demand_->held.end() ? demand_->held : demand_->whole;
+  return into.emplace(galois_element, std::move(key)).first->second;
+}
+
+void GaloisKeys::hold_only(std::span<const Use> uses) const {
   if (!demand_) throw InvalidArgument("Galois keys: hold_only needs keys on demand");
-  for (std::uint64_t g : elements)
-    if (!demand_->tops.count(g)) no_key(g);
+  std::map<std::uint64_t, std::size_t> level;  // per element, the highest use
+  for (const Use& u : uses) {
+    if (u.level > top_level(u.element))
+      throw InvalidArgument("Galois keys: the key for element " + std::to_string(u.element) + " is kept up to level " +
+                            std::to_string(top_level(u.element)) + ", not " + std::to_string(u.level));
+    auto [at, fresh] = level.try_emplace(u.element, u.level);
+    if (!fresh) at->second = std::max(at->second, u.level);
+  }
   std::lock_guard<std::mutex> lock(demand_->mu);
   std::map<std::uint64_t, KeySwitchKey> keep;
-  std::vector<std::uint64_t> missing;
-  for (std::uint64_t g : elements) {
-    if (keep.count(g)) continue;
+  std::vector<Use> missing;
+  for (const auto& [g, needed] : level) {
     auto it = demand_->held.find(g);
-    if (it != demand_->held.end()) keep.emplace(g, std::move(it->second));
-    else if (std::find(missing.begin(), missing.end(), g) == missing.end()) missing.push_back(g);
+    // A key held up to another level is decoded again: above, it would hold more than this layer needs.
+    if (it != demand_->held.end() && it->second.top_level() == needed) keep.emplace(g, std::move(it->second));
+    else missing.push_back({g, needed});
   }
   demand_->held.clear();  // the others go before the new ones are decoded
+  demand_->whole.clear();
   std::vector<std::optional<KeySwitchKey>> loaded(missing.size());
   parallel_for(missing.size(), [&](std::size_t i) {
-    loaded[i] = demand_->checked(missing[i], demand_->load(missing[i]), param_hash_);
+    loaded[i] = demand_->decode(missing[i].element, missing[i].level, param_hash_);
   });
-  for (std::size_t i = 0; i < missing.size(); ++i) keep.emplace(missing[i], std::move(*loaded[i]));
+  for (std::size_t i = 0; i < missing.size(); ++i) keep.emplace(missing[i].element, std::move(*loaded[i]));
   demand_->decoded += missing.size();
   demand_->held = std::move(keep);
 }
@@ -314,7 +332,8 @@ std::size_t GaloisKeys::held_bytes() const {
     return bytes;
   }
   std::lock_guard<std::mutex> lock(demand_->mu);
-  for (const auto& [g, key] : demand_->held) bytes += key.byte_size();
+  for (const auto* held : {&demand_->held, &demand_->whole})
+    for (const auto& [g, key] : *held) bytes += key.byte_size();
   return bytes;
 }
 

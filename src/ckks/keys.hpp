@@ -141,8 +141,14 @@ struct RelinKey {
 
 class GaloisKeys {
  public:
-  // Decodes one key (e.g. GaloisKeyReader::load on a file); FormatError for bad bytes.
-  using Loader = std::function<KeySwitchKey(std::uint64_t galois_element)>;
+  // Decodes one key kept up to level `top` (at most its top level in the source: trimmed below it; e.g.
+  // GaloisKeyReader::load on a file); FormatError for bad bytes.
+  using Loader = std::function<KeySwitchKey(std::uint64_t galois_element, std::size_t top)>;
+  // A key a layer switches with, and the highest level it switches at there.
+  struct Use {
+    std::uint64_t element = 0;
+    std::size_t level = 0;
+  };
 
   GaloisKeys() = default;
   explicit GaloisKeys(std::uint64_t param_hash) : param_hash_(param_hash) {}
@@ -160,6 +166,9 @@ class GaloisKeys {
   // Throws InvalidArgument naming the element when absent. On demand, the reference stays valid until
   // hold_only() drops the key.
   const KeySwitchKey& at(std::uint64_t galois_element) const;
+  // The same for switching at `level`: on demand, when the key held is trimmed below it, the key is decoded
+  // again up to its top level (kept beside it until hold_only()).
+  const KeySwitchKey& at(std::uint64_t galois_element, std::size_t level) const;
   // Every key (InvalidArgument on keys on demand, which hold only some of theirs).
   const std::map<std::uint64_t, KeySwitchKey>& keys() const;
   std::uint64_t param_hash() const { return param_hash_; }
@@ -167,10 +176,12 @@ class GaloisKeys {
   GaloisKeys packed(const CkksContext& ctx) const;
 
   bool on_demand() const { return demand_ != nullptr; }
-  // On demand: decodes the keys of `elements` not held yet (in parallel) and drops the held keys not
-  // among them, which are decoded again if asked for. Call it when no reference at() gave is in use (a
-  // server calls it between layers). InvalidArgument for an element the source does not hold.
-  void hold_only(std::span<const std::uint64_t> elements) const;
+  // On demand: holds the keys of `uses` only, each kept up to the level it is used at (trimmed: a key used
+  // by a network's last layers only is a fraction of a full one): the held keys kept up to that level stay,
+  // the others are decoded (in parallel), the rest dropped (decoded again if asked for). Call it when no
+  // reference at() gave is in use (a server calls it between layers). InvalidArgument for an element the
+  // source does not hold or a level above its top.
+  void hold_only(std::span<const Use> uses) const;
   // On demand: keys decoded so far (by at() and hold_only()), and the bytes of those held.
   std::size_t decoded() const;
   std::size_t held_bytes() const;

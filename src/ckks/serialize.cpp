@@ -606,12 +606,14 @@ GaloisKeyReader::~GaloisKeyReader() = default;
 
 const std::map<std::uint64_t, std::size_t>& GaloisKeyReader::tops() const { return index_->tops; }
 
-KeySwitchKey GaloisKeyReader::load(std::uint64_t galois_element, KeyForm form) const {
+KeySwitchKey GaloisKeyReader::load(std::uint64_t galois_element, KeyForm form, std::optional<std::size_t> top) const {
   const auto it = index_->keys.find(galois_element);
   if (it == index_->keys.end())
     index_->r.fail("no key for Galois element " + std::to_string(galois_element));
+  const CkksContext& ctx = index_->r.ctx();
   KeySwitchKey key = build_switch_key(index_->r, it->second, "Galois key " + std::to_string(galois_element));
-  return form == KeyForm::kPackedForSwitching ? key.packed(index_->r.ctx()) : key;
+  if (top && *top != key.top_level()) key = key.trimmed(ctx, *top);  // InvalidArgument above its top
+  return form == KeyForm::kPackedForSwitching ? key.packed(ctx) : key;
 }
 
 GaloisKeys parse_galois_keys(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header,

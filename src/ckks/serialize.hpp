@@ -124,9 +124,10 @@ class GaloisKeyReader {
   ~GaloisKeyReader();
   // Every key's Galois element and the highest level it switches at.
   const std::map<std::uint64_t, std::size_t>& tops() const;
-  // One key, checked as parse_galois_keys checks it (FormatError naming the reader); safe from several
-  // threads at once.
-  KeySwitchKey load(std::uint64_t galois_element, KeyForm form = KeyForm::kWhole) const;
+  // One key, checked as parse_galois_keys checks it (FormatError naming the reader), kept up to level `top`
+  // (default: its own top level; trimmed below it, KeySwitchKey::trimmed); safe from several threads at once.
+  KeySwitchKey load(std::uint64_t galois_element, KeyForm form = KeyForm::kWhole,
+                    std::optional<std::size_t> top = std::nullopt) const;
 
  private:
   struct Index;

@@ -84,6 +84,10 @@ class Executor {
   std::size_t resident_plaintext_bytes() const { return resident_bytes_; }
   double preencode_seconds() const { return preencode_seconds_; }
 
+  // Whether layer l's rotated copies (unknowns_to_next) are made as layer l + 1 reads them, part by part, not
+  // all held at once: in one process, when layer l + 1 reads its input once (one block of weights).
+  bool copies_on_read(std::size_t l) const;
+
  private:
   struct Schedule {
     int level_in = 0, level_out = 0;
@@ -101,9 +105,6 @@ class Executor {
   };
   tile::PlainTileTensor encode_block(std::size_t l, std::size_t r0, std::size_t r1) const;
   RowRange own_rows(std::size_t layer) const;  // this process's output tile rows of a layer
-  // Whether layer l's rotated copies (unknowns_to_next) are made as layer l + 1 reads them, part by part, not
-  // all held at once: in one process, when layer l + 1 reads its input once (one block of weights).
-  bool copies_on_read(std::size_t l) const;
   tile::CipherTileTensor run_layer(std::size_t l, LayerInput input, LayerRun& run) const;
   void check_input_shape(const tile::TileTensorShape& shape) const;
   void check_input_tile(std::size_t index, const backend::Ciphertext& tile) const;

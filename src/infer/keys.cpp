@@ -98,24 +98,27 @@ void check_eval_keys_cover(const Plan& plan, const ckks::CkksContext& ctx, const
   }
 }
 
-std::vector<std::vector<std::uint64_t>> layer_galois_elements(const Plan& plan, const CompiledNetwork& net,
-                                                              const ckks::CkksContext& ctx) {
-  if (plan.layers.size() != net.layers.size())
-    throw InvalidArgument("layer_galois_elements: the plan has " + std::to_string(plan.layers.size()) +
-                          " layers, the network " + std::to_string(net.layers.size()));
+std::vector<std::vector<ckks::GaloisKeys::Use>> layer_galois_keys(const Plan& plan, const CompiledNetwork& net,
+                                                                   const ckks::CkksContext& ctx,
+                                                                   const std::vector<bool>& copies_on_read) {
+  if (plan.layers.size() != net.layers.size() || copies_on_read.size() != net.layers.size())
+    throw InvalidArgument("layer_galois_keys: the plan has " + std::to_string(plan.layers.size()) +
+                          " layers, the network " + std::to_string(net.layers.size()) + ", the copy flags " +
+                          std::to_string(copies_on_read.size()));
   const std::size_t slots = plan.ckks.slots();
-  std::vector<std::vector<std::uint64_t>> elements(net.layers.size());
+  std::vector<std::vector<ckks::GaloisKeys::Use>> uses(net.layers.size());
   for (std::size_t l = 0; l < net.layers.size(); ++l) {
-    std::vector<int> steps;
-    for (const auto& [step, level] : layer_key_levels(net, l, slots, plan.layers[l].level_in).rotations)
-      steps.push_back(step);
-    if (l > 0)
-      for (int step : layer_copy_steps(net, l - 1, slots)) steps.push_back(step);
-    for (int step : steps) elements[l].push_back(ckks::galois_element_for_step(ctx.n(), step));
-    std::sort(elements[l].begin(), elements[l].end());
-    elements[l].erase(std::unique(elements[l].begin(), elements[l].end()), elements[l].end());
+    auto use = [&](int step, int level) {
+      uses[l].push_back({ckks::galois_element_for_step(ctx.n(), step), static_cast<std::size_t>(level)});
+    };
+    for (const auto& [step, level] : layer_key_levels(net, l, slots, plan.layers[l].level_in, !copies_on_read[l]).rotations)
+      use(step, level);
+    if (l == 0 || !copies_on_read[l - 1]) continue;
+    const auto previous = layer_key_levels(net, l - 1, slots, plan.layers[l - 1].level_in);
+    for (int step : layer_copy_steps(net, l - 1, slots))
+      if (auto it = previous.rotations.find(step); it != previous.rotations.end()) use(step, it->second);
   }
-  return elements;
+  return uses;
 }
 
 backend::CkksKeys server_keys(const backend::CkksKeys& keys) {
@@ -171,7 +174,8 @@ backend::CkksKeys read_eval_keys(const ckks::CkksContext& ctx, io::BinaryReader 
   if (on_demand) {
     auto reader = std::make_shared<const ckks::GaloisKeyReader>(ctx, std::move(galois), &galois_header);
     k.galois = std::make_shared<const ckks::GaloisKeys>(
-        ctx.param_hash(), reader->tops(), [reader, form](std::uint64_t g) { return reader->load(g, form); });
+        ctx.param_hash(), reader->tops(),
+        [reader, form](std::uint64_t g, std::size_t top) { return reader->load(g, form, top); });
   } else {
     const ckks::GaloisKeyReader reader(ctx, std::move(galois), &galois_header);
     ckks::GaloisKeys gk(ctx.param_hash());

@@ -57,11 +57,13 @@ backend::CkksKeys generate_keys(const std::shared_ptr<const ckks::CkksContext>& 
 void check_eval_keys_cover(const Plan& plan, const ckks::CkksContext& ctx, const backend::CkksKeys& keys,
                            const std::string& name);
 
-// Per layer, the Galois elements a server switches keys with while the layer runs: its own rotations
-// (layer_key_levels) and the copies of the previous layer's outputs, which are made as this layer reads them
-// (Executor::copies_on_read). For keys on demand (open_eval_keys): GaloisKeys::hold_only before each layer.
-std::vector<std::vector<std::uint64_t>> layer_galois_elements(const Plan& plan, const CompiledNetwork& net,
-                                                              const ckks::CkksContext& ctx);
+// Per layer, the Galois keys a server switches with while the layer runs, each with the highest level it is
+// used at there: the layer's own rotations (layer_key_levels), and the rotated copies of a layer's outputs in
+// the layer that makes them: the next one when `copies_on_read[l]` (Executor::copies_on_read), layer l
+// otherwise. For keys on demand (open_eval_keys): GaloisKeys::hold_only before each layer.
+std::vector<std::vector<ckks::GaloisKeys::Use>> layer_galois_keys(const Plan& plan, const CompiledNetwork& net,
+                                                                   const ckks::CkksContext& ctx,
+                                                                   const std::vector<bool>& copies_on_read);
 
 // Server-side keys (no secret key) of a full key set.
 backend::CkksKeys server_keys(const backend::CkksKeys& keys);
@@ -79,7 +81,7 @@ backend::CkksKeys parse_eval_keys(const ckks::CkksContext& ctx, std::vector<std:
 // The file as a server reads it when it holds only the keys of the layer it evaluates: the digest checked in
 // one pass, the relinearization key decoded (packed for switching), the Galois keys indexed (every key's
 // framing checked) and decoded from disk when first asked for (ckks::GaloisKeys on demand, packed;
-// GaloisKeys::hold_only between layers, layer_galois_elements). The file must not change while the keys
+// GaloisKeys::hold_only between layers, layer_galois_keys). The file must not change while the keys
 // are in use; each key is still checked as it is decoded.
 backend::CkksKeys open_eval_keys(const ckks::CkksContext& ctx, const std::string& path);
 

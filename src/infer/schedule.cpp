@@ -165,7 +165,8 @@ std::vector<int> layer_copy_steps(const CompiledNetwork& net, std::size_t l, std
   return steps;
 }
 
-KeyLevels layer_key_levels(const CompiledNetwork& net, std::size_t l, std::size_t slots, int level_in) {
+KeyLevels layer_key_levels(const CompiledNetwork& net, std::size_t l, std::size_t slots, int level_in,
+                           bool with_copies) {
   const CompiledLayer& L = net.layers.at(l);
   KeyLevels levels;
   bool any_live = false;
@@ -190,7 +191,8 @@ KeyLevels layer_key_levels(const CompiledNetwork& net, std::size_t l, std::size_
     use(k * stride, sum_level);
     if (L.clear_and_duplicate) use(slots - (k * stride) % slots, duplicate_level);
   }
-  for (int step : layer_copy_steps(net, l, slots)) levels.use(step, duplicate_level);
+  if (with_copies)
+    for (int step : layer_copy_steps(net, l, slots)) levels.use(step, duplicate_level);
   return levels;
 }
 

@@ -31,7 +31,10 @@ struct KeyLevels {
   // The highest of both: merges another layer's levels into these.
   void merge(const KeyLevels& other);
 };
-KeyLevels layer_key_levels(const CompiledNetwork& net, std::size_t l, std::size_t slots, int level_in);
+// `with_copies` false: without the rotations of the layer's output copies (layer_copy_steps), for when the
+// next layer makes them.
+KeyLevels layer_key_levels(const CompiledNetwork& net, std::size_t l, std::size_t slots, int level_in,
+                           bool with_copies = true);
 // The left-rotation steps (in (0, slots)) of layer l's copies of its outputs, which the next layer reads
 // (unknowns masked in its weights); empty when the layer makes none. Part of layer_key_levels.
 std::vector<int> layer_copy_steps(const CompiledNetwork& net, std::size_t l, std::size_t slots);

@@ -89,7 +89,6 @@ void Server::accept_eval_keys(Bytes body, const std::string& name, std::size_t f
 void Server::use_eval_keys(backend::CkksKeys keys, const std::string& name, std::size_t file_bytes) {
   executor_.reset();  // it refers to the backend it was built on
   infer::check_eval_keys_cover(plan_, *ctx_, keys, name);
-  if (keys.galois && keys.galois->on_demand()) layer_galois_ = infer::layer_galois_elements(plan_, net_, *ctx_);
   be_ = std::make_unique<backend::CkksBackend>(ctx_, std::move(keys));
   eval_key_bytes_ = file_bytes;
 }
@@ -105,11 +104,17 @@ tile::CipherTileTensor Server::run(infer::CiphertextTiles& x, infer::Report& rep
   const tile::TileFetch fetch = [&](std::size_t first, std::size_t last) { return x.fetch(first, last); };
   const ckks::GaloisKeys* galois = be_->keys().galois.get();
   const bool per_layer = galois && galois->on_demand();
+  std::vector<std::vector<ckks::GaloisKeys::Use>> layer_keys;
+  if (per_layer) {
+    std::vector<bool> on_read(net_.layers.size());
+    for (std::size_t l = 0; l < on_read.size(); ++l) on_read[l] = executor_->copies_on_read(l);
+    layer_keys = infer::layer_galois_keys(plan_, net_, *ctx_, on_read);
+  }
   auto y = executor_->run(fetch, &runs, [&](std::size_t l, std::size_t layers) {
     if (l == 1) x.finish();  // the first layer has read every input: their bytes need not stay
-    if (per_layer) galois->hold_only(layer_galois_.at(l));  // this layer's keys only (between layers: none in use)
+    if (per_layer) galois->hold_only(layer_keys.at(l));  // this layer's keys only (between layers: none in use)
     const auto& lp = plan_.layers[l];
-    const std::string keys = per_layer ? ", " + std::to_string(layer_galois_[l].size()) + " Galois keys (" +
+    const std::string keys = per_layer ? ", " + std::to_string(layer_keys[l].size()) + " Galois keys (" +
                                              std::to_string(galois->held_bytes() >> 20) + " MiB)"
                                        : std::string();
     step("evaluating layer " + std::to_string(l + 1) + "/" + std::to_string(layers) + " (" + std::to_string(lp.in) +

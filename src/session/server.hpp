@@ -113,8 +113,6 @@ class Server {
   std::unique_ptr<backend::CkksBackend> be_;    // with the evaluation keys only
   std::unique_ptr<infer::Executor> executor_;   // built at the first evaluation (weights encoded there)
   std::size_t eval_key_bytes_ = 0;
-  // Keys from a file (load_eval_keys) are decoded per layer: the Galois elements each layer switches with.
-  std::vector<std::vector<std::uint64_t>> layer_galois_;
 };
 
 }  // namespace hepex

@@ -251,7 +251,8 @@ TEST(Serialize, GaloisKeysOnDemandDecodeAsAsked) {
   const Bytes bytes = to_bytes(gk);
   auto reader = std::make_shared<const GaloisKeyReader>(*e.ctx, hepex::io::BinaryReader(bytes, "g.key"));
   ASSERT_EQ(reader->tops().size(), gk.keys().size());
-  const GaloisKeys lazy(e.ctx->param_hash(), reader->tops(), [reader](std::uint64_t g) { return reader->load(g); });
+  const GaloisKeys lazy(e.ctx->param_hash(), reader->tops(),
+                        [reader](std::uint64_t g, std::size_t top) { return reader->load(g, KeyForm::kWhole, top); });
   const GaloisKeys whole = parse_galois_keys(*e.ctx, bytes, "g.key");
   for (const auto& [g, key] : gk.keys()) {
     EXPECT_TRUE(lazy.contains(g));
@@ -265,10 +266,22 @@ TEST(Serialize, GaloisKeysOnDemandDecodeAsAsked) {
   }
   EXPECT_EQ(lazy.decoded(), steps.size());
   const std::uint64_t first = gk.keys().begin()->first;
-  lazy.hold_only(std::vector<std::uint64_t>{first});
+  const std::size_t top = whole.at(first).top_level();
+  lazy.hold_only(std::vector<GaloisKeys::Use>{{first, top}});
   EXPECT_EQ(lazy.held_bytes(), whole.at(first).byte_size());
   EXPECT_EQ(lazy.decoded(), steps.size());  // held already: not decoded again
-  EXPECT_THROW(lazy.hold_only(std::vector<std::uint64_t>{first + 2 * e.ctx->n()}), hepex::InvalidArgument);
+  // Held for a lower level, the key is trimmed: the trimmed key's residues, fewer bytes; asked for at its
+  // top level, the whole key is decoded beside it.
+  ASSERT_GT(top, 0u);
+  lazy.hold_only(std::vector<GaloisKeys::Use>{{first, 0}});
+  EXPECT_EQ(lazy.decoded(), steps.size() + 1);
+  EXPECT_EQ(lazy.at(first, 0).top_level(), 0u);
+  EXPECT_EQ(lazy.at(first, 0).b(0), whole.at(first).trimmed(*e.ctx, 0).b(0));
+  EXPECT_LT(lazy.held_bytes(), whole.at(first).byte_size());
+  EXPECT_EQ(lazy.at(first, top).top_level(), top);
+  EXPECT_EQ(lazy.decoded(), steps.size() + 2);
+  EXPECT_THROW(lazy.hold_only(std::vector<GaloisKeys::Use>{{first + 2 * e.ctx->n(), 0}}), hepex::InvalidArgument);
+  EXPECT_THROW(lazy.hold_only(std::vector<GaloisKeys::Use>{{first, top + 1}}), hepex::InvalidArgument);
   EXPECT_THROW(lazy.at(2), hepex::InvalidArgument);
   EXPECT_THROW(lazy.keys(), hepex::InvalidArgument);
   EXPECT_THROW(lazy.packed(*e.ctx), hepex::InvalidArgument);

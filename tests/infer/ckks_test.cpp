@@ -400,7 +400,7 @@ TEST(InferCkks, CopiesMadeAsTheNextLayerReadsThemGiveTheSameOutputs) {
 }
 
 // Evaluation keys from a file decoded per layer (open_eval_keys, GaloisKeys::hold_only with
-// layer_galois_elements before each layer, as the Server does): bit for bit the outputs of the keys decoded
+// layer_galois_keys before each layer, as the Server does): bit for bit the outputs of the keys decoded
 // at once, every key a layer switches with decoded before it starts (none on demand mid-layer), and the
 // keys held at a time fewer than all of them. Both repairs: copies made as the next layer reads them, and
 // cleared outputs duplicated in the layer.
@@ -428,23 +428,33 @@ TEST(InferCkks, KeysDecodedPerLayerGiveTheSameOutputs) {
 
     const auto x = encrypt_input(client, plan, testing::random_inputs(8, 24, 6), 8);
     const auto want = Executor(whole, net, plan.batch, WeightMode::kPreEncoded).run(x);
-    const auto elements = layer_galois_elements(plan, net, *ctx);
-    std::size_t decoded_before_last = 0, most_held = 0;
-    const auto got = Executor(per_layer, net, plan.batch, WeightMode::kPreEncoded).run(x, nullptr, [&](std::size_t l, std::size_t) {
-      galois.hold_only(elements.at(l));
-      decoded_before_last = galois.decoded();
-      most_held = std::max(most_held, galois.held_bytes());
-    });
     const std::string what = repair == UnknownsRepair::kMaskInNextWeights ? "mask in next weights" : "clear and duplicate";
-    EXPECT_EQ(galois.decoded(), decoded_before_last) << what << ": a key was decoded mid-layer";
     std::size_t all = 0;
     for (const auto& [g, key] : whole.keys().galois->keys()) all += key.byte_size();
-    EXPECT_LT(most_held, all) << what;
-    ASSERT_EQ(got.tile_count(), want.tile_count());
-    for (std::size_t i = 0; i < got.tile_count(); ++i) {
-      if (want.absent(i)) continue;
-      const auto &a = per_layer.unwrap(got.tile(i)), &b = whole.unwrap(want.tile(i));
-      for (std::size_t p = 0; p < a.size(); ++p) EXPECT_EQ(a.poly(p), b.poly(p)) << what << ", tile " << i;
+    std::size_t decoded_before_last = 0;
+    // Pre-encoded weights: copies made as the next layer reads them; on the fly a block per tile row: in
+    // the layer.
+    for (const bool pre_encoded : {true, false}) {
+      const Executor ex(per_layer, net, plan.batch, pre_encoded ? WeightMode::kPreEncoded : WeightMode::kOnTheFly,
+                        pre_encoded ? kOnTheFlyBlockBytes : 1);
+      std::vector<bool> on_read(net.layers.size());
+      for (std::size_t l = 0; l < on_read.size(); ++l) on_read[l] = ex.copies_on_read(l);
+      EXPECT_EQ(on_read[0], pre_encoded && repair == UnknownsRepair::kMaskInNextWeights);
+      const auto uses = layer_galois_keys(plan, net, *ctx, on_read);
+      std::size_t most_held = 0;
+      const auto got = ex.run(x, nullptr, [&](std::size_t l, std::size_t) {
+        galois.hold_only(uses.at(l));
+        decoded_before_last = galois.decoded();
+        most_held = std::max(most_held, galois.held_bytes());
+      });
+      EXPECT_EQ(galois.decoded(), decoded_before_last) << what << ": a key was decoded mid-layer";
+      EXPECT_LT(most_held, all) << what;
+      ASSERT_EQ(got.tile_count(), want.tile_count());
+      for (std::size_t i = 0; i < got.tile_count(); ++i) {
+        if (want.absent(i)) continue;
+        const auto &a = per_layer.unwrap(got.tile(i)), &b = whole.unwrap(want.tile(i));
+        for (std::size_t p = 0; p < a.size(); ++p) EXPECT_EQ(a.poly(p), b.poly(p)) << what << ", tile " << i;
+      }
     }
     // Dropped, a key is decoded again when asked for.
     galois.hold_only({});
