@@ -101,22 +101,13 @@ void check_eval_keys_cover(const Plan& plan, const ckks::CkksContext& ctx, const
 std::vector<std::vector<ckks::GaloisKeys::Use>> layer_galois_keys(const Plan& plan, const CompiledNetwork& net,
                                                                    const ckks::CkksContext& ctx,
                                                                    const std::vector<bool>& copies_on_read) {
-  if (plan.layers.size() != net.layers.size() || copies_on_read.size() != net.layers.size())
-    throw InvalidArgument("layer_galois_keys: the plan has " + std::to_string(plan.layers.size()) +
-                          " layers, the network " + std::to_string(net.layers.size()) + ", the copy flags " +
-                          std::to_string(copies_on_read.size()));
-  const std::size_t slots = plan.ckks.slots();
-  std::vector<std::vector<ckks::GaloisKeys::Use>> uses(net.layers.size());
-  for (std::size_t l = 0; l < net.layers.size(); ++l) {
-    auto use = [&](int step, int level) {
-      uses[l].push_back({ckks::galois_element_for_step(ctx.n(), step), static_cast<std::size_t>(level)});
-    };
-    for (const auto& [step, level] : layer_key_levels(net, l, slots, plan.layers[l].level_in, !copies_on_read[l]).rotations)
-      use(step, level);
-    if (l == 0 || !copies_on_read[l - 1]) continue;
-    const auto previous = layer_key_levels(net, l - 1, slots, plan.layers[l - 1].level_in);
-    for (int step : layer_copy_steps(net, l - 1, slots))
-      if (auto it = previous.rotations.find(step); it != previous.rotations.end()) use(step, it->second);
+  std::vector<int> level_in;
+  for (const auto& lp : plan.layers) level_in.push_back(lp.level_in);
+  std::vector<std::vector<ckks::GaloisKeys::Use>> uses;
+  for (const KeyLevels& layer : layer_key_uses(net, level_in, plan.ckks.slots(), copies_on_read)) {
+    uses.emplace_back();
+    for (const auto& [step, level] : layer.rotations)
+      uses.back().push_back({ckks::galois_element_for_step(ctx.n(), step), static_cast<std::size_t>(level)});
   }
   return uses;
 }

@@ -465,29 +465,35 @@ Plan plan_network(const nn::Model& model, const CompiledNetwork& net, std::size_
   const auto sim = p.ckks.sim_params();
   p.eval_key_bytes = p.relin_key_level >= 0 ? sim.key_switch_key_bytes(p.relin_key_level) : 0;
   for (int level : p.rotation_key_levels) p.eval_key_bytes += sim.key_switch_key_bytes(level);
-  // The server holds the inputs as their file's bytes (seeded: c0 only, each word in its prime's bits) and
-  // expands one part of the first layer's input tile rows at a time (kInputPartPositions).
-  std::size_t bits_per_coefficient = 0;
-  for (int b : p.ckks.data_bits) bits_per_coefficient += static_cast<std::size_t>(b);
-  const std::size_t input_file_bytes = p.input_ciphertexts * p.ckks.ring_degree * bits_per_coefficient / 8;
+  // The server reads the input file as the first layer asks and expands one part of its input tile rows at a
+  // time (kInputPartPositions).
   const std::size_t input_part_bytes =
       std::min(p.input_ciphertexts, kInputPartPositions * in_shape.tiles_per_row()) *
       ct_bytes(p.ckks, p.ckks.max_level());
-  // A layer holds its input (the first: the file's bytes and one part expanded) beside its sums, then drops
-  // it; its outputs stay with their copies when the next layer reads several blocks of weights (on the fly)
-  // and so needs them all (measured on 784-512-128-512-784 with both stacked: 330 MiB more peak with layer
-  // 1's copies than with layer 2's).
-  auto held_ciphertexts = [&](bool copies_on_read) {
-    std::size_t in = input_file_bytes + input_part_bytes, biggest = 0;
+  // As `hepex infer` runs (Server::evaluate_file): a layer holds its input (the first: one part of the file
+  // expanded, the file read as it goes) beside its sums, then drops it; its outputs stay with their copies
+  // when the next layer reads several blocks of weights (on the fly) and so needs them all (measured on
+  // 784-512-128-512-784 with both stacked: 330 MiB more peak with layer 1's copies than with layer 2's).
+  // Each layer holds its own Galois keys, trimmed to its levels (layer_key_uses), and the relinearization key.
+  // A server given bytes (the service) holds the whole input file and every key besides.
+  std::vector<int> level_in;
+  for (const auto& lp : p.layers) level_in.push_back(lp.level_in);
+  auto held = [&](bool copies_on_read) {
+    std::vector<bool> on_read(p.layers.size(), false);
+    for (std::size_t l = 0; l + 1 < p.layers.size(); ++l) on_read[l] = copies_on_read && net.layers[l].unknowns_to_next;
+    const auto uses = layer_key_uses(net, level_in, slots, on_read);
+    std::size_t in = input_part_bytes, biggest = 0;
     for (std::size_t l = 0; l < p.layers.size(); ++l) {
+      std::size_t keys = p.relin_key_level >= 0 ? sim.key_switch_key_bytes(p.relin_key_level) : 0;
+      for (const auto& [step, level] : uses[l].rotations) keys += sim.key_switch_key_bytes(level);
       const std::size_t copies = copies_on_read ? 0 : copy_bytes[l];
-      biggest = std::max({biggest, in + out_bytes[l], out_bytes[l] + copies});
+      biggest = std::max({biggest, in + out_bytes[l] + keys, out_bytes[l] + copies + keys});
       in = out_bytes[l] + (copies_on_read ? copy_part_bytes[l] : copies);
     }
     return biggest;
   };
-  p.est_peak_bytes_preencoded = held_ciphertexts(true) + p.eval_key_bytes + p.preencoded_weight_bytes;
-  p.est_peak_bytes_onthefly = held_ciphertexts(false) + p.eval_key_bytes + p.onthefly_weight_bytes;
+  p.est_peak_bytes_preencoded = held(true) + p.preencoded_weight_bytes;
+  p.est_peak_bytes_onthefly = held(false) + p.onthefly_weight_bytes;
 
   double latency = 0, encode_seconds = 0;
   for (std::size_t l = 0; l < p.layers.size(); ++l) {
@@ -858,7 +864,7 @@ std::string format_plan(const Plan& p) {
     o << buf;
   }
   std::snprintf(buf, sizeof buf,
-                "weights: %s (pre-encoded %.1f MB, on-the-fly %.1f MB at a time); eval keys %.1f MB in memory at most;\n"
+                "weights: %s (pre-encoded %.1f MB, on-the-fly %.1f MB at a time); eval keys %.1f MB (read from a file: each layer's only);\n"
                 "ciphertexts: in %zu (%.1f MB), out %zu (%.1f MB); est. peak %.2f GB / %.2f GB; "
                 "est. latency %.1f s / %.1f s (pre-encoded / on-the-fly)\n",
                 weight_mode_name(p.weight_mode), p.preencoded_weight_bytes / 1e6, p.onthefly_weight_bytes / 1e6,

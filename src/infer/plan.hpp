@@ -162,7 +162,7 @@ struct Plan {
   std::size_t onthefly_weight_bytes = 0;    // the largest block encoded at a time
   std::size_t input_ciphertexts = 0, output_ciphertexts = 0;  // the ciphertexts sent (unread rows are not)
   std::size_t input_bytes = 0, output_bytes = 0;  // in memory (2 polynomials x limbs x N x 8)
-  std::size_t eval_key_bytes = 0;                 // relinearization + planned Galois keys in memory (trimmed)
+  std::size_t eval_key_bytes = 0;                 // relinearization + planned Galois keys (trimmed), all of them
   std::size_t est_peak_bytes_preencoded = 0, est_peak_bytes_onthefly = 0;
   double est_latency_preencoded_s = 0, est_latency_onthefly_s = 0;
   io::KeyId key_set{};  // the key set made for this plan (set by keygen in the keys directory's copy)

@@ -196,6 +196,23 @@ KeyLevels layer_key_levels(const CompiledNetwork& net, std::size_t l, std::size_
   return levels;
 }
 
+std::vector<KeyLevels> layer_key_uses(const CompiledNetwork& net, std::span<const int> level_in, std::size_t slots,
+                                      const std::vector<bool>& copies_on_read) {
+  if (level_in.size() != net.layers.size() || copies_on_read.size() != net.layers.size())
+    throw InvalidArgument("layer_key_uses: " + std::to_string(net.layers.size()) + " layers, " +
+                          std::to_string(level_in.size()) + " input levels, " + std::to_string(copies_on_read.size()) +
+                          " copy flags");
+  std::vector<KeyLevels> uses;
+  for (std::size_t l = 0; l < net.layers.size(); ++l) {
+    uses.push_back(layer_key_levels(net, l, slots, level_in[l], !copies_on_read[l]));
+    if (l == 0 || !copies_on_read[l - 1]) continue;
+    const auto previous = layer_key_levels(net, l - 1, slots, level_in[l - 1]);
+    for (int step : layer_copy_steps(net, l - 1, slots))
+      if (auto it = previous.rotations.find(step); it != previous.rotations.end()) uses[l].use(step, it->second);
+  }
+  return uses;
+}
+
 void KeyLevels::use(int step, int level) {
   int& at = rotations.try_emplace(step, level).first->second;
   at = std::max(at, level);

@@ -4,6 +4,7 @@
 // the sum of the stages; tests check it on the simulator.
 #include <cstddef>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,11 @@ struct KeyLevels {
 // next layer makes them.
 KeyLevels layer_key_levels(const CompiledNetwork& net, std::size_t l, std::size_t slots, int level_in,
                            bool with_copies = true);
+// Per layer, the keys a server switches with while the layer runs, each at the highest level it is used at
+// there: the layer's own (layer_key_levels, `level_in` per layer), and a layer's output copies in the layer
+// that makes them: the next one when `copies_on_read[l]` (Executor::copies_on_read), layer l otherwise.
+std::vector<KeyLevels> layer_key_uses(const CompiledNetwork& net, std::span<const int> level_in, std::size_t slots,
+                                      const std::vector<bool>& copies_on_read);
 // The left-rotation steps (in (0, slots)) of layer l's copies of its outputs, which the next layer reads
 // (unknowns masked in its weights); empty when the layer makes none. Part of layer_key_levels.
 std::vector<int> layer_copy_steps(const CompiledNetwork& net, std::size_t l, std::size_t slots);

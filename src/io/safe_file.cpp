@@ -194,6 +194,18 @@ std::vector<std::uint8_t> read_file_bytes(const std::string& path, std::uint64_t
   return bytes;
 }
 
+ScratchDirectory::ScratchDirectory(const std::string& prefix) {
+  std::string pattern = (fs::temp_directory_path() / (prefix + "-XXXXXX")).string();
+  if (::mkdtemp(pattern.data()) == nullptr)
+    throw IoError(pattern + ": cannot create a temporary directory: " + errno_text());
+  path_ = pattern;
+}
+
+ScratchDirectory::~ScratchDirectory() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
 ReadOnlyFile::ReadOnlyFile(const std::string& path, std::uint64_t max_bytes) : path_(path) {
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) throw IoError(path + ": cannot open for reading: " + errno_text());

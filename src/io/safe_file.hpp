@@ -45,6 +45,23 @@ inline constexpr std::uint64_t kMaxFileBytes = std::uint64_t{16} << 30;
 // path on failure, FormatError when it is larger than max_bytes.
 std::vector<std::uint8_t> read_file_bytes(const std::string& path, std::uint64_t max_bytes = kMaxFileBytes);
 
+// A fresh private directory (mode 0700, a random name made by mkdtemp under the system's temporary
+// directory, $TMPDIR or /tmp) removed with everything in it when this goes away, whatever happened in between:
+// for files a run writes and reads back itself. IoError when it cannot be made. Not copyable.
+class ScratchDirectory {
+ public:
+  // `prefix` starts the directory's name (e.g. "hepex-demo").
+  explicit ScratchDirectory(const std::string& prefix);
+  ScratchDirectory(const ScratchDirectory&) = delete;
+  ScratchDirectory& operator=(const ScratchDirectory&) = delete;
+  ~ScratchDirectory();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
 // A regular file open for reading at offsets (pread, safe from several threads at once): for a reader that
 // takes a large file part by part instead of holding it whole. The descriptor stays open, so a rename or
 // unlink of the path does not affect it. Movable, not copyable.

@@ -7,6 +7,7 @@
 #include "infer/client.hpp"
 #include "infer/compiled.hpp"
 #include "infer/executor.hpp"
+#include "io/safe_file.hpp"
 #include "session/client.hpp"
 #include "session/server.hpp"
 
@@ -22,20 +23,23 @@ void say(const LocalRunOptions& o, const std::string& text) {
   if (o.progress) o.progress(text);
 }
 
-// Client and Server exchanging the bytes of their files, as in a deployment.
+// Client and Server exchanging their files, as in a deployment: the client writes the evaluation keys and its
+// encrypted inputs to a private scratch directory, the server reads them from there as it goes (each layer's
+// keys as the layer starts, the inputs a part at a time: Server::load_eval_keys, evaluate_file) and writes its
+// outputs, which the client decrypts.
 LocalRun run_ckks(const nn::Model& model, const infer::Plan& plan, const std::vector<double>& samples,
                   std::size_t count, const LocalRunOptions& o) {
   const auto policy = plan.ckks.secure ? SecurityPolicy::kRequire128Bit : SecurityPolicy::kAllowInsecureForTestsOnly;
+  const io::ScratchDirectory dir("hepex-run");
   say(o, "generating keys...");
   double t = now_seconds();
-  Bytes eval_keys;
   std::optional<Client> client;
   {
     Client keygen(plan, policy);
     keygen.generate_keys(o.key_seed);
-    eval_keys = keygen.eval_keys();
+    io::write_file_atomic(dir.file("eval.keys"), keygen.eval_keys());
     client = Client::from_key_bytes(keygen.plan_bytes(), keygen.secret_key(), keygen.public_key(), policy);
-  }  // as in a deployment, the client keeps its secret and public keys only: one copy of the evaluation keys
+  }  // as in a deployment, the client keeps its secret and public keys only
   const double keygen_s = now_seconds() - t;
 
   ServerOptions so;
@@ -43,19 +47,18 @@ LocalRun run_ckks(const nn::Model& model, const infer::Plan& plan, const std::ve
   so.weights = o.weight_mode;
   so.progress = o.progress;
   Server server(model, client->plan(), so);
-  server.set_eval_keys(eval_keys);
-  Bytes().swap(eval_keys);  // the server holds them parsed
+  server.load_eval_keys(dir.file("eval.keys"));
 
   say(o, "encrypting " + std::to_string(count) + " samples...");
   t = now_seconds();
-  Bytes x = client->encrypt(Samples{samples, count, plan.input_size});
+  client->encrypt_to_file(Samples{samples, count, plan.input_size}, dir.file("x.ct"));
   const double encrypt_s = now_seconds() - t;
 
-  auto [y, report] = server.evaluate(std::move(x));  // the bytes are freed once the server has parsed them
+  auto report = server.evaluate_file(dir.file("x.ct"), dir.file("y.ct"));
 
   say(o, "decrypting...");
   t = now_seconds();
-  LocalRun run{std::move(report), client->decrypt(y, count).values};
+  LocalRun run{std::move(report), client->decrypt_file(dir.file("y.ct"), count).values};
   run.report.decrypt_s = now_seconds() - t;
   run.report.keygen_s = keygen_s;
   run.report.encrypt_s = encrypt_s;

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "io/safe_file.hpp"
 #include "prune/tiling.hpp"
 #include "session/local_run.hpp"
 #include "util/error.hpp"
@@ -17,7 +18,6 @@
 extern char** environ;
 
 namespace hepex::study {
-namespace fs = std::filesystem;
 
 HeMeasurement measurement_of(const infer::Report& report) {
   return {report.latency_s, static_cast<double>(report.peak_rss_bytes), static_cast<double>(report.model_bytes)};
@@ -69,25 +69,14 @@ bool run_quietly(const std::string& exe, std::vector<std::string> args) {
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-// A temporary directory removed when it goes out of scope, whatever happens in between.
-struct ScratchDir {
-  fs::path path;
-  ScratchDir() : path(fs::temp_directory_path() / ("hepex-he-" + std::to_string(::getpid()))) {
-    fs::create_directories(path);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 }  // namespace
 
 HeRunner child_process_runner(const std::string& hepex_cli, const std::string& weights, int threads) {
   weight_mode_choice(weights);  // a bad name fails here, before the sweep
   return [hepex_cli, weights, threads](const nn::Model& model, const std::string& tile, std::size_t batch) {
-    const ScratchDir dir;
-    const std::string model_path = (dir.path / "model.hpx").string();
-    const std::string report_path = (dir.path / "report.json").string();
+    const io::ScratchDirectory dir("hepex-he");
+    const std::string model_path = dir.file("model.hpx");
+    const std::string report_path = dir.file("report.json");
     model.save(model_path);
     std::vector<std::string> args{"hepex", "-q"};
     if (threads > 0) args.insert(args.end(), {"--threads", std::to_string(threads)});
