@@ -123,10 +123,16 @@ io::BinaryWriter eval_keys_writer(const backend::CkksKeys& keys, const std::stri
   if (!keys.relin || !keys.galois) throw InvalidArgument(name + ": relinearization or Galois keys missing");
   ckks::SaveOptions opts;
   opts.key_id = keys.id;
+  const auto relin = ckks::to_bytes(*keys.relin, opts);
+  auto galois = ckks::to_bytes(*keys.galois, opts);
   io::BinaryWriter w;
+  // The file's final size at once (and room for the trailer io::seal appends): the keys' bytes are copied
+  // once, never regrown.
+  w.reserve(io::kHeaderPrefixBytes + sizeof(io::KeyId) + 2 * sizeof(std::uint64_t) + relin.size() + galois.size() +
+            io::kDigestBytes);
   w.write_header({io::kFormatVersion, io::ObjectType::kEvalKeys, keys.relin->key.param_hash(), keys.id});
-  w.write_vector(ckks::to_bytes(*keys.relin, opts));
-  w.write_vector(ckks::to_bytes(*keys.galois, opts));
+  w.write_vector(relin);
+  w.write_vector(galois);
   return w;
 }
 }  // namespace
@@ -136,7 +142,7 @@ void save_eval_keys(const std::string& path, const backend::CkksKeys& keys) {
 }
 
 std::vector<std::uint8_t> eval_keys_file_bytes(const backend::CkksKeys& keys) {
-  return io::seal(eval_keys_writer(keys, "eval_keys_file_bytes").bytes());
+  return io::seal(eval_keys_writer(keys, "eval_keys_file_bytes").take_bytes());
 }
 
 backend::CkksKeys load_eval_keys(const ckks::CkksContext& ctx, const std::string& path) {

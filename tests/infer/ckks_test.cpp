@@ -207,15 +207,35 @@ TEST(InferCkks, KeysAreTrimmedToThePlansLevelsAndNoLower) {
 
 // The server's first layer takes its inputs part by part from the file's bytes (CiphertextTiles): the
 // outputs equal those of the inputs parsed all at once bit for bit, with more input tile rows than one part.
+// A small model (more input tile rows than one part), its plan, keys, both sides and an encrypted input file.
+struct InputFile {
+  nn::Model m;
+  Plan plan;
+  std::shared_ptr<const ckks::CkksContext> ctx;
+  backend::CkksKeys keys;
+  backend::CkksBackend client, server;
+  std::vector<std::uint8_t> bytes;
+  tile::TileTensorShape shape;
+  InputFile(std::uint64_t model_seed, std::uint64_t key_seed, std::uint64_t input_seed)
+      : m(testing::random_model({80, 12, 6}, {Activation::poly2(0.3f, 0.9f, 0.1f, false), Activation::identity()},
+                                model_seed, 0.3f)),
+        plan(make_plan(m, kT1, kT2, 8, small_ring())),
+        ctx(plan_context(plan, kInsecure)),
+        keys(generate_keys(ctx, plan, seed_from_u64(key_seed))),
+        client(ctx, keys),
+        server(ctx, server_keys(keys)),
+        bytes(ciphertexts_file_bytes(client, encrypt_input(client, plan, testing::random_inputs(8, 80, input_seed), 8))),
+        shape(plan_input_shape(plan)) {}
+};
+
 TEST(InferCkks, InputsParsedPartByPartGiveTheSameOutputs) {
-  const auto m = testing::random_model({80, 12, 6}, {Activation::poly2(0.3f, 0.9f, 0.1f, false), Activation::identity()},
-                                       23, 0.3f);
-  const Plan plan = make_plan(m, kT1, kT2, 8, small_ring());
-  const auto ctx = plan_context(plan, kInsecure);
-  const auto keys = generate_keys(ctx, plan, seed_from_u64(9));
-  const backend::CkksBackend client(ctx, keys), server(ctx, server_keys(keys));
-  const auto bytes = ciphertexts_file_bytes(client, encrypt_input(client, plan, testing::random_inputs(8, 80, 2), 8));
-  const auto shape = plan_input_shape(plan);
+  const InputFile f(23, 9, 2);
+  const auto &m = f.m;
+  const auto &plan = f.plan;
+  const auto &ctx = f.ctx;
+  const auto &server = f.server;
+  const auto &bytes = f.bytes;
+  const auto &shape = f.shape;
   ASSERT_GT(shape.dim(0).tile_count(), kInputPartPositions) << "the first layer needs several parts";
 
   const Executor ex(server, compile_for(m, plan), plan.batch, WeightMode::kPreEncoded);
@@ -260,14 +280,12 @@ TEST(InferCkks, InputsParsedPartByPartGiveTheSameOutputs) {
 // outputs bit for bit, parts out of order read again, a flipped bit refused before anything is parsed, a
 // file cut short while it is read refused when the part is read.
 TEST(InferCkks, InputsReadFromDiskPartByPartGiveTheSameOutputs) {
-  const auto m = testing::random_model({80, 12, 6}, {Activation::poly2(0.3f, 0.9f, 0.1f, false), Activation::identity()},
-                                       31, 0.3f);
-  const Plan plan = make_plan(m, kT1, kT2, 8, small_ring());
-  const auto ctx = plan_context(plan, kInsecure);
-  const auto keys = generate_keys(ctx, plan, seed_from_u64(11));
-  const backend::CkksBackend client(ctx, keys), server(ctx, server_keys(keys));
-  const auto bytes = ciphertexts_file_bytes(client, encrypt_input(client, plan, testing::random_inputs(8, 80, 3), 8));
-  const auto shape = plan_input_shape(plan);
+  const InputFile f(31, 11, 3);
+  const auto &m = f.m;
+  const auto &plan = f.plan;
+  const auto &server = f.server;
+  const auto &bytes = f.bytes;
+  const auto &shape = f.shape;
   const auto dir = std::filesystem::temp_directory_path() / ("hepex_inputs_from_disk_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "x.ct").string();
