@@ -1,6 +1,5 @@
 #include "infer/keys.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <filesystem>
 

@@ -1,8 +1,5 @@
 #include "io/binary.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstring>
 
@@ -64,6 +61,16 @@ namespace {
 constexpr std::size_t kHeaderV1Bytes = kHeaderPrefixBytes;
 constexpr std::size_t kHeaderBytes = kHeaderV1Bytes + sizeof(KeyId);
 
+// A sealed object (version 2 and later) of `size` bytes must hold a header and its digest.
+void check_sealed_size(std::uint64_t size, const std::string& name) {
+  if (size < kHeaderBytes + kDigestBytes)
+    throw FormatError(name + ": truncated (" + std::to_string(size) + " bytes, shorter than a header and digest)");
+}
+
+[[noreturn]] void integrity_failed(const std::string& name) {
+  throw FormatError(name + ": integrity check failed: the file is corrupted or truncated (its BLAKE2b digest differs)");
+}
+
 // The first `n` bytes of a file (fewer if it is shorter).
 std::vector<std::uint8_t> read_prefix(const std::string& path, std::size_t n) {
   const ReadOnlyFile file(path);
@@ -102,8 +109,7 @@ BinaryReader open_hepex_file(const std::string& path) {
   file->read_at(0, head.data(), head.size());
   const std::uint32_t version = check_magic_and_version(head, path);
   if (version == 1) return BinaryReader(file, file->size(), path);  // no trailer (models only, as unseal)
-  if (file->size() < kHeaderBytes + kDigestBytes)
-    throw FormatError(path + ": truncated (" + std::to_string(file->size()) + " bytes, shorter than a header and digest)");
+  check_sealed_size(file->size(), path);
   const std::uint64_t body = file->size() - kDigestBytes;
   Blake2b<kDigestBytes> hash;
   std::vector<std::uint8_t> chunk(std::size_t{1} << 20);
@@ -115,20 +121,17 @@ BinaryReader open_hepex_file(const std::string& path) {
   }
   std::array<std::uint8_t, kDigestBytes> stored;
   file->read_at(body, stored.data(), stored.size());
-  if (hash.finish() != stored)
-    throw FormatError(path + ": integrity check failed: the file is corrupted or truncated (its BLAKE2b digest differs)");
+  if (hash.finish() != stored) integrity_failed(path);
   return BinaryReader(std::move(file), body, path);
 }
 
 std::vector<std::uint8_t> unseal(std::vector<std::uint8_t> bytes, const std::string& name) {
   const std::uint32_t version = check_magic_and_version(bytes, name);
   if (version == 1) return bytes;  // no trailer; read_header admits version 1 for models only
-  if (bytes.size() < kHeaderBytes + kDigestBytes)
-    throw FormatError(name + ": truncated (" + std::to_string(bytes.size()) + " bytes, shorter than a header and digest)");
+  check_sealed_size(bytes.size(), name);
   const std::size_t body = bytes.size() - kDigestBytes;
   const auto digest = blake2b<kDigestBytes>(std::span<const std::uint8_t>(bytes.data(), body));
-  if (std::memcmp(digest.data(), bytes.data() + body, kDigestBytes) != 0)
-    throw FormatError(name + ": integrity check failed: the file is corrupted or truncated (its BLAKE2b digest differs)");
+  if (std::memcmp(digest.data(), bytes.data() + body, kDigestBytes) != 0) integrity_failed(name);
   bytes.resize(body);
   return bytes;
 }
