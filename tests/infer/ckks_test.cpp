@@ -230,12 +230,7 @@ struct InputFile {
 
 TEST(InferCkks, InputsParsedPartByPartGiveTheSameOutputs) {
   const InputFile f(23, 9, 2);
-  const auto &m = f.m;
-  const auto &plan = f.plan;
-  const auto &ctx = f.ctx;
-  const auto &server = f.server;
-  const auto &bytes = f.bytes;
-  const auto &shape = f.shape;
+  const auto& [m, plan, ctx, keys, client, server, bytes, shape] = f;
   ASSERT_GT(shape.dim(0).tile_count(), kInputPartPositions) << "the first layer needs several parts";
 
   const Executor ex(server, compile_for(m, plan), plan.batch, WeightMode::kPreEncoded);
@@ -281,11 +276,7 @@ TEST(InferCkks, InputsParsedPartByPartGiveTheSameOutputs) {
 // file cut short while it is read refused when the part is read.
 TEST(InferCkks, InputsReadFromDiskPartByPartGiveTheSameOutputs) {
   const InputFile f(31, 11, 3);
-  const auto &m = f.m;
-  const auto &plan = f.plan;
-  const auto &server = f.server;
-  const auto &bytes = f.bytes;
-  const auto &shape = f.shape;
+  const auto& [m, plan, ctx, keys, client, server, bytes, shape] = f;
   const auto dir = std::filesystem::temp_directory_path() / ("hepex_inputs_from_disk_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "x.ct").string();
