@@ -243,12 +243,6 @@ class ObjectReader {
   RnsPoly poly(std::span<const std::size_t> primes, const std::string& what) {
     return unpack(poly_layout(primes, what), primes, what);
   }
-  std::vector<RnsPoly> polys(std::size_t count, std::span<const std::size_t> primes, const std::string& what) {
-    std::vector<RnsPoly> v;
-    v.reserve(count);
-    for (std::size_t i = 0; i < count; ++i) v.push_back(poly(primes, what + "[" + std::to_string(i) + "]"));
-    return v;
-  }
 
   // Runs the validating constructor of the library object; its errors become FormatErrors naming the file.
   template <class F>
@@ -618,7 +612,11 @@ KeySwitchKey GaloisKeyReader::load(std::uint64_t galois_element, KeyForm form, s
 
 GaloisKeys parse_galois_keys(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header,
                              KeyForm form) {
-  const GaloisKeyReader reader(ctx, io::BinaryReader(std::move(bytes), name), header);
+  return read_galois_keys(ctx, io::BinaryReader(std::move(bytes), name), header, form);
+}
+
+GaloisKeys read_galois_keys(const CkksContext& ctx, io::BinaryReader in, io::Header* header, KeyForm form) {
+  const GaloisKeyReader reader(ctx, std::move(in), header);
   GaloisKeys gk(ctx.param_hash());
   for (const auto& [g, top] : reader.tops()) gk.insert(g, reader.load(g, form));
   return gk;

@@ -80,6 +80,9 @@ RelinKey read_relin_key(const CkksContext& ctx, io::BinaryReader in, io::Header*
                         KeyForm form = KeyForm::kWhole);
 GaloisKeys parse_galois_keys(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header = nullptr,
                              KeyForm form = KeyForm::kWhole);
+// The same over any reader (every key decoded at once; GaloisKeyReader decodes them as asked).
+GaloisKeys read_galois_keys(const CkksContext& ctx, io::BinaryReader in, io::Header* header = nullptr,
+                            KeyForm form = KeyForm::kWhole);
 Plaintext parse_plaintext(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header = nullptr);
 Ciphertext parse_ciphertext(const CkksContext& ctx, Bytes bytes, const std::string& name, io::Header* header = nullptr);
 std::vector<Ciphertext> parse_ciphertext_batch(const CkksContext& ctx, Bytes bytes, const std::string& name,

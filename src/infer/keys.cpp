@@ -173,10 +173,7 @@ backend::CkksKeys read_eval_keys(const ckks::CkksContext& ctx, io::BinaryReader 
         ctx.param_hash(), reader->tops(),
         [reader, form](std::uint64_t g, std::size_t top) { return reader->load(g, form, top); });
   } else {
-    const ckks::GaloisKeyReader reader(ctx, std::move(galois), &galois_header);
-    ckks::GaloisKeys gk(ctx.param_hash());
-    for (const auto& [g, top] : reader.tops()) gk.insert(g, reader.load(g, form));
-    k.galois = std::make_shared<const ckks::GaloisKeys>(std::move(gk));
+    k.galois = std::make_shared<const ckks::GaloisKeys>(ckks::read_galois_keys(ctx, std::move(galois), &galois_header, form));
   }
   if (relin_header.key_id != h.key_id || galois_header.key_id != h.key_id)
     throw FormatError(path + ": its relinearization and Galois keys belong to different key sets");

@@ -794,7 +794,7 @@ void validate_plan(const Plan& p, const std::string& name) {
   if (!in(p.relin_key_level, -1, static_cast<int>(c.max_level())))
     fail("relinearization key level " + std::to_string(p.relin_key_level) + " is outside [-1, " +
          std::to_string(c.max_level()) + "]");
-  const std::size_t input_rows = (p.input_size + p.t1 - 1) / p.t1;
+  const std::size_t input_rows = p.input_tile_rows();
   if (p.unread_input_rows.size() >= input_rows)
     fail(std::to_string(p.unread_input_rows.size()) + " unread input rows of " + std::to_string(input_rows) +
          ": the first layer must read some input");
@@ -873,7 +873,7 @@ std::string format_plan(const Plan& p) {
                 p.est_latency_preencoded_s, p.est_latency_onthefly_s);
   o << buf;
   if (!p.unread_input_rows.empty())
-    o << "inputs not sent: " << p.unread_input_rows.size() << " of " << (p.input_size + p.t1 - 1) / p.t1
+    o << "inputs not sent: " << p.unread_input_rows.size() << " of " << p.input_tile_rows()
       << " input tile rows, whose first-layer weights are all pruned\n";
   return o.str();
 }

@@ -168,6 +168,7 @@ struct Plan {
   io::KeyId key_set{};  // the key set made for this plan (set by keygen in the keys directory's copy)
 
   std::size_t batch_tiles() const { return (batch + t3 - 1) / t3; }
+  std::size_t input_tile_rows() const { return (input_size + t1 - 1) / t1; }  // of t1 input features each
   std::vector<std::size_t> tile_sizes() const { return {t1, t2, t3}; }
   double est_latency_s() const {
     return weight_mode == WeightMode::kPreEncoded ? est_latency_preencoded_s : est_latency_onthefly_s;

@@ -71,13 +71,6 @@ void check_sealed_size(std::uint64_t size, const std::string& name) {
   throw FormatError(name + ": integrity check failed: the file is corrupted or truncated (its BLAKE2b digest differs)");
 }
 
-// The first `n` bytes of a file (fewer if it is shorter).
-std::vector<std::uint8_t> read_prefix(const std::string& path, std::size_t n) {
-  const ReadOnlyFile file(path);
-  std::vector<std::uint8_t> b(std::min<std::uint64_t>(n, file.size()));
-  file.read_at(0, b.data(), b.size());
-  return b;
-}
 }  // namespace
 
 std::string key_id_text(const KeyId& id) {
@@ -99,7 +92,7 @@ std::uint32_t check_magic_and_version(std::span<const std::uint8_t> head, const 
 
 std::vector<std::uint8_t> read_hepex_file(const std::string& path) {
   // The header first, so that a foreign or huge file is refused before it is read whole.
-  check_magic_and_version(read_prefix(path, kHeaderV1Bytes), path);
+  check_magic_and_version(read_file_prefix(path, kHeaderV1Bytes), path);
   return unseal(read_file_bytes(path), path);
 }
 

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -192,6 +193,13 @@ std::vector<std::uint8_t> read_file_bytes(const std::string& path, std::uint64_t
   std::vector<std::uint8_t> bytes(file.size());
   file.read_at(0, bytes.data(), bytes.size());
   return bytes;
+}
+
+std::vector<std::uint8_t> read_file_prefix(const std::string& path, std::size_t n) {
+  const ReadOnlyFile file(path);
+  std::vector<std::uint8_t> head(std::min<std::uint64_t>(n, file.size()));
+  file.read_at(0, head.data(), head.size());
+  return head;
 }
 
 ScratchDirectory::ScratchDirectory(const std::string& prefix) {

@@ -45,6 +45,10 @@ inline constexpr std::uint64_t kMaxFileBytes = std::uint64_t{16} << 30;
 // path on failure, FormatError when it is larger than max_bytes.
 std::vector<std::uint8_t> read_file_bytes(const std::string& path, std::uint64_t max_bytes = kMaxFileBytes);
 
+// The first n bytes of a regular file (fewer when it is shorter), e.g. a header, without reading the rest;
+// IoError as ReadOnlyFile.
+std::vector<std::uint8_t> read_file_prefix(const std::string& path, std::size_t n);
+
 // A fresh private directory (mode 0700, a random name made by mkdtemp under the system's temporary
 // directory, $TMPDIR or /tmp) removed with everything in it when this goes away, whatever happened in between:
 // for files a run writes and reads back itself. IoError when it cannot be made. Not copyable.

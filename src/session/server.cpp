@@ -1,11 +1,11 @@
 #include "session/server.hpp"
 
-#include <algorithm>
 #include <filesystem>
 
 #include "infer/client.hpp"
 #include "infer/files.hpp"
 #include "io/binary.hpp"
+#include "io/safe_file.hpp"
 #include "session/model_file.hpp"
 #include "util/error.hpp"
 
@@ -71,12 +71,7 @@ void Server::load_eval_keys(const std::string& path) {
   }
   const std::size_t size = infer::file_bytes(path);
   step("loading the evaluation keys " + path + size_note(size));
-  {
-    const io::ReadOnlyFile file(path);
-    Bytes head(std::min<std::uint64_t>(io::kHeaderPrefixBytes, file.size()));
-    file.read_at(0, head.data(), head.size());
-    refuse_secret_key(head, path);
-  }
+  refuse_secret_key(io::read_file_prefix(path, io::kHeaderPrefixBytes), path);
   // Indexed, not decoded: each layer's Galois keys are decoded from the file as it starts (run).
   use_eval_keys(infer::open_eval_keys(*ctx_, path), path, size);
 }
