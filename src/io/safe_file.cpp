@@ -23,6 +23,10 @@ namespace {
 
 std::string errno_text() { return std::strerror(errno); }
 
+std::int64_t modified_ns(const struct stat& st) {
+  return std::int64_t(st.st_mtim.tv_sec) * 1000000000 + std::int64_t(st.st_mtim.tv_nsec);
+}
+
 // Temporaries being written, removed by the signal handler. Slots hold malloc'ed C strings, so that the
 // handler only reads pointers and calls unlink (async-signal-safe).
 constexpr int kSlots = 64;
@@ -223,6 +227,7 @@ ReadOnlyFile::ReadOnlyFile(const std::string& path, std::uint64_t max_bytes) : p
     throw IoError(path + ": not a regular file");
   }
   size_ = std::uint64_t(st.st_size);
+  mtime_ns_ = modified_ns(st);
   if (size_ > max_bytes) {
     ::close(fd_);
     throw FormatError(path + ": " + std::to_string(size_) + " bytes, more than the " + std::to_string(max_bytes) +
@@ -231,13 +236,14 @@ ReadOnlyFile::ReadOnlyFile(const std::string& path, std::uint64_t max_bytes) : p
 }
 
 ReadOnlyFile::ReadOnlyFile(ReadOnlyFile&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), size_(other.size_), path_(std::move(other.path_)) {}
+    : fd_(std::exchange(other.fd_, -1)), size_(other.size_), mtime_ns_(other.mtime_ns_), path_(std::move(other.path_)) {}
 
 ReadOnlyFile& ReadOnlyFile::operator=(ReadOnlyFile&& other) noexcept {
   if (this != &other) {
     if (fd_ >= 0) ::close(fd_);
     fd_ = std::exchange(other.fd_, -1);
     size_ = other.size_;
+    mtime_ns_ = other.mtime_ns_;
     path_ = std::move(other.path_);
   }
   return *this;
@@ -258,6 +264,9 @@ void ReadOnlyFile::read_at(std::uint64_t offset, void* out, std::size_t n) const
                     (r < 0 ? ": " + errno_text() : std::string(" (the file shrank)")));
     done += std::size_t(r);
   }
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0 || std::uint64_t(st.st_size) != size_ || modified_ns(st) != mtime_ns_)
+    throw IoError(path_ + ": changed while being read (written in place since it was opened)");
 }
 
 }  // namespace hepex::io

@@ -82,12 +82,16 @@ class ReadOnlyFile {
 
   std::uint64_t size() const { return size_; }  // when opened
   const std::string& path() const { return path_; }
-  // n bytes at `offset` into `out`; IoError naming the file when they cannot all be read (e.g. it shrank).
+  // n bytes at `offset` into `out`; IoError naming the file when they cannot all be read (e.g. it shrank) or
+  // the file was written in place since it was opened (size or modification time changed: a reader that
+  // checked its digest at the start would otherwise take bytes it never checked). A file replaced by a
+  // rename is not affected: the descriptor keeps the one opened.
   void read_at(std::uint64_t offset, void* out, std::size_t n) const;
 
  private:
   int fd_ = -1;
   std::uint64_t size_ = 0;
+  std::int64_t mtime_ns_ = 0;  // when opened
   std::string path_;
 };
 

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include <unistd.h>
 
@@ -175,6 +177,27 @@ TEST(Binary, OpenHepexFileReadsFromDiskWhatTheBytesHold) {
   write_file_atomic(path, std::span<const std::uint8_t>(file.data(), file.size() - 3));
   EXPECT_THROW(open_hepex_file(path), hepex::FormatError);
   EXPECT_THROW(open_hepex_file((dir / "missing.bin").string()), hepex::IoError);
+
+  // Written in place after it was opened (same size, another byte): the next read fails, naming the file,
+  // rather than handing over bytes the digest never covered. (After a pause: file times have a coarse tick.)
+  write_file_atomic(path, file);
+  {
+    BinaryReader changed = open_hepex_file(path);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    {
+      std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+      f.seekp(30);
+      f.put(char(file[30] ^ 0x01));
+    }
+    try {
+      changed.seek(packed_at);
+      changed.read_packed(back, 10);
+      FAIL() << "read a file written in place after it was opened";
+    } catch (const hepex::IoError& e) {
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("changed while being read"), std::string::npos) << e.what();
+    }
+  }
 
   // Cut short after it was opened: the read past the new end fails, naming the file.
   write_file_atomic(path, file);
